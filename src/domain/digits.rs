@@ -1,0 +1,37 @@
+//! Persian (۰–۹) and Arabic-Indic (٠–٩) digits, as people type them, turned into ASCII.
+
+/// Replaces Persian and Arabic-Indic digits with ASCII ones, and the Arabic decimal separator `٫`
+/// with `.`; everything else is kept.
+pub fn to_ascii_digits(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '۰'..='۹' => char::from(b'0' + (c as u32 - '۰' as u32) as u8),
+            '٠'..='٩' => char::from(b'0' + (c as u32 - '٠' as u32) as u8),
+            '٫' => '.',
+            _ => c,
+        })
+        .collect()
+}
+
+/// Writes ASCII digits as Persian ones, for Persian-facing labels.
+pub fn to_persian_digits(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '0'..='9' => char::from_u32('۰' as u32 + (c as u32 - '0' as u32)).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn persian_and_arabic_digits_become_ascii() {
+        assert_eq!(to_ascii_digits("۱۴۰۰-۲"), "1400-2");
+        assert_eq!(to_ascii_digits("٠١٢٣٤٥٦٧٨٩"), "0123456789");
+        assert_eq!(to_ascii_digits("۱۲٫۵"), "12.5");
+        assert_eq!(to_persian_digits("1400/01/17"), "۱۴۰۰/۰۱/۱۷");
+    }
+}

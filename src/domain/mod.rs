@@ -1,0 +1,16 @@
+//! Domain types parsed once at the edge and trusted everywhere inside.
+
+pub mod digits;
+mod fixed;
+mod jalali;
+mod label;
+mod national_code;
+mod office;
+mod round_id;
+
+pub use fixed::{Fixed, FixedError, RoundingMode};
+pub use jalali::{JalaliDate, JalaliError, TEHRAN, tehran};
+pub use label::Label;
+pub use national_code::{NationalCode, NationalCodeError};
+pub use office::{Grade, OfficeId, OfficeIdError, OfficeKind, RegionId, RegionIdError};
+pub use round_id::{RoundId, RoundIdError};
