@@ -4,3 +4,5 @@
 
 /// Domain newtypes: national codes, rounds, Jalali dates, exact numbers, grades.
 pub mod domain;
+/// The rule language: load, validate and compile a round's YAML and Rhai files.
+pub mod rules;

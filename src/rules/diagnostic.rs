@@ -1,0 +1,137 @@
+//! Diagnostics: every problem found in a rule set, with the file, line and column to fix and a hint.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+/// Where in the rule files something was written. Line and column are 1-based; 0 means unknown.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Position {
+    pub file: PathBuf,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Position {
+    pub fn new(file: impl AsRef<Path>, line: u32, column: u32) -> Self {
+        Position {
+            file: file.as_ref().to_path_buf(),
+            line,
+            column,
+        }
+    }
+
+    /// The start of a whole file (for problems that belong to no line).
+    pub fn file(file: impl AsRef<Path>) -> Self {
+        Self::new(file, 0, 0)
+    }
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if self.line > 0 {
+            write!(f, ":{}:{}", self.line, self.column.max(1))?;
+        }
+        Ok(())
+    }
+}
+
+/// One problem in a rule set.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    #[serde(flatten)]
+    pub at: Position,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(at: Position, message: impl Into<String>) -> Self {
+        Diagnostic {
+            at,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    /// `rules/1400-2/criteria.yaml:12:5: message (hint: …)`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.at, self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\n    hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// All problems that stopped a rule set from compiling, in file and line order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(transparent)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The closest candidate to a misspelled name, if one is close enough to be a likely typo.
+pub fn did_you_mean<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(wrong, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// "did you mean `x`?" or a list of what is allowed.
+pub fn suggestion<'a>(wrong: &str, candidates: &[&'a str]) -> String {
+    match did_you_mean(wrong, candidates.iter().copied()) {
+        Some(c) => format!("did you mean `{c}`?"),
+        None if candidates.is_empty() => "nothing is declared here yet".to_string(),
+        None => format!(
+            "expected one of: {}",
+            candidates
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_the_closest_name_only_when_close() {
+        assert_eq!(did_you_mean("wieght", ["weight", "label", "id"]), Some("weight"));
+        assert_eq!(did_you_mean("zzz", ["weight", "label"]), None);
+        assert_eq!(suggestion("lable", &["label", "id"]), "did you mean `label`?");
+        assert_eq!(suggestion("q", &["a", "b"]), "expected one of: `a`, `b`");
+    }
+
+    #[test]
+    fn prints_file_line_column_and_hint() {
+        let d = Diagnostic::new(Position::new("r/a.yaml", 3, 7), "bad").with_hint("fix it");
+        assert_eq!(d.to_string(), "r/a.yaml:3:7: bad\n    hint: fix it");
+    }
+}

@@ -1,0 +1,787 @@
+//! YAML reading for rule files: the only module that knows about `serde-saphyr`.
+//!
+//! A file is first read into a [`Node`] tree where every node keeps its line and column. The rule
+//! model is then deserialized from that tree by [`from_node`], which — unlike a plain serde run —
+//! does not stop at the first problem: every unknown key is reported (with "did you mean"), and a
+//! list item wrapped in [`Item`] that fails is reported and skipped so its siblings are still checked.
+//! [`Located`] captures where a value was written, for problems found later by validation.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+use super::diagnostic::{suggestion, Diagnostic, Position};
+
+/// A YAML node with the place it was written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub value: NodeValue,
+    pub line: u32,
+    pub column: u32,
+}
+
+/// The value of a [`Node`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum NodeValue {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<(Node, Node)>),
+}
+
+impl NodeValue {
+    fn describe(&self) -> &'static str {
+        match self {
+            NodeValue::Null => "nothing",
+            NodeValue::Bool(_) => "a yes/no value",
+            NodeValue::Int(_) => "a whole number",
+            NodeValue::Float(_) => "a decimal number",
+            NodeValue::Str(_) => "a text",
+            NodeValue::Seq(_) => "a list",
+            NodeValue::Map(_) => "a mapping",
+        }
+    }
+}
+
+/// A syntax or structure error at a place in a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct YamlError {
+    pub message: String,
+    pub hint: Option<String>,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl fmt::Display for YamlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for YamlError {}
+
+impl de::Error for YamlError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        YamlError {
+            message: msg.to_string(),
+            hint: None,
+            line: 0,
+            column: 0,
+        }
+    }
+}
+
+impl YamlError {
+    fn at(mut self, node: &Node) -> Self {
+        if self.line == 0 {
+            self.line = node.line;
+            self.column = node.column;
+        }
+        self
+    }
+
+    pub fn into_diagnostic(self, file: &std::path::Path) -> Diagnostic {
+        let d = Diagnostic::new(Position::new(file, self.line, self.column), self.message);
+        match self.hint {
+            Some(h) => d.with_hint(h),
+            None => d,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text → Node (through serde-saphyr, which gives every node its location)
+
+struct RawNode(Node);
+
+impl<'de> Deserialize<'de> for RawNode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let spanned = serde_saphyr::Spanned::<RawValue>::deserialize(d)?;
+        Ok(RawNode(Node {
+            value: spanned.value.0,
+            line: spanned.referenced.line() as u32,
+            column: spanned.referenced.column() as u32,
+        }))
+    }
+}
+
+struct RawValue(NodeValue);
+
+impl<'de> Deserialize<'de> for RawValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any YAML value")
+            }
+            fn visit_unit<E>(self) -> Result<RawValue, E> {
+                Ok(RawValue(NodeValue::Null))
+            }
+            fn visit_none<E>(self) -> Result<RawValue, E> {
+                Ok(RawValue(NodeValue::Null))
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<RawValue, D::Error> {
+                RawValue::deserialize(d)
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<RawValue, E> {
+                Ok(RawValue(NodeValue::Bool(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<RawValue, E> {
+                Ok(RawValue(NodeValue::Int(v)))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawValue, E> {
+                i64::try_from(v)
+                    .map(|v| RawValue(NodeValue::Int(v)))
+                    .map_err(|_| E::custom("number too large"))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<RawValue, E> {
+                Ok(RawValue(NodeValue::Float(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<RawValue, E> {
+                Ok(RawValue(NodeValue::Str(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<RawValue, E> {
+                Ok(RawValue(NodeValue::Str(v)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawValue, A::Error> {
+                let mut items = Vec::new();
+                while let Some(RawNode(n)) = seq.next_element::<RawNode>()? {
+                    items.push(n);
+                }
+                Ok(RawValue(NodeValue::Seq(items)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawValue, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(RawNode(k)) = map.next_key::<RawNode>()? {
+                    let RawNode(v) = map.next_value::<RawNode>()?;
+                    entries.push((k, v));
+                }
+                Ok(RawValue(NodeValue::Map(entries)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Parses YAML text into a located tree; a syntax error comes back with its line and column.
+pub fn parse(text: &str) -> Result<Node, YamlError> {
+    if text.trim().is_empty() {
+        return Ok(Node {
+            value: NodeValue::Null,
+            line: 1,
+            column: 1,
+        });
+    }
+    let options = serde_saphyr::options! { with_snippet: false };
+    match serde_saphyr::from_str_with_options::<RawNode>(text, options) {
+        Ok(RawNode(n)) => Ok(n),
+        Err(e) => {
+            let (line, column) = e
+                .location()
+                .map(|l| (l.line() as u32, l.column() as u32))
+                .unwrap_or((0, 0));
+            let mut message = e.to_string();
+            // serde-saphyr appends the location; we print it ourselves in front.
+            if let Some(i) = message.find(" at line ") {
+                message.truncate(i);
+            }
+            Err(YamlError {
+                message: format!("YAML syntax: {message}"),
+                hint: Some("check indentation, colons after keys and matching quotes".into()),
+                line,
+                column,
+            })
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Node → model, collecting every problem
+
+/// Problems collected while deserializing one file.
+#[derive(Default)]
+pub struct Problems(RefCell<Vec<YamlError>>);
+
+impl Problems {
+    fn push(&self, e: YamlError) {
+        self.0.borrow_mut().push(e)
+    }
+
+    pub fn into_vec(self) -> Vec<YamlError> {
+        self.0.into_inner()
+    }
+}
+
+/// Deserializes `T` from a located tree, adding every non-fatal problem to `problems`.
+/// `Err` means the value as a whole could not be built (the error is also in `problems`).
+pub fn from_node<'a, T: Deserialize<'a>>(node: &'a Node, problems: &'a Problems) -> Result<T, ()> {
+    T::deserialize(NodeDe { node, problems }).map_err(|e| problems.push(e))
+}
+
+const LOCATED: &str = "$arzyab::Located";
+const ITEM: &str = "$arzyab::Item";
+/// The error an [`ItemDe`] returns after recording the real problem.
+const ITEM_FAILED: &str = "\u{0}arzyab: item failed, already reported";
+
+/// A value and the line and column where it was written (0 when it came from elsewhere, e.g. JSON).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Located<T> {
+    pub value: T,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl<T> Located<T> {
+    pub fn at(&self, file: &std::path::Path) -> Position {
+        Position::new(file, self.line, self.column)
+    }
+}
+
+impl<T> std::ops::Deref for Located<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Located<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a value")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Located<T>, A::Error> {
+                let line: u32 = seq.next_element()?.unwrap_or(0);
+                let column: u32 = seq.next_element()?.unwrap_or(0);
+                let value = seq
+                    .next_element()?
+                    .ok_or_else(|| de::Error::custom("missing value"))?;
+                Ok(Located {
+                    value,
+                    line,
+                    column,
+                })
+            }
+            fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Located<T>, D::Error> {
+                Ok(Located {
+                    value: T::deserialize(d)?,
+                    line: 0,
+                    column: 0,
+                })
+            }
+        }
+        d.deserialize_newtype_struct(LOCATED, V(PhantomData))
+    }
+}
+
+/// A list item or mapping value that is reported and skipped if it is malformed, so that the other
+/// items of the same list are still checked.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item<T> {
+    Ok(T),
+    Failed,
+}
+
+impl<T> Item<T> {
+    pub fn ok(self) -> Option<T> {
+        match self {
+            Item::Ok(t) => Some(t),
+            Item::Failed => None,
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Item<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Item<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a value")
+            }
+            fn visit_unit<E>(self) -> Result<Item<T>, E> {
+                Ok(Item::Failed)
+            }
+            fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Item<T>, D::Error> {
+                match T::deserialize(d) {
+                    Ok(t) => Ok(Item::Ok(t)),
+                    Err(e) if e.to_string() == ITEM_FAILED => Ok(Item::Failed),
+                    Err(e) => Err(e),
+                }
+            }
+        }
+        d.deserialize_newtype_struct(ITEM, V(PhantomData))
+    }
+}
+
+/// A mapping that keeps the order and place of its keys (e.g. the round's inputs, by name).
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrderedMap<V>(pub Vec<(Located<String>, V)>);
+
+impl<V> Default for OrderedMap<V> {
+    fn default() -> Self {
+        OrderedMap(Vec::new())
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Vis<V>(PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for Vis<V> {
+            type Value = OrderedMap<V>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OrderedMap<V>, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(k) = map.next_key::<Located<String>>()? {
+                    entries.push((k, map.next_value()?));
+                }
+                Ok(OrderedMap(entries))
+            }
+        }
+        d.deserialize_map(Vis(PhantomData))
+    }
+}
+
+struct NodeDe<'a> {
+    node: &'a Node,
+    problems: &'a Problems,
+}
+
+impl<'a> NodeDe<'a> {
+    fn child(&self, node: &'a Node) -> NodeDe<'a> {
+        NodeDe {
+            node,
+            problems: self.problems,
+        }
+    }
+
+    fn mismatch(&self, expected: &str) -> YamlError {
+        YamlError {
+            message: format!("expected {expected}, found {}", self.node.value.describe()),
+            hint: None,
+            line: self.node.line,
+            column: self.node.column,
+        }
+    }
+}
+
+macro_rules! forward_to_any {
+    ($($method:ident)*) => {
+        $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, YamlError> {
+            self.deserialize_any(visitor)
+        })*
+    };
+}
+
+impl<'de> Deserializer<'de> for NodeDe<'de> {
+    type Error = YamlError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, YamlError> {
+        let node = self.node;
+        let result = match &node.value {
+            NodeValue::Null => visitor.visit_unit(),
+            NodeValue::Bool(b) => visitor.visit_bool(*b),
+            NodeValue::Int(i) => visitor.visit_i64(*i),
+            NodeValue::Float(f) => visitor.visit_f64(*f),
+            NodeValue::Str(s) => visitor.visit_borrowed_str(s),
+            NodeValue::Seq(items) => visitor.visit_seq(SeqDe {
+                items: items.iter(),
+                de: &self,
+            }),
+            NodeValue::Map(entries) => visitor.visit_map(MapDe {
+                entries: entries.iter().collect::<Vec<_>>().into_iter(),
+                value: None,
+                de: &self,
+            }),
+        };
+        result.map_err(|e| e.at(node))
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, YamlError> {
+        match self.node.value {
+            NodeValue::Null => visitor.visit_none(),
+            _ => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, YamlError> {
+        // A name or label written as a bare number (e.g. `version: 2`) is still text.
+        let node = self.node;
+        match &node.value {
+            NodeValue::Str(s) => visitor.visit_borrowed_str(s),
+            NodeValue::Int(i) => visitor.visit_string(i.to_string()),
+            NodeValue::Float(f) => visitor.visit_string(f.to_string()),
+            NodeValue::Bool(b) => visitor.visit_string(b.to_string()),
+            _ => Err(self.mismatch("a text")),
+        }
+        .map_err(|e| e.at(node))
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, YamlError> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, YamlError> {
+        match self.node.value {
+            NodeValue::Seq(_) => self.deserialize_any(visitor),
+            _ => Err(self.mismatch("a list")),
+        }
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, YamlError> {
+        match self.node.value {
+            NodeValue::Map(_) => self.deserialize_any(visitor),
+            _ => Err(self.mismatch("a mapping")),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, YamlError> {
+        let node = self.node;
+        match name {
+            LOCATED => visitor.visit_seq(LocatedDe {
+                step: 0,
+                de: &self,
+            }),
+            ITEM => visitor.visit_newtype_struct(ItemDe(self.child(node))),
+            _ => visitor.visit_newtype_struct(self),
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, YamlError> {
+        let node = self.node;
+        let NodeValue::Map(entries) = &node.value else {
+            return Err(self.mismatch(&format!("a mapping ({})", describe_struct(name))));
+        };
+        let mut known = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let key = match &entry.0.value {
+                NodeValue::Str(s) => s.clone(),
+                other => format!("{other:?}"),
+            };
+            if fields.contains(&key.as_str()) {
+                known.push(entry);
+            } else {
+                self.problems.push(YamlError {
+                    message: format!("unknown key `{key}` in {}", describe_struct(name)),
+                    hint: Some(suggestion(&key, fields)),
+                    line: entry.0.line,
+                    column: entry.0.column,
+                });
+            }
+        }
+        visitor
+            .visit_map(MapDe {
+                entries: known.into_iter(),
+                value: None,
+                de: &self,
+            })
+            .map_err(|e| e.at(node))
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, YamlError> {
+        let node = self.node;
+        match &node.value {
+            NodeValue::Str(s) => {
+                if !variants.contains(&s.as_str()) {
+                    return Err(YamlError {
+                        message: format!("`{s}` is not a valid {}", describe_struct(name)),
+                        hint: Some(suggestion(s, variants)),
+                        line: node.line,
+                        column: node.column,
+                    });
+                }
+                visitor.visit_enum(s.as_str().into_deserializer())
+            }
+            NodeValue::Map(entries) if entries.len() == 1 => {
+                let (k, v) = &entries[0];
+                let NodeValue::Str(tag) = &k.value else {
+                    return Err(self.mismatch("a name"));
+                };
+                if !variants.contains(&tag.as_str()) {
+                    return Err(YamlError {
+                        message: format!("`{tag}` is not a valid {}", describe_struct(name)),
+                        hint: Some(suggestion(tag, variants)),
+                        line: k.line,
+                        column: k.column,
+                    });
+                }
+                visitor.visit_enum(EnumDe {
+                    tag,
+                    value: self.child(v),
+                })
+            }
+            _ => Err(self.mismatch(&format!(
+                "one of {}",
+                variants
+                    .iter()
+                    .map(|v| format!("`{v}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+        .map_err(|e| e.at(node))
+    }
+
+    forward_to_any! {
+        deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_f32
+        deserialize_f64 deserialize_char deserialize_bytes deserialize_byte_buf
+        deserialize_unit deserialize_identifier deserialize_ignored_any
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, YamlError> {
+        self.deserialize_any(visitor)
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, _: usize, visitor: V) -> Result<V::Value, YamlError> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: usize,
+        visitor: V,
+    ) -> Result<V::Value, YamlError> {
+        self.deserialize_seq(visitor)
+    }
+}
+
+/// "criterion" for `CriterionSpec`, "calendar phase" for `PhaseSpec`… for messages.
+fn describe_struct(name: &str) -> String {
+    let base = name.strip_suffix("Spec").unwrap_or(name);
+    let mut out = String::new();
+    for (i, c) in base.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push(' ');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+struct SeqDe<'a, 'de> {
+    items: std::slice::Iter<'de, Node>,
+    de: &'a NodeDe<'de>,
+}
+
+impl<'de> SeqAccess<'de> for SeqDe<'_, 'de> {
+    type Error = YamlError;
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, YamlError> {
+        match self.items.next() {
+            Some(n) => seed.deserialize(self.de.child(n)).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+struct MapDe<'a, 'de> {
+    entries: std::vec::IntoIter<&'de (Node, Node)>,
+    value: Option<&'de Node>,
+    de: &'a NodeDe<'de>,
+}
+
+impl<'de> MapAccess<'de> for MapDe<'_, 'de> {
+    type Error = YamlError;
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, YamlError> {
+        match self.entries.next() {
+            Some((k, v)) => {
+                self.value = Some(v);
+                seed.deserialize(self.de.child(k)).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, YamlError> {
+        let v = self.value.take().expect("next_key before next_value");
+        seed.deserialize(self.de.child(v))
+    }
+}
+
+struct LocatedDe<'a, 'de> {
+    step: u8,
+    de: &'a NodeDe<'de>,
+}
+
+impl<'de> SeqAccess<'de> for LocatedDe<'_, 'de> {
+    type Error = YamlError;
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, YamlError> {
+        let node = self.de.node;
+        self.step += 1;
+        match self.step {
+            1 => seed.deserialize(node.line.into_deserializer()).map(Some),
+            2 => seed.deserialize(node.column.into_deserializer()).map(Some),
+            3 => seed.deserialize(self.de.child(node)).map(Some),
+            _ => Ok(None),
+        }
+    }
+}
+
+struct EnumDe<'de> {
+    tag: &'de str,
+    value: NodeDe<'de>,
+}
+
+impl<'de> de::EnumAccess<'de> for EnumDe<'de> {
+    type Error = YamlError;
+    type Variant = NodeDe<'de>;
+    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, NodeDe<'de>), YamlError> {
+        let tag: de::value::StrDeserializer<'de, YamlError> = self.tag.into_deserializer();
+        Ok((seed.deserialize(tag)?, self.value))
+    }
+}
+
+impl<'de> de::VariantAccess<'de> for NodeDe<'de> {
+    type Error = YamlError;
+    fn unit_variant(self) -> Result<(), YamlError> {
+        Ok(())
+    }
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, YamlError> {
+        seed.deserialize(self)
+    }
+    fn tuple_variant<V: Visitor<'de>>(self, _: usize, visitor: V) -> Result<V::Value, YamlError> {
+        self.deserialize_seq(visitor)
+    }
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, YamlError> {
+        self.deserialize_struct("", fields, visitor)
+    }
+}
+
+/// Deserializes one [`Item`]: a failure is recorded in the problems and answered with a sentinel
+/// that `Item`'s visitor turns into [`Item::Failed`].
+struct ItemDe<'de>(NodeDe<'de>);
+
+macro_rules! capture {
+    ($($method:ident)*) => {
+        $(fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, YamlError> {
+            let (node, problems) = (self.0.node, self.0.problems);
+            self.0.$method(visitor).map_err(|e| record(problems, e.at(node)))
+        })*
+    };
+}
+
+fn record(problems: &Problems, e: YamlError) -> YamlError {
+    if e.message != ITEM_FAILED {
+        problems.push(e);
+    }
+    de::Error::custom(ITEM_FAILED)
+}
+
+impl<'de> Deserializer<'de> for ItemDe<'de> {
+    type Error = YamlError;
+
+    capture! {
+        deserialize_any deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32
+        deserialize_i64 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
+        deserialize_f32 deserialize_f64 deserialize_char deserialize_str deserialize_string
+        deserialize_bytes deserialize_byte_buf deserialize_option deserialize_unit deserialize_seq
+        deserialize_map deserialize_identifier deserialize_ignored_any
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(self, n: &'static str, v: V) -> Result<V::Value, YamlError> {
+        let (node, problems) = (self.0.node, self.0.problems);
+        self.0.deserialize_unit_struct(n, v).map_err(|e| record(problems, e.at(node)))
+    }
+    fn deserialize_newtype_struct<V: Visitor<'de>>(self, n: &'static str, v: V) -> Result<V::Value, YamlError> {
+        let (node, problems) = (self.0.node, self.0.problems);
+        self.0.deserialize_newtype_struct(n, v).map_err(|e| record(problems, e.at(node)))
+    }
+    fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, v: V) -> Result<V::Value, YamlError> {
+        let (node, problems) = (self.0.node, self.0.problems);
+        self.0.deserialize_tuple(len, v).map_err(|e| record(problems, e.at(node)))
+    }
+    fn deserialize_tuple_struct<V: Visitor<'de>>(self, n: &'static str, len: usize, v: V) -> Result<V::Value, YamlError> {
+        let (node, problems) = (self.0.node, self.0.problems);
+        self.0.deserialize_tuple_struct(n, len, v).map_err(|e| record(problems, e.at(node)))
+    }
+    fn deserialize_struct<V: Visitor<'de>>(self, n: &'static str, f: &'static [&'static str], v: V) -> Result<V::Value, YamlError> {
+        let (node, problems) = (self.0.node, self.0.problems);
+        self.0.deserialize_struct(n, f, v).map_err(|e| record(problems, e.at(node)))
+    }
+    fn deserialize_enum<V: Visitor<'de>>(self, n: &'static str, vs: &'static [&'static str], v: V) -> Result<V::Value, YamlError> {
+        let (node, problems) = (self.0.node, self.0.problems);
+        self.0.deserialize_enum(n, vs, v).map_err(|e| record(problems, e.at(node)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct CriterionSpec {
+        id: Located<String>,
+        weight: u32,
+    }
+
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct File {
+        criteria: Vec<Item<CriterionSpec>>,
+        title: Option<String>,
+    }
+
+    #[test]
+    fn every_unknown_key_and_every_broken_item_is_reported_with_its_line() {
+        let text = "criteria:\n  - id: a\n    wieght: 2\n    weight: 1\n  - id: b\n    weight: heavy\n  - id: c\n    weight: 3\ntitel: x\n";
+        let node = parse(text).unwrap();
+        let problems = Problems::default();
+        let file: File = from_node(&node, &problems).unwrap();
+        let mut problems = problems.into_vec();
+        problems.sort_by_key(|p| (p.line, p.column));
+        let lines: Vec<(u32, &str)> = problems.iter().map(|p| (p.line, p.message.as_str())).collect();
+        assert_eq!(problems.len(), 3, "{lines:?}");
+        assert!(problems[0].message.contains("unknown key `wieght`"));
+        assert_eq!(problems[0].hint.as_deref(), Some("did you mean `weight`?"));
+        assert_eq!((problems[0].line, problems[0].column), (3, 5));
+        assert_eq!(problems[1].line, 6);
+        assert!(problems[1].message.contains("heavy") || problems[1].message.contains("expected"), "{}", problems[1].message);
+        assert_eq!(problems[2].line, 9);
+        assert!(problems[2].message.contains("`titel`"));
+        assert_eq!(file.criteria.len(), 3);
+        assert!(matches!(file.criteria[1], Item::Failed));
+        let Item::Ok(c) = &file.criteria[2] else { panic!() };
+        assert_eq!((c.id.value.as_str(), c.id.line, c.id.column), ("c", 7, 9));
+    }
+
+    #[test]
+    fn syntax_errors_carry_line_and_column() {
+        let err = parse("a: 1\nb: [1, 2\nc: 3\n").unwrap_err();
+        assert!(err.line >= 2, "{err:?}");
+        assert!(err.message.starts_with("YAML syntax"));
+    }
+}
