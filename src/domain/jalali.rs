@@ -113,7 +113,7 @@ impl JalaliDate {
     fn from_day_number(n: i64) -> Self {
         let date = Date::from_rata_die(RataDie::new(n), Persian);
         JalaliDate {
-            year: date.extended_year(),
+            year: date.year().extended_year(),
             month: date.month().ordinal,
             day: date.day_of_month().0,
         }
@@ -131,9 +131,9 @@ impl JalaliDate {
 
     /// The same day in the Gregorian calendar.
     pub fn to_gregorian(self) -> jiff::civil::Date {
-        let iso = self.icu().to_iso();
+        let iso = self.icu().to_calendar(icu_calendar::Iso);
         jiff::civil::date(
-            iso.extended_year() as i16,
+            iso.year().extended_year() as i16,
             iso.month().ordinal as i8,
             iso.day_of_month().0 as i8,
         )

@@ -1,4 +1,16 @@
 //! The rule language: YAML and Rhai files of a round, loaded, validated and compiled.
+//!
+//! `model` mirrors the files, `yaml` reads them with exact positions, `compile` checks everything
+//! and builds a [`RuleSet`], `script` sandboxes Rhai and lowers simple scripts to native code.
 
+pub mod compile;
 pub mod diagnostic;
+pub mod model;
+pub mod ruleset;
+pub mod script;
+pub mod value;
 pub mod yaml;
+
+pub use compile::load_round;
+pub use diagnostic::{Diagnostic, Diagnostics, Position};
+pub use ruleset::RuleSet;
