@@ -153,11 +153,7 @@ impl Fixed {
 fn div_round_half_away(n: i128, d: i128) -> i128 {
     let q = n / d;
     let r = n % d;
-    if 2 * r.abs() >= d {
-        q + n.signum()
-    } else {
-        q
-    }
+    if 2 * r.abs() >= d { q + n.signum() } else { q }
 }
 
 fn saturate(v: i128) -> i64 {
@@ -288,10 +284,22 @@ mod tests {
 
     #[test]
     fn rejects_more_than_four_decimals_and_garbage() {
-        assert!(matches!("1.23456".parse::<Fixed>(), Err(FixedError::TooPrecise(_))));
-        assert!(matches!("1.2.3".parse::<Fixed>(), Err(FixedError::NotANumber(_))));
-        assert!(matches!("".parse::<Fixed>(), Err(FixedError::NotANumber(_))));
-        assert!(matches!("abc".parse::<Fixed>(), Err(FixedError::NotANumber(_))));
+        assert!(matches!(
+            "1.23456".parse::<Fixed>(),
+            Err(FixedError::TooPrecise(_))
+        ));
+        assert!(matches!(
+            "1.2.3".parse::<Fixed>(),
+            Err(FixedError::NotANumber(_))
+        ));
+        assert!(matches!(
+            "".parse::<Fixed>(),
+            Err(FixedError::NotANumber(_))
+        ));
+        assert!(matches!(
+            "abc".parse::<Fixed>(),
+            Err(FixedError::NotANumber(_))
+        ));
     }
 
     #[test]

@@ -67,7 +67,8 @@ impl JalaliDate {
         if !(1..=12).contains(&month) {
             return Err(JalaliError::NoSuchMonth(text));
         }
-        let first = Date::try_new_persian(year, month, 1).map_err(|_| JalaliError::Format(text.clone()))?;
+        let first =
+            Date::try_new_persian(year, month, 1).map_err(|_| JalaliError::Format(text.clone()))?;
         let days = first.days_in_month();
         if day == 0 || day > days {
             return Err(JalaliError::NoSuchDay(text, month, year, days));
@@ -175,7 +176,12 @@ impl JalaliDate {
 
     /// `17 Farvardin 1400`.
     pub fn long_en(self) -> String {
-        format!("{} {} {}", self.day, MONTHS_EN[self.month as usize - 1], self.year)
+        format!(
+            "{} {} {}",
+            self.day,
+            MONTHS_EN[self.month as usize - 1],
+            self.year
+        )
     }
 }
 
@@ -239,9 +245,18 @@ mod tests {
 
     #[test]
     fn impossible_dates_are_rejected() {
-        assert!(matches!(JalaliDate::parse("1400/07/31"), Err(JalaliError::NoSuchDay(..))));
-        assert!(matches!(JalaliDate::parse("1400/13/01"), Err(JalaliError::NoSuchMonth(_))));
-        assert!(matches!(JalaliDate::parse("1400-01"), Err(JalaliError::Format(_))));
+        assert!(matches!(
+            JalaliDate::parse("1400/07/31"),
+            Err(JalaliError::NoSuchDay(..))
+        ));
+        assert!(matches!(
+            JalaliDate::parse("1400/13/01"),
+            Err(JalaliError::NoSuchMonth(_))
+        ));
+        assert!(matches!(
+            JalaliDate::parse("1400-01"),
+            Err(JalaliError::Format(_))
+        ));
         assert!(JalaliDate::parse("1400/06/31").is_ok());
     }
 

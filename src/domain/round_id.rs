@@ -44,9 +44,15 @@ impl RoundId {
     /// The round before this one (1400-1 for 1400-2, 1399-2 for 1400-1).
     pub fn previous(self) -> RoundId {
         if self.stage == 2 {
-            RoundId { year: self.year, stage: 1 }
+            RoundId {
+                year: self.year,
+                stage: 1,
+            }
         } else {
-            RoundId { year: self.year - 1, stage: 2 }
+            RoundId {
+                year: self.year - 1,
+                stage: 2,
+            }
         }
     }
 }

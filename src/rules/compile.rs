@@ -30,7 +30,10 @@ pub fn read_source(dir: &Path) -> Result<Source, Diagnostic> {
             return Ok(());
         }
         let entries = std::fs::read_dir(&full).map_err(|e| {
-            Diagnostic::new(Position::file(&full), format!("cannot read the directory: {e}"))
+            Diagnostic::new(
+                Position::file(&full),
+                format!("cannot read the directory: {e}"),
+            )
         })?;
         for entry in entries.flatten() {
             let path = entry.path();
@@ -47,11 +50,10 @@ pub fn read_source(dir: &Path) -> Result<Source, Diagnostic> {
         Ok(())
     };
     if !dir.is_dir() {
-        return Err(Diagnostic::new(
-            Position::file(dir),
-            "no such round directory",
-        )
-        .with_hint("give the directory of one round, e.g. rules/1400-2"));
+        return Err(
+            Diagnostic::new(Position::file(dir), "no such round directory")
+                .with_hint("give the directory of one round, e.g. rules/1400-2"),
+        );
     }
     collect(Path::new(""), &["yaml", "yml", "rhai"])?;
     collect(Path::new("tests"), &["yaml", "yml"])?;
@@ -80,7 +82,12 @@ struct Ctx {
 }
 
 impl Ctx {
-    fn error<T>(&mut self, file: &Path, at: &Located<T>, message: impl Into<String>) -> &mut Diagnostic {
+    fn error<T>(
+        &mut self,
+        file: &Path,
+        at: &Located<T>,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
         self.diags.push(Diagnostic::new(at.at(file), message));
         self.diags.last_mut().expect("just pushed")
     }
@@ -140,14 +147,27 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
         let problems = Problems::default();
         if f.path.starts_with("tests/") {
             let parsed: Result<TestFile, ()> = yaml::from_node(&node, &problems);
-            cx.diags.extend(problems.into_vec().into_iter().map(|e| e.into_diagnostic(&path)));
+            cx.diags.extend(
+                problems
+                    .into_vec()
+                    .into_iter()
+                    .map(|e| e.into_diagnostic(&path)),
+            );
             if let Ok(t) = parsed {
-                test_files.push(In { file: path, value: t });
+                test_files.push(In {
+                    file: path,
+                    value: t,
+                });
             }
             continue;
         }
         let parsed: Result<RuleFile, ()> = yaml::from_node(&node, &problems);
-        cx.diags.extend(problems.into_vec().into_iter().map(|e| e.into_diagnostic(&path)));
+        cx.diags.extend(
+            problems
+                .into_vec()
+                .into_iter()
+                .map(|e| e.into_diagnostic(&path)),
+        );
         let Ok(file) = parsed else { continue };
         parsed_any = true;
         macro_rules! once {
@@ -157,9 +177,17 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
                         Some(prev) => {
                             let first = prev.file.display().to_string();
                             cx.error(&path, &v, concat!("`", $name, "` is already defined"))
-                                .hint(format!("keep one `{}` section; the other is in {first}", $name));
+                                .hint(format!(
+                                    "keep one `{}` section; the other is in {first}",
+                                    $name
+                                ));
                         }
-                        None => $slot = Some(In { file: path.clone(), value: v }),
+                        None => {
+                            $slot = Some(In {
+                                file: path.clone(),
+                                value: v,
+                            })
+                        }
                     }
                 }
             };
@@ -170,25 +198,44 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
         once!(ranking, "ranking");
         for (name, spec) in file.inputs.unwrap_or_default().0 {
             if let Item::Ok(spec) = spec {
-                inputs.push(In { file: path.clone(), value: (name, spec) });
+                inputs.push(In {
+                    file: path.clone(),
+                    value: (name, spec),
+                });
             }
         }
         for c in file.criteria.into_iter().flatten().filter_map(Item::ok) {
-            criteria.push(In { file: path.clone(), value: c });
+            criteria.push(In {
+                file: path.clone(),
+                value: c,
+            });
         }
         for p in file.penalties.into_iter().flatten().filter_map(Item::ok) {
-            penalties.push(In { file: path.clone(), value: p });
+            penalties.push(In {
+                file: path.clone(),
+                value: p,
+            });
         }
     }
 
     if !parsed_any && cx.diags.is_empty() {
-        cx.error_at(Position::file(&dir), "the round directory has no YAML rule files")
-            .hint("a round needs at least round:, calendar:, inputs:, criteria:, grading: and ranking:");
+        cx.error_at(
+            Position::file(&dir),
+            "the round directory has no YAML rule files",
+        )
+        .hint(
+            "a round needs at least round:, calendar:, inputs:, criteria:, grading: and ranking:",
+        );
     }
     let missing = |present: bool, name: &str, cx: &mut Ctx| {
         if !present && parsed_any {
-            cx.error_at(Position::file(&dir), format!("no `{name}:` section in any file of the round"))
-                .hint(format!("add a `{name}:` section, e.g. to round.yaml (see docs/rules.md)"));
+            cx.error_at(
+                Position::file(&dir),
+                format!("no `{name}:` section in any file of the round"),
+            )
+            .hint(format!(
+                "add a `{name}:` section, e.g. to round.yaml (see docs/rules.md)"
+            ));
         }
     };
     missing(round.is_some(), "round", &mut cx);
@@ -197,14 +244,24 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
     missing(ranking.is_some(), "ranking", &mut cx);
 
     // Round metadata.
-    let round_spec = round.and_then(|r| r.value.value.ok().map(|v| In { file: r.file, value: v }));
-    let round_id = round_spec.as_ref().and_then(|r| {
-        match RoundId::parse(&r.value.id) {
+    let round_spec = round.and_then(|r| {
+        r.value.value.ok().map(|v| In {
+            file: r.file,
+            value: v,
+        })
+    });
+    let round_id = round_spec
+        .as_ref()
+        .and_then(|r| match RoundId::parse(&r.value.id) {
             Ok(id) => {
                 let dir_name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
                 if RoundId::parse(dir_name).is_ok_and(|d| d != id) {
-                    cx.error(&r.file, &r.value.id, format!("round `{id}` is in directory `{dir_name}`"))
-                        .hint("the directory name and `round.id` must be the same round");
+                    cx.error(
+                        &r.file,
+                        &r.value.id,
+                        format!("round `{id}` is in directory `{dir_name}`"),
+                    )
+                    .hint("the directory name and `round.id` must be the same round");
                 }
                 Some(id)
             }
@@ -212,8 +269,7 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
                 cx.error(&r.file, &r.value.id, e.to_string());
                 None
             }
-        }
-    });
+        });
     let office_kinds: Vec<OfficeKind> = round_spec
         .as_ref()
         .and_then(|r| r.value.office_kinds.as_ref().map(|k| k.value.clone()))
@@ -222,7 +278,11 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
     if let Some(r) = &round_spec {
         for l in &r.value.legal_references {
             if !legal_ids.insert(l.id.value.clone()) {
-                cx.error(&r.file, &l.id, format!("legal reference `{}` is listed twice", *l.id));
+                cx.error(
+                    &r.file,
+                    &l.id,
+                    format!("legal reference `{}` is listed twice", *l.id),
+                );
             }
         }
         if r.value.version.trim().is_empty() {
@@ -241,10 +301,21 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
         }
         check_id(&mut cx, file, &p.id);
         if p.points.value > Fixed::ZERO {
-            cx.error(file, &p.points, format!("penalty points must be negative, found {}", *p.points))
-                .hint(format!("write {} to take points off", Fixed::ZERO.saturating_sub(*p.points)));
+            cx.error(
+                file,
+                &p.points,
+                format!("penalty points must be negative, found {}", *p.points),
+            )
+            .hint(format!(
+                "write {} to take points off",
+                Fixed::ZERO.saturating_sub(*p.points)
+            ));
         }
-        let repeat = p.repeat_points.as_ref().map(|r| r.value.clone()).unwrap_or_default();
+        let repeat = p
+            .repeat_points
+            .as_ref()
+            .map(|r| r.value.clone())
+            .unwrap_or_default();
         if let Some(r) = &p.repeat_points
             && repeat.iter().any(|x| *x > Fixed::ZERO)
         {
@@ -253,7 +324,14 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
         if let Some(cap) = &p.cap
             && cap.value > Fixed::ZERO
         {
-            cx.error(file, cap, format!("the cap must be negative (the most taken off), found {}", **cap));
+            cx.error(
+                file,
+                cap,
+                format!(
+                    "the cap must be negative (the most taken off), found {}",
+                    **cap
+                ),
+            );
         }
         let applies_to = kinds(&mut cx, file, p.applies_to.as_ref(), kinds_in_round);
         compiled_penalties.push(Penalty {
@@ -271,9 +349,17 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
     // Inputs.
     let mut compiled_inputs: Vec<InputDef> = Vec::new();
     let mut input_files: Vec<PathBuf> = Vec::new();
-    for In { file, value: (name, spec) } in &inputs {
+    for In {
+        file,
+        value: (name, spec),
+    } in &inputs
+    {
         if compiled_inputs.iter().any(|i| i.name == name.value) {
-            cx.error(file, name, format!("input `{}` is declared twice", name.value));
+            cx.error(
+                file,
+                name,
+                format!("input `{}` is declared twice", name.value),
+            );
             continue;
         }
         check_id(&mut cx, file, name);
@@ -295,13 +381,20 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
                         values
                             .0
                             .iter()
-                            .map(|(n, l)| ChoiceValue { name: n.value.clone(), label: l.clone() })
+                            .map(|(n, l)| ChoiceValue {
+                                name: n.value.clone(),
+                                label: l.clone(),
+                            })
                             .collect(),
                     )
                 }
                 _ => {
-                    cx.error(file, &spec.kind, format!("choice input `{}` has no `values:`", name.value))
-                        .hint("list the allowed values with their labels under `values:`");
+                    cx.error(
+                        file,
+                        &spec.kind,
+                        format!("choice input `{}` has no `values:`", name.value),
+                    )
+                    .hint("list the allowed values with their labels under `values:`");
                     InputKind::Choice(Vec::new())
                 }
             },
@@ -311,8 +404,15 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
         }
         let range = spec.range.as_ref().map(|r| {
             if r.value.0 > r.value.1 {
-                cx.error(file, r, format!("the range starts at {} but ends at {}", r.value.0, r.value.1))
-                    .hint("write the smallest allowed value first: [min, max]");
+                cx.error(
+                    file,
+                    r,
+                    format!(
+                        "the range starts at {} but ends at {}",
+                        r.value.0, r.value.1
+                    ),
+                )
+                .hint("write the smallest allowed value first: [min, max]");
             }
             if !matches!(kind, InputKind::Integer | InputKind::Decimal) {
                 cx.error(file, r, "`range:` is only for integer and decimal inputs");
@@ -337,8 +437,18 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
             MissingSpec::Default(v) => match value::from_json(&def, &v.value) {
                 Ok(v) => Missing::Default(v),
                 Err(e) => {
-                    let at = if v.line > 0 { v.at(file) } else { spec.when_missing.at(file) };
-                    cx.error_at(at, format!("the default of `{}` is not valid: {}", def.name, e.message.en));
+                    let at = if v.line > 0 {
+                        v.at(file)
+                    } else {
+                        spec.when_missing.at(file)
+                    };
+                    cx.error_at(
+                        at,
+                        format!(
+                            "the default of `{}` is not valid: {}",
+                            def.name, e.message.en
+                        ),
+                    );
                     Missing::Error
                 }
             },
@@ -348,11 +458,17 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
     }
     let input_names: Vec<&str> = compiled_inputs.iter().map(|i| i.name.as_str()).collect();
     if !compiled_penalties.is_empty()
-        && !compiled_inputs.iter().any(|i| i.kind == InputKind::Violations)
+        && !compiled_inputs
+            .iter()
+            .any(|i| i.kind == InputKind::Violations)
         && let Some(In { file, value: p }) = penalties.first()
     {
-        cx.error(file, &p.id, "penalties are declared but no input has `type: violations`")
-            .hint("declare an input such as `violations:` with `type: violations` to record them");
+        cx.error(
+            file,
+            &p.id,
+            "penalties are declared but no input has `type: violations`",
+        )
+        .hint("declare an input such as `violations:` with `type: violations` to record them");
     }
 
     // Scripts.
@@ -364,7 +480,10 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
         let path = display(&f.path);
         match script::compile_file(&engine, &known, &f.text) {
             Ok(ast) => {
-                scripts.files.push(ScriptFile { path: path.clone(), ast });
+                scripts.files.push(ScriptFile {
+                    path: path.clone(),
+                    ast,
+                });
                 script_names.push(f.path.clone());
             }
             Err(problems) => {
@@ -383,16 +502,28 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
     let mut criterion_ids = HashSet::new();
     for In { file, value: c } in &criteria {
         if !criterion_ids.insert(c.id.value.clone()) {
-            cx.error(file, &c.id, format!("criterion `{}` is defined twice", *c.id));
+            cx.error(
+                file,
+                &c.id,
+                format!("criterion `{}` is defined twice", *c.id),
+            );
         }
         check_id(&mut cx, file, &c.id);
         if c.weight.value < Fixed::ZERO || c.weight.value > Fixed::from_int(100) {
-            cx.error(file, &c.weight, format!("weight {} is out of range", *c.weight))
-                .hint("weights run from 0 to 100; use a penalty for negative points");
+            cx.error(
+                file,
+                &c.weight,
+                format!("weight {} is out of range", *c.weight),
+            )
+            .hint("weights run from 0 to 100; use a penalty for negative points");
         }
         if c.max_points.value <= Fixed::ZERO || c.max_points.value > Fixed::from_int(1000) {
-            cx.error(file, &c.max_points, format!("max_points {} is out of range", *c.max_points))
-                .hint("max_points must be above 0 and at most 1000");
+            cx.error(
+                file,
+                &c.max_points,
+                format!("max_points {} is out of range", *c.max_points),
+            )
+            .hint("max_points must be above 0 and at most 1000");
         }
         let applies_to = kinds(&mut cx, file, c.applies_to.as_ref(), kinds_in_round);
         let given = [
@@ -416,39 +547,65 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
         let resolve = |cx: &mut Ctx, name: &Located<String>| -> Option<usize> {
             let found = input_names.iter().position(|n| *n == name.value);
             if found.is_none() {
-                cx.error(file, name, format!("`{}` is not a declared input", name.value))
-                    .hint(suggestion(name, &input_names));
+                cx.error(
+                    file,
+                    name,
+                    format!("`{}` is not a declared input", name.value),
+                )
+                .hint(suggestion(name, &input_names));
             }
             found
         };
         let max = *c.max_points;
         let (rule, reads) = if let Some(b) = &c.bands {
-            let Some(input) = resolve(&mut cx, &b.input) else { continue };
+            let Some(input) = resolve(&mut cx, &b.input) else {
+                continue;
+            };
             numeric(&mut cx, file, &b.input, &compiled_inputs[input]);
             let bands = compile_bands(&mut cx, file, b, max);
             (Rule::Bands { input, bands }, vec![input])
         } else if let Some(l) = &c.linear {
-            let Some(input) = resolve(&mut cx, &l.input) else { continue };
+            let Some(input) = resolve(&mut cx, &l.input) else {
+                continue;
+            };
             numeric(&mut cx, file, &l.input, &compiled_inputs[input]);
             let cap = l.cap.as_ref().map_or(max, |c| c.value);
             if let Some(cap_at) = &l.cap
                 && (cap > max || cap < Fixed::ZERO)
             {
-                cx.error(file, cap_at, format!("the cap {cap} is outside 0 to max_points ({max})"));
+                cx.error(
+                    file,
+                    cap_at,
+                    format!("the cap {cap} is outside 0 to max_points ({max})"),
+                );
             }
             let from = l.from.as_ref().map_or(Fixed::ZERO, |f| f.value);
-            (Rule::Linear { input, from, per_unit: *l.points_per_unit, cap }, vec![input])
+            (
+                Rule::Linear {
+                    input,
+                    from,
+                    per_unit: *l.points_per_unit,
+                    cap,
+                },
+                vec![input],
+            )
         } else if let Some(l) = &c.lookup {
-            let Some(input) = resolve(&mut cx, &l.input) else { continue };
+            let Some(input) = resolve(&mut cx, &l.input) else {
+                continue;
+            };
             let keys: Vec<String> = match &compiled_inputs[input].kind {
                 InputKind::Choice(values) => values.iter().map(|v| v.name.clone()).collect(),
                 InputKind::Boolean => vec!["false".into(), "true".into()],
                 other => {
-                    cx.error(file, &l.input, format!(
-                        "a lookup needs a choice or yes/no input; `{}` is {}",
-                        l.input.value,
-                        other.name()
-                    ))
+                    cx.error(
+                        file,
+                        &l.input,
+                        format!(
+                            "a lookup needs a choice or yes/no input; `{}` is {}",
+                            l.input.value,
+                            other.name()
+                        ),
+                    )
                     .hint("use bands or linear for numbers");
                     continue;
                 }
@@ -462,12 +619,20 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
                     Some(i) => points[i] = Some(p.value),
                     None => {
                         let names: Vec<&str> = keys.iter().map(String::as_str).collect();
-                        cx.error(file, k, format!("`{}` is not a value of `{}`", k.value, l.input.value))
-                            .hint(suggestion(k, &names));
+                        cx.error(
+                            file,
+                            k,
+                            format!("`{}` is not a value of `{}`", k.value, l.input.value),
+                        )
+                        .hint(suggestion(k, &names));
                     }
                 }
                 if p.value > max || p.value < Fixed::ZERO {
-                    cx.error(file, p, format!("{} points is outside 0 to max_points ({max})", p.value));
+                    cx.error(
+                        file,
+                        p,
+                        format!("{} points is outside 0 to max_points ({max})", p.value),
+                    );
                 }
             }
             if l.otherwise.is_none() && points.iter().any(Option::is_none) {
@@ -477,21 +642,35 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
                     .filter(|(_, p)| p.is_none())
                     .map(|(k, _)| k.as_str())
                     .collect();
-                cx.error(file, &l.input, format!("the lookup gives no points for: {}", unlisted.join(", ")))
-                    .hint("list every value, or add `otherwise:` for the rest");
+                cx.error(
+                    file,
+                    &l.input,
+                    format!("the lookup gives no points for: {}", unlisted.join(", ")),
+                )
+                .hint("list every value, or add `otherwise:` for the rest");
             }
             (
-                Rule::Lookup { input, points, otherwise: l.otherwise.as_ref().map(|o| o.value) },
+                Rule::Lookup {
+                    input,
+                    points,
+                    otherwise: l.otherwise.as_ref().map(|o| o.value),
+                },
                 vec![input],
             )
         } else if let Some(text) = &c.formula {
             let reads = formula_inputs(&text.value, &input_names);
-            let names: Vec<String> = reads.iter().map(|i| compiled_inputs[*i].name.clone()).collect();
+            let names: Vec<String> = reads
+                .iter()
+                .map(|i| compiled_inputs[*i].name.clone())
+                .collect();
             match script::compile_formula(&engine, &known, &text.value, &names) {
                 Ok(ast) => {
                     let lower_args: Vec<LowerArg> = reads
                         .iter()
-                        .map(|i| LowerArg { name: &compiled_inputs[*i].name, input: &compiled_inputs[*i] })
+                        .map(|i| LowerArg {
+                            name: &compiled_inputs[*i].name,
+                            input: &compiled_inputs[*i],
+                        })
                         .collect();
                     let native = match script::lower_formula(&ast, &lower_args) {
                         Ok(n) => Some(n),
@@ -502,7 +681,11 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
                         }
                     };
                     let program = Program {
-                        source: ProgramSource::Formula { text: text.value.clone(), ast: Arc::new(ast), names },
+                        source: ProgramSource::Formula {
+                            text: text.value.clone(),
+                            ast: Arc::new(ast),
+                            names,
+                        },
                         args: reads.clone(),
                         native,
                     };
@@ -535,8 +718,12 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
             let Some(file_index) = script_names.iter().position(|n| *n == s.file.value) else {
                 if !rhai_files.iter().any(|f| f.path == s.file.value) {
                     let names: Vec<&str> = rhai_files.iter().map(|f| f.path.as_str()).collect();
-                    cx.error(file, &s.file, format!("there is no script file `{}` in the round", s.file.value))
-                        .hint(suggestion(&s.file, &names));
+                    cx.error(
+                        file,
+                        &s.file,
+                        format!("there is no script file `{}` in the round", s.file.value),
+                    )
+                    .hint(suggestion(&s.file, &names));
                 }
                 continue;
             };
@@ -544,35 +731,53 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
             let Some(def) = ast.iter_functions().find(|f| f.name == s.function.value) else {
                 let names: Vec<String> = ast.iter_functions().map(|f| f.name.to_string()).collect();
                 let names: Vec<&str> = names.iter().map(String::as_str).collect();
-                cx.error(file, &s.function, format!("`{}` has no function `{}`", s.file.value, s.function.value))
-                    .hint(suggestion(&s.function, &names));
+                cx.error(
+                    file,
+                    &s.function,
+                    format!("`{}` has no function `{}`", s.file.value, s.function.value),
+                )
+                .hint(suggestion(&s.function, &names));
                 continue;
             };
             if def.params.len() != reads.len() {
-                cx.error(file, &s.function, format!(
-                    "`{}` takes {} parameters but the criterion passes {} inputs",
-                    s.function.value,
-                    def.params.len(),
-                    reads.len()
-                ));
+                cx.error(
+                    file,
+                    &s.function,
+                    format!(
+                        "`{}` takes {} parameters but the criterion passes {} inputs",
+                        s.function.value,
+                        def.params.len(),
+                        reads.len()
+                    ),
+                );
                 continue;
             }
             let params: Vec<String> = def.params.iter().map(|p| p.to_string()).collect();
             let lower_args: Vec<LowerArg> = params
                 .iter()
                 .zip(&reads)
-                .map(|(p, i)| LowerArg { name: p, input: &compiled_inputs[*i] })
+                .map(|(p, i)| LowerArg {
+                    name: p,
+                    input: &compiled_inputs[*i],
+                })
                 .collect();
             let native = match script::lower_function(ast, &s.function.value, &lower_args) {
                 Ok(n) => Some(n),
                 Err(LowerError::Unsupported(_)) => None,
                 Err(LowerError::Invalid(msg)) => {
-                    cx.error(file, &s.function, format!("in `{}`: {msg}", s.function.value));
+                    cx.error(
+                        file,
+                        &s.function,
+                        format!("in `{}`: {msg}", s.function.value),
+                    );
                     None
                 }
             };
             let program = Program {
-                source: ProgramSource::Function { file: file_index, name: s.function.value.clone() },
+                source: ProgramSource::Function {
+                    file: file_index,
+                    name: s.function.value.clone(),
+                },
                 args: reads.clone(),
                 native,
             };
@@ -599,11 +804,17 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
     // Calendar, grading, ranking, tests.
     let calendar = calendar.and_then(|c| {
         let file = c.file;
-        c.value.value.ok().and_then(|spec| compile_calendar(&mut cx, &file, &spec))
+        c.value
+            .value
+            .ok()
+            .and_then(|spec| compile_calendar(&mut cx, &file, &spec))
     });
     let grading = grading.and_then(|g| {
         let file = g.file;
-        g.value.value.ok().and_then(|spec| compile_grading(&mut cx, &file, &spec))
+        g.value
+            .value
+            .ok()
+            .and_then(|spec| compile_grading(&mut cx, &file, &spec))
     });
     let criterion_names: Vec<&str> = compiled_criteria.iter().map(|c| c.id.as_str()).collect();
     let ranking = ranking.and_then(|r| {
@@ -616,16 +827,25 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
     if let (Some(g), Some(r)) = (&grading, &ranking)
         && !r.scopes.contains(&g.scope)
     {
-        cx.error_at(Position::file(&dir), format!(
-            "grades are given per `{}` but ranking.scopes does not list it",
-            g.scope.as_str()
-        ))
+        cx.error_at(
+            Position::file(&dir),
+            format!(
+                "grades are given per `{}` but ranking.scopes does not list it",
+                g.scope.as_str()
+            ),
+        )
         .hint("add the grading scope to ranking.scopes");
     }
     let mut tests = Vec::new();
     for In { file, value: t } in test_files {
         for case in t.cases.into_iter().filter_map(Item::ok) {
-            tests.push(compile_test(&mut cx, &file, case, &criterion_names, &violation_kinds));
+            tests.push(compile_test(
+                &mut cx,
+                &file,
+                case,
+                &criterion_names,
+                &violation_kinds,
+            ));
         }
     }
 
@@ -644,7 +864,10 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
             .value
             .legal_references
             .into_iter()
-            .map(|l| LegalReference { id: l.id.value, label: l.label })
+            .map(|l| LegalReference {
+                id: l.id.value,
+                label: l.label,
+            })
             .collect(),
         notice: round_spec.value.notice,
         freeze_after_publication: round_spec.value.freeze_after_publication,
@@ -661,22 +884,38 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
 }
 
 fn check_id(cx: &mut Ctx, file: &Path, id: &Located<String>) {
-    let ok = id.value.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        && id.value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    let ok = id
+        .value
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase())
+        && id
+            .value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !ok {
         cx.error(file, id, format!("`{}` is not a valid name", id.value))
             .hint("names use lowercase English letters, digits and _, starting with a letter (labels carry the Persian)");
     }
 }
 
-fn kinds(cx: &mut Ctx, file: &Path, given: Option<&Located<Vec<OfficeKind>>>, round: KindSet) -> KindSet {
+fn kinds(
+    cx: &mut Ctx,
+    file: &Path,
+    given: Option<&Located<Vec<OfficeKind>>>,
+    round: KindSet,
+) -> KindSet {
     match given {
         None => round,
         Some(k) => {
             for kind in &k.value {
                 if !round.contains(*kind) {
-                    cx.error(file, k, format!("office kind `{kind}` is not covered by this round"))
-                        .hint("add it to round.office_kinds or remove it here");
+                    cx.error(
+                        file,
+                        k,
+                        format!("office kind `{kind}` is not covered by this round"),
+                    )
+                    .hint("add it to round.office_kinds or remove it here");
                 }
             }
             KindSet::of(&k.value)
@@ -686,18 +925,31 @@ fn kinds(cx: &mut Ctx, file: &Path, given: Option<&Located<Vec<OfficeKind>>>, ro
 
 fn numeric(cx: &mut Ctx, file: &Path, name: &Located<String>, def: &InputDef) {
     if !matches!(def.kind, InputKind::Integer | InputKind::Decimal) {
-        cx.error(file, name, format!("`{}` is {}, but this needs a number", def.name, def.kind.name()))
-            .hint("bands and linear criteria read integer or decimal inputs; use lookup for choices");
+        cx.error(
+            file,
+            name,
+            format!(
+                "`{}` is {}, but this needs a number",
+                def.name,
+                def.kind.name()
+            ),
+        )
+        .hint("bands and linear criteria read integer or decimal inputs; use lookup for choices");
     }
 }
 
 fn compile_bands(cx: &mut Ctx, file: &Path, spec: &BandsSpec, max: Fixed) -> Vec<Band> {
-    let bands: Vec<&BandSpec> = spec.bands.iter().filter_map(|b| match b {
-        Item::Ok(b) => Some(b),
-        Item::Failed => None,
-    }).collect();
+    let bands: Vec<&BandSpec> = spec
+        .bands
+        .iter()
+        .filter_map(|b| match b {
+            Item::Ok(b) => Some(b),
+            Item::Failed => None,
+        })
+        .collect();
     if bands.is_empty() {
-        cx.error(file, &spec.input, "`bands:` is empty").hint("list at least one band");
+        cx.error(file, &spec.input, "`bands:` is empty")
+            .hint("list at least one band");
         return Vec::new();
     }
     let mut out = Vec::with_capacity(bands.len());
@@ -705,11 +957,25 @@ fn compile_bands(cx: &mut Ctx, file: &Path, spec: &BandsSpec, max: Fixed) -> Vec
         if let (Some(lo), Some(hi)) = (&b.at_least, &b.below)
             && lo.value >= hi.value
         {
-            cx.error(file, hi, format!("the band starts at {} but ends below {}", lo.value, hi.value))
-                .hint("`at_least` must be smaller than `below`");
+            cx.error(
+                file,
+                hi,
+                format!(
+                    "the band starts at {} but ends below {}",
+                    lo.value, hi.value
+                ),
+            )
+            .hint("`at_least` must be smaller than `below`");
         }
         if b.points.value > max || b.points.value < Fixed::ZERO {
-            cx.error(file, &b.points, format!("{} points is outside 0 to max_points ({max})", b.points.value));
+            cx.error(
+                file,
+                &b.points,
+                format!(
+                    "{} points is outside 0 to max_points ({max})",
+                    b.points.value
+                ),
+            );
         }
         if i > 0 {
             let prev = bands[i - 1];
@@ -722,19 +988,34 @@ fn compile_bands(cx: &mut Ctx, file: &Path, spec: &BandsSpec, max: Fixed) -> Vec
                     .hint(format!("start this band at {}", end.value));
                 }
                 (Some(end), Some(start)) if start.value > end.value => {
-                    cx.error(file, start, format!(
-                        "values from {} up to {} fall in no band (gap after the band before)",
-                        end.value, start.value
-                    ))
+                    cx.error(
+                        file,
+                        start,
+                        format!(
+                            "values from {} up to {} fall in no band (gap after the band before)",
+                            end.value, start.value
+                        ),
+                    )
                     .hint(format!("start this band at {}", end.value));
                 }
                 (None, _) => {
-                    cx.error(file, &b.points, "a band follows one that has no upper end (`below`)")
-                        .hint("only the last band may leave out `below`");
+                    cx.error(
+                        file,
+                        &b.points,
+                        "a band follows one that has no upper end (`below`)",
+                    )
+                    .hint("only the last band may leave out `below`");
                 }
                 (Some(end), None) => {
-                    cx.error(file, &b.points, format!("this band has no `at_least`; it should start at {}", end.value))
-                        .hint("only the first band may leave out `at_least`");
+                    cx.error(
+                        file,
+                        &b.points,
+                        format!(
+                            "this band has no `at_least`; it should start at {}",
+                            end.value
+                        ),
+                    )
+                    .hint("only the first band may leave out `at_least`");
                 }
                 _ => {}
             }
@@ -762,10 +1043,20 @@ fn formula_inputs(text: &str, names: &[&str]) -> Vec<usize> {
 
 fn compile_calendar(cx: &mut Ctx, file: &Path, spec: &CalendarSpec) -> Option<Calendar> {
     if spec.time_zone.value != TEHRAN {
-        cx.error(file, &spec.time_zone, format!("time zone `{}` is not supported", spec.time_zone.value))
-            .hint("deadlines are in Asia/Tehran");
+        cx.error(
+            file,
+            &spec.time_zone,
+            format!("time zone `{}` is not supported", spec.time_zone.value),
+        )
+        .hint("deadlines are in Asia/Tehran");
     }
-    let order = ["self_declaration", "regional_review", "publication", "objection", "final"];
+    let order = [
+        "self_declaration",
+        "regional_review",
+        "publication",
+        "objection",
+        "final",
+    ];
     let phases: [(&str, &Located<Item<PhaseSpec>>); 5] = [
         ("self_declaration", &spec.self_declaration),
         ("regional_review", &spec.regional_review),
@@ -783,8 +1074,12 @@ fn compile_calendar(cx: &mut Ctx, file: &Path, spec: &CalendarSpec) -> Option<Ca
         };
         let start = match (&p.start, &p.after) {
             (Some(_), Some(a)) => {
-                cx.error(file, a, format!("phase `{name}` has both `start` and `after`"))
-                    .hint("give a date with `start:` or follow another phase with `after:`, not both");
+                cx.error(
+                    file,
+                    a,
+                    format!("phase `{name}` has both `start` and `after`"),
+                )
+                .hint("give a date with `start:` or follow another phase with `after:`, not both");
                 None
             }
             (Some(s), None) => match JalaliDate::parse(&s.value) {
@@ -797,16 +1092,28 @@ fn compile_calendar(cx: &mut Ctx, file: &Path, spec: &CalendarSpec) -> Option<Ca
             (None, Some(a)) => match order.iter().position(|n| *n == a.value) {
                 Some(j) if j < i => periods[j].map(|p| p.last_day.add_days(1)),
                 Some(_) => {
-                    cx.error(file, a, format!("phase `{name}` cannot follow `{}`, which comes later", a.value));
+                    cx.error(
+                        file,
+                        a,
+                        format!(
+                            "phase `{name}` cannot follow `{}`, which comes later",
+                            a.value
+                        ),
+                    );
                     None
                 }
                 None => {
-                    cx.error(file, a, format!("`{}` is not a phase", a.value)).hint(suggestion(&a.value, &order));
+                    cx.error(file, a, format!("`{}` is not a phase", a.value))
+                        .hint(suggestion(&a.value, &order));
                     None
                 }
             },
             (None, None) => {
-                cx.error(file, located, format!("phase `{name}` has no `start:` date and no `after:`"));
+                cx.error(
+                    file,
+                    located,
+                    format!("phase `{name}` has no `start:` date and no `after:`"),
+                );
                 None
             }
         };
@@ -822,7 +1129,11 @@ fn compile_calendar(cx: &mut Ctx, file: &Path, spec: &CalendarSpec) -> Option<Ca
                 None
             }
             (Some(d), None) if d.value < 1 || d.value > 366 => {
-                cx.error(file, d, format!("a phase lasts 1 to 366 days, not {}", d.value));
+                cx.error(
+                    file,
+                    d,
+                    format!("a phase lasts 1 to 366 days, not {}", d.value),
+                );
                 None
             }
             (Some(d), None) => start.map(|s| s.add_days(d.value - 1)),
@@ -839,12 +1150,21 @@ fn compile_calendar(cx: &mut Ctx, file: &Path, spec: &CalendarSpec) -> Option<Ca
                 }
             },
             (None, None) => {
-                cx.error(file, located, format!("phase `{name}` has no `days:` and no `end:` date"));
+                cx.error(
+                    file,
+                    located,
+                    format!("phase `{name}` has no `days:` and no `end:` date"),
+                );
                 None
             }
         };
         match (start, end) {
-            (Some(first_day), Some(last_day)) => periods[i] = Some(Period { first_day, last_day }),
+            (Some(first_day), Some(last_day)) => {
+                periods[i] = Some(Period {
+                    first_day,
+                    last_day,
+                })
+            }
             _ => ok = false,
         }
     }
@@ -852,22 +1172,36 @@ fn compile_calendar(cx: &mut Ctx, file: &Path, spec: &CalendarSpec) -> Option<Ca
         if let (Some(a), Some(b)) = (periods[i - 1], periods[i])
             && b.first_day <= a.last_day
         {
-            cx.error(file, phases[i].1, format!(
-                "phase `{}` starts on {} before `{}` ends on {}",
-                phases[i].0, b.first_day, phases[i - 1].0, a.last_day
-            ));
+            cx.error(
+                file,
+                phases[i].1,
+                format!(
+                    "phase `{}` starts on {} before `{}` ends on {}",
+                    phases[i].0,
+                    b.first_day,
+                    phases[i - 1].0,
+                    a.last_day
+                ),
+            );
             ok = false;
         }
     }
     let correction = match &spec.correction.value {
         Item::Ok(c) => {
             if c.days.value < 1 || c.days.value > 60 {
-                cx.error(file, &c.days, format!("a correction lasts 1 to 60 days, not {}", c.days.value));
+                cx.error(
+                    file,
+                    &c.days,
+                    format!("a correction lasts 1 to 60 days, not {}", c.days.value),
+                );
             }
             if c.max_referrals.value < 0 || c.max_referrals.value > 10 {
                 cx.error(file, &c.max_referrals, "max_referrals is 0 to 10");
             }
-            Some(Correction { days: c.days.value, max_referrals: c.max_referrals.value.clamp(0, 10) as u32 })
+            Some(Correction {
+                days: c.days.value,
+                max_referrals: c.max_referrals.value.clamp(0, 10) as u32,
+            })
         }
         Item::Failed => None,
     };
@@ -893,44 +1227,85 @@ fn compile_grading(cx: &mut Ctx, file: &Path, g: &GradingSpec) -> Option<Grading
                 return None;
             };
             if g.shares.is_some() {
-                cx.error(file, &g.method, "`shares:` is given but the method is cut_points");
+                cx.error(
+                    file,
+                    &g.method,
+                    "`shares:` is given but the method is cut_points",
+                );
             }
             if cp.grade_1.value <= cp.grade_2.value {
-                cx.error(file, &cp.grade_1, format!(
-                    "grade 1 needs more points than grade 2 ({} ≤ {})",
-                    cp.grade_1.value, cp.grade_2.value
-                ));
+                cx.error(
+                    file,
+                    &cp.grade_1,
+                    format!(
+                        "grade 1 needs more points than grade 2 ({} ≤ {})",
+                        cp.grade_1.value, cp.grade_2.value
+                    ),
+                );
             }
-            GradeMethod::CutPoints { grade_1: cp.grade_1.value, grade_2: cp.grade_2.value }
+            GradeMethod::CutPoints {
+                grade_1: cp.grade_1.value,
+                grade_2: cp.grade_2.value,
+            }
         }
         GradingMethod::Shares => {
             let Some(sh) = &g.shares else {
-                cx.error(file, &g.method, "grading by shares needs `shares:` (percent per grade)");
+                cx.error(
+                    file,
+                    &g.method,
+                    "grading by shares needs `shares:` (percent per grade)",
+                );
                 return None;
             };
             if g.cut_points.is_some() {
-                cx.error(file, &g.method, "`cut_points:` is given but the method is shares");
+                cx.error(
+                    file,
+                    &g.method,
+                    "`cut_points:` is given but the method is shares",
+                );
             }
             for s in [&sh.grade_1, &sh.grade_2] {
                 if s.value < Fixed::ZERO || s.value > Fixed::from_int(100) {
-                    cx.error(file, s, format!("a share is a percent from 0 to 100, not {}", s.value));
+                    cx.error(
+                        file,
+                        s,
+                        format!("a share is a percent from 0 to 100, not {}", s.value),
+                    );
                 }
             }
             if sh.grade_1.value.saturating_add(sh.grade_2.value) > Fixed::from_int(100) {
-                cx.error(file, &sh.grade_2, "the shares of grades 1 and 2 add up to more than 100%");
+                cx.error(
+                    file,
+                    &sh.grade_2,
+                    "the shares of grades 1 and 2 add up to more than 100%",
+                );
             }
-            GradeMethod::Shares { grade_1: sh.grade_1.value, grade_2: sh.grade_2.value }
+            GradeMethod::Shares {
+                grade_1: sh.grade_1.value,
+                grade_2: sh.grade_2.value,
+            }
         }
     };
     let s = &g.service_share.value;
     let shares = [s.grade_1.value, s.grade_2.value, s.grade_3.value];
     for x in [&s.grade_1, &s.grade_2, &s.grade_3] {
         if x.value < Fixed::ZERO || x.value > Fixed::from_int(100) {
-            cx.error(file, x, format!("a service share is a percent from 0 to 100, not {}", x.value));
+            cx.error(
+                file,
+                x,
+                format!(
+                    "a service share is a percent from 0 to 100, not {}",
+                    x.value
+                ),
+            );
         }
     }
     if !(shares[0] >= shares[1] && shares[1] >= shares[2]) {
-        cx.error(file, &g.service_share, "a better grade must allow at least the share of a lower one");
+        cx.error(
+            file,
+            &g.service_share,
+            "a better grade must allow at least the share of a lower one",
+        );
     }
     Some(Grading {
         scope: g.scope.value,
@@ -949,7 +1324,8 @@ fn compile_ranking(
     inputs: &[&str],
 ) -> Option<Ranking> {
     if r.scopes.value.is_empty() {
-        cx.error(file, &r.scopes, "list at least one scope").hint("e.g. [nationwide, region]");
+        cx.error(file, &r.scopes, "list at least one scope")
+            .hint("e.g. [nationwide, region]");
     }
     let mut chain = Vec::new();
     let mut ok = true;
@@ -961,19 +1337,31 @@ fn compile_ranking(
             _ => (&words[..], None),
         };
         let link = match words {
-            ["total"] => Some(TieBreak::Total { descending: descending.unwrap_or(true) }),
-            ["office_id"] => Some(TieBreak::OfficeId { descending: descending.unwrap_or(false) }),
+            ["total"] => Some(TieBreak::Total {
+                descending: descending.unwrap_or(true),
+            }),
+            ["office_id"] => Some(TieBreak::OfficeId {
+                descending: descending.unwrap_or(false),
+            }),
             ["criterion", id] => match criteria.iter().position(|c| c == id) {
-                Some(index) => Some(TieBreak::Criterion { index, descending: descending.unwrap_or(true) }),
+                Some(index) => Some(TieBreak::Criterion {
+                    index,
+                    descending: descending.unwrap_or(true),
+                }),
                 None => {
-                    cx.error(file, item, format!("`{id}` is not a criterion")).hint(suggestion(id, criteria));
+                    cx.error(file, item, format!("`{id}` is not a criterion"))
+                        .hint(suggestion(id, criteria));
                     None
                 }
             },
             ["input", name] => match inputs.iter().position(|c| c == name) {
-                Some(index) => Some(TieBreak::Input { index, descending: descending.unwrap_or(true) }),
+                Some(index) => Some(TieBreak::Input {
+                    index,
+                    descending: descending.unwrap_or(true),
+                }),
                 None => {
-                    cx.error(file, item, format!("`{name}` is not a declared input")).hint(suggestion(name, inputs));
+                    cx.error(file, item, format!("`{name}` is not a declared input"))
+                        .hint(suggestion(name, inputs));
                     None
                 }
             },
@@ -994,7 +1382,11 @@ fn compile_ranking(
         chain.push(TieBreak::OfficeId { descending: false });
     }
     if r.rounding.decimals.value > Fixed::DECIMALS {
-        cx.error(file, &r.rounding.decimals, format!("totals keep at most {} decimals", Fixed::DECIMALS));
+        cx.error(
+            file,
+            &r.rounding.decimals,
+            format!("totals keep at most {} decimals", Fixed::DECIMALS),
+        );
         ok = false;
     }
     ok.then(|| Ranking {
@@ -1013,20 +1405,22 @@ fn compile_test(
     penalties: &[String],
 ) -> TestCase {
     let e = case.expect.value;
-    let mut check = |names: &OrderedMap<Located<Fixed>>, known: &[&str], what: &str| -> Vec<(String, Fixed)> {
-        names
-            .0
-            .iter()
-            .filter_map(|(k, v)| {
-                if known.contains(&k.value.as_str()) {
-                    Some((k.value.clone(), v.value))
-                } else {
-                    cx.error(file, k, format!("`{}` is not a {what}", k.value)).hint(suggestion(k, known));
-                    None
-                }
-            })
-            .collect()
-    };
+    let mut check =
+        |names: &OrderedMap<Located<Fixed>>, known: &[&str], what: &str| -> Vec<(String, Fixed)> {
+            names
+                .0
+                .iter()
+                .filter_map(|(k, v)| {
+                    if known.contains(&k.value.as_str()) {
+                        Some((k.value.clone(), v.value))
+                    } else {
+                        cx.error(file, k, format!("`{}` is not a {what}", k.value))
+                            .hint(suggestion(k, known));
+                        None
+                    }
+                })
+                .collect()
+        };
     let penalty_names: Vec<&str> = penalties.iter().map(String::as_str).collect();
     let expect = Expectation {
         points: check(&e.points, criteria, "criterion"),
@@ -1042,8 +1436,18 @@ fn compile_test(
         name: case.name.value,
         kind: case.kind,
         filed: case.filed.unwrap_or(true),
-        inputs: case.inputs.0.into_iter().map(|(k, v)| (k.value, v)).collect(),
-        previous: case.previous.0.into_iter().map(|(k, v)| (k.value, v)).collect(),
+        inputs: case
+            .inputs
+            .0
+            .into_iter()
+            .map(|(k, v)| (k.value, v))
+            .collect(),
+        previous: case
+            .previous
+            .0
+            .into_iter()
+            .map(|(k, v)| (k.value, v))
+            .collect(),
         expect,
     }
 }

@@ -92,7 +92,10 @@ impl fmt::Display for Diagnostics {
 }
 
 /// The closest candidate to a misspelled name, if one is close enough to be a likely typo.
-pub fn did_you_mean<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    wrong: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(wrong, c), c))
@@ -123,9 +126,15 @@ mod tests {
 
     #[test]
     fn suggests_the_closest_name_only_when_close() {
-        assert_eq!(did_you_mean("wieght", ["weight", "label", "id"]), Some("weight"));
+        assert_eq!(
+            did_you_mean("wieght", ["weight", "label", "id"]),
+            Some("weight")
+        );
         assert_eq!(did_you_mean("zzz", ["weight", "label"]), None);
-        assert_eq!(suggestion("lable", &["label", "id"]), "did you mean `label`?");
+        assert_eq!(
+            suggestion("lable", &["label", "id"]),
+            "did you mean `label`?"
+        );
         assert_eq!(suggestion("q", &["a", "b"]), "expected one of: `a`, `b`");
     }
 

@@ -182,7 +182,10 @@ impl KindSet {
     }
 
     pub fn kinds(self) -> Vec<OfficeKind> {
-        OfficeKind::ALL.into_iter().filter(|k| self.contains(*k)).collect()
+        OfficeKind::ALL
+            .into_iter()
+            .filter(|k| self.contains(*k))
+            .collect()
     }
 }
 
@@ -203,7 +206,10 @@ pub struct Criterion {
 /// How a criterion turns inputs into raw points.
 #[derive(Debug)]
 pub enum Rule {
-    Bands { input: usize, bands: Vec<Band> },
+    Bands {
+        input: usize,
+        bands: Vec<Band>,
+    },
     Linear {
         input: usize,
         from: Fixed,

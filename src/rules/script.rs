@@ -108,9 +108,18 @@ fn register_math(engine: &mut Engine) {
     reg2!("min", |x, y| Ok(call_min(x, y)));
     reg2!("max", |x, y| Ok(call_max(x, y)));
     reg1!("abs", call_abs);
-    reg1!("floor", |x| Ok(call_round(x, RoundingStrategy::ToNegativeInfinity)));
-    reg1!("ceil", |x| Ok(call_round(x, RoundingStrategy::ToPositiveInfinity)));
-    reg1!("round", |x| Ok(call_round(x, RoundingStrategy::MidpointAwayFromZero)));
+    reg1!("floor", |x| Ok(call_round(
+        x,
+        RoundingStrategy::ToNegativeInfinity
+    )));
+    reg1!("ceil", |x| Ok(call_round(
+        x,
+        RoundingStrategy::ToPositiveInfinity
+    )));
+    reg1!("round", |x| Ok(call_round(
+        x,
+        RoundingStrategy::MidpointAwayFromZero
+    )));
     engine.register_fn("clamp", |x: Dynamic, lo: Dynamic, hi: Dynamic| {
         match (num_arg(&x), num_arg(&lo), num_arg(&hi)) {
             (Some(x), Some(lo), Some(hi)) => to_dynamic(Ok(call_clamp(x, lo, hi))),
@@ -210,7 +219,10 @@ impl BinOp {
     }
 
     fn is_arithmetic(self) -> bool {
-        matches!(self, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem)
+        matches!(
+            self,
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem
+        )
     }
 }
 
@@ -218,13 +230,28 @@ fn binary(op: BinOp, x: NVal, y: NVal) -> Result<NVal, String> {
     use BinOp::*;
     match (x, y) {
         (NVal::Int(a), NVal::Int(b)) => Ok(match op {
-            Add => NVal::Int(a.checked_add(b).ok_or_else(|| format!("Addition overflow: {a} + {b}"))?),
-            Sub => NVal::Int(a.checked_sub(b).ok_or_else(|| format!("Subtraction overflow: {a} - {b}"))?),
-            Mul => NVal::Int(a.checked_mul(b).ok_or_else(|| format!("Multiplication overflow: {a} * {b}"))?),
+            Add => NVal::Int(
+                a.checked_add(b)
+                    .ok_or_else(|| format!("Addition overflow: {a} + {b}"))?,
+            ),
+            Sub => NVal::Int(
+                a.checked_sub(b)
+                    .ok_or_else(|| format!("Subtraction overflow: {a} - {b}"))?,
+            ),
+            Mul => NVal::Int(
+                a.checked_mul(b)
+                    .ok_or_else(|| format!("Multiplication overflow: {a} * {b}"))?,
+            ),
             Div if b == 0 => return Err(format!("Division by zero: {a} / {b}")),
-            Div => NVal::Int(a.checked_div(b).ok_or_else(|| format!("Division overflow: {a} / {b}"))?),
+            Div => NVal::Int(
+                a.checked_div(b)
+                    .ok_or_else(|| format!("Division overflow: {a} / {b}"))?,
+            ),
             Rem if b == 0 => return Err(format!("Modulo division by zero: {a} % {b}")),
-            Rem => NVal::Int(a.checked_rem(b).ok_or_else(|| format!("Modulo overflow: {a} % {b}"))?),
+            Rem => NVal::Int(
+                a.checked_rem(b)
+                    .ok_or_else(|| format!("Modulo overflow: {a} % {b}"))?,
+            ),
             Eq => NVal::Bool(a == b),
             Ne => NVal::Bool(a != b),
             Lt => NVal::Bool(a < b),
@@ -235,11 +262,23 @@ fn binary(op: BinOp, x: NVal, y: NVal) -> Result<NVal, String> {
         (NVal::Int(_) | NVal::Dec(_), NVal::Int(_) | NVal::Dec(_)) => {
             let (a, b) = (dec(x), dec(y));
             Ok(match op {
-                Add => NVal::Dec(a.checked_add(b).ok_or_else(|| format!("Addition overflow: {a} + {b}"))?),
-                Sub => NVal::Dec(a.checked_sub(b).ok_or_else(|| format!("Subtraction overflow: {a} - {b}"))?),
-                Mul => NVal::Dec(a.checked_mul(b).ok_or_else(|| format!("Multiplication overflow: {a} * {b}"))?),
+                Add => NVal::Dec(
+                    a.checked_add(b)
+                        .ok_or_else(|| format!("Addition overflow: {a} + {b}"))?,
+                ),
+                Sub => NVal::Dec(
+                    a.checked_sub(b)
+                        .ok_or_else(|| format!("Subtraction overflow: {a} - {b}"))?,
+                ),
+                Mul => NVal::Dec(
+                    a.checked_mul(b)
+                        .ok_or_else(|| format!("Multiplication overflow: {a} * {b}"))?,
+                ),
                 Div if b.is_zero() => return Err(format!("Division by zero: {a} / {b}")),
-                Div => NVal::Dec(a.checked_div(b).ok_or_else(|| format!("Division overflow: {a} / {b}"))?),
+                Div => NVal::Dec(
+                    a.checked_div(b)
+                        .ok_or_else(|| format!("Division overflow: {a} / {b}"))?,
+                ),
                 Rem => NVal::Dec(
                     a.checked_rem(b)
                         .ok_or_else(|| format!("Modulo division by zero or overflow: {a} % {b}"))?,
@@ -267,7 +306,11 @@ pub enum Native {
     /// A local variable bound by `let`.
     Local(u8),
     /// `arg == "value"` (or `!=` when `negate`) on a choice input, compared by index.
-    ChoiceIs { arg: u8, index: u16, negate: bool },
+    ChoiceIs {
+        arg: u8,
+        index: u16,
+        negate: bool,
+    },
     Neg(Box<Native>),
     Not(Box<Native>),
     Binary(BinOp, Box<Native>, Box<Native>),
@@ -310,7 +353,10 @@ impl Native {
                 other => return Err(format!("expected a choice, found {other:?}")),
             },
             Native::Neg(e) => match e.eval_in(args, locals)? {
-                NVal::Int(i) => NVal::Int(i.checked_neg().ok_or_else(|| format!("Negation overflow: -{i}"))?),
+                NVal::Int(i) => NVal::Int(
+                    i.checked_neg()
+                        .ok_or_else(|| format!("Negation overflow: -{i}"))?,
+                ),
                 NVal::Dec(d) => NVal::Dec(-d),
                 other => return Err(format!("cannot negate {other:?}")),
             },
@@ -348,8 +394,14 @@ impl Native {
                 NVal::Bool(false) => e.eval_in(args, locals)?,
                 other => return Err(format!("`if` needs a yes/no condition, found {other:?}")),
             },
-            Native::Min(a, b) => call_min(num(a.eval_in(args, locals)?)?, num(b.eval_in(args, locals)?)?),
-            Native::Max(a, b) => call_max(num(a.eval_in(args, locals)?)?, num(b.eval_in(args, locals)?)?),
+            Native::Min(a, b) => call_min(
+                num(a.eval_in(args, locals)?)?,
+                num(b.eval_in(args, locals)?)?,
+            ),
+            Native::Max(a, b) => call_max(
+                num(a.eval_in(args, locals)?)?,
+                num(b.eval_in(args, locals)?)?,
+            ),
             Native::Clamp(v) => {
                 let x = num(v[0].eval_in(args, locals)?)?;
                 let lo = num(v[1].eval_in(args, locals)?)?;
@@ -498,7 +550,10 @@ impl<'a> Lowerer<'a> {
     fn call(&mut self, call: &rhai::FnCallExpr) -> Lowered {
         let name = call.name.as_str();
         let args: Vec<&RExpr> = call.args.iter().collect();
-        if call.is_operator_call() || (args.len() <= 2 && BinOp::parse(name).is_some()) || name == "!" {
+        if call.is_operator_call()
+            || (args.len() <= 2 && BinOp::parse(name).is_some())
+            || name == "!"
+        {
             return self.operator(name, &args);
         }
         let mut lowered = Vec::with_capacity(args.len());
@@ -555,7 +610,11 @@ impl<'a> Lowerer<'a> {
         match (&ta, &tb) {
             (Ty::Num, Ty::Num) => Ok((
                 Native::Binary(op, Box::new(a), Box::new(b)),
-                if op.is_arithmetic() { Ty::Num } else { Ty::Bool },
+                if op.is_arithmetic() {
+                    Ty::Num
+                } else {
+                    Ty::Bool
+                },
             )),
             (Ty::Bool, Ty::Bool) if matches!(op, BinOp::Eq | BinOp::Ne) => {
                 Ok((Native::Binary(op, Box::new(a), Box::new(b)), Ty::Bool))
@@ -633,13 +692,19 @@ impl<'a> Lowerer<'a> {
                 if rest.is_empty() {
                     let (t, tt) = self.scoped(|l| l.block(flow.body.statements()))?;
                     let (e, te) = self.scoped(|l| l.block(flow.branch.statements()))?;
-                    return Ok((Native::If(Box::new(c), Box::new(t), Box::new(e)), join(tt, te)));
+                    return Ok((
+                        Native::If(Box::new(c), Box::new(t), Box::new(e)),
+                        join(tt, te),
+                    ));
                 }
                 match (then_returns, else_returns) {
                     (true, _) if flow.branch.statements().is_empty() => {
                         let (t, tt) = self.scoped(|l| l.block(flow.body.statements()))?;
                         let (e, te) = self.block(rest)?;
-                        Ok((Native::If(Box::new(c), Box::new(t), Box::new(e)), join(tt, te)))
+                        Ok((
+                            Native::If(Box::new(c), Box::new(t), Box::new(e)),
+                            join(tt, te),
+                        ))
                     }
                     _ => unsupported("`if` statement followed by more statements"),
                 }
@@ -665,7 +730,13 @@ fn ends_in_return(stmts: &[Stmt]) -> bool {
 }
 
 fn join(a: Ty, b: Ty) -> Ty {
-    if a == b { a } else if a == Ty::Unit { b } else { a }
+    if a == b {
+        a
+    } else if a == Ty::Unit {
+        b
+    } else {
+        a
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -698,7 +769,11 @@ pub struct Program {
 #[derive(Debug)]
 pub enum ProgramSource {
     /// A one-line formula; the AST evaluates it with the arguments in scope.
-    Formula { text: String, ast: Arc<AST>, names: Vec<String> },
+    Formula {
+        text: String,
+        ast: Arc<AST>,
+        names: Vec<String>,
+    },
     /// A function in one of the round's `.rhai` files.
     Function { file: usize, name: String },
 }
@@ -713,7 +788,12 @@ impl Program {
     }
 
     /// Runs the program: natively when lowered, else in the thread's sandboxed engine.
-    pub fn run(&self, scripts: &Scripts, inputs: &[InputDef], values: &[&Value]) -> Result<Fixed, String> {
+    pub fn run(
+        &self,
+        scripts: &Scripts,
+        inputs: &[InputDef],
+        values: &[&Value],
+    ) -> Result<Fixed, String> {
         match &self.native {
             Some(native) => {
                 let mut args = [NVal::Unit; 16];
@@ -728,7 +808,12 @@ impl Program {
     }
 
     /// Runs the program in Rhai even when a native form exists (for differential tests and benches).
-    pub fn interpret(&self, scripts: &Scripts, inputs: &[InputDef], values: &[&Value]) -> Result<Fixed, String> {
+    pub fn interpret(
+        &self,
+        scripts: &Scripts,
+        inputs: &[InputDef],
+        values: &[&Value],
+    ) -> Result<Fixed, String> {
         let dyn_args: Vec<Dynamic> = self
             .args
             .iter()
@@ -747,7 +832,9 @@ impl Program {
                 }
                 ProgramSource::Function { file, name } => {
                     let mut scope = Scope::new();
-                    let options = rhai::CallFnOptions::new().eval_ast(false).rewind_scope(true);
+                    let options = rhai::CallFnOptions::new()
+                        .eval_ast(false)
+                        .rewind_scope(true);
                     engine.call_fn_with_options::<Dynamic>(
                         options,
                         &mut scope,
@@ -771,9 +858,9 @@ thread_local! {
 
 fn describe_eval_error(e: &EvalAltResult) -> String {
     match e {
-        EvalAltResult::ErrorTooManyOperations(_) => format!(
-            "the script was stopped after {MAX_OPERATIONS} operations (an endless loop?)"
-        ),
+        EvalAltResult::ErrorTooManyOperations(_) => {
+            format!("the script was stopped after {MAX_OPERATIONS} operations (an endless loop?)")
+        }
         EvalAltResult::ErrorDataTooLarge(what, _) => {
             format!("the script was stopped: {what} grew beyond the sandbox's limit")
         }
@@ -817,7 +904,8 @@ pub fn to_dynamic_value(def: &InputDef, v: &Value) -> Dynamic {
                     m.insert("kind".into(), Dynamic::from(v.kind.clone()));
                     m.insert(
                         "date".into(),
-                        v.date.map_or(Dynamic::UNIT, |d| Dynamic::from(d.to_string())),
+                        v.date
+                            .map_or(Dynamic::UNIT, |d| Dynamic::from(d.to_string())),
                     );
                     Dynamic::from_map(m)
                 })
@@ -831,8 +919,12 @@ fn nval_points(v: NVal) -> Result<Fixed, String> {
     match v {
         NVal::Int(i) => int_points(i),
         NVal::Dec(d) => Fixed::from_decimal(d).map_err(|e| e.to_string()),
-        NVal::Bool(_) => Err("the script must give a number of points, it gave a yes/no value".into()),
-        NVal::Unit | NVal::Choice(_) => Err("the script must give a number of points, it gave nothing".into()),
+        NVal::Bool(_) => {
+            Err("the script must give a number of points, it gave a yes/no value".into())
+        }
+        NVal::Unit | NVal::Choice(_) => {
+            Err("the script must give a number of points, it gave nothing".into())
+        }
     }
 }
 
@@ -852,7 +944,10 @@ fn dynamic_points(d: Dynamic) -> Result<Fixed, String> {
     } else if d.is_unit() {
         Err("the script must give a number of points, it gave nothing".into())
     } else {
-        Err(format!("the script must give a number of points, it gave a {}", d.type_name()))
+        Err(format!(
+            "the script must give a number of points, it gave a {}",
+            d.type_name()
+        ))
     }
 }
 
@@ -890,7 +985,12 @@ pub fn known_functions(engine: &Engine) -> BTreeSet<String> {
         .gen_fn_signatures(true)
         .into_iter()
         .filter_map(|sig| {
-            let name = sig.split('(').next()?.trim().trim_start_matches("fn ").to_string();
+            let name = sig
+                .split('(')
+                .next()?
+                .trim()
+                .trim_start_matches("fn ")
+                .to_string();
             (!name.is_empty()).then_some(name)
         })
         .filter(|n| !FORBIDDEN.contains(&n.as_str()))
@@ -910,9 +1010,11 @@ fn unknown_calls(ast: &AST, known: &BTreeSet<String>) -> Vec<ScriptProblem> {
         };
         if let Some((call, pos)) = call {
             let name = call.name.as_str();
-            let is_op = call.is_operator_call() || !name.starts_with(|c: char| c.is_alphabetic() || c == '_');
+            let is_op = call.is_operator_call()
+                || !name.starts_with(|c: char| c.is_alphabetic() || c == '_');
             if !is_op && !own.contains(name) && !known.contains(name) {
-                let candidates: Vec<&str> = known.iter().chain(own.iter()).map(String::as_str).collect();
+                let candidates: Vec<&str> =
+                    known.iter().chain(own.iter()).map(String::as_str).collect();
                 let hint = if FORBIDDEN.contains(&name) {
                     "rules may not pause, print or evaluate code".to_string()
                 } else {
@@ -946,14 +1048,28 @@ pub fn compile_formula(
         .compile_expression_with_scope(&scope, text)
         .map_err(|e| vec![problem_from_parse(&e)])?;
     let unknown = unknown_calls(&ast, known);
-    if unknown.is_empty() { Ok(ast) } else { Err(unknown) }
+    if unknown.is_empty() {
+        Ok(ast)
+    } else {
+        Err(unknown)
+    }
 }
 
 /// Compiles a `.rhai` file.
-pub fn compile_file(engine: &Engine, known: &BTreeSet<String>, text: &str) -> Result<AST, Vec<ScriptProblem>> {
-    let ast = engine.compile(text).map_err(|e| vec![problem_from_parse(&e)])?;
+pub fn compile_file(
+    engine: &Engine,
+    known: &BTreeSet<String>,
+    text: &str,
+) -> Result<AST, Vec<ScriptProblem>> {
+    let ast = engine
+        .compile(text)
+        .map_err(|e| vec![problem_from_parse(&e)])?;
     let unknown = unknown_calls(&ast, known);
-    if unknown.is_empty() { Ok(ast) } else { Err(unknown) }
+    if unknown.is_empty() {
+        Ok(ast)
+    } else {
+        Err(unknown)
+    }
 }
 
 /// Lowers a compiled formula to native code, if it uses only what the native form supports.

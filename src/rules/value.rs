@@ -85,7 +85,11 @@ pub fn from_json(def: &InputDef, raw: &serde_json::Value) -> Result<Value, Field
     }
 }
 
-fn violation_from_json(def: &InputDef, i: usize, item: &serde_json::Value) -> Result<Violation, FieldError> {
+fn violation_from_json(
+    def: &InputDef,
+    i: usize,
+    item: &serde_json::Value,
+) -> Result<Violation, FieldError> {
     let field = format!("{}[{i}]", def.name);
     let obj = item.as_object().ok_or_else(|| {
         FieldError::new(
@@ -122,7 +126,10 @@ fn make_violation(
     if !def.violation_kinds.iter().any(|k| k == kind) {
         let hint = super::diagnostic::suggestion(
             kind,
-            &def.violation_kinds.iter().map(String::as_str).collect::<Vec<_>>(),
+            &def.violation_kinds
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
         );
         return Err(FieldError::new(
             field,
@@ -162,7 +169,10 @@ pub fn from_text(def: &InputDef, text: &str) -> Result<Value, FieldError> {
             })?;
             check_number(def, n)
         }
-        InputKind::Boolean => match crate::domain::digits::to_ascii_digits(t).to_lowercase().as_str() {
+        InputKind::Boolean => match crate::domain::digits::to_ascii_digits(t)
+            .to_lowercase()
+            .as_str()
+        {
             "true" | "yes" | "1" | "بله" | "بلی" | "دارد" => Ok(Value::Bool(true)),
             "false" | "no" | "0" | "خیر" | "ندارد" => Ok(Value::Bool(false)),
             _ => Err(FieldError::new(
@@ -188,7 +198,12 @@ pub fn from_text(def: &InputDef, text: &str) -> Result<Value, FieldError> {
         InputKind::Violations => {
             // `kind@1400/02/10; kind2` — the compact form for CSV cells.
             let mut out = Vec::new();
-            for (i, part) in t.split([';', '؛']).map(str::trim).filter(|p| !p.is_empty()).enumerate() {
+            for (i, part) in t
+                .split([';', '؛'])
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .enumerate()
+            {
                 let field = format!("{}[{i}]", def.name);
                 let (kind, date) = match part.split_once('@') {
                     Some((k, d)) => (k.trim(), Some(parse_date(&field, d.trim())?)),
@@ -230,7 +245,11 @@ fn wrong_type(def: &InputDef) -> FieldError {
         InputKind::Date => ("تاریخ شمسی", "a Jalali date such as 1400/01/17"),
         InputKind::Violations => ("فهرست تخلفات", "a list of violations"),
     };
-    FieldError::new(&def.name, format!("باید {fa} باشد"), format!("must be {en}"))
+    FieldError::new(
+        &def.name,
+        format!("باید {fa} باشد"),
+        format!("must be {en}"),
+    )
 }
 
 /// The value as JSON, the way it is written in files and API bodies.

@@ -13,7 +13,7 @@ use std::marker::PhantomData;
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
-use super::diagnostic::{suggestion, Diagnostic, Position};
+use super::diagnostic::{Diagnostic, Position, suggestion};
 
 /// A YAML node with the place it was written.
 #[derive(Clone, Debug, PartialEq)]
@@ -271,7 +271,10 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Located<T> {
                     column,
                 })
             }
-            fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Located<T>, D::Error> {
+            fn visit_newtype_struct<D: Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<Located<T>, D::Error> {
                 Ok(Located {
                     value: T::deserialize(d)?,
                     line: 0,
@@ -453,10 +456,7 @@ impl<'de> Deserializer<'de> for NodeDe<'de> {
     ) -> Result<V::Value, YamlError> {
         let node = self.node;
         match name {
-            LOCATED => visitor.visit_seq(LocatedDe {
-                step: 0,
-                de: &self,
-            }),
+            LOCATED => visitor.visit_seq(LocatedDe { step: 0, de: &self }),
             ITEM => visitor.visit_newtype_struct(ItemDe(self.child(node))),
             _ => visitor.visit_newtype_struct(self),
         }
@@ -562,7 +562,11 @@ impl<'de> Deserializer<'de> for NodeDe<'de> {
         self.deserialize_any(visitor)
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(self, _: usize, visitor: V) -> Result<V::Value, YamlError> {
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _: usize,
+        visitor: V,
+    ) -> Result<V::Value, YamlError> {
         self.deserialize_seq(visitor)
     }
 
@@ -596,7 +600,10 @@ struct SeqDe<'a, 'de> {
 
 impl<'de> SeqAccess<'de> for SeqDe<'_, 'de> {
     type Error = YamlError;
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, YamlError> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, YamlError> {
         match self.items.next() {
             Some(n) => seed.deserialize(self.de.child(n)).map(Some),
             None => Ok(None),
@@ -612,7 +619,10 @@ struct MapDe<'a, 'de> {
 
 impl<'de> MapAccess<'de> for MapDe<'_, 'de> {
     type Error = YamlError;
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, YamlError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, YamlError> {
         match self.entries.next() {
             Some((k, v)) => {
                 self.value = Some(v);
@@ -634,7 +644,10 @@ struct LocatedDe<'a, 'de> {
 
 impl<'de> SeqAccess<'de> for LocatedDe<'_, 'de> {
     type Error = YamlError;
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, YamlError> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, YamlError> {
         let node = self.de.node;
         self.step += 1;
         match self.step {
@@ -654,7 +667,10 @@ struct EnumDe<'de> {
 impl<'de> de::EnumAccess<'de> for EnumDe<'de> {
     type Error = YamlError;
     type Variant = NodeDe<'de>;
-    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, NodeDe<'de>), YamlError> {
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, NodeDe<'de>), YamlError> {
         let tag: de::value::StrDeserializer<'de, YamlError> = self.tag.into_deserializer();
         Ok((seed.deserialize(tag)?, self.value))
     }
@@ -711,29 +727,64 @@ impl<'de> Deserializer<'de> for ItemDe<'de> {
         deserialize_map deserialize_identifier deserialize_ignored_any
     }
 
-    fn deserialize_unit_struct<V: Visitor<'de>>(self, n: &'static str, v: V) -> Result<V::Value, YamlError> {
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        n: &'static str,
+        v: V,
+    ) -> Result<V::Value, YamlError> {
         let (node, problems) = (self.0.node, self.0.problems);
-        self.0.deserialize_unit_struct(n, v).map_err(|e| record(problems, e.at(node)))
+        self.0
+            .deserialize_unit_struct(n, v)
+            .map_err(|e| record(problems, e.at(node)))
     }
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, n: &'static str, v: V) -> Result<V::Value, YamlError> {
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        n: &'static str,
+        v: V,
+    ) -> Result<V::Value, YamlError> {
         let (node, problems) = (self.0.node, self.0.problems);
-        self.0.deserialize_newtype_struct(n, v).map_err(|e| record(problems, e.at(node)))
+        self.0
+            .deserialize_newtype_struct(n, v)
+            .map_err(|e| record(problems, e.at(node)))
     }
     fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, v: V) -> Result<V::Value, YamlError> {
         let (node, problems) = (self.0.node, self.0.problems);
-        self.0.deserialize_tuple(len, v).map_err(|e| record(problems, e.at(node)))
+        self.0
+            .deserialize_tuple(len, v)
+            .map_err(|e| record(problems, e.at(node)))
     }
-    fn deserialize_tuple_struct<V: Visitor<'de>>(self, n: &'static str, len: usize, v: V) -> Result<V::Value, YamlError> {
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        n: &'static str,
+        len: usize,
+        v: V,
+    ) -> Result<V::Value, YamlError> {
         let (node, problems) = (self.0.node, self.0.problems);
-        self.0.deserialize_tuple_struct(n, len, v).map_err(|e| record(problems, e.at(node)))
+        self.0
+            .deserialize_tuple_struct(n, len, v)
+            .map_err(|e| record(problems, e.at(node)))
     }
-    fn deserialize_struct<V: Visitor<'de>>(self, n: &'static str, f: &'static [&'static str], v: V) -> Result<V::Value, YamlError> {
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        n: &'static str,
+        f: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, YamlError> {
         let (node, problems) = (self.0.node, self.0.problems);
-        self.0.deserialize_struct(n, f, v).map_err(|e| record(problems, e.at(node)))
+        self.0
+            .deserialize_struct(n, f, v)
+            .map_err(|e| record(problems, e.at(node)))
     }
-    fn deserialize_enum<V: Visitor<'de>>(self, n: &'static str, vs: &'static [&'static str], v: V) -> Result<V::Value, YamlError> {
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        n: &'static str,
+        vs: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, YamlError> {
         let (node, problems) = (self.0.node, self.0.problems);
-        self.0.deserialize_enum(n, vs, v).map_err(|e| record(problems, e.at(node)))
+        self.0
+            .deserialize_enum(n, vs, v)
+            .map_err(|e| record(problems, e.at(node)))
     }
 }
 
@@ -763,18 +814,27 @@ mod tests {
         let file: File = from_node(&node, &problems).unwrap();
         let mut problems = problems.into_vec();
         problems.sort_by_key(|p| (p.line, p.column));
-        let lines: Vec<(u32, &str)> = problems.iter().map(|p| (p.line, p.message.as_str())).collect();
+        let lines: Vec<(u32, &str)> = problems
+            .iter()
+            .map(|p| (p.line, p.message.as_str()))
+            .collect();
         assert_eq!(problems.len(), 3, "{lines:?}");
         assert!(problems[0].message.contains("unknown key `wieght`"));
         assert_eq!(problems[0].hint.as_deref(), Some("did you mean `weight`?"));
         assert_eq!((problems[0].line, problems[0].column), (3, 5));
         assert_eq!(problems[1].line, 6);
-        assert!(problems[1].message.contains("heavy") || problems[1].message.contains("expected"), "{}", problems[1].message);
+        assert!(
+            problems[1].message.contains("heavy") || problems[1].message.contains("expected"),
+            "{}",
+            problems[1].message
+        );
         assert_eq!(problems[2].line, 9);
         assert!(problems[2].message.contains("`titel`"));
         assert_eq!(file.criteria.len(), 3);
         assert!(matches!(file.criteria[1], Item::Failed));
-        let Item::Ok(c) = &file.criteria[2] else { panic!() };
+        let Item::Ok(c) = &file.criteria[2] else {
+            panic!()
+        };
         assert_eq!((c.id.value.as_str(), c.id.line, c.id.column), ("c", 7, 9));
     }
 

@@ -1,0 +1,41 @@
+//! `arzyab explain`: one office's explanation, in the context of its population.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+pub fn run(
+    round: &Path,
+    offices_path: &Path,
+    office: &str,
+    fa: bool,
+    json: bool,
+) -> Result<ExitCode, String> {
+    let rs = super::load(round)?;
+    let offices = super::load_offices(&rs, offices_path)?;
+    let wanted = crate::domain::OfficeId::parse(office).map_err(|e| e.to_string())?;
+    let index = offices.iter().position(|o| o.id == wanted).ok_or_else(|| {
+        format!(
+            "there is no office `{office}` in {}",
+            offices_path.display()
+        )
+    })?;
+    let ranking = crate::engine::rank(&rs, &offices).map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    let explanation =
+        crate::engine::explain::explain(&rs, &offices[index], Some(&ranking.placements[index]))
+            .map_err(|e| e.to_string())?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&explanation).expect("explanations serialize")
+        );
+    } else {
+        print!("{}", explanation.render(fa));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,188 @@
+//! The command line: one file per subcommand.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+mod check;
+mod demo_data;
+mod explain;
+mod rank;
+mod table;
+mod test;
+
+/// arzyab (ارزیاب): evaluation and ranking of Pishkhan and rural ICT offices.
+#[derive(Parser, Debug)]
+#[command(name = "arzyab", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Validate round directories; print every problem with file:line:column.
+    Check {
+        #[arg(required = true)]
+        rounds: Vec<PathBuf>,
+        /// Print diagnostics as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the rule tests under each round's tests/ directory.
+    Test {
+        #[arg(required = true)]
+        rounds: Vec<PathBuf>,
+    },
+    /// Score, rank and grade a population of offices offline.
+    Rank {
+        round: PathBuf,
+        /// Offices as .csv or .json.
+        #[arg(long)]
+        offices: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// The scope whose positions order the output (default: the grading scope).
+        #[arg(long)]
+        scope: Option<String>,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Explain one office's score, rank and grade.
+    Explain {
+        round: PathBuf,
+        #[arg(long)]
+        offices: PathBuf,
+        #[arg(long)]
+        office: String,
+        /// Persian instead of English.
+        #[arg(long)]
+        fa: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Generate realistic synthetic offices for a round.
+    DemoData {
+        /// The round whose inputs the offices fill in.
+        #[arg(long, default_value = "rules/1400-2")]
+        round: PathBuf,
+        #[arg(long, default_value_t = 1000)]
+        offices: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Percent of offices that never filed.
+        #[arg(long, default_value_t = 3)]
+        non_filers: u32,
+        /// Province→region map (default: the one shipped in rules/regions.yaml).
+        #[arg(long)]
+        regions: Option<PathBuf>,
+        /// Output file (.csv or .json); standard output as JSON if absent.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Output formats for tables of results.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Check { rounds, json } => check::run(&rounds, json),
+        Command::Test { rounds } => test::run(&rounds),
+        Command::Rank {
+            round,
+            offices,
+            format,
+            scope,
+            output,
+        } => rank::run(
+            &round,
+            &offices,
+            format,
+            scope.as_deref(),
+            output.as_deref(),
+        ),
+        Command::Explain {
+            round,
+            offices,
+            office,
+            fa,
+            json,
+        } => explain::run(&round, &offices, &office, fa, json),
+        Command::DemoData {
+            round,
+            offices,
+            seed,
+            non_filers,
+            regions,
+            output,
+        } => demo_data::run(
+            &round,
+            offices,
+            seed,
+            non_filers,
+            regions.as_deref(),
+            output.as_deref(),
+        ),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Loads a round, printing its diagnostics on failure.
+fn load(round: &std::path::Path) -> Result<arzyab_rules::RuleSet, String> {
+    arzyab_rules::load_round(round)
+        .map_err(|d| format!("the rules of {} have problems:\n{d}", round.display()))
+}
+
+use crate::rules as arzyab_rules;
+
+/// Reads and checks a population; every bad row and field is reported.
+fn load_offices(
+    rs: &crate::rules::RuleSet,
+    path: &std::path::Path,
+) -> Result<Vec<crate::engine::Office>, String> {
+    let records = crate::population::read_offices(path).map_err(|e| e.to_string())?;
+    let bar = indicatif::ProgressBar::new(records.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len}")
+            .expect("valid template"),
+    );
+    bar.set_message("checking offices");
+    let mut offices = Vec::with_capacity(records.len());
+    let mut errors = Vec::new();
+    for r in &records {
+        match crate::engine::prepare(rs, r) {
+            Ok(o) => offices.push(o),
+            Err(e) => errors.push(e.to_string()),
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    if errors.is_empty() {
+        Ok(offices)
+    } else {
+        let more = errors.len().saturating_sub(50);
+        let mut msg = errors.into_iter().take(50).collect::<Vec<_>>().join("\n");
+        if more > 0 {
+            msg.push_str(&format!("\n… and {more} more"));
+        }
+        Err(format!(
+            "{}: some offices' files are not valid:\n{msg}",
+            path.display()
+        ))
+    }
+}

@@ -1,0 +1,148 @@
+//! `arzyab rank`: score, rank and grade a population offline.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::Format;
+use crate::rules::model::Scope;
+
+pub fn run(
+    round: &Path,
+    offices_path: &Path,
+    format: Format,
+    scope: Option<&str>,
+    output: Option<&Path>,
+) -> Result<ExitCode, String> {
+    let rs = super::load(round)?;
+    let offices = super::load_offices(&rs, offices_path)?;
+    let scope = match scope {
+        None => rs.grading.scope,
+        Some(s) => Scope::parse(s).ok_or_else(|| {
+            format!("`{s}` is not a scope: use nationwide, region, office_kind or region_and_kind")
+        })?,
+    };
+    let si = rs
+        .ranking
+        .scopes
+        .iter()
+        .position(|s| *s == scope)
+        .ok_or_else(|| {
+            format!(
+                "this round ranks in {} only",
+                rs.ranking
+                    .scopes
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
+    let ranking = crate::engine::rank(&rs, &offices).map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    let mut order: Vec<usize> = (0..offices.len()).collect();
+    let group = |i: usize| match scope {
+        Scope::Nationwide => (0, 0),
+        Scope::Region => (offices[i].region.get() as u32, 0),
+        Scope::OfficeKind => (offices[i].kind.index() as u32, 0),
+        Scope::RegionAndKind => (
+            offices[i].region.get() as u32,
+            offices[i].kind.index() as u32,
+        ),
+    };
+    order.sort_by_key(|&i| (group(i), ranking.placements[i].positions[si]));
+    let scope_names: Vec<&str> = rs.ranking.scopes.iter().map(|s| s.as_str()).collect();
+    let text = match format {
+        Format::Json => {
+            let rows: Vec<serde_json::Value> = order
+                .iter()
+                .map(|&i| {
+                    let p = &ranking.placements[i];
+                    let o = &offices[i];
+                    serde_json::json!({
+                        "office": o.id.as_str(),
+                        "kind": o.kind.as_str(),
+                        "region": o.region.get(),
+                        "province": o.province,
+                        "filed": o.filed,
+                        "total": ranking.scores.totals[i],
+                        "grade": p.grade,
+                        "service_share_percent": p.service_share,
+                        "to_next_grade": p.to_next_grade,
+                        "fragile": p.fragile,
+                        "positions": scope_names.iter().zip(&p.positions).map(|(s, v)| ((*s).to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
+                        "points": rs.criteria.iter().zip(ranking.scores.points_of(i)).map(|(c, v)| (c.id.clone(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
+                        "penalties": rs.penalties.iter().zip(ranking.scores.penalties_of(i)).map(|(c, v)| (c.id.clone(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
+                    })
+                })
+                .collect();
+            let doc = serde_json::json!({
+                "round": rs.round.to_string(),
+                "rules_version": rs.version,
+                "rules_hash": rs.hash(),
+                "offices": rows,
+            });
+            serde_json::to_string_pretty(&doc).expect("JSON values serialize") + "\n"
+        }
+        Format::Csv | Format::Table => {
+            let mut header: Vec<String> = [
+                "office", "kind", "region", "province", "total", "grade", "share%",
+            ]
+            .map(String::from)
+            .to_vec();
+            header.extend(scope_names.iter().map(|s| format!("pos.{s}")));
+            let rows: Vec<Vec<String>> = order
+                .iter()
+                .map(|&i| {
+                    let p = &ranking.placements[i];
+                    let o = &offices[i];
+                    let mut row = vec![
+                        o.id.to_string(),
+                        o.kind.to_string(),
+                        o.region.to_string(),
+                        o.province.clone(),
+                        ranking.scores.totals[i].map_or("not filed".into(), |t| t.to_string()),
+                        p.grade.to_string(),
+                        p.service_share.to_string(),
+                    ];
+                    row.extend(p.positions.iter().map(|x| x.to_string()));
+                    row
+                })
+                .collect();
+            if format == Format::Csv {
+                let mut w = csv::Writer::from_writer(Vec::new());
+                w.write_record(&header).map_err(|e| e.to_string())?;
+                for r in &rows {
+                    w.write_record(r).map_err(|e| e.to_string())?;
+                }
+                String::from_utf8(w.into_inner().map_err(|e| e.to_string())?)
+                    .map_err(|e| e.to_string())?
+            } else {
+                let header: Vec<&str> = header.iter().map(String::as_str).collect();
+                let mut counts = [0usize; 3];
+                for p in &ranking.placements {
+                    counts[p.grade.index()] += 1;
+                }
+                format!(
+                    "{}\nround {} v{} — {} offices — grade 1: {}, grade 2: {}, grade 3: {}\n",
+                    super::table::render(&header, &rows),
+                    rs.round,
+                    rs.version,
+                    offices.len(),
+                    counts[0],
+                    counts[1],
+                    counts[2]
+                )
+            }
+        }
+    };
+    match output {
+        Some(path) => std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}

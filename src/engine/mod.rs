@@ -1,0 +1,12 @@
+//! The engine: pure computation over a compiled rule set — score, rank, grade, explain, test.
+//! No I/O, no HTTP, no SQL.
+
+pub mod explain;
+pub mod office;
+pub mod rank;
+pub mod score;
+pub mod testing;
+
+pub use office::{InvalidFile, Office, OfficeRecord, Raw, prepare};
+pub use rank::{Placement, Ranking, ScoreTable, rank};
+pub use score::{Score, ScoreError, score};

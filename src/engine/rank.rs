@@ -1,0 +1,312 @@
+//! Ranking a population: score everyone (on both cores), order by the tie-break chain in every
+//! declared scope, give grades by cut points or population shares, and the service share.
+
+use std::cmp::Ordering;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::office::Office;
+use super::score::{ScoreError, score_into};
+use crate::domain::{Fixed, Grade};
+use crate::rules::RuleSet;
+use crate::rules::model::{NonFilerPolicy, Scope};
+use crate::rules::ruleset::{GradeMethod, TieBreak};
+use crate::rules::value::Value;
+
+/// Every office's points, in one flat table (rows in population order).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScoreTable {
+    pub criteria: usize,
+    pub penalty_kinds: usize,
+    /// `criteria` raw points per office.
+    pub points: Vec<Fixed>,
+    /// `penalty_kinds` penalty points per office.
+    pub penalties: Vec<Fixed>,
+    /// Rounded total per office; `None` for non-filers placed in the lowest grade.
+    pub totals: Vec<Option<Fixed>>,
+}
+
+impl ScoreTable {
+    pub fn points_of(&self, office: usize) -> &[Fixed] {
+        &self.points[office * self.criteria..(office + 1) * self.criteria]
+    }
+
+    pub fn penalties_of(&self, office: usize) -> &[Fixed] {
+        &self.penalties[office * self.penalty_kinds..(office + 1) * self.penalty_kinds]
+    }
+}
+
+/// Scores every office on all cores. Fails with every office whose script failed.
+pub fn score_all(rs: &RuleSet, offices: &[Office]) -> Result<ScoreTable, Vec<ScoreError>> {
+    let c = rs.criteria.len();
+    let p = rs.penalties.len();
+    let n = offices.len();
+    const CHUNK: usize = 1024;
+    let chunks: Vec<(Vec<Fixed>, Vec<Fixed>, Vec<Option<Fixed>>, Vec<ScoreError>)> = offices
+        .par_chunks(CHUNK)
+        .map(|chunk| {
+            let mut pts = vec![Fixed::ZERO; chunk.len() * c];
+            let mut pens = vec![Fixed::ZERO; chunk.len() * p];
+            let mut tots = vec![None; chunk.len()];
+            let mut errors = Vec::new();
+            for (j, office) in chunk.iter().enumerate() {
+                if !office.filed && rs.grading.non_filers == NonFilerPolicy::LowestGrade {
+                    continue;
+                }
+                let row = &mut pts[j * c..(j + 1) * c];
+                let pen = &mut pens[j * p..(j + 1) * p];
+                match score_into(rs, office, row, pen, None) {
+                    Ok(t) => tots[j] = Some(t),
+                    Err(e) => errors.push(e),
+                }
+            }
+            (pts, pens, tots, errors)
+        })
+        .collect();
+    let mut points = Vec::with_capacity(n * c);
+    let mut penalties = Vec::with_capacity(n * p);
+    let mut totals = Vec::with_capacity(n);
+    let mut errors = Vec::new();
+    for (pts, pens, tots, errs) in chunks {
+        points.extend(pts);
+        penalties.extend(pens);
+        totals.extend(tots);
+        errors.extend(errs);
+    }
+    if errors.is_empty() {
+        Ok(ScoreTable {
+            criteria: c,
+            penalty_kinds: p,
+            points,
+            penalties,
+            totals,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+/// An office's place in the population.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Placement {
+    /// Position (1 = first) in each of the rule set's ranking scopes, in their order.
+    pub positions: Vec<u32>,
+    /// How many offices share each scope group with this one.
+    pub group_sizes: Vec<u32>,
+    pub grade: Grade,
+    /// Percent of the services available in its area the office may offer.
+    pub service_share: Fixed,
+    /// Points the office lacks to reach the next better grade (`None` at grade 1 or for non-filers).
+    pub to_next_grade: Option<Fixed>,
+    /// Within the rule set's fragile margin of a grade boundary.
+    pub fragile: bool,
+}
+
+/// The ranking of a whole population.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ranking {
+    pub scores: ScoreTable,
+    pub placements: Vec<Placement>,
+}
+
+/// Scores and ranks a population.
+pub fn rank(rs: &RuleSet, offices: &[Office]) -> Result<Ranking, Vec<ScoreError>> {
+    let scores = score_all(rs, offices)?;
+    let placements = place(rs, offices, &scores);
+    Ok(Ranking { scores, placements })
+}
+
+fn group_of(scope: Scope, o: &Office) -> u32 {
+    match scope {
+        Scope::Nationwide => 0,
+        Scope::Region => o.region.get() as u32,
+        Scope::OfficeKind => o.kind.index() as u32,
+        Scope::RegionAndKind => o.region.get() as u32 * 4 + o.kind.index() as u32,
+    }
+}
+
+fn input_key(v: &Option<Value>) -> Fixed {
+    match v {
+        Some(Value::Number(n)) => *n,
+        Some(Value::Bool(b)) => Fixed::from_int(*b as i64),
+        Some(Value::Choice(c)) => Fixed::from_int(*c as i64),
+        _ => Fixed::MIN,
+    }
+}
+
+/// Orders two offices by the tie-break chain: filers before non-filers, then each link.
+pub fn compare(
+    rs: &RuleSet,
+    offices: &[Office],
+    scores: &ScoreTable,
+    a: usize,
+    b: usize,
+) -> Ordering {
+    let (ta, tb) = (scores.totals[a], scores.totals[b]);
+    match (ta.is_some(), tb.is_some()) {
+        (true, false) => return Ordering::Less,
+        (false, true) => return Ordering::Greater,
+        _ => {}
+    }
+    for link in &rs.ranking.tie_break {
+        let (ord, descending) = match *link {
+            TieBreak::Total { descending } => (ta.cmp(&tb), descending),
+            TieBreak::Criterion { index, descending } => {
+                let w = rs.criteria[index].weight;
+                let pa = scores.points_of(a)[index].mul(w);
+                let pb = scores.points_of(b)[index].mul(w);
+                (pa.cmp(&pb), descending)
+            }
+            TieBreak::Input { index, descending } => (
+                input_key(&offices[a].values[index]).cmp(&input_key(&offices[b].values[index])),
+                descending,
+            ),
+            TieBreak::OfficeId { descending } => (offices[a].id.cmp(&offices[b].id), descending),
+        };
+        let ord = if descending { ord.reverse() } else { ord };
+        if ord != Ordering::Equal {
+            return ord;
+        }
+    }
+    Ordering::Equal
+}
+
+/// Positions, grades and service shares from a score table.
+pub fn place(rs: &RuleSet, offices: &[Office], scores: &ScoreTable) -> Vec<Placement> {
+    let n = offices.len();
+    let scopes = &rs.ranking.scopes;
+    let mut placements: Vec<Placement> = (0..n)
+        .map(|_| Placement {
+            positions: vec![0; scopes.len()],
+            group_sizes: vec![0; scopes.len()],
+            grade: Grade::LOWEST,
+            service_share: rs.grading.service_share[2],
+            to_next_grade: None,
+            fragile: false,
+        })
+        .collect();
+    // One sort by the chain serves every scope: a stable partition by group keeps the order.
+    let mut order: Vec<usize> = (0..n).collect();
+    order.par_sort_unstable_by(|&a, &b| compare(rs, offices, scores, a, b));
+    let grading_scope = scopes.iter().position(|s| *s == rs.grading.scope);
+    for (si, scope) in scopes.iter().enumerate() {
+        let mut by_group: Vec<usize> = order.clone();
+        by_group.sort_by_key(|&i| group_of(*scope, &offices[i])); // stable
+        let mut start = 0;
+        while start < n {
+            let g = group_of(*scope, &offices[by_group[start]]);
+            let mut end = start;
+            while end < n && group_of(*scope, &offices[by_group[end]]) == g {
+                end += 1;
+            }
+            let members = &by_group[start..end];
+            for (pos, &i) in members.iter().enumerate() {
+                placements[i].positions[si] = pos as u32 + 1;
+                placements[i].group_sizes[si] = members.len() as u32;
+            }
+            if Some(si) == grading_scope {
+                grade_group(rs, scores, members, &mut placements);
+            }
+            start = end;
+        }
+    }
+    placements
+}
+
+/// Round-half-up of `n × percent / 100`.
+fn share_count(n: usize, percent: Fixed) -> usize {
+    let scaled = n as i128 * percent.raw() as i128; // in ten-thousandths of a percent
+    let denom = 100 * Fixed::SCALE as i128;
+    ((scaled * 2 + denom) / (2 * denom)) as usize
+}
+
+fn grade_group(rs: &RuleSet, scores: &ScoreTable, members: &[usize], placements: &mut [Placement]) {
+    let margin = rs.grading.fragile_margin;
+    let filers: Vec<usize> = members
+        .iter()
+        .copied()
+        .filter(|&i| scores.totals[i].is_some())
+        .collect();
+    let share = |g: Grade| rs.grading.service_share[g.index()];
+    match rs.grading.method {
+        GradeMethod::CutPoints { grade_1, grade_2 } => {
+            for &i in &filers {
+                let t = scores.totals[i].expect("filer");
+                let grade = if t >= grade_1 {
+                    Grade::new(1)
+                } else if t >= grade_2 {
+                    Grade::new(2)
+                } else {
+                    Grade::new(3)
+                }
+                .expect("1..=3");
+                let p = &mut placements[i];
+                p.grade = grade;
+                p.service_share = share(grade);
+                p.to_next_grade = match grade.get() {
+                    1 => None,
+                    2 => Some(grade_1.saturating_sub(t)),
+                    _ => Some(grade_2.saturating_sub(t)),
+                };
+                p.fragile = [grade_1, grade_2]
+                    .iter()
+                    .any(|c| t.saturating_sub(*c).abs() < margin);
+            }
+        }
+        GradeMethod::Shares { grade_1, grade_2 } => {
+            let n = filers.len();
+            let k1 = share_count(n, grade_1).min(n);
+            let k12 = share_count(n, grade_1.saturating_add(grade_2)).clamp(k1, n);
+            let total = |i: usize| scores.totals[i].expect("filer");
+            for (pos, &i) in filers.iter().enumerate() {
+                let grade = if pos < k1 {
+                    1
+                } else if pos < k12 {
+                    2
+                } else {
+                    3
+                };
+                let grade = Grade::new(grade).expect("1..=3");
+                let t = total(i);
+                // The last office inside the better grade sets the bar.
+                let bar = match grade.get() {
+                    2 if k1 > 0 => Some(total(filers[k1 - 1])),
+                    3 if k12 > 0 => Some(total(filers[k12 - 1])),
+                    _ => None,
+                };
+                let p = &mut placements[i];
+                p.grade = grade;
+                p.service_share = share(grade);
+                p.to_next_grade = bar.map(|b| b.saturating_sub(t).max(Fixed::ZERO));
+                let near = |k: usize| {
+                    k > 0
+                        && k < n
+                        && total(filers[k - 1]).saturating_sub(total(filers[k])) < margin
+                        && (pos + 1 == k || pos == k)
+                };
+                p.fragile =
+                    near(k1) || near(k12) || bar.is_some_and(|b| b.saturating_sub(t) < margin);
+            }
+        }
+    }
+    // Non-filers in the lowest grade, with the lowest service share.
+    for &i in members.iter().filter(|&&i| scores.totals[i].is_none()) {
+        placements[i].grade = Grade::LOWEST;
+        placements[i].service_share = share(Grade::LOWEST);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn share_counts_round_half_up() {
+        assert_eq!(share_count(10, Fixed::from_int(55)), 6);
+        assert_eq!(share_count(1, Fixed::from_int(55)), 1);
+        assert_eq!(share_count(1, Fixed::from_int(45)), 0);
+        assert_eq!(share_count(200, Fixed::from_int(30)), 60);
+        assert_eq!(share_count(0, Fixed::from_int(50)), 0);
+    }
+}

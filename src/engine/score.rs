@@ -1,0 +1,305 @@
+//! Scoring one office: every criterion and penalty, with exact arithmetic and the declared rounding.
+//!
+//! The same function serves batch ranking (no trace, no allocation beyond the output row) and
+//! explanations (with a trace that records what each criterion read and matched).
+
+use serde::Serialize;
+
+use super::office::Office;
+use crate::domain::Fixed;
+use crate::rules::RuleSet;
+use crate::rules::ruleset::{Band, Criterion, InputKind, Rule};
+use crate::rules::value::Value;
+
+/// A criterion whose script failed for an office.
+#[derive(Clone, Debug, PartialEq, Serialize, thiserror::Error)]
+#[error("office {office}, criterion `{criterion}`: {message}")]
+pub struct ScoreError {
+    pub office: String,
+    pub criterion: String,
+    pub message: String,
+}
+
+/// An office's points: raw points per criterion, penalty points per kind, and the rounded total.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Score {
+    /// Raw points per criterion (after the 0..max_points cap, before the weight).
+    pub points: Vec<Fixed>,
+    /// Points taken off per penalty kind (≤ 0).
+    pub penalties: Vec<Fixed>,
+    /// Σ points × weight + Σ penalties, rounded as the rule set says.
+    pub total: Fixed,
+}
+
+/// What the trace records about one criterion.
+#[derive(Clone, Debug, Default)]
+pub struct CriterionTrace {
+    pub applies: bool,
+    /// Inputs the criterion needed but the file lacks (they give zero points).
+    pub missing: Vec<usize>,
+    /// The band, row or formula that produced the points, in words.
+    pub matched: String,
+    /// Points before the cap at max_points.
+    pub uncapped: Fixed,
+}
+
+/// The penalty side of a trace: per kind, each occurrence's points in order.
+#[derive(Clone, Debug, Default)]
+pub struct PenaltyTrace {
+    pub occurrences: Vec<Vec<(usize, usize, Fixed)>>,
+    pub capped: Vec<bool>,
+}
+
+/// Detail recorded while scoring, for explanations.
+#[derive(Clone, Debug, Default)]
+pub struct Trace {
+    pub criteria: Vec<CriterionTrace>,
+    pub penalties: PenaltyTrace,
+}
+
+/// Raw points of one criterion for an office.
+fn criterion_points(
+    rs: &RuleSet,
+    c: &Criterion,
+    office: &Office,
+    mut trace: Option<&mut CriterionTrace>,
+) -> Result<Fixed, String> {
+    if !c.applies_to.contains(office.kind) {
+        return Ok(Fixed::ZERO);
+    }
+    if let Some(t) = trace.as_deref_mut() {
+        t.applies = true;
+        t.missing = c
+            .reads
+            .iter()
+            .copied()
+            .filter(|s| office.values[*s].is_none())
+            .collect();
+    }
+    let number = |slot: usize| match &office.values[slot] {
+        Some(Value::Number(n)) => Some(*n),
+        _ => None,
+    };
+    let raw = match &c.rule {
+        Rule::Bands { input, bands } => match number(*input) {
+            Some(v) => match bands.iter().find(|b| b.matches(v)) {
+                Some(b) => {
+                    if let Some(t) = trace {
+                        t.matched = describe_band(b);
+                    }
+                    b.points
+                }
+                None => {
+                    if let Some(t) = trace {
+                        t.matched = format!("{v} is in no band");
+                    }
+                    Fixed::ZERO
+                }
+            },
+            None => Fixed::ZERO,
+        },
+        Rule::Linear {
+            input,
+            from,
+            per_unit,
+            cap,
+        } => match number(*input) {
+            Some(v) => {
+                let p = v.saturating_sub(*from).mul(*per_unit);
+                let p = p.max(Fixed::ZERO).min(*cap);
+                if let Some(t) = trace {
+                    t.matched = format!("({v} − {from}) × {per_unit}, between 0 and {cap}");
+                }
+                p
+            }
+            None => Fixed::ZERO,
+        },
+        Rule::Lookup {
+            input,
+            points,
+            otherwise,
+        } => {
+            let row = match &office.values[*input] {
+                Some(Value::Choice(i)) => Some(*i as usize),
+                Some(Value::Bool(b)) => Some(*b as usize),
+                _ => None,
+            };
+            match row {
+                Some(r) => {
+                    let p = points[r].or(*otherwise).unwrap_or(Fixed::ZERO);
+                    if let Some(t) = trace {
+                        let def = &rs.inputs[*input];
+                        let name = match &def.kind {
+                            InputKind::Choice(values) => values[r].name.clone(),
+                            _ => (r == 1).to_string(),
+                        };
+                        t.matched = if points[r].is_some() {
+                            format!("row `{name}`")
+                        } else {
+                            format!("`{name}` is not listed: otherwise")
+                        };
+                    }
+                    p
+                }
+                None => Fixed::ZERO,
+            }
+        }
+        Rule::Program(p) => {
+            let mut args = [const { None }; 16];
+            let mut all = true;
+            for (i, slot) in p.args.iter().enumerate() {
+                match &office.values[*slot] {
+                    Some(v) => args[i] = Some(v),
+                    None => all = false,
+                }
+            }
+            if !all {
+                return Ok(Fixed::ZERO);
+            }
+            let values: Vec<&Value> = args[..p.args.len()]
+                .iter()
+                .map(|v| v.expect("checked"))
+                .collect();
+            let points = p.run(&rs.scripts, &rs.inputs, &values)?;
+            if let Some(t) = trace {
+                t.matched = match &p.source {
+                    crate::rules::script::ProgramSource::Formula { text, .. } => {
+                        format!("formula {text}")
+                    }
+                    crate::rules::script::ProgramSource::Function { name, .. } => {
+                        format!("script {name}")
+                    }
+                };
+            }
+            points
+        }
+    };
+    Ok(raw)
+}
+
+fn describe_band(b: &Band) -> String {
+    match (b.at_least, b.below) {
+        (Some(lo), Some(hi)) => format!("{lo} ≤ value < {hi}"),
+        (Some(lo), None) => format!("value ≥ {lo}"),
+        (None, Some(hi)) => format!("value < {hi}"),
+        (None, None) => "any value".to_string(),
+    }
+}
+
+/// Scores one office. `trace`, when given, is filled for an explanation.
+pub fn score(
+    rs: &RuleSet,
+    office: &Office,
+    mut trace: Option<&mut Trace>,
+) -> Result<Score, ScoreError> {
+    let mut out = Score {
+        points: vec![Fixed::ZERO; rs.criteria.len()],
+        penalties: vec![Fixed::ZERO; rs.penalties.len()],
+        total: Fixed::ZERO,
+    };
+    score_into(
+        rs,
+        office,
+        &mut out.points,
+        &mut out.penalties,
+        trace.as_deref_mut(),
+    )
+    .map(|total| {
+        out.total = total;
+        out
+    })
+}
+
+/// Scores into caller-provided rows (the batch path); returns the rounded total.
+pub fn score_into(
+    rs: &RuleSet,
+    office: &Office,
+    points: &mut [Fixed],
+    penalties: &mut [Fixed],
+    mut trace: Option<&mut Trace>,
+) -> Result<Fixed, ScoreError> {
+    if let Some(t) = trace.as_deref_mut() {
+        t.criteria = vec![CriterionTrace::default(); rs.criteria.len()];
+        t.penalties = PenaltyTrace {
+            occurrences: vec![Vec::new(); rs.penalties.len()],
+            capped: vec![false; rs.penalties.len()],
+        };
+    }
+    let mut sum = Fixed::ZERO;
+    for (i, c) in rs.criteria.iter().enumerate() {
+        let ct = trace.as_deref_mut().map(|t| &mut t.criteria[i]);
+        let has_trace = ct.is_some();
+        let mut local = CriterionTrace::default();
+        let raw = criterion_points(
+            rs,
+            c,
+            office,
+            if has_trace { Some(&mut local) } else { None },
+        )
+        .map_err(|message| ScoreError {
+            office: office.id.to_string(),
+            criterion: c.id.clone(),
+            message,
+        })?;
+        let capped = raw.max(Fixed::ZERO).min(c.max_points);
+        if let Some(t) = ct {
+            local.uncapped = raw;
+            *t = local;
+        }
+        points[i] = capped;
+        sum = sum.saturating_add(capped.mul(c.weight));
+    }
+    sum = sum.saturating_add(penalty_points(
+        rs,
+        office,
+        penalties,
+        trace.map(|t| &mut t.penalties),
+    ));
+    Ok(sum.round(rs.ranking.decimals, rs.ranking.rounding))
+}
+
+/// Fills per-kind penalty points and returns their sum.
+fn penalty_points(
+    rs: &RuleSet,
+    office: &Office,
+    out: &mut [Fixed],
+    mut trace: Option<&mut PenaltyTrace>,
+) -> Fixed {
+    out.fill(Fixed::ZERO);
+    if rs.penalties.is_empty() {
+        return Fixed::ZERO;
+    }
+    let mut counts = [0usize; 64];
+    for (slot, v) in office.values.iter().enumerate() {
+        let Some(Value::Violations(list)) = v else {
+            continue;
+        };
+        for (n, violation) in list.iter().enumerate() {
+            let Some(k) = rs.penalties.iter().position(|p| p.id == violation.kind) else {
+                continue;
+            };
+            if k >= counts.len() || !rs.penalties[k].applies_to.contains(office.kind) {
+                continue;
+            }
+            let p = rs.penalties[k].points_for(counts[k]);
+            counts[k] += 1;
+            out[k] = out[k].saturating_add(p);
+            if let Some(t) = trace.as_deref_mut() {
+                t.occurrences[k].push((slot, n, p));
+            }
+        }
+    }
+    let mut sum = Fixed::ZERO;
+    for (k, p) in rs.penalties.iter().enumerate() {
+        if let Some(cap) = p.cap
+            && out[k] < cap
+        {
+            out[k] = cap;
+            if let Some(t) = trace.as_deref_mut() {
+                t.capped[k] = true;
+            }
+        }
+        sum = sum.saturating_add(out[k]);
+    }
+    sum
+}

@@ -1,0 +1,116 @@
+//! Rule tests: the cases under a round's `tests/` that policy staff write to check their own edits.
+
+use serde::Serialize;
+
+use super::office::{OfficeRecord, Raw, prepare};
+use super::score::score;
+use crate::domain::{Fixed, OfficeId, RegionId};
+use crate::rules::RuleSet;
+use crate::rules::ruleset::{GradeMethod, TestCase};
+
+/// The outcome of one case.
+#[derive(Clone, Debug, Serialize)]
+pub struct CaseResult {
+    pub name: String,
+    /// `file:line` of the case.
+    pub at: String,
+    /// Empty when the case passed.
+    pub failures: Vec<String>,
+}
+
+impl CaseResult {
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// Runs every rule test of the rule set.
+pub fn run_tests(rs: &RuleSet) -> Vec<CaseResult> {
+    rs.tests.iter().map(|case| run_case(rs, case)).collect()
+}
+
+fn run_case(rs: &RuleSet, case: &TestCase) -> CaseResult {
+    let mut failures = Vec::new();
+    let record = OfficeRecord {
+        id: OfficeId::parse("TEST").expect("valid id"),
+        kind: case.kind,
+        region: RegionId::new(1).expect("valid region"),
+        province: String::new(),
+        filed: case.filed,
+        inputs: case
+            .inputs
+            .iter()
+            .map(|(k, v)| (k.clone(), Raw::Json(v.clone())))
+            .collect(),
+        previous: case
+            .previous
+            .iter()
+            .map(|(k, v)| (k.clone(), Raw::Json(v.clone())))
+            .collect(),
+    };
+    let e = &case.expect;
+    let outcome = prepare(rs, &record)
+        .map_err(|e| e.errors.iter().map(|f| f.to_string()).collect::<Vec<_>>())
+        .and_then(|office| score(rs, &office, None).map_err(|e| vec![e.to_string()]));
+    match (outcome, &e.error) {
+        (Err(errors), Some(expected)) => {
+            if !errors.iter().any(|m| m.contains(expected.as_str())) {
+                failures.push(format!(
+                    "expected an error containing {expected:?}, got: {}",
+                    errors.join("; ")
+                ));
+            }
+        }
+        (Err(errors), None) => {
+            failures.push(format!("the file was refused: {}", errors.join("; ")))
+        }
+        (Ok(s), Some(expected)) => failures.push(format!(
+            "expected an error containing {expected:?}, but it scored {}",
+            s.total
+        )),
+        (Ok(s), None) => {
+            let mut cmp = |what: &str, got: Fixed, want: Fixed| {
+                if got != want {
+                    failures.push(format!("{what}: expected {want}, got {got}"));
+                }
+            };
+            for (id, want) in &e.points {
+                let i = rs.criterion_index(id).expect("checked at compile time");
+                cmp(&format!("points of `{id}`"), s.points[i], *want);
+            }
+            for (id, want) in &e.contributions {
+                let i = rs.criterion_index(id).expect("checked at compile time");
+                cmp(
+                    &format!("contribution of `{id}`"),
+                    s.points[i].mul(rs.criteria[i].weight),
+                    *want,
+                );
+            }
+            for (id, want) in &e.penalties {
+                let i = rs.penalty_index(id).expect("checked at compile time");
+                cmp(&format!("penalty `{id}`"), s.penalties[i], *want);
+            }
+            if let Some(want) = e.total {
+                cmp("total", s.total, want);
+            }
+            if let Some(want) = e.grade {
+                match rs.grading.method {
+                    GradeMethod::CutPoints { grade_1, grade_2 } => {
+                        let got = if s.total >= grade_1 { 1 } else if s.total >= grade_2 { 2 } else { 3 };
+                        if got != want {
+                            failures.push(format!("grade: expected {want}, got {got} (total {})", s.total));
+                        }
+                    }
+                    GradeMethod::Shares { .. } => failures.push(
+                        "grade: this round grades by population shares, so one office's grade depends on the others; check the total instead".into(),
+                    ),
+                }
+            }
+        }
+    }
+    CaseResult {
+        name: case.name.clone(),
+        at: format!("{}:{}", case.file.display(), case.line),
+        failures,
+    }
+}

@@ -1,0 +1,6 @@
+//! Populations of offices: read from CSV or JSON files, or generated for demos and benchmarks.
+
+pub mod demo;
+mod file;
+
+pub use file::{PopulationError, read_offices, records_to_csv, records_to_json};
