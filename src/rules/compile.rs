@@ -1451,3 +1451,7 @@ fn compile_test(
         expect,
     }
 }
+
+#[cfg(test)]
+#[path = "compile_tests.rs"]
+mod tests;

@@ -98,25 +98,35 @@ pub fn did_you_mean<'a>(
 ) -> Option<&'a str> {
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(wrong, c), c))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
+        .filter_map(|c| {
+            let distance = strsim::osa_distance(wrong, c);
+            let similarity = strsim::jaro_winkler(wrong, c);
+            let allowed = (wrong.chars().count().max(c.chars().count()) / 3).max(1);
+            let close = distance <= allowed && distance < wrong.chars().count();
+            (close || similarity > 0.88).then_some((distance, -similarity, c))
+        })
+        .min_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)))
+        .map(|(_, _, c)| c)
 }
 
 /// "did you mean `x`?" or a list of what is allowed.
 pub fn suggestion<'a>(wrong: &str, candidates: &[&'a str]) -> String {
+    const LISTED: usize = 12;
     match did_you_mean(wrong, candidates.iter().copied()) {
         Some(c) => format!("did you mean `{c}`?"),
         None if candidates.is_empty() => "nothing is declared here yet".to_string(),
-        None => format!(
-            "expected one of: {}",
-            candidates
+        None => {
+            let mut list = candidates
                 .iter()
+                .take(LISTED)
                 .map(|c| format!("`{c}`"))
                 .collect::<Vec<_>>()
-                .join(", ")
-        ),
+                .join(", ");
+            if candidates.len() > LISTED {
+                list.push_str(&format!(", … ({} more)", candidates.len() - LISTED));
+            }
+            format!("expected one of: {list}")
+        }
     }
 }
 
@@ -131,6 +141,11 @@ mod tests {
             Some("weight")
         );
         assert_eq!(did_you_mean("zzz", ["weight", "label"]), None);
+        assert_eq!(did_you_mean("mni", ["max", "min", "mixin"]), Some("min"));
+        assert_eq!(
+            did_you_mean("area_sqm", ["area_m2", "years_active"]),
+            Some("area_m2")
+        );
         assert_eq!(
             suggestion("lable", &["label", "id"]),
             "did you mean `label`?"

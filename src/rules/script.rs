@@ -994,6 +994,7 @@ pub fn known_functions(engine: &Engine) -> BTreeSet<String> {
             (!name.is_empty()).then_some(name)
         })
         .filter(|n| !FORBIDDEN.contains(&n.as_str()))
+        .filter(|n| n.starts_with(|c: char| c.is_alphabetic()) && !n.contains('$'))
         .collect()
 }
 
