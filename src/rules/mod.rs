@@ -11,6 +11,9 @@ pub mod script;
 pub mod value;
 pub mod yaml;
 
+#[cfg(test)]
+pub(crate) mod test_support;
+
 pub use compile::load_round;
 pub use diagnostic::{Diagnostic, Diagnostics, Position};
 pub use ruleset::RuleSet;

@@ -1118,3 +1118,7 @@ fn check_points_type(t: Ty) -> Result<(), LowerError> {
         ))),
     }
 }
+
+#[cfg(test)]
+#[path = "script_tests.rs"]
+mod tests;

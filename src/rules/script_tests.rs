@@ -1,0 +1,312 @@
+//! The sandbox stops runaway scripts; lowered code agrees with Rhai's own evaluation.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::domain::{Fixed, Label};
+use crate::engine::{OfficeRecord, Raw, prepare, score};
+use crate::rules::load_round;
+use crate::rules::model::Supplier;
+use crate::rules::ruleset::{ChoiceValue, InputDef, InputKind, Missing};
+use crate::rules::test_support::{edit, example};
+
+/// Replaces the location script's body with `body` and scores a typical office.
+fn run_location_body(body: &str) -> Result<Fixed, String> {
+    let (_t, dir) = example();
+    let text = format!("fn location_points(location_type, distance_m, step_free) {{\n{body}\n}}\n");
+    std::fs::write(dir.join("location.rhai"), text).unwrap();
+    let rs = load_round(&dir).unwrap_or_else(|d| panic!("{d}"));
+    let record = OfficeRecord {
+        id: crate::domain::OfficeId::parse("P-1").unwrap(),
+        kind: crate::domain::OfficeKind::Pishkhan,
+        region: crate::domain::RegionId::new(1).unwrap(),
+        province: "THR".into(),
+        filed: true,
+        inputs: [
+            ("area_m2", "50"),
+            ("staff_count", "3"),
+            ("location_type", "urban"),
+            ("years_active", "4"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), Raw::Text(v.to_string())))
+        .collect(),
+        previous: vec![],
+    };
+    let office = prepare(&rs, &record).unwrap();
+    score(&rs, &office, None)
+        .map(|s| s.points[2])
+        .map_err(|e| e.message)
+}
+
+#[test]
+fn an_endless_loop_is_stopped_with_a_clear_error() {
+    let err = run_location_body("loop { }").unwrap_err();
+    assert!(err.contains("stopped after"), "{err}");
+}
+
+#[test]
+fn a_string_that_doubles_forever_is_stopped_by_the_size_limit() {
+    let err = run_location_body("let s = \"ab\"; loop { s += s; }").unwrap_err();
+    assert!(
+        err.contains("limit") || err.contains("too large") || err.contains("stopped"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_array_that_grows_forever_is_stopped() {
+    let err = run_location_body("let a = []; loop { a.push(1); }").unwrap_err();
+    assert!(err.contains("limit") || err.contains("stopped"), "{err}");
+}
+
+#[test]
+fn unbounded_recursion_is_stopped() {
+    let (_t, dir) = example();
+    edit(
+        &dir,
+        "location.rhai",
+        "    base + spread + access\n}",
+        "    deep(1)\n}\nfn deep(n) { deep(n + 1) }",
+    );
+    let rs = load_round(&dir).unwrap_or_else(|d| panic!("{d}"));
+    assert!(
+        matches!(&rs.criteria[2].rule, crate::rules::ruleset::Rule::Program(p) if !p.is_native())
+    );
+    let record = OfficeRecord {
+        id: crate::domain::OfficeId::parse("P-1").unwrap(),
+        kind: crate::domain::OfficeKind::Pishkhan,
+        region: crate::domain::RegionId::new(1).unwrap(),
+        province: "THR".into(),
+        filed: true,
+        inputs: [
+            ("area_m2", "50"),
+            ("staff_count", "3"),
+            ("location_type", "urban"),
+            ("years_active", "4"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), Raw::Text(v.to_string())))
+        .collect(),
+        previous: vec![],
+    };
+    let office = prepare(&rs, &record).unwrap();
+    let err = score(&rs, &office, None).unwrap_err();
+    assert_eq!(err.criterion, "location");
+    assert!(
+        err.message.contains("deeper than") || err.message.contains("stopped"),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
+fn a_script_that_loops_is_interpreted_and_still_scores_correctly() {
+    let body = "let p = 0; for i in 0..5 { p += 1; } if step_free { p + 3 } else { p }";
+    assert_eq!(run_location_body(body).unwrap(), Fixed::from_int(5));
+}
+
+#[test]
+fn a_script_that_always_returns_text_is_refused_when_compiled() {
+    let (_t, dir) = example();
+    edit(
+        &dir,
+        "location.rhai",
+        "    base + spread + access\n}",
+        "    \"ten\"\n}",
+    );
+    let diags = load_round(&dir).unwrap_err().0;
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.message.contains("must be a number of points")),
+        "{diags:?}"
+    );
+}
+
+#[test]
+fn an_interpreted_script_returning_text_fails_its_evaluation_clearly() {
+    let err = run_location_body("let t = []; t.push(\"ten\"); t[0]").unwrap_err();
+    assert!(err.contains("must give a number"), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Differential: native lowering == Rhai interpretation
+
+fn defs() -> Vec<InputDef> {
+    let def = |name: &str, kind: InputKind| InputDef {
+        name: name.into(),
+        label: Label::new(name, name),
+        kind,
+        unit: None,
+        range: None,
+        supplied_by: Supplier::Office,
+        when_missing: Missing::Error,
+        help: None,
+        violation_kinds: vec![],
+    };
+    let choice = |n: &str| ChoiceValue {
+        name: n.into(),
+        label: Label::new(n, n),
+    };
+    vec![
+        def("a", InputKind::Integer),
+        def("b", InputKind::Decimal),
+        def("c", InputKind::Boolean),
+        def(
+            "k",
+            InputKind::Choice(vec![choice("x"), choice("y"), choice("z")]),
+        ),
+    ]
+}
+
+fn num_expr() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        (-50i64..50).prop_map(|n| n.to_string()),
+        (-5000i64..5000).prop_map(|n| format!("{}.{:02}", n / 100, (n % 100).abs())),
+        Just("a".to_string()),
+        Just("b".to_string()),
+    ];
+    leaf.prop_recursive(4, 24, 3, |inner| {
+        let cond = bool_expr(inner.clone());
+        prop_oneof![
+            (
+                inner.clone(),
+                prop::sample::select(vec!["+", "-", "*", "/", "%"]),
+                inner.clone()
+            )
+                .prop_map(|(x, op, y)| format!("({x} {op} {y})")),
+            (
+                prop::sample::select(vec!["min", "max"]),
+                inner.clone(),
+                inner.clone()
+            )
+                .prop_map(|(f, x, y)| format!("{f}({x}, {y})")),
+            (
+                prop::sample::select(vec!["abs", "floor", "ceil", "round"]),
+                inner.clone()
+            )
+                .prop_map(|(f, x)| format!("{f}({x})")),
+            (inner.clone(), inner.clone(), inner.clone())
+                .prop_map(|(x, y, z)| format!("clamp({x}, {y}, {z})")),
+            inner.clone().prop_map(|x| format!("-({x})")),
+            (cond, inner.clone(), inner)
+                .prop_map(|(c, x, y)| format!("if {c} {{ {x} }} else {{ {y} }}")),
+        ]
+    })
+}
+
+fn bool_expr(num: BoxedStrategy<String>) -> BoxedStrategy<String> {
+    prop_oneof![
+        Just("c".to_string()),
+        Just("!c".to_string()),
+        prop::sample::select(vec!["k == \"x\"", "k != \"y\"", "\"z\" == k"]).prop_map(String::from),
+        (
+            num.clone(),
+            prop::sample::select(vec!["<", "<=", ">", ">=", "==", "!="]),
+            num
+        )
+            .prop_map(|(x, op, y)| format!("({x} {op} {y})")),
+    ]
+    .prop_recursive(2, 6, 2, |inner| {
+        (inner.clone(), prop::sample::select(vec!["&&", "||"]), inner)
+            .prop_map(|(x, op, y)| format!("({x} {op} {y})"))
+    })
+    .boxed()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, .. ProptestConfig::default() })]
+
+    #[test]
+    fn lowered_formulas_agree_with_rhai(
+        text in num_expr(),
+        a in -1000i64..1000,
+        b in -100_000i64..100_000,
+        c in any::<bool>(),
+        k in 0u16..3,
+    ) {
+        let inputs = defs();
+        let engine = sandboxed_engine();
+        let known = known_functions(&engine);
+        let names: Vec<String> = inputs.iter().map(|d| d.name.clone()).collect();
+        let ast = compile_formula(&engine, &known, &text, &names).map_err(|e| TestCaseError::fail(format!("{text}: {e:?}")))?;
+        let args: Vec<LowerArg> = inputs.iter().map(|d| LowerArg { name: &d.name, input: d }).collect();
+        let native = match lower_formula(&ast, &args) {
+            Ok(n) => n,
+            Err(e) => return Err(TestCaseError::fail(format!("{text} was not lowered: {e:?}"))),
+        };
+        let program = Program {
+            source: ProgramSource::Formula { text: text.clone(), ast: Arc::new(ast), names },
+            args: vec![0, 1, 2, 3],
+            native: Some(native),
+        };
+        let values = [
+            Value::Number(Fixed::from_int(a)),
+            Value::Number(Fixed::from_raw(b * 100)),
+            Value::Bool(c),
+            Value::Choice(k),
+        ];
+        let refs: Vec<&Value> = values.iter().collect();
+        let scripts = Scripts::default();
+        let lowered = program.run(&scripts, &inputs, &refs);
+        let interpreted = program.interpret(&scripts, &inputs, &refs);
+        prop_assert_eq!(lowered.is_ok(), interpreted.is_ok(), "{} → native {:?}, rhai {:?}", text, lowered, interpreted);
+        if let (Ok(x), Ok(y)) = (lowered, interpreted) {
+            prop_assert_eq!(x, y, "{}", text);
+        }
+    }
+}
+
+#[test]
+fn lowering_keeps_let_and_early_return_semantics() {
+    let inputs = defs();
+    let engine = sandboxed_engine();
+    let known = known_functions(&engine);
+    let src = "fn f(a, b, c, k) { let x = a * 2; if c { return x + 1; } let y = if k == \"z\" { b } else { 0 }; x + y }";
+    let ast = compile_file(&engine, &known, src).unwrap();
+    let args: Vec<LowerArg> = ["a", "b", "c", "k"]
+        .iter()
+        .zip(&inputs)
+        .map(|(n, d)| LowerArg { name: n, input: d })
+        .collect();
+    let native = lower_function(&ast, "f", &args).expect("lowerable");
+    let scripts = Scripts {
+        files: vec![ScriptFile {
+            path: "t.rhai".into(),
+            ast,
+        }],
+    };
+    let program = Program {
+        source: ProgramSource::Function {
+            file: 0,
+            name: "f".into(),
+        },
+        args: vec![0, 1, 2, 3],
+        native: Some(native),
+    };
+    let mut seen = BTreeMap::new();
+    for (a, b, c, k) in [
+        (3, 150, true, 0),
+        (3, 150, false, 2),
+        (3, 150, false, 1),
+        (-7, -25, false, 2),
+    ] {
+        let values = [
+            Value::Number(Fixed::from_int(a)),
+            Value::Number(Fixed::from_raw(b * 100)),
+            Value::Bool(c),
+            Value::Choice(k),
+        ];
+        let refs: Vec<&Value> = values.iter().collect();
+        let x = program.run(&scripts, &inputs, &refs).unwrap();
+        let y = program.interpret(&scripts, &inputs, &refs).unwrap();
+        assert_eq!(x, y);
+        seen.insert((a, b, c, k), x);
+    }
+    assert_eq!(seen[&(3, 150, true, 0)], Fixed::from_int(7));
+    assert_eq!(seen[&(3, 150, false, 2)], "7.5".parse().unwrap());
+    assert_eq!(seen[&(3, 150, false, 1)], Fixed::from_int(6));
+}
