@@ -10,3 +10,7 @@ pub mod testing;
 pub use office::{InvalidFile, Office, OfficeRecord, Raw, prepare};
 pub use rank::{Placement, Ranking, ScoreTable, rank};
 pub use score::{Score, ScoreError, score};
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;
