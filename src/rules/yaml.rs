@@ -222,7 +222,11 @@ impl Problems {
 /// Deserializes `T` from a located tree, adding every non-fatal problem to `problems`.
 /// `Err` means the value as a whole could not be built (the error is also in `problems`).
 pub fn from_node<'a, T: Deserialize<'a>>(node: &'a Node, problems: &'a Problems) -> Result<T, ()> {
-    T::deserialize(NodeDe { node, problems }).map_err(|e| problems.push(e))
+    T::deserialize(NodeDe { node, problems }).map_err(|e| {
+        if e.message != ITEM_FAILED {
+            problems.push(e)
+        }
+    })
 }
 
 const LOCATED: &str = "$arzyab::Located";
@@ -473,6 +477,7 @@ impl<'de> Deserializer<'de> for NodeDe<'de> {
             return Err(self.mismatch(&format!("a mapping ({})", describe_struct(name))));
         };
         let mut known = Vec::with_capacity(entries.len());
+        let mut suggested: Vec<&str> = Vec::new();
         for entry in entries {
             let key = match &entry.0.value {
                 NodeValue::Str(s) => s.clone(),
@@ -481,6 +486,9 @@ impl<'de> Deserializer<'de> for NodeDe<'de> {
             if fields.contains(&key.as_str()) {
                 known.push(entry);
             } else {
+                if let Some(f) = super::diagnostic::did_you_mean(&key, fields.iter().copied()) {
+                    suggested.push(f);
+                }
                 self.problems.push(YamlError {
                     message: format!("unknown key `{key}` in {}", describe_struct(name)),
                     hint: Some(suggestion(&key, fields)),
@@ -495,7 +503,28 @@ impl<'de> Deserializer<'de> for NodeDe<'de> {
                 value: None,
                 de: &self,
             })
-            .map_err(|e| e.at(node))
+            .map_err(|e| {
+                // A misspelled key already reported as "did you mean `x`" explains a missing `x`.
+                let explained = e
+                    .message
+                    .strip_prefix("missing field `")
+                    .and_then(|rest| rest.strip_suffix('`'))
+                    .is_some_and(|field| suggested.contains(&field));
+                if explained {
+                    return de::Error::custom(ITEM_FAILED);
+                }
+                let mut e = e.at(node);
+                if let Some(field) = e
+                    .message
+                    .strip_prefix("missing field `")
+                    .and_then(|r| r.strip_suffix('`'))
+                    .map(str::to_string)
+                {
+                    e.message = format!("{} is missing `{field}:`", describe_struct(name));
+                    e.hint = Some(format!("add `{field}:` (see docs/rules.md)"));
+                }
+                e
+            })
     }
 
     fn deserialize_enum<V: Visitor<'de>>(

@@ -1,0 +1,377 @@
+//! The `arzyab` command line, run as a user would, on the example rounds.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn arzyab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_arzyab"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const ROUNDS: [&str; 2] = ["rules/1400-2", "rules/1401-1"];
+
+fn demo(dir: &Path, round: &str, n: usize, ext: &str) -> PathBuf {
+    let path = dir.join(format!("offices-{}.{ext}", round.replace('/', "_")));
+    let o = arzyab(&[
+        "demo-data",
+        "--round",
+        round,
+        "--offices",
+        &n.to_string(),
+        "--seed",
+        "42",
+        "-o",
+        path.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    path
+}
+
+#[test]
+fn check_accepts_both_example_rounds() {
+    let o = arzyab(&["check", ROUNDS[0], ROUNDS[1]]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("rules/1400-2: ok — round 1400-2"), "{out}");
+    assert!(out.contains("rules/1401-1: ok — round 1401-1"), "{out}");
+}
+
+#[test]
+fn check_prints_every_problem_with_its_line_and_exits_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("1400-2");
+    std::fs::create_dir(&dir).unwrap();
+    for f in [
+        "round.yaml",
+        "inputs.yaml",
+        "criteria.yaml",
+        "penalties.yaml",
+        "location.rhai",
+    ] {
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("rules/1400-2")
+                .join(f),
+            dir.join(f),
+        )
+        .unwrap();
+    }
+    let criteria = std::fs::read_to_string(dir.join("criteria.yaml")).unwrap();
+    std::fs::write(
+        dir.join("criteria.yaml"),
+        criteria.replacen("    weight: 1.5", "    wieght: 1.5", 1),
+    )
+    .unwrap();
+    let round = std::fs::read_to_string(dir.join("round.yaml")).unwrap();
+    std::fs::write(
+        dir.join("round.yaml"),
+        round.replace("start: 1400/01/17", "start: 1400/12/30"),
+    )
+    .unwrap();
+    let o = arzyab(&["check", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    let line = criteria
+        .lines()
+        .position(|l| l.contains("weight: 1.5"))
+        .unwrap()
+        + 1;
+    assert!(
+        err.contains(&format!(
+            "criteria.yaml:{line}:5: unknown key `wieght` in criterion"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("hint: did you mean `weight`?"), "{err}");
+    assert!(
+        err.contains("1400/12/30 does not exist in the Solar Hijri calendar"),
+        "{err}"
+    );
+    assert!(err.contains("2 problem(s)"), "{err}");
+
+    let o = arzyab(&["check", "--json", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 2);
+    assert_eq!(json[0]["line"], line);
+}
+
+#[test]
+fn rule_tests_of_both_rounds_pass() {
+    let o = arzyab(&["test", ROUNDS[0], ROUNDS[1]]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}{}", stderr(&o));
+    assert!(out.contains(" passed, 0 failed"), "{out}");
+    assert!(!out.contains("FAIL"), "{out}");
+}
+
+#[test]
+fn a_failing_rule_test_is_reported_with_expected_and_actual() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("1400-2");
+    std::fs::create_dir_all(dir.join("tests")).unwrap();
+    for f in [
+        "round.yaml",
+        "inputs.yaml",
+        "criteria.yaml",
+        "penalties.yaml",
+        "location.rhai",
+    ] {
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("rules/1400-2")
+                .join(f),
+            dir.join(f),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        dir.join("tests/wrong.yaml"),
+        "cases:\n  - name: area 40 is in the 40-60 band\n    inputs: { area_m2: 40, staff_count: 1, location_type: urban, years_active: 1 }\n    expect:\n      points: { area: 4 }\n",
+    )
+    .unwrap();
+    let o = arzyab(&["test", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("FAIL  area 40 is in the 40-60 band"), "{out}");
+    assert!(out.contains("points of `area`: expected 4, got 7"), "{out}");
+    assert!(out.contains("0 passed, 1 failed"), "{out}");
+}
+
+#[test]
+fn rank_ranks_a_demo_population_in_every_format_for_both_rounds() {
+    let tmp = tempfile::tempdir().unwrap();
+    for round in ROUNDS {
+        let csv = demo(tmp.path(), round, 300, "csv");
+        let o = arzyab(&[
+            "rank",
+            round,
+            "--offices",
+            csv.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let offices = doc["offices"].as_array().unwrap();
+        assert_eq!(offices.len(), 300);
+        let mut nationwide: Vec<u64> = offices
+            .iter()
+            .map(|o| o["positions"]["nationwide"].as_u64().unwrap())
+            .collect();
+        nationwide.sort();
+        assert_eq!(nationwide, (1..=300).collect::<Vec<u64>>());
+        assert_eq!(doc["round"], round.trim_start_matches("rules/"));
+        assert_eq!(doc["rules_hash"].as_str().unwrap().len(), 64);
+
+        let o = arzyab(&[
+            "rank",
+            round,
+            "--offices",
+            csv.to_str().unwrap(),
+            "--format",
+            "csv",
+            "--scope",
+            "nationwide",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let text = stdout(&o);
+        let mut rows = csv::Reader::from_reader(text.as_bytes());
+        assert_eq!(rows.records().count(), 300);
+        let o = arzyab(&["rank", round, "--offices", csv.to_str().unwrap()]);
+        assert!(
+            stdout(&o).contains("300 offices — grade 1:"),
+            "{}",
+            stdout(&o)
+        );
+    }
+}
+
+#[test]
+fn csv_and_json_populations_rank_identically() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = demo(tmp.path(), ROUNDS[0], 200, "csv");
+    let json = demo(tmp.path(), ROUNDS[0], 200, "json");
+    let a = arzyab(&[
+        "rank",
+        ROUNDS[0],
+        "--offices",
+        csv.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let b = arzyab(&[
+        "rank",
+        ROUNDS[0],
+        "--offices",
+        json.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(a.status.success() && b.status.success());
+    assert_eq!(stdout(&a), stdout(&b));
+}
+
+#[test]
+fn persian_digits_in_an_offices_file_are_accepted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("fa.csv");
+    std::fs::write(
+        &path,
+        "id,kind,region,province,filed,area_m2,staff_count,location_type,years_active,violations\n\
+         P-۰۰۱,pishkhan,۱,THR,بله,۴۵٫۵,۳,urban,۷,overcharging@۱۴۰۰/۰۲/۱۰\n\
+         P-002,pishkhan,1,THR,true,45.5,3,urban,7,overcharging@1400/02/10\n",
+    )
+    .unwrap();
+    let o = arzyab(&[
+        "rank",
+        ROUNDS[0],
+        "--offices",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let offices = doc["offices"].as_array().unwrap();
+    assert_eq!(offices[0]["total"], offices[1]["total"]);
+    assert_eq!(offices[0]["penalties"]["overcharging"], -5);
+}
+
+#[test]
+fn bad_offices_are_reported_per_row_and_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("bad.csv");
+    std::fs::write(
+        &path,
+        "id,kind,region,area_m2,staff_count,location_type,years_active\n\
+         P-1,pishkhan,1,45,3,urbn,7\n\
+         P-2,kiosk,1,45,3,urban,7\n\
+         P-3,pishkhan,12,45,3,urban,7\n\
+         P-4,pishkhan,1,-5,3,urban,7\n",
+    )
+    .unwrap();
+    let o = arzyab(&["rank", ROUNDS[0], "--offices", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("bad.csv:3: kind: `kiosk` is not an office kind"),
+        "{err}"
+    );
+    assert!(
+        err.contains("bad.csv:4: region: region 12 does not exist"),
+        "{err}"
+    );
+    let o = {
+        std::fs::write(
+            &path,
+            "id,kind,region,area_m2,staff_count,location_type,years_active\nP-1,pishkhan,1,45,3,urbn,7\nP-4,pishkhan,1,-5,3,urban,7\n",
+        )
+        .unwrap();
+        arzyab(&["rank", ROUNDS[0], "--offices", path.to_str().unwrap()])
+    };
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "office P-1: location_type: `urbn` is not an allowed value (did you mean `urban`?)"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("office P-4: area_m2: -5 is outside the allowed range 0 to 5000"),
+        "{err}"
+    );
+}
+
+#[test]
+fn explain_shows_every_criterion_the_grade_and_what_is_lacking() {
+    let tmp = tempfile::tempdir().unwrap();
+    let json = demo(tmp.path(), ROUNDS[0], 150, "json");
+    let o = arzyab(&[
+        "rank",
+        ROUNDS[0],
+        "--offices",
+        json.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let second_grade = doc["offices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["grade"] == 2)
+        .expect("a grade-2 office");
+    let id = second_grade["office"].as_str().unwrap();
+    let o = arzyab(&[
+        "explain",
+        ROUNDS[0],
+        "--offices",
+        json.to_str().unwrap(),
+        "--office",
+        id,
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(e["criteria"].as_array().unwrap().len(), 7);
+    assert_eq!(e["total"], second_grade["total"]);
+    assert_eq!(e["placement"]["grade"], 2);
+    let lacking = e["placement"]["to_next_grade"].as_f64().unwrap();
+    let total = e["total"].as_f64().unwrap();
+    assert!((lacking - (60.0 - total)).abs() < 1e-9, "{lacking} {total}");
+    let sum: f64 = e["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["contribution"].as_f64().unwrap())
+        .sum();
+    assert!((sum + e["penalty_total"].as_f64().unwrap() - total).abs() < 0.006);
+
+    let o = arzyab(&[
+        "explain",
+        ROUNDS[0],
+        "--offices",
+        json.to_str().unwrap(),
+        "--office",
+        id,
+        "--fa",
+    ]);
+    let text = stdout(&o);
+    assert!(
+        text.contains("فضای دفتر") && text.contains("رتبه 2"),
+        "{text}"
+    );
+    let o = arzyab(&[
+        "explain",
+        ROUNDS[0],
+        "--offices",
+        json.to_str().unwrap(),
+        "--office",
+        "NOPE-1",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("there is no office `NOPE-1`"));
+}
+
+#[test]
+fn demo_data_is_deterministic_for_a_seed() {
+    let a = arzyab(&["demo-data", "--offices", "50", "--seed", "9"]);
+    let b = arzyab(&["demo-data", "--offices", "50", "--seed", "9"]);
+    let c = arzyab(&["demo-data", "--offices", "50", "--seed", "10"]);
+    assert_eq!(stdout(&a), stdout(&b));
+    assert_ne!(stdout(&a), stdout(&c));
+    let offices: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
+    assert_eq!(offices.as_array().unwrap().len(), 50);
+}
