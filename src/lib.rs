@@ -2,13 +2,25 @@
 //! government-service counter offices, non-governmental public-sector counters and rural ICT offices.
 #![forbid(unsafe_code)]
 
+/// Accounts: password hashing, tokens, the login-failure policy.
+pub mod accounts;
 /// The command line, one file per subcommand.
 pub mod cli;
+/// The clock deadlines are checked against (real, shifted for rehearsals, or manual in tests).
+pub mod clock;
+/// Server settings and their defaults.
+pub mod config;
 /// Domain newtypes: national codes, rounds, Jalali dates, exact numbers, grades.
 pub mod domain;
 /// The engine: score, rank, grade, explain and test — pure computation, no I/O.
 pub mod engine;
+/// The HTTP API.
+pub mod http;
 /// Populations of offices: CSV/JSON files and synthetic demo data.
 pub mod population;
 /// The rule language: load, validate and compile a round's YAML and Rhai files.
 pub mod rules;
+/// Storage on SQLite or PostgreSQL.
+pub mod store;
+/// The round's calendar and a declaration's life.
+pub mod workflow;

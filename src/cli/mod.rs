@@ -7,8 +7,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod check;
 mod demo_data;
+mod demo_seed;
 mod explain;
+mod import;
 mod rank;
+mod serve;
 mod table;
 mod test;
 
@@ -63,6 +66,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Start the HTTP API.
+    Serve(serve::ServeArgs),
+    /// Import data into the database.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Create the first admin account (password from ARZYAB_ADMIN_PASSWORD or standard input).
+    CreateAdmin {
+        #[arg(long)]
+        username: String,
+        #[arg(long, env = "ARZYAB_DATABASE", default_value = crate::config::DEFAULT_DATABASE)]
+        database: String,
+    },
     /// Generate realistic synthetic offices for a round.
     DemoData {
         /// The round whose inputs the offices fill in.
@@ -81,6 +96,17 @@ pub enum Command {
         /// Output file (.csv or .json); standard output as JSON if absent.
         #[arg(long, short)]
         output: Option<PathBuf>,
+    },
+}
+
+/// What `import` loads.
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// The office registry CSV: id, kind, region, province, name, holder_national_code.
+    Offices {
+        file: PathBuf,
+        #[arg(long, env = "ARZYAB_DATABASE", default_value = crate::config::DEFAULT_DATABASE)]
+        database: String,
     },
 }
 
@@ -117,6 +143,11 @@ pub fn run(cli: Cli) -> ExitCode {
             fa,
             json,
         } => explain::run(&round, &offices, &office, fa, json),
+        Command::Serve(args) => serve::run(args),
+        Command::Import(ImportCommand::Offices { file, database }) => {
+            import::offices(&file, &database)
+        }
+        Command::CreateAdmin { username, database } => import::create_admin(&username, &database),
         Command::DemoData {
             round,
             offices,

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A Persian and an English text for the same thing.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Label {
     pub fa: String,

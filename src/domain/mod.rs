@@ -6,6 +6,7 @@ mod jalali;
 mod label;
 mod national_code;
 mod office;
+mod role;
 mod round_id;
 
 pub use fixed::{Fixed, FixedError, RoundingMode};
@@ -13,4 +14,5 @@ pub use jalali::{JalaliDate, JalaliError, TEHRAN, tehran};
 pub use label::Label;
 pub use national_code::{NationalCode, NationalCodeError};
 pub use office::{Grade, OfficeId, OfficeIdError, OfficeKind, RegionId, RegionIdError};
+pub use role::Role;
 pub use round_id::{RoundId, RoundIdError};

@@ -6,6 +6,7 @@
 pub mod compile;
 pub mod diagnostic;
 pub mod model;
+pub mod registry;
 pub mod ruleset;
 pub mod script;
 pub mod value;

@@ -1,0 +1,111 @@
+//! `arzyab serve`: the HTTP API on SQLite (default) or PostgreSQL.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::clock::{Clock, ShiftedClock, SystemClock};
+use crate::http::{AppState, serve};
+use crate::rules::registry::Registry;
+use crate::store::Store;
+
+/// Options of `serve`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (the bound address is printed).
+    #[arg(long, env = "ARZYAB_LISTEN", default_value = crate::config::DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+    /// sqlite://FILE or postgres://USER@HOST:PORT/DB
+    #[arg(long, env = "ARZYAB_DATABASE", default_value = crate::config::DEFAULT_DATABASE)]
+    pub database: String,
+    /// The rules directory (one subdirectory per round).
+    #[arg(long, env = "ARZYAB_RULES", default_value = crate::config::DEFAULT_RULES)]
+    pub rules: PathBuf,
+    /// Start the clock at this moment (rehearsals, training, demos of past rounds):
+    /// `1400/01/20 09:00` (Tehran), `2021-04-09T09:00` (Tehran) or `2021-04-09T04:30:00Z`.
+    #[arg(long, env = "ARZYAB_NOW")]
+    pub now: Option<String>,
+    /// Seed a small demo population and demo staff accounts if the database has no offices.
+    #[arg(long)]
+    pub demo: bool,
+    /// Log lines as JSON instead of text.
+    #[arg(long, env = "ARZYAB_LOG_JSON")]
+    pub log_json: bool,
+}
+
+fn init_logging(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("ARZYAB_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+pub fn run(args: ServeArgs) -> Result<ExitCode, String> {
+    init_logging(args.log_json);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let clock: Arc<dyn Clock> = match &args.now {
+            Some(t) => {
+                let start = crate::clock::parse_instant(t)?;
+                tracing::warn!(start = %start, "SIMULATED CLOCK: deadlines are checked against a rehearsal time that starts at {start}, not the real time");
+                Arc::new(ShiftedClock::starting_at(start))
+            }
+            None => Arc::new(SystemClock),
+        };
+        let store = Store::connect(&args.database).await.map_err(|e| e.to_string())?;
+        let registry = Arc::new(Registry::new(&args.rules));
+        for (round, diags) in registry.load_all(clock.now()) {
+            tracing::error!(%round, "round not loaded:\n{diags}");
+        }
+        let live = registry.rounds();
+        if live.is_empty() {
+            tracing::warn!(rules = %args.rules.display(), "no round is live: add a round directory such as rules/1400-2");
+        }
+        for rs in live.values() {
+            tracing::info!(round = %rs.round, version = %rs.version, hash = %&rs.hash()[..16], "round live");
+        }
+        if args.demo {
+            super::demo_seed::seed(&store, &registry, clock.now()).await?;
+        }
+        let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        println!("arzyab listening on http://{addr}");
+        tracing::info!(%addr, backend = ?store.backend, "serving");
+        let state = AppState { store, rules: registry, clock: clock.clone(), started_at: clock.now() };
+        serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())?;
+        tracing::info!("stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, finish what was accepted, then exit.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

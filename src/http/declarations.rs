@@ -1,0 +1,250 @@
+//! An office's self-declaration: read it (with last round's values as the starting point), save
+//! drafts, and submit inside the self-declaration window.
+
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use serde_json::{Map, Value as Json, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, CurrentUser};
+use super::rounds::live_round;
+use crate::domain::Role;
+use crate::rules::RuleSet;
+use crate::rules::model::Supplier;
+use crate::store::declarations::{DeclarationRow, save_declaration};
+use crate::store::{StoreError, audit};
+use crate::workflow::{Phase, Window, declaration};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_mine, save_mine))
+        .routes(routes!(submit_mine))
+}
+
+fn office_of(me: &CurrentUser) -> Result<String, ApiError> {
+    me.require(&[Role::Office])?;
+    me.user.office_id.clone().ok_or_else(|| {
+        ApiError::forbidden(
+            "این حساب به دفتری متصل نیست",
+            "this account is not linked to an office",
+        )
+    })
+}
+
+/// Last round's values of an office (office- and region-supplied), offered as the starting point.
+async fn previous_values(
+    state: &AppState,
+    rs: &RuleSet,
+    office: &str,
+) -> Result<Map<String, Json>, ApiError> {
+    let prev = state
+        .store
+        .declaration(&rs.round.previous().to_string(), office)
+        .await?;
+    Ok(prev
+        .map(|d| {
+            let mut m = d.region_values;
+            m.extend(d.office_values);
+            m
+        })
+        .unwrap_or_default())
+}
+
+fn view(
+    rs: &RuleSet,
+    office: &str,
+    d: Option<&DeclarationRow>,
+    previous: &Map<String, Json>,
+    now: jiff::Timestamp,
+) -> Json {
+    let w = Window::of(rs, Phase::SelfDeclaration);
+    let inputs: Vec<Json> = rs
+        .inputs
+        .iter()
+        .filter(|i| i.supplied_by == Supplier::Office)
+        .map(|i| json!({"name": i.name, "label": i.label, "type": i.kind.name(), "unit": i.unit}))
+        .collect();
+    let office_previous: Map<String, Json> = previous
+        .iter()
+        .filter(|(k, _)| {
+            rs.inputs
+                .iter()
+                .any(|i| i.name == **k && i.supplied_by == Supplier::Office)
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    json!({
+        "round": rs.round.to_string(),
+        "office": office,
+        "status": d.map(|d| d.status.as_str()).unwrap_or("not_started"),
+        "version": d.map(|d| d.version).unwrap_or(0),
+        "values": d.map(|d| Json::Object(d.office_values.clone())).unwrap_or(json!({})),
+        "carried_over": d.map(|d| d.carried_over.clone()).unwrap_or_default(),
+        "submitted_at": d.and_then(|d| d.submitted_at).map(crate::store::from_millis),
+        "previous_round": {
+            "round": rs.round.previous().to_string(),
+            "values": office_previous,
+            "note": {
+                "fa": "مقادیری که تا پایان مهلت تغییر ندهید، همان مقادیر دوره قبل و تأییدشده تلقی می‌شوند",
+                "en": "values you leave unchanged by the deadline are taken from the previous round and count as confirmed",
+            },
+        },
+        "window": {
+            "first_day": w.first_day.to_string(), "last_day": w.last_day.to_string(),
+            "first_day_iso": w.first_day.to_gregorian().to_string(), "last_day_iso": w.last_day.to_gregorian().to_string(),
+            "opens_at": w.opens_at, "closes_at": w.closes_at, "open_now": w.is_open(now),
+        },
+        "inputs": inputs,
+    })
+}
+
+/// The office's own declaration for a round, with last round's values as the starting point.
+#[utoipa::path(get, path = "/v1/rounds/{round}/declaration", tag = "declarations", security(("bearer" = [])),
+    params(("round" = String, Path, description = "e.g. 1400-2")),
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn get_mine(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(round): Path<String>,
+) -> Result<axum::Json<Json>, ApiError> {
+    let office = office_of(&me)?;
+    let rs = live_round(&state, &round)?;
+    let d = state
+        .store
+        .declaration(&rs.round.to_string(), &office)
+        .await?;
+    let previous = previous_values(&state, &rs, &office).await?;
+    Ok(axum::Json(view(
+        &rs,
+        &office,
+        d.as_ref(),
+        &previous,
+        state.clock.now(),
+    )))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct SaveRequest {
+    /// Input name → value; `null` clears a value.
+    #[schema(value_type = Object)]
+    values: Map<String, Json>,
+    /// The version you read (from GET); a concurrent change gives 409 instead of being overwritten.
+    version: Option<i64>,
+}
+
+/// Saves a draft inside the self-declaration window; every bad field gets its own message.
+#[utoipa::path(put, path = "/v1/rounds/{round}/declaration", tag = "declarations", request_body = SaveRequest, security(("bearer" = [])),
+    params(("round" = String, Path, description = "e.g. 1400-2")),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn save_mine(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(round): Path<String>,
+    ApiJson(req): ApiJson<SaveRequest>,
+) -> Result<axum::Json<Json>, ApiError> {
+    let office = office_of(&me)?;
+    let rs = live_round(&state, &round)?;
+    let now = state.clock.now();
+    let existing = state
+        .store
+        .declaration(&rs.round.to_string(), &office)
+        .await?;
+    if let (Some(v), Some(d)) = (req.version, &existing)
+        && v != d.version
+    {
+        return Err(stale(v, d.version));
+    }
+    let row = declaration::save_draft(&rs, &office, existing.as_ref(), &req.values, now)?;
+    persist(
+        &state,
+        &me,
+        "declaration_saved",
+        existing.as_ref(),
+        row,
+        now,
+    )
+    .await?;
+    let d = state
+        .store
+        .declaration(&rs.round.to_string(), &office)
+        .await?;
+    let previous = previous_values(&state, &rs, &office).await?;
+    Ok(axum::Json(view(&rs, &office, d.as_ref(), &previous, now)))
+}
+
+fn stale(sent: i64, current: i64) -> ApiError {
+    ApiError::Conflict(crate::domain::Label::new(
+        "پرونده پس از خواندن شما تغییر کرده است؛ دوباره بارگیری کنید",
+        format!(
+            "the declaration changed since you read version {sent} (now {current}); reload it and try again"
+        ),
+    ))
+}
+
+/// Writes the row and its audit record in one transaction.
+async fn persist(
+    state: &AppState,
+    me: &CurrentUser,
+    action: &str,
+    before: Option<&DeclarationRow>,
+    row: DeclarationRow,
+    now: jiff::Timestamp,
+) -> Result<(), ApiError> {
+    let now = now.as_millisecond();
+    let mut tx = state.store.pool.begin().await.map_err(StoreError::from)?;
+    save_declaration(&mut tx, &row, before.map(|b| b.version), now).await?;
+    let subject = format!("declaration:{}:{}", row.round, row.office_id);
+    let before = before.map(|b| serde_json::to_value(b).expect("rows serialize"));
+    let after = serde_json::to_value(&row).expect("rows serialize");
+    audit::record(
+        &mut tx,
+        now,
+        &me.actor(),
+        action,
+        &subject,
+        before.as_ref(),
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// Files the declaration. Office inputs left empty take last round's value (counted as confirmed);
+/// required ones without any value are listed.
+#[utoipa::path(post, path = "/v1/rounds/{round}/declaration/submit", tag = "declarations", security(("bearer" = [])),
+    params(("round" = String, Path, description = "e.g. 1400-2")),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn submit_mine(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(round): Path<String>,
+) -> Result<axum::Json<Json>, ApiError> {
+    let office = office_of(&me)?;
+    let rs = live_round(&state, &round)?;
+    let now = state.clock.now();
+    let existing = state
+        .store
+        .declaration(&rs.round.to_string(), &office)
+        .await?;
+    let previous = previous_values(&state, &rs, &office).await?;
+    let row = declaration::submit(&rs, &office, existing.as_ref(), &previous, now)?;
+    persist(
+        &state,
+        &me,
+        "declaration_submitted",
+        existing.as_ref(),
+        row,
+        now,
+    )
+    .await?;
+    let d = state
+        .store
+        .declaration(&rs.round.to_string(), &office)
+        .await?;
+    Ok(axum::Json(view(&rs, &office, d.as_ref(), &previous, now)))
+}

@@ -1,0 +1,74 @@
+//! `GET /health`: readiness, the clock, and the live rule sets' hashes.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(health))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct Health {
+    status: &'static str,
+    database: &'static str,
+    backend: crate::store::Backend,
+    now: String,
+    /// True when the server runs on a simulated clock (`serve --now`): not the real time.
+    simulated_clock: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warning: Option<&'static str>,
+    started_at: String,
+    version: &'static str,
+    rules: Vec<RuleHash>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct RuleHash {
+    round: String,
+    version: String,
+    hash: String,
+}
+
+/// Readiness: 200 when the database answers, 503 otherwise.
+#[utoipa::path(get, path = "/health", tag = "health",
+    responses((status = 200, body = Health), (status = 503, body = Health)))]
+async fn health(State(state): State<AppState>) -> impl IntoResponse {
+    let db_ok = state.store.ping().await.is_ok();
+    let simulated = state.clock.simulated();
+    let body = Health {
+        status: if db_ok { "ok" } else { "unavailable" },
+        database: if db_ok { "ok" } else { "unreachable" },
+        backend: state.store.backend,
+        now: state.clock.now().to_string(),
+        simulated_clock: simulated,
+        warning: simulated.then_some(
+            "SIMULATED CLOCK: deadlines are checked against a rehearsal time, not the real time",
+        ),
+        started_at: state.started_at.to_string(),
+        version: env!("CARGO_PKG_VERSION"),
+        rules: state
+            .rules
+            .rounds()
+            .values()
+            .map(|rs| RuleHash {
+                round: rs.round.to_string(),
+                version: rs.version.clone(),
+                hash: rs.hash().to_string(),
+            })
+            .collect(),
+    };
+    (
+        if db_ok {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        },
+        axum::Json(body),
+    )
+}

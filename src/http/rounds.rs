@@ -1,0 +1,381 @@
+//! Rounds: what each live rule set asks and how it scores, and the stateless score endpoints.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use serde_json::{Map, Value as Json, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, CurrentUser};
+use crate::domain::{Label, OfficeId, OfficeKind, RegionId, RoundId};
+use crate::engine::{OfficeRecord, Raw};
+use crate::rules::RuleSet;
+use crate::rules::ruleset::{GradeMethod, InputKind, Missing, Rule, TieBreak};
+use crate::rules::value::FieldError;
+use crate::workflow::{Phase, Window, calendar::current_phase};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_rounds))
+        .routes(routes!(get_round))
+        .routes(routes!(score_one))
+        .routes(routes!(score_batch))
+}
+
+/// The live rule set of a round named in a path.
+pub fn live_round(state: &AppState, round: &str) -> Result<Arc<RuleSet>, ApiError> {
+    let id = RoundId::parse(round).map_err(|e| {
+        ApiError::NotFound(Label::new(
+            format!("دوره `{round}` وجود ندارد"),
+            e.to_string(),
+        ))
+    })?;
+    state.rules.get(id).ok_or_else(|| {
+        ApiError::NotFound(Label::new(
+            format!("دوره {round} تعریف نشده است"),
+            format!("there is no live rule set for round {round}"),
+        ))
+    })
+}
+
+fn window_json(w: &Window) -> Json {
+    json!({
+        "phase": w.phase,
+        "label": w.phase.label(),
+        "first_day": w.first_day.to_string(),
+        "last_day": w.last_day.to_string(),
+        "first_day_iso": w.first_day.to_gregorian().to_string(),
+        "last_day_iso": w.last_day.to_gregorian().to_string(),
+        "opens_at": w.opens_at,
+        "closes_at": w.closes_at,
+    })
+}
+
+fn summary(state: &AppState, rs: &RuleSet) -> Json {
+    let now = state.clock.now();
+    json!({
+        "round": rs.round.to_string(),
+        "title": rs.title,
+        "version": rs.version,
+        "hash": rs.hash(),
+        "loaded_at": state.rules.loaded_at(rs.round),
+        "office_kinds": rs.office_kinds,
+        "time_zone": rs.calendar.time_zone,
+        "phases": Phase::ALL.iter().map(|p| window_json(&Window::of(rs, *p))).collect::<Vec<_>>(),
+        "correction": {"days": rs.calendar.correction.days, "max_referrals": rs.calendar.correction.max_referrals},
+        "current_phase": current_phase(rs, now),
+    })
+}
+
+/// Every live round with its phases (Jalali and ISO), version and content hash.
+#[utoipa::path(get, path = "/v1/rounds", tag = "rounds", responses((status = 200, body = Object)))]
+async fn list_rounds(State(state): State<AppState>) -> axum::Json<Json> {
+    let rounds = state.rules.rounds();
+    axum::Json(json!({"rounds": rounds.values().map(|rs| summary(&state, rs)).collect::<Vec<_>>()}))
+}
+
+fn input_json(d: &crate::rules::ruleset::InputDef) -> Json {
+    let mut m = Map::new();
+    m.insert("name".into(), json!(d.name));
+    m.insert("label".into(), json!(d.label));
+    m.insert("type".into(), json!(d.kind.name()));
+    m.insert("supplied_by".into(), json!(d.supplied_by));
+    if let Some(u) = &d.unit {
+        m.insert("unit".into(), json!(u));
+    }
+    if let Some((lo, hi)) = d.range {
+        m.insert("range".into(), json!([lo, hi]));
+    }
+    if let InputKind::Choice(values) = &d.kind {
+        m.insert("values".into(), json!(values));
+    }
+    if d.kind == InputKind::Violations {
+        m.insert("violation_kinds".into(), json!(d.violation_kinds));
+    }
+    m.insert(
+        "when_missing".into(),
+        match &d.when_missing {
+            Missing::Error => json!("error"),
+            Missing::ZeroPoints => json!("zero_points"),
+            Missing::CarryOver => json!("carry_over"),
+            Missing::Default(v) => json!({"default": crate::rules::value::to_json(d, v)}),
+        },
+    );
+    if let Some(h) = &d.help {
+        m.insert("help".into(), json!(h));
+    }
+    Json::Object(m)
+}
+
+/// A round in full: inputs (a form can be built from them), criteria, penalties, grading, ranking.
+#[utoipa::path(get, path = "/v1/rounds/{round}", tag = "rounds",
+    params(("round" = String, Path, description = "e.g. 1400-2")),
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+async fn get_round(
+    State(state): State<AppState>,
+    Path(round): Path<String>,
+) -> Result<axum::Json<Json>, ApiError> {
+    let rs = live_round(&state, &round)?;
+    let mut doc = summary(&state, &rs);
+    let criteria: Vec<Json> = rs
+        .criteria
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id, "label": c.label, "clause": c.clause, "weight": c.weight,
+                "max_points": c.max_points, "kind": c.rule.kind_name(),
+                "applies_to": c.applies_to.kinds(),
+                "reads": c.reads.iter().map(|i| rs.inputs[*i].name.clone()).collect::<Vec<_>>(),
+                "runs": match &c.rule { Rule::Program(p) if !p.is_native() => "interpreted", _ => "native" },
+            })
+        })
+        .collect();
+    let penalties: Vec<Json> = rs
+        .penalties
+        .iter()
+        .map(|p| json!({"id": p.id, "label": p.label, "clause": p.clause, "points": p.points, "repeat_points": p.repeat_points, "cap": p.cap, "applies_to": p.applies_to.kinds()}))
+        .collect();
+    let g = &rs.grading;
+    let tie_break: Vec<String> = rs
+        .ranking
+        .tie_break
+        .iter()
+        .map(|t| match *t {
+            TieBreak::Total { descending } => format!("total {}", order(descending)),
+            TieBreak::Criterion { index, descending } => {
+                format!("criterion {} {}", rs.criteria[index].id, order(descending))
+            }
+            TieBreak::Input { index, descending } => {
+                format!("input {} {}", rs.inputs[index].name, order(descending))
+            }
+            TieBreak::OfficeId { descending } => format!("office_id {}", order(descending)),
+        })
+        .collect();
+    let extra = json!({
+        "notice": rs.notice,
+        "legal_references": rs.legal_references,
+        "inputs": rs.inputs.iter().map(input_json).collect::<Vec<_>>(),
+        "criteria": criteria,
+        "penalties": penalties,
+        "grading": {
+            "scope": g.scope, "method": g.method, "service_share_percent": g.service_share,
+            "non_filers": g.non_filers, "fragile_margin": g.fragile_margin,
+        },
+        "ranking": {"scopes": rs.ranking.scopes, "tie_break": tie_break, "decimals": rs.ranking.decimals, "rounding": rs.ranking.rounding},
+    });
+    if let (Json::Object(d), Json::Object(e)) = (&mut doc, extra) {
+        d.extend(e);
+    }
+    Ok(axum::Json(doc))
+}
+
+fn order(descending: bool) -> &'static str {
+    if descending {
+        "descending"
+    } else {
+        "ascending"
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct OfficeRef {
+    /// License number (optional for a one-off score).
+    id: Option<String>,
+    #[schema(value_type = String, example = "pishkhan")]
+    kind: OfficeKind,
+    /// Region 1–9 (used for ranking scopes in a batch; default 1).
+    region: Option<u8>,
+    province: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ScoreRequest {
+    office: OfficeRef,
+    #[serde(default = "yes")]
+    filed: bool,
+    /// Input name → value, as in the round's `inputs`.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    inputs: Map<String, Json>,
+    /// Last round's values, for `carry_over` inputs.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    previous: Map<String, Json>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn record_of(req: &ScoreRequest, index: usize) -> Result<OfficeRecord, FieldError> {
+    let id = match &req.office.id {
+        Some(id) => OfficeId::parse(id)
+            .map_err(|e| FieldError::new("office.id", "شناسه دفتر معتبر نیست", e.to_string()))?,
+        None => OfficeId::parse(&format!("office-{}", index + 1)).expect("valid id"),
+    };
+    let region = RegionId::new(req.office.region.unwrap_or(1) as i64)
+        .map_err(|e| FieldError::new("office.region", "منطقه از ۱ تا ۹ است", e.to_string()))?;
+    Ok(OfficeRecord {
+        id,
+        kind: req.office.kind,
+        region,
+        province: req.office.province.clone().unwrap_or_default(),
+        filed: req.filed,
+        inputs: req
+            .inputs
+            .iter()
+            .map(|(k, v)| (k.clone(), Raw::Json(v.clone())))
+            .collect(),
+        previous: req
+            .previous
+            .iter()
+            .map(|(k, v)| (k.clone(), Raw::Json(v.clone())))
+            .collect(),
+    })
+}
+
+fn prefix(errors: Vec<FieldError>, p: &str) -> Vec<FieldError> {
+    errors
+        .into_iter()
+        .map(|mut e| {
+            e.field = format!("{p}{}", e.field);
+            e
+        })
+        .collect()
+}
+
+/// Scores one office under the live rule set: inputs in, full explanation out. Nothing is stored.
+#[utoipa::path(post, path = "/v1/rounds/{round}/score", tag = "scoring", request_body = ScoreRequest, security(("bearer" = [])),
+    params(("round" = String, Path, description = "e.g. 1400-2")),
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn score_one(
+    State(state): State<AppState>,
+    _me: CurrentUser,
+    Path(round): Path<String>,
+    ApiJson(req): ApiJson<ScoreRequest>,
+) -> Result<axum::Json<Json>, ApiError> {
+    let rs = live_round(&state, &round)?;
+    let record = record_of(&req, 0).map_err(|e| ApiError::Fields(vec![e]))?;
+    let office = crate::engine::prepare(&rs, &record)
+        .map_err(|e| ApiError::Fields(prefix(e.errors, "inputs.")))?;
+    let ranking = crate::engine::rank(&rs, std::slice::from_ref(&office)).map_err(score_errors)?;
+    // A lone office's grade is meaningful only under cut points.
+    let placement =
+        matches!(rs.grading.method, GradeMethod::CutPoints { .. }).then(|| &ranking.placements[0]);
+    let explanation = crate::engine::explain::explain(&rs, &office, placement)
+        .map_err(|e| score_errors(vec![e]))?;
+    Ok(axum::Json(json!({
+        "round": rs.round.to_string(),
+        "rules_version": rs.version,
+        "rules_hash": rs.hash(),
+        "explanation": explanation,
+    })))
+}
+
+fn score_errors(errors: Vec<crate::engine::ScoreError>) -> ApiError {
+    ApiError::Fields(
+        errors
+            .into_iter()
+            .map(|e| {
+                FieldError::new(
+                    &format!("criteria.{}", e.criterion),
+                    format!("محاسبه این معیار ناموفق بود: {}", e.message),
+                    e.message,
+                )
+            })
+            .collect(),
+    )
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct BatchRequest {
+    offices: Vec<ScoreRequest>,
+    /// Include each office's full explanation.
+    #[serde(default)]
+    explain: bool,
+}
+
+/// The most offices one batch may hold.
+const MAX_BATCH: usize = 20_000;
+
+/// Scores many offices and ranks them among themselves (positions are within this batch).
+#[utoipa::path(post, path = "/v1/rounds/{round}/score/batch", tag = "scoring", request_body = BatchRequest, security(("bearer" = [])),
+    params(("round" = String, Path, description = "e.g. 1400-2")),
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn score_batch(
+    State(state): State<AppState>,
+    _me: CurrentUser,
+    Path(round): Path<String>,
+    ApiJson(req): ApiJson<BatchRequest>,
+) -> Result<axum::Json<Json>, ApiError> {
+    let rs = live_round(&state, &round)?;
+    if req.offices.len() > MAX_BATCH {
+        return Err(ApiError::Fields(vec![FieldError::new(
+            "offices",
+            format!("حداکثر {MAX_BATCH} دفتر در هر درخواست"),
+            format!(
+                "at most {MAX_BATCH} offices per batch, got {}",
+                req.offices.len()
+            ),
+        )]));
+    }
+    let result = tokio::task::spawn_blocking(move || {
+        let mut offices = Vec::with_capacity(req.offices.len());
+        let mut errors = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (i, o) in req.offices.iter().enumerate() {
+            match record_of(o, i) {
+                Ok(r) => {
+                    if !seen.insert(r.id.clone()) {
+                        errors.push(FieldError::new(&format!("offices[{i}].office.id"), "شناسه تکراری", format!("office `{}` appears twice", r.id)));
+                        continue;
+                    }
+                    match crate::engine::prepare(&rs, &r) {
+                        Ok(office) => offices.push(office),
+                        Err(e) => errors.extend(prefix(e.errors, &format!("offices[{i}].inputs."))),
+                    }
+                }
+                Err(e) => errors.extend(prefix(vec![e], &format!("offices[{i}]."))),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::Fields(errors));
+        }
+        let ranking = crate::engine::rank(&rs, &offices).map_err(score_errors)?;
+        let scopes: Vec<&str> = rs.ranking.scopes.iter().map(|s| s.as_str()).collect();
+        let results: Vec<Json> = offices
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                let p = &ranking.placements[i];
+                let mut r = json!({
+                    "office": o.id.as_str(),
+                    "total": ranking.scores.totals[i],
+                    "grade": p.grade,
+                    "service_share_percent": p.service_share,
+                    "to_next_grade": p.to_next_grade,
+                    "positions": scopes.iter().zip(&p.positions).map(|(s, v)| ((*s).to_string(), json!(v))).collect::<Map<_, _>>(),
+                    "points": rs.criteria.iter().zip(ranking.scores.points_of(i)).map(|(c, v)| (c.id.clone(), json!(v))).collect::<Map<_, _>>(),
+                    "penalties": rs.penalties.iter().zip(ranking.scores.penalties_of(i)).map(|(c, v)| (c.id.clone(), json!(v))).collect::<Map<_, _>>(),
+                });
+                if req.explain
+                    && let Ok(e) = crate::engine::explain::explain(&rs, o, Some(p))
+                {
+                    r["explanation"] = json!(e);
+                }
+                r
+            })
+            .collect();
+        Ok(json!({"round": rs.round.to_string(), "rules_version": rs.version, "rules_hash": rs.hash(), "results": results}))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(axum::Json(result))
+}

@@ -1,0 +1,157 @@
+//! Self-declarations: one file per office and round, with optimistic concurrency.
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::{Store, StoreError};
+
+/// Where a declaration is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeclarationStatus {
+    /// Being filled in by the office.
+    Draft,
+    /// Filed by the office inside the window.
+    Submitted,
+}
+
+impl DeclarationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeclarationStatus::Draft => "draft",
+            DeclarationStatus::Submitted => "submitted",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "submitted" => DeclarationStatus::Submitted,
+            _ => DeclarationStatus::Draft,
+        }
+    }
+}
+
+/// A stored declaration. Values are kept as the JSON the office sent, already checked.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DeclarationRow {
+    pub round: String,
+    pub office_id: String,
+    pub status: DeclarationStatus,
+    pub office_values: serde_json::Map<String, serde_json::Value>,
+    pub region_values: serde_json::Map<String, serde_json::Value>,
+    pub carried_over: Vec<String>,
+    pub version: i64,
+    pub updated_at: i64,
+    pub submitted_at: Option<i64>,
+}
+
+fn from_row(r: &AnyRow) -> DeclarationRow {
+    let map = |s: String| match serde_json::from_str(&s) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    };
+    DeclarationRow {
+        round: r.get("round"),
+        office_id: r.get("office_id"),
+        status: DeclarationStatus::parse(r.get::<String, _>("status").as_str()),
+        office_values: map(r.get("office_values")),
+        region_values: map(r.get("region_values")),
+        carried_over: serde_json::from_str(r.get::<String, _>("carried_over").as_str())
+            .unwrap_or_default(),
+        version: r.get::<i64, _>("version"),
+        updated_at: r.get("updated_at"),
+        submitted_at: r.get("submitted_at"),
+    }
+}
+
+const COLUMNS: &str = "round, office_id, status, office_values, region_values, carried_over, version, updated_at, submitted_at";
+
+impl Store {
+    pub async fn declaration(
+        &self,
+        round: &str,
+        office_id: &str,
+    ) -> Result<Option<DeclarationRow>, StoreError> {
+        let q = format!("select {COLUMNS} from declarations where round = $1 and office_id = $2");
+        Ok(sqlx::query(&q)
+            .bind(round)
+            .bind(office_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(from_row))
+    }
+
+    /// Every declaration of a round, ordered by office.
+    pub async fn declarations(&self, round: &str) -> Result<Vec<DeclarationRow>, StoreError> {
+        let q = format!("select {COLUMNS} from declarations where round = $1 order by office_id");
+        Ok(sqlx::query(&q)
+            .bind(round)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(from_row)
+            .collect())
+    }
+}
+
+/// Writes a declaration. `expected_version` is the version the writer read (`None` for a new file);
+/// if someone else wrote in between, nothing is written and `Conflict` comes back.
+pub async fn save_declaration(
+    conn: &mut AnyConnection,
+    d: &DeclarationRow,
+    expected_version: Option<i64>,
+    now: i64,
+) -> Result<i64, StoreError> {
+    let office_values = serde_json::Value::Object(d.office_values.clone()).to_string();
+    let region_values = serde_json::Value::Object(d.region_values.clone()).to_string();
+    let carried = serde_json::to_string(&d.carried_over).expect("strings serialize");
+    match expected_version {
+        None => {
+            sqlx::query(
+                "insert into declarations (round, office_id, status, office_values, region_values, carried_over, version, created_at, updated_at, submitted_at) \
+                 values ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8)",
+            )
+            .bind(&d.round)
+            .bind(&d.office_id)
+            .bind(d.status.as_str())
+            .bind(office_values)
+            .bind(region_values)
+            .bind(carried)
+            .bind(now)
+            .bind(d.submitted_at)
+            .execute(conn)
+            .await
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::Conflict(_) => StoreError::Conflict("the declaration was created by another request".into()),
+                other => other,
+            })?;
+            Ok(1)
+        }
+        Some(v) => {
+            let done = sqlx::query(
+                "update declarations set status = $1, office_values = $2, region_values = $3, carried_over = $4, version = $5, updated_at = $6, submitted_at = $7 \
+                 where round = $8 and office_id = $9 and version = $10",
+            )
+            .bind(d.status.as_str())
+            .bind(office_values)
+            .bind(region_values)
+            .bind(carried)
+            .bind(v + 1)
+            .bind(now)
+            .bind(d.submitted_at)
+            .bind(&d.round)
+            .bind(&d.office_id)
+            .bind(v)
+            .execute(conn)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "the declaration changed since version {v} was read; reload it and try again"
+                )));
+            }
+            Ok(v + 1)
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! Offices, imported in bulk with their holders' accounts.
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::{Store, StoreError};
+use crate::domain::{NationalCode, OfficeId, OfficeKind, RegionId};
+
+/// A licensed office as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OfficeRow {
+    pub id: OfficeId,
+    pub kind: OfficeKind,
+    pub region: RegionId,
+    pub province: String,
+    pub name: String,
+    pub holder_national_code: NationalCode,
+}
+
+fn from_row(r: &AnyRow) -> Result<OfficeRow, StoreError> {
+    let bad =
+        |what: &str| StoreError::Database(sqlx::Error::Decode(format!("bad stored {what}").into()));
+    Ok(OfficeRow {
+        id: OfficeId::parse(r.get::<String, _>("id").as_str()).map_err(|_| bad("office id"))?,
+        kind: OfficeKind::parse(r.get::<String, _>("kind").as_str()).ok_or_else(|| bad("kind"))?,
+        region: RegionId::new(r.get::<i64, _>("region")).map_err(|_| bad("region"))?,
+        province: r.get("province"),
+        name: r.get("name"),
+        holder_national_code: NationalCode::parse(
+            r.get::<String, _>("holder_national_code").as_str(),
+        )
+        .map_err(|_| bad("national code"))?,
+    })
+}
+
+/// What an import did to one office.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Upsert {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+const COLUMNS: &str = "id, kind, region, province, name, holder_national_code";
+
+impl Store {
+    pub async fn office(&self, id: &str) -> Result<Option<OfficeRow>, StoreError> {
+        let q = format!("select {COLUMNS} from offices where id = $1");
+        sqlx::query(&q)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(from_row)
+            .transpose()
+    }
+
+    /// Offices, optionally of one region, ordered by id.
+    pub async fn offices(&self, region: Option<RegionId>) -> Result<Vec<OfficeRow>, StoreError> {
+        let rows = match region {
+            Some(r) => {
+                let q = format!("select {COLUMNS} from offices where region = $1 order by id");
+                sqlx::query(&q)
+                    .bind(r.get() as i64)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                let q = format!("select {COLUMNS} from offices order by id");
+                sqlx::query(&q).fetch_all(&self.pool).await?
+            }
+        };
+        rows.iter().map(from_row).collect()
+    }
+}
+
+/// Inserts or updates an office; returns what changed and the stored row before.
+pub async fn upsert_office(
+    conn: &mut AnyConnection,
+    office: &OfficeRow,
+    now: i64,
+) -> Result<(Upsert, Option<OfficeRow>), StoreError> {
+    let q = format!("select {COLUMNS} from offices where id = $1");
+    let before = sqlx::query(&q)
+        .bind(office.id.as_str())
+        .fetch_optional(&mut *conn)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()?;
+    match &before {
+        Some(b) if b == office => return Ok((Upsert::Unchanged, before)),
+        Some(_) => {
+            sqlx::query("update offices set kind = $1, region = $2, province = $3, name = $4, holder_national_code = $5, updated_at = $6 where id = $7")
+                .bind(office.kind.as_str())
+                .bind(office.region.get() as i64)
+                .bind(&office.province)
+                .bind(&office.name)
+                .bind(office.holder_national_code.as_str())
+                .bind(now)
+                .bind(office.id.as_str())
+                .execute(&mut *conn)
+                .await?;
+            Ok((Upsert::Updated, before))
+        }
+        None => {
+            sqlx::query("insert into offices (id, kind, region, province, name, holder_national_code, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $7)")
+                .bind(office.id.as_str())
+                .bind(office.kind.as_str())
+                .bind(office.region.get() as i64)
+                .bind(&office.province)
+                .bind(&office.name)
+                .bind(office.holder_national_code.as_str())
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+            Ok((Upsert::Created, None))
+        }
+    }
+}
+
+/// What an import did, row by row.
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Accounts created for new holders, with their usernames (the national code, unless taken).
+    pub accounts_created: Vec<String>,
+}
+
+impl Store {
+    /// Imports offices in one transaction, creating each new holder's account (username and initial
+    /// password: the national code). Importing the same rows again changes nothing.
+    pub async fn import_offices(
+        &self,
+        rows: &[OfficeRow],
+        actor: &str,
+        now: i64,
+    ) -> Result<ImportReport, StoreError> {
+        let mut report = ImportReport::default();
+        let mut tx = self.pool.begin().await?;
+        for row in rows {
+            let (what, before) = upsert_office(&mut tx, row, now).await?;
+            match what {
+                Upsert::Unchanged => {
+                    report.unchanged += 1;
+                    continue;
+                }
+                Upsert::Created => report.created += 1,
+                Upsert::Updated => report.updated += 1,
+            }
+            let subject = format!("office:{}", row.id);
+            let before = before.map(|b| serde_json::to_value(b).expect("rows serialize"));
+            let after = serde_json::to_value(row).expect("rows serialize");
+            super::audit::record(
+                &mut tx,
+                now,
+                actor,
+                "office_imported",
+                &subject,
+                before.as_ref(),
+                Some(&after),
+            )
+            .await?;
+            let has_account = sqlx::query("select id from users where office_id = $1")
+                .bind(row.id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
+            if has_account {
+                continue;
+            }
+            let code = row.holder_national_code.as_str();
+            let taken = sqlx::query("select id from users where username = $1")
+                .bind(code)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
+            let username = if taken {
+                format!("{code}-{}", row.id)
+            } else {
+                code.to_string()
+            };
+            let user = super::users::NewUser {
+                username: &username,
+                password_hash: None,
+                role: crate::domain::Role::Office,
+                office_id: Some(row.id.as_str()),
+                region: Some(row.region.get()),
+                national_code: Some(code),
+            };
+            super::users::insert_user(&mut tx, &user, now).await?;
+            super::audit::record(
+                &mut tx,
+                now,
+                actor,
+                "account_created",
+                &format!("user:{username}"),
+                None,
+                Some(&serde_json::json!({"role": "office", "office": row.id})),
+            )
+            .await?;
+            report.accounts_created.push(username);
+        }
+        tx.commit().await?;
+        Ok(report)
+    }
+}

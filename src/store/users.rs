@@ -1,0 +1,233 @@
+//! Users and their sessions.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::{Store, StoreError};
+use crate::domain::Role;
+
+/// A stored user.
+#[derive(Clone, Debug, PartialEq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    /// Argon2id PHC string; `None` while the initial password (the national code) is in force.
+    pub password_hash: Option<String>,
+    pub role: Role,
+    pub office_id: Option<String>,
+    pub region: Option<u8>,
+    pub national_code: Option<String>,
+    pub failed_logins: i64,
+    pub locked_until: Option<i64>,
+}
+
+/// What is needed to create a user.
+#[derive(Clone, Debug)]
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub password_hash: Option<&'a str>,
+    pub role: Role,
+    pub office_id: Option<&'a str>,
+    pub region: Option<u8>,
+    pub national_code: Option<&'a str>,
+}
+
+const USER_COLUMNS: &str = "id, username, password_hash, role, office_id, region, national_code, failed_logins, locked_until";
+
+fn user_from_row(r: &AnyRow) -> User {
+    let region: Option<i64> = r.get("region");
+    User {
+        id: r.get("id"),
+        username: r.get("username"),
+        password_hash: r.get("password_hash"),
+        role: Role::parse(r.get::<String, _>("role").as_str()).unwrap_or(Role::ApiClient),
+        office_id: r.get("office_id"),
+        region: region.map(|x| x as u8),
+        national_code: r.get("national_code"),
+        failed_logins: r.get::<i64, _>("failed_logins"),
+        locked_until: r.get("locked_until"),
+    }
+}
+
+/// A session or API token, by the SHA-256 of its secret.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub user_id: i64,
+    pub kind: String,
+    pub expires_at: i64,
+}
+
+impl Store {
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+        let q = format!("select {USER_COLUMNS} from users where username = $1");
+        Ok(sqlx::query(&q)
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(user_from_row))
+    }
+
+    pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
+        let q = format!("select {USER_COLUMNS} from users where id = $1");
+        Ok(sqlx::query(&q)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(user_from_row))
+    }
+
+    /// The holder account of an office.
+    pub async fn user_of_office(&self, office_id: &str) -> Result<Option<User>, StoreError> {
+        let q = format!("select {USER_COLUMNS} from users where office_id = $1");
+        Ok(sqlx::query(&q)
+            .bind(office_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(user_from_row))
+    }
+
+    /// The session behind a token hash, if it has not expired.
+    pub async fn session(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<(Session, User)>, StoreError> {
+        let row = sqlx::query("select user_id, kind, expires_at from sessions where token_hash = $1 and expires_at > $2")
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let session = Session {
+            user_id: row.get("user_id"),
+            kind: row.get("kind"),
+            expires_at: row.get("expires_at"),
+        };
+        Ok(self
+            .user_by_id(session.user_id)
+            .await?
+            .map(|u| (session, u)))
+    }
+
+    /// Counts a failed login and, past the limit, locks the account until `locked_until`.
+    pub async fn record_failed_login(
+        &self,
+        user_id: i64,
+        failed: i64,
+        locked_until: Option<i64>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "update users set failed_logins = $1, locked_until = $2, updated_at = $3 where id = $4",
+        )
+        .bind(failed)
+        .bind(locked_until)
+        .bind(now)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Inserts a user; a taken username or office becomes `Conflict`.
+pub async fn insert_user(
+    conn: &mut AnyConnection,
+    user: &NewUser<'_>,
+    now: i64,
+) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "insert into users (username, password_hash, role, office_id, region, national_code, failed_logins, created_at, updated_at) \
+         values ($1, $2, $3, $4, $5, $6, 0, $7, $7) returning id",
+    )
+    .bind(user.username)
+    .bind(user.password_hash)
+    .bind(user.role.as_str())
+    .bind(user.office_id)
+    .bind(user.region.map(|r| r as i64))
+    .bind(user.national_code)
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    Ok(row.get("id"))
+}
+
+/// Changes username and/or password, and clears failed logins.
+pub async fn update_credentials(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    username: &str,
+    password_hash: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("update users set username = $1, password_hash = $2, failed_logins = 0, locked_until = null, updated_at = $3 where id = $4")
+        .bind(username)
+        .bind(password_hash)
+        .bind(now)
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Clears failed logins after a successful one.
+pub async fn reset_failures(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "update users set failed_logins = 0, locked_until = null, updated_at = $1 where id = $2",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_session(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    user_id: i64,
+    kind: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("insert into sessions (token_hash, user_id, kind, created_at, expires_at) values ($1, $2, $3, $4, $5)")
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(kind)
+        .bind(now)
+        .bind(expires_at)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of a user (after a password change), or one session.
+pub async fn delete_sessions(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    only: Option<&str>,
+) -> Result<(), StoreError> {
+    match only {
+        Some(hash) => {
+            sqlx::query("delete from sessions where user_id = $1 and token_hash = $2")
+                .bind(user_id)
+                .bind(hash)
+                .execute(conn)
+                .await?
+        }
+        None => {
+            sqlx::query("delete from sessions where user_id = $1 and kind = 'session'")
+                .bind(user_id)
+                .execute(conn)
+                .await?
+        }
+    };
+    Ok(())
+}
