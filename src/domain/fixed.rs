@@ -72,7 +72,9 @@ impl Fixed {
             return Err(FixedError::OutOfRange(f.to_string()));
         }
         let rounded = scaled.round();
-        if (scaled - rounded).abs() > 1e-6 * scaled.abs().max(1.0) {
+        // A value written with at most four decimals lands within float noise of a whole number of
+        // ten-thousandths; anything further off had a fifth decimal.
+        if (scaled - rounded).abs() > 1e-3 {
             return Err(FixedError::TooPrecise(f.to_string()));
         }
         Ok(Fixed(rounded as i64))
@@ -307,6 +309,9 @@ mod tests {
         assert_eq!(Fixed::from_f64(0.1).unwrap(), f("0.1"));
         assert_eq!(Fixed::from_f64(2.675).unwrap(), f("2.675"));
         assert!(Fixed::from_f64(0.123456).is_err());
+        assert!(Fixed::from_f64(67.47501).is_err());
+        assert!(Fixed::from_f64(60.00001).is_err());
+        assert_eq!(Fixed::from_f64(123456.7891).unwrap(), f("123456.7891"));
     }
 
     #[test]

@@ -184,3 +184,46 @@ fn ties_are_broken_by_the_association_criterion_then_years_then_license_number()
     assert_eq!(nationwide[second], 2);
     assert_eq!(nationwide[1], 3);
 }
+
+#[test]
+fn last_rounds_values_count_only_where_they_are_carried_over() {
+    let rs = round();
+    let record = |previous: Vec<(&str, &str)>| OfficeRecord {
+        id: crate::domain::OfficeId::parse("P-1").unwrap(),
+        kind: crate::domain::OfficeKind::Pishkhan,
+        region: crate::domain::RegionId::new(1).unwrap(),
+        province: String::new(),
+        filed: true,
+        inputs: [
+            ("area_m2", "50"),
+            ("staff_count", "2"),
+            ("location_type", "urban"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), Raw::Text(v.to_string())))
+        .collect(),
+        previous: previous
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), Raw::Text(v.to_string())))
+            .collect(),
+    };
+    // years_active is carried over; an input the round no longer has is ignored.
+    let office = prepare(
+        rs,
+        &record(vec![
+            ("years_active", "6"),
+            ("removed_input", "x"),
+            ("area_m2", "999999"),
+        ]),
+    )
+    .unwrap();
+    let years = rs.input_index("years_active").unwrap();
+    assert_eq!(
+        office.values[years],
+        Some(Value::Number(Fixed::from_int(6)))
+    );
+    assert!(office.carried_over[years]);
+    // An unusable previous value for a carried-over input is an error naming `previous.`.
+    let err = prepare(rs, &record(vec![("years_active", "99")])).unwrap_err();
+    assert_eq!(err.errors[0].field, "previous.years_active");
+}

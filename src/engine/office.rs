@@ -55,9 +55,10 @@ fn check(rs: &RuleSet, name: &str, raw: &Raw) -> Result<(usize, Value), FieldErr
     let Some(slot) = rs.input_index(name) else {
         let names: Vec<&str> = rs.inputs.iter().map(|i| i.name.as_str()).collect();
         let hint = crate::rules::diagnostic::suggestion(name, &names);
+        let hint_fa = crate::rules::diagnostic::suggestion_fa(name, &names);
         return Err(FieldError::new(
             name,
-            format!("ورودی `{name}` در این دوره تعریف نشده است ({hint})"),
+            format!("ورودی `{name}` در این دوره تعریف نشده است ({hint_fa})"),
             format!("`{name}` is not an input of this round ({hint})"),
         ));
     };
@@ -72,6 +73,7 @@ fn check(rs: &RuleSet, name: &str, raw: &Raw) -> Result<(usize, Value), FieldErr
 fn is_blank(raw: &Raw) -> bool {
     match raw {
         Raw::Json(serde_json::Value::Null) => true,
+        Raw::Json(serde_json::Value::String(s)) => s.trim().is_empty(),
         Raw::Text(t) => t.trim().is_empty(),
         _ => false,
     }
@@ -97,8 +99,16 @@ pub fn prepare(rs: &RuleSet, record: &OfficeRecord) -> Result<Office, InvalidFil
             Err(e) => errors.push(e),
         }
     }
+    // Last round's values matter only for carry-over inputs the file leaves empty; names the
+    // round no longer has are ignored (rounds change from year to year).
     for (name, raw) in &record.previous {
         if is_blank(raw) {
+            continue;
+        }
+        let Some(slot) = rs.input_index(name) else {
+            continue;
+        };
+        if given[slot] || rs.inputs[slot].when_missing != Missing::CarryOver {
             continue;
         }
         match check(rs, name, raw) {

@@ -145,7 +145,7 @@ fn criterion_points(
             }
         }
         Rule::Program(p) => {
-            let mut args = [const { None }; 16];
+            let mut args = [const { None }; crate::rules::script::MAX_ARGS];
             let mut all = true;
             for (i, slot) in p.args.iter().enumerate() {
                 match &office.values[*slot] {

@@ -93,7 +93,15 @@ fn run_case(rs: &RuleSet, case: &TestCase) -> CaseResult {
             if let Some(want) = e.total {
                 cmp("total", s.total, want);
             }
-            if let Some(want) = e.grade {
+            let non_filer = !case.filed
+                && rs.grading.non_filers == crate::rules::model::NonFilerPolicy::LowestGrade;
+            if let Some(want) = e.grade.filter(|_| non_filer) {
+                if want != 3 {
+                    failures.push(format!(
+                        "grade: expected {want}, got 3 (the office did not file: lowest grade)"
+                    ));
+                }
+            } else if let Some(want) = e.grade {
                 match rs.grading.method {
                     GradeMethod::CutPoints { grade_1, grade_2 } => {
                         let got = if s.total >= grade_1 { 1 } else if s.total >= grade_2 { 2 } else { 3 };

@@ -104,6 +104,7 @@ pub fn generate(
                     quality,
                     kind,
                     round_start,
+                    &def.violation_kinds,
                 );
                 if filed {
                     inputs.push((def.name.clone(), v.clone()));
@@ -141,6 +142,7 @@ fn value_for(
     q: f64,
     office_kind: OfficeKind,
     round_start: JalaliDate,
+    kinds: &[String],
 ) -> Raw {
     let noise = |rng: &mut fastrand::Rng, spread: f64| (rng.f64() - 0.5) * spread;
     let rural = office_kind == OfficeKind::RuralIct;
@@ -186,15 +188,14 @@ fn value_for(
         (_, InputKind::Violations) => {
             // Most offices have none; low-quality ones are likelier to have some.
             let mut list = Vec::new();
-            let kinds = [
-                "overcharging",
-                "forged_documents",
-                "unapproved_relocation",
-                "no_accessibility",
-            ];
             let odds = ((1.0 - q) * 30.0) as u32;
-            for (k, kind) in kinds.iter().enumerate() {
-                let chance = if k == 1 { odds / 6 } else { odds / 2 };
+            for kind in kinds {
+                // Forgery is rarer than the other violations.
+                let chance = if kind.contains("forg") {
+                    odds / 6
+                } else {
+                    odds / 2
+                };
                 while rng.u32(0..100) < chance && list.len() < 4 {
                     let date = round_start.add_days(-rng.i64(1..170));
                     list.push(serde_json::json!({"kind": kind, "date": date.to_string()}));

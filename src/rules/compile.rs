@@ -344,6 +344,11 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
             applies_to,
         });
     }
+    if compiled_penalties.len() > 64
+        && let Some(In { file, value: p }) = penalties.get(64)
+    {
+        cx.error(file, &p.id, "a round may declare at most 64 penalties");
+    }
     let violation_kinds: Vec<String> = compiled_penalties.iter().map(|p| p.id.clone()).collect();
 
     // Inputs.
@@ -659,6 +664,19 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
             )
         } else if let Some(text) = &c.formula {
             let reads = formula_inputs(&text.value, &input_names);
+            if reads.len() > script::MAX_ARGS {
+                cx.error(
+                    file,
+                    text,
+                    format!(
+                        "the formula reads {} inputs; at most {} are allowed",
+                        reads.len(),
+                        script::MAX_ARGS
+                    ),
+                )
+                .hint("split it into several criteria, or move it into a script function");
+                continue;
+            }
             let names: Vec<String> = reads
                 .iter()
                 .map(|i| compiled_inputs[*i].name.clone())
@@ -692,8 +710,11 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
                     (Rule::Program(program), reads)
                 }
                 Err(problems) => {
+                    // Columns inside the formula are counted from its first character, after any quote.
+                    let quoted = source_char(&source, &dir, file, text.line, text.column)
+                        .is_some_and(|c| c == '"' || c == '\'');
                     for p in problems {
-                        let col = text.column + p.column.saturating_sub(1);
+                        let col = text.column + quoted as u32 + p.column.saturating_sub(1);
                         let d = cx.error_at(
                             Position::new(file, text.line, col),
                             format!("in the formula: {}", p.message),
@@ -713,6 +734,17 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
                 }
             }
             if reads.len() != s.inputs.len() {
+                continue;
+            }
+            if reads.len() > script::MAX_ARGS {
+                cx.error(
+                    file,
+                    &s.function,
+                    format!(
+                        "a script function may read at most {} inputs",
+                        script::MAX_ARGS
+                    ),
+                );
                 continue;
             }
             let Some(file_index) = script_names.iter().position(|n| *n == s.file.value) else {
@@ -881,6 +913,16 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
         tests,
         source,
     })
+}
+
+/// The character at a line and column of a source file (for locating text inside quotes).
+fn source_char(source: &Source, dir: &Path, file: &Path, line: u32, column: u32) -> Option<char> {
+    let f = source.files.iter().find(|f| dir.join(&f.path) == file)?;
+    f.text
+        .lines()
+        .nth(line.checked_sub(1)? as usize)?
+        .chars()
+        .nth(column.checked_sub(1)? as usize)
 }
 
 fn check_id(cx: &mut Ctx, file: &Path, id: &Located<String>) {

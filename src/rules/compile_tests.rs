@@ -397,3 +397,41 @@ fn the_directory_name_must_match_the_round_id() {
     let diags = diagnostics(&other);
     find(&diags, "round `1400-2` is in directory `1401-1`");
 }
+
+#[test]
+fn a_formula_error_column_points_at_the_name_inside_the_quotes() {
+    let (_t, dir) = example();
+    edit(
+        &dir,
+        "criteria.yaml",
+        "min(staff_count * 2, 12)",
+        "min(staff_cont * 2, 12)",
+    );
+    let diags = diagnostics(&dir);
+    let d = find(&diags, "`staff_cont` is not a declared input");
+    let line = std::fs::read_to_string(dir.join("criteria.yaml"))
+        .unwrap()
+        .lines()
+        .nth(d.at.line as usize - 1)
+        .unwrap()
+        .to_string();
+    let at: String = line
+        .chars()
+        .skip(d.at.column as usize - 1)
+        .take(10)
+        .collect();
+    assert_eq!(at, "staff_cont");
+}
+
+#[test]
+fn an_if_without_else_in_a_script_is_reported_when_compiled() {
+    let (_t, dir) = example();
+    edit(
+        &dir,
+        "location.rhai",
+        "    let access = if step_free { 3 } else { 0 };\n    base + spread + access",
+        "    if step_free { base + spread }",
+    );
+    let diags = diagnostics(&dir);
+    find(&diags, "an `if` without `else`");
+}

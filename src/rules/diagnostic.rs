@@ -130,6 +130,22 @@ pub fn suggestion<'a>(wrong: &str, candidates: &[&'a str]) -> String {
     }
 }
 
+/// The same hint in Persian, for messages offices read.
+pub fn suggestion_fa(wrong: &str, candidates: &[&str]) -> String {
+    match did_you_mean(wrong, candidates.iter().copied()) {
+        Some(c) => format!("آیا منظورتان `{c}` است؟"),
+        None => format!(
+            "مقادیر مجاز: {}",
+            candidates
+                .iter()
+                .take(12)
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join("، ")
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

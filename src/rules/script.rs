@@ -335,6 +335,8 @@ pub enum Rounding {
 }
 
 const MAX_LOCALS: usize = 32;
+/// The most inputs one formula or script function may read.
+pub const MAX_ARGS: usize = 16;
 
 impl Native {
     /// Evaluates with the given arguments.
@@ -692,6 +694,11 @@ impl<'a> Lowerer<'a> {
                 if rest.is_empty() {
                     let (t, tt) = self.scoped(|l| l.block(flow.body.statements()))?;
                     let (e, te) = self.scoped(|l| l.block(flow.branch.statements()))?;
+                    if (tt == Ty::Unit) != (te == Ty::Unit) {
+                        return Err(LowerError::Invalid(
+                            "an `if` without `else` gives no points when its condition is false: add `else { 0 }`".into(),
+                        ));
+                    }
                     return Ok((
                         Native::If(Box::new(c), Box::new(t), Box::new(e)),
                         join(tt, te),
@@ -796,7 +803,7 @@ impl Program {
     ) -> Result<Fixed, String> {
         match &self.native {
             Some(native) => {
-                let mut args = [NVal::Unit; 16];
+                let mut args = [NVal::Unit; MAX_ARGS];
                 for (i, (slot, v)) in self.args.iter().zip(values).enumerate() {
                     args[i] = to_nval(&inputs[*slot], v);
                 }

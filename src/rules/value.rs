@@ -124,16 +124,12 @@ fn make_violation(
     note: Option<String>,
 ) -> Result<Violation, FieldError> {
     if !def.violation_kinds.iter().any(|k| k == kind) {
-        let hint = super::diagnostic::suggestion(
-            kind,
-            &def.violation_kinds
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>(),
-        );
+        let kinds: Vec<&str> = def.violation_kinds.iter().map(String::as_str).collect();
+        let hint = super::diagnostic::suggestion(kind, &kinds);
+        let hint_fa = super::diagnostic::suggestion_fa(kind, &kinds);
         return Err(FieldError::new(
             field,
-            format!("نوع تخلف `{kind}` تعریف نشده است ({hint})"),
+            format!("نوع تخلف `{kind}` تعریف نشده است ({hint_fa})"),
             format!("`{kind}` is not a declared violation ({hint})"),
         ));
     }
@@ -160,12 +156,17 @@ pub fn from_text(def: &InputDef, text: &str) -> Result<Value, FieldError> {
     let t = text.trim();
     match &def.kind {
         InputKind::Integer | InputKind::Decimal => {
-            let n: Fixed = t.parse().map_err(|_| {
-                FieldError::new(
+            let n: Fixed = t.parse().map_err(|e| match e {
+                crate::domain::FixedError::TooPrecise(_) => FieldError::new(
+                    &def.name,
+                    format!("`{t}` بیش از چهار رقم اعشار دارد"),
+                    format!("`{t}` has more than four decimal places"),
+                ),
+                _ => FieldError::new(
                     &def.name,
                     format!("`{t}` عدد نیست"),
                     format!("`{t}` is not a number"),
-                )
+                ),
             })?;
             check_number(def, n)
         }
@@ -188,9 +189,10 @@ pub fn from_text(def: &InputDef, text: &str) -> Result<Value, FieldError> {
             .ok_or_else(|| {
                 let names: Vec<&str> = values.iter().map(|v| v.name.as_str()).collect();
                 let hint = super::diagnostic::suggestion(t, &names);
+                let hint_fa = super::diagnostic::suggestion_fa(t, &names);
                 FieldError::new(
                     &def.name,
-                    format!("`{t}` از مقادیر مجاز نیست ({hint})"),
+                    format!("`{t}` از مقادیر مجاز نیست ({hint_fa})"),
                     format!("`{t}` is not an allowed value ({hint})"),
                 )
             }),

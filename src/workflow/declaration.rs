@@ -33,9 +33,10 @@ pub fn check_office_values(rs: &RuleSet, values: &Map<String, Json>) -> Result<(
                 .map(|d| d.name.as_str())
                 .collect();
             let hint = crate::rules::diagnostic::suggestion(name, &names);
+            let hint_fa = crate::rules::diagnostic::suggestion_fa(name, &names);
             errors.push(FieldError::new(
                 name,
-                format!("`{name}` از ورودی‌های این دوره نیست ({hint})"),
+                format!("`{name}` از ورودی‌های این دوره نیست ({hint_fa})"),
                 format!("`{name}` is not an input of round {} ({hint})", rs.round),
             ));
             continue;
