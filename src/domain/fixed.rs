@@ -106,6 +106,8 @@ impl Fixed {
     }
 
     /// Exact product rounded half away from zero to four places (saturating at the extremes).
+    /// Not `std::ops::Mul`: the rounding and saturation should be visible where it is used.
+    #[allow(clippy::should_implement_trait)]
     pub fn mul(self, other: Fixed) -> Fixed {
         let wide = self.0 as i128 * other.0 as i128;
         Fixed(saturate(div_round_half_away(wide, Self::SCALE as i128)))

@@ -96,7 +96,13 @@ pub fn prepare(rs: &RuleSet, record: &OfficeRecord) -> Result<Office, InvalidFil
                 values[slot] = Some(v);
                 given[slot] = true;
             }
-            Err(e) => errors.push(e),
+            Err(e) => {
+                // A bad value is reported once, not also as missing.
+                if let Some(slot) = rs.input_index(name) {
+                    given[slot] = true;
+                }
+                errors.push(e)
+            }
         }
     }
     // Last round's values matter only for carry-over inputs the file leaves empty; names the

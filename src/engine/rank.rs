@@ -37,13 +37,16 @@ impl ScoreTable {
     }
 }
 
+/// Points, penalties, totals and errors of one chunk of offices.
+type ChunkScores = (Vec<Fixed>, Vec<Fixed>, Vec<Option<Fixed>>, Vec<ScoreError>);
+
 /// Scores every office on all cores. Fails with every office whose script failed.
 pub fn score_all(rs: &RuleSet, offices: &[Office]) -> Result<ScoreTable, Vec<ScoreError>> {
     let c = rs.criteria.len();
     let p = rs.penalties.len();
     let n = offices.len();
     const CHUNK: usize = 1024;
-    let chunks: Vec<(Vec<Fixed>, Vec<Fixed>, Vec<Option<Fixed>>, Vec<ScoreError>)> = offices
+    let chunks: Vec<ChunkScores> = offices
         .par_chunks(CHUNK)
         .map(|chunk| {
             let mut pts = vec![Fixed::ZERO; chunk.len() * c];

@@ -190,21 +190,14 @@ fn describe_band(b: &Band) -> String {
 pub fn score(
     rs: &RuleSet,
     office: &Office,
-    mut trace: Option<&mut Trace>,
+    trace: Option<&mut Trace>,
 ) -> Result<Score, ScoreError> {
     let mut out = Score {
         points: vec![Fixed::ZERO; rs.criteria.len()],
         penalties: vec![Fixed::ZERO; rs.penalties.len()],
         total: Fixed::ZERO,
     };
-    score_into(
-        rs,
-        office,
-        &mut out.points,
-        &mut out.penalties,
-        trace.as_deref_mut(),
-    )
-    .map(|total| {
+    score_into(rs, office, &mut out.points, &mut out.penalties, trace).map(|total| {
         out.total = total;
         out
     })

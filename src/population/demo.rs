@@ -96,16 +96,7 @@ pub fn generate(
             let mut inputs = Vec::new();
             let mut previous = Vec::new();
             for def in &rs.inputs {
-                let v = value_for(
-                    &mut rng,
-                    &def.name,
-                    &def.kind,
-                    def.range,
-                    quality,
-                    kind,
-                    round_start,
-                    &def.violation_kinds,
-                );
+                let v = value_for(&mut rng, def, quality, kind, round_start);
                 if filed {
                     inputs.push((def.name.clone(), v.clone()));
                 }
@@ -136,14 +127,17 @@ fn int(x: i64) -> Raw {
 
 fn value_for(
     rng: &mut fastrand::Rng,
-    name: &str,
-    kind: &InputKind,
-    range: Option<(crate::domain::Fixed, crate::domain::Fixed)>,
+    def: &crate::rules::ruleset::InputDef,
     q: f64,
     office_kind: OfficeKind,
     round_start: JalaliDate,
-    kinds: &[String],
 ) -> Raw {
+    let (name, kind, range, kinds) = (
+        def.name.as_str(),
+        &def.kind,
+        def.range,
+        &def.violation_kinds,
+    );
     let noise = |rng: &mut fastrand::Rng, spread: f64| (rng.f64() - 0.5) * spread;
     let rural = office_kind == OfficeKind::RuralIct;
     match (name, kind) {

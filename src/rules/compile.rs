@@ -146,7 +146,7 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
         };
         let problems = Problems::default();
         if f.path.starts_with("tests/") {
-            let parsed: Result<TestFile, ()> = yaml::from_node(&node, &problems);
+            let parsed: Result<TestFile, yaml::Failed> = yaml::from_node(&node, &problems);
             cx.diags.extend(
                 problems
                     .into_vec()
@@ -161,7 +161,7 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
             }
             continue;
         }
-        let parsed: Result<RuleFile, ()> = yaml::from_node(&node, &problems);
+        let parsed: Result<RuleFile, yaml::Failed> = yaml::from_node(&node, &problems);
         cx.diags.extend(
             problems
                 .into_vec()

@@ -110,7 +110,7 @@ pub fn did_you_mean<'a>(
 }
 
 /// "did you mean `x`?" or a list of what is allowed.
-pub fn suggestion<'a>(wrong: &str, candidates: &[&'a str]) -> String {
+pub fn suggestion(wrong: &str, candidates: &[&str]) -> String {
     const LISTED: usize = 12;
     match did_you_mean(wrong, candidates.iter().copied()) {
         Some(c) => format!("did you mean `{c}`?"),

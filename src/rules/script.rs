@@ -59,11 +59,9 @@ pub fn sandboxed_engine() -> Engine {
     engine.disable_symbol("eval");
     engine.on_print(|_| {});
     engine.on_debug(|_, _, _| {});
-    for name in ["sleep"] {
-        engine.register_fn(name, |_: INT| -> Result<(), Box<EvalAltResult>> {
-            Err("sleep is not allowed in rules".into())
-        });
-    }
+    engine.register_fn("sleep", |_: INT| -> Result<(), Box<EvalAltResult>> {
+        Err("sleep is not allowed in rules".into())
+    });
     register_math(&mut engine);
     engine
 }

@@ -219,13 +219,21 @@ impl Problems {
     }
 }
 
+/// The value as a whole could not be built; the reasons are in the [`Problems`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failed;
+
 /// Deserializes `T` from a located tree, adding every non-fatal problem to `problems`.
 /// `Err` means the value as a whole could not be built (the error is also in `problems`).
-pub fn from_node<'a, T: Deserialize<'a>>(node: &'a Node, problems: &'a Problems) -> Result<T, ()> {
+pub fn from_node<'a, T: Deserialize<'a>>(
+    node: &'a Node,
+    problems: &'a Problems,
+) -> Result<T, Failed> {
     T::deserialize(NodeDe { node, problems }).map_err(|e| {
         if e.message != ITEM_FAILED {
             problems.push(e)
         }
+        Failed
     })
 }
 

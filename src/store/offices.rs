@@ -91,7 +91,7 @@ pub async fn upsert_office(
         .map(from_row)
         .transpose()?;
     match &before {
-        Some(b) if b == office => return Ok((Upsert::Unchanged, before)),
+        Some(b) if b == office => Ok((Upsert::Unchanged, before)),
         Some(_) => {
             sqlx::query("update offices set kind = $1, region = $2, province = $3, name = $4, holder_national_code = $5, updated_at = $6 where id = $7")
                 .bind(office.kind.as_str())

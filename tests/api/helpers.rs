@@ -1,0 +1,281 @@
+//! A real server on port 0 against a fresh database (SQLite file or PostgreSQL database), a client,
+//! and the clock the test moves.
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use arzyab::clock::{Clock, ManualClock};
+use arzyab::http::AppState;
+use arzyab::rules::registry::Registry;
+use arzyab::store::{Backend, Store};
+use serde_json::{Value, json};
+
+/// The URL of the throwaway PostgreSQL server: `ARZYAB_TEST_POSTGRES_URL`, or one `.ci/pg` starts.
+fn postgres_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        if let Ok(url) = std::env::var("ARZYAB_TEST_POSTGRES_URL") {
+            return url;
+        }
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/pg");
+        let out = std::process::Command::new("bash").arg(&script).arg("start").output().expect("run .ci/pg");
+        assert!(
+            out.status.success(),
+            "could not start a throwaway PostgreSQL for the Postgres suite (.ci/pg start): {}\n\
+             install PostgreSQL 15 server binaries (initdb, pg_ctl) or set ARZYAB_TEST_POSTGRES_URL",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    })
+}
+
+/// A fresh, empty database URL for one test.
+async fn fresh_database(backend: Backend, dir: &Path) -> String {
+    match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.join("arzyab.db").display()),
+        Backend::Postgres => {
+            use sqlx::Connection;
+            let admin = postgres_url();
+            let name = format!("arzyab_test_{}", hex(8));
+            let mut conn = sqlx::PgConnection::connect(admin)
+                .await
+                .expect("connect to the test PostgreSQL");
+            sqlx::Executor::execute(&mut conn, format!("create database {name}").as_str())
+                .await
+                .expect("create database");
+            let (base, query) = admin.split_once('?').map_or((admin, ""), |(b, q)| (b, q));
+            let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
+            if query.is_empty() {
+                format!("{base}/{name}")
+            } else {
+                format!("{base}/{name}?{query}")
+            }
+        }
+    }
+}
+
+fn hex(n: usize) -> String {
+    let mut b = vec![0u8; n];
+    getrandom::fill(&mut b).unwrap();
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+pub struct TestApp {
+    pub url: String,
+    pub client: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    pub store: Store,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+/// 1400/01/20 09:00 in Tehran: inside 1400-2's self-declaration window.
+pub fn in_self_declaration() -> jiff::Timestamp {
+    arzyab::clock::parse_instant("1400/01/20 09:00").unwrap()
+}
+
+pub const ADMIN: (&str, &str) = ("admin", "admin-password-1400");
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with_rules(
+            backend,
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"),
+        )
+        .await
+    }
+
+    pub async fn spawn_with_rules(backend: Backend, rules: &Path) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let database_url = fresh_database(backend, dir.path()).await;
+        let store = Store::connect(&database_url)
+            .await
+            .expect("connect and migrate");
+        let clock = Arc::new(ManualClock::new(in_self_declaration()));
+        let registry = Arc::new(Registry::new(rules));
+        let failures = registry.load_all(clock.now());
+        assert!(failures.is_empty(), "{failures:?}");
+        // The first admin, as `arzyab create-admin` makes it.
+        let hash = arzyab::accounts::hash_password(ADMIN.1);
+        let mut tx = store.pool.begin().await.unwrap();
+        let user = arzyab::store::users::NewUser {
+            username: ADMIN.0,
+            password_hash: Some(&hash),
+            role: arzyab::domain::Role::Admin,
+            office_id: None,
+            region: None,
+            national_code: None,
+        };
+        arzyab::store::users::insert_user(&mut tx, &user, 0)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = AppState {
+            store: store.clone(),
+            rules: registry,
+            clock: clock.clone(),
+            started_at: clock.now(),
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(arzyab::http::serve(listener, state, async {
+            let _ = rx.await;
+        }));
+        TestApp {
+            url: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            clock,
+            store,
+            shutdown: Some(tx),
+            server: Some(server),
+            _dir: dir,
+        }
+    }
+
+    /// Stops accepting and waits for requests in flight to finish.
+    pub async fn shut_down(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(s) = self.server.take() {
+            s.await.unwrap().unwrap();
+        }
+    }
+
+    pub fn at(&self, when: &str) {
+        self.clock.set(arzyab::clock::parse_instant(when).unwrap());
+    }
+
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut r = self.client.request(method, format!("{}{path}", self.url));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let resp = r.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (
+            status,
+            if text.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(&text).unwrap_or(Value::String(text))
+            },
+        )
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        self.request(reqwest::Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+        self.request(reqwest::Method::POST, path, token, Some(body))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+        self.request(reqwest::Method::PUT, path, token, Some(body))
+            .await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let (status, body) = self
+            .post(
+                "/v1/auth/login",
+                None,
+                json!({"username": username, "password": password}),
+            )
+            .await;
+        assert_eq!(status, 200, "login {username}: {body}");
+        body["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn admin(&self) -> String {
+        self.login(ADMIN.0, ADMIN.1).await
+    }
+
+    /// Imports offices through the API (CSV), returning the response.
+    pub async fn import(&self, token: &str, csv: &str) -> (u16, Value) {
+        let resp = self
+            .client
+            .post(format!("{}/v1/offices/import", self.url))
+            .bearer_auth(token)
+            .header("content-type", "text/csv")
+            .body(csv.to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap())
+    }
+
+    /// Creates a staff user and signs them in.
+    pub async fn staff(
+        &self,
+        admin: &str,
+        username: &str,
+        role: &str,
+        region: Option<u8>,
+    ) -> String {
+        let password = format!("{username}-password-1400");
+        let (s, b) = self
+            .post(
+                "/v1/users",
+                Some(admin),
+                json!({"username": username, "password": password, "role": role, "region": region}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        self.login(username, &password).await
+    }
+}
+
+/// A registry CSV of `n` offices split over regions 1 and 2, with valid national codes.
+pub fn registry_csv(n: usize) -> (String, Vec<(String, String, u8)>) {
+    let mut csv = String::from("id,kind,region,province,name,holder_national_code\n");
+    let mut offices = Vec::new();
+    for i in 0..n {
+        let code = arzyab::domain::NationalCode::from_prefix(100_000_000 + i as u32 * 7919)
+            .unwrap_or_else(|| {
+                arzyab::domain::NationalCode::from_prefix(200_000_000 + i as u32).unwrap()
+            });
+        let region = 1 + (i % 2) as u8;
+        let id = format!("P-{:04}", i + 1);
+        let kind = if i % 5 == 4 { "rural_ict" } else { "pishkhan" };
+        csv.push_str(&format!(
+            "{id},{kind},{region},{},دفتر {i},{}\n",
+            if region == 1 { "THR" } else { "EAZ" },
+            code
+        ));
+        offices.push((id, code.to_string(), region));
+    }
+    (csv, offices)
+}
+
+/// Runs a test body against both backends, each with its own fresh server and database.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::TestApp::spawn(arzyab::store::Backend::Sqlite).await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::helpers::TestApp::spawn(arzyab::store::Backend::Postgres).await).await
+            }
+        })*
+    };
+}

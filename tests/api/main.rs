@@ -1,0 +1,9 @@
+//! The HTTP API driven over the network against a real server and database, on SQLite and on
+//! PostgreSQL alike.
+
+mod helpers;
+
+mod accounts;
+mod declarations;
+mod platform;
+mod scoring;
