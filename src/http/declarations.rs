@@ -16,7 +16,7 @@ use crate::rules::RuleSet;
 use crate::rules::model::Supplier;
 use crate::store::declarations::{DeclarationRow, save_declaration};
 use crate::store::{StoreError, audit};
-use crate::workflow::{Phase, Window, declaration};
+use crate::workflow::{Phase, Window, declaration, review};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -112,18 +112,24 @@ async fn get_mine(
 ) -> Result<axum::Json<Json>, ApiError> {
     let office = office_of(&me)?;
     let rs = live_round(&state, &round)?;
+    let now = state.clock.now();
+    super::review::expire_due_referrals(&state, &rs.round.to_string(), now).await?;
     let d = state
         .store
         .declaration(&rs.round.to_string(), &office)
         .await?;
     let previous = previous_values(&state, &rs, &office).await?;
-    Ok(axum::Json(view(
-        &rs,
-        &office,
-        d.as_ref(),
-        &previous,
-        state.clock.now(),
-    )))
+    let mut doc = view(&rs, &office, d.as_ref(), &previous, now);
+    if let Some(r) = open_referral(&state, &rs, &office, d.as_ref()).await? {
+        let w = review::referral_window(&r);
+        doc["referral"] = json!({
+            "reasons": r.reasons,
+            "last_day": w.last_day.to_string(),
+            "last_day_iso": w.last_day.to_gregorian().to_string(),
+            "closes_at": w.closes_at,
+        });
+    }
+    Ok(axum::Json(doc))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -149,6 +155,7 @@ async fn save_mine(
     let office = office_of(&me)?;
     let rs = live_round(&state, &round)?;
     let now = state.clock.now();
+    super::review::expire_due_referrals(&state, &rs.round.to_string(), now).await?;
     let existing = state
         .store
         .declaration(&rs.round.to_string(), &office)
@@ -158,22 +165,57 @@ async fn save_mine(
     {
         return Err(stale(v, d.version));
     }
-    let row = declaration::save_draft(&rs, &office, existing.as_ref(), &req.values, now)?;
-    persist(
-        &state,
-        &me,
-        "declaration_saved",
-        existing.as_ref(),
-        row,
-        now,
-    )
-    .await?;
+    match open_referral(&state, &rs, &office, existing.as_ref()).await? {
+        Some(r) => {
+            let d = existing.as_ref().expect("a referred file exists");
+            let row = review::correct(&rs, d, &r, &req.values, now)?;
+            persist(
+                &state,
+                &me,
+                "declaration_corrected",
+                existing.as_ref(),
+                row,
+                now,
+            )
+            .await?;
+        }
+        None => {
+            let row = declaration::save_draft(&rs, &office, existing.as_ref(), &req.values, now)?;
+            persist(
+                &state,
+                &me,
+                "declaration_saved",
+                existing.as_ref(),
+                row,
+                now,
+            )
+            .await?;
+        }
+    }
     let d = state
         .store
         .declaration(&rs.round.to_string(), &office)
         .await?;
     let previous = previous_values(&state, &rs, &office).await?;
     Ok(axum::Json(view(&rs, &office, d.as_ref(), &previous, now)))
+}
+
+/// The open referral of a referred file.
+async fn open_referral(
+    state: &AppState,
+    rs: &RuleSet,
+    office: &str,
+    d: Option<&DeclarationRow>,
+) -> Result<Option<crate::store::review::Referral>, ApiError> {
+    if d.is_none_or(|d| d.status != crate::store::declarations::DeclarationStatus::Referred) {
+        return Ok(None);
+    }
+    Ok(state
+        .store
+        .referrals(&rs.round.to_string(), office)
+        .await?
+        .into_iter()
+        .find(|r| r.status == "open"))
 }
 
 fn stale(sent: i64, current: i64) -> ApiError {
@@ -227,21 +269,48 @@ async fn submit_mine(
     let office = office_of(&me)?;
     let rs = live_round(&state, &round)?;
     let now = state.clock.now();
+    super::review::expire_due_referrals(&state, &rs.round.to_string(), now).await?;
     let existing = state
         .store
         .declaration(&rs.round.to_string(), &office)
         .await?;
     let previous = previous_values(&state, &rs, &office).await?;
-    let row = declaration::submit(&rs, &office, existing.as_ref(), &previous, now)?;
-    persist(
-        &state,
-        &me,
-        "declaration_submitted",
-        existing.as_ref(),
-        row,
-        now,
-    )
-    .await?;
+    match open_referral(&state, &rs, &office, existing.as_ref()).await? {
+        Some(r) => {
+            let d = existing.as_ref().expect("a referred file exists");
+            let row = review::resubmit(d, &r, now)?;
+            let ms = now.as_millisecond();
+            let mut tx = state.store.pool.begin().await.map_err(StoreError::from)?;
+            save_declaration(&mut tx, &row, Some(d.version), ms).await?;
+            crate::store::review::close_referral(&mut tx, r.id, "resubmitted", ms).await?;
+            let subject = format!("declaration:{}:{}", row.round, row.office_id);
+            let before = serde_json::to_value(d).expect("rows serialize");
+            let after = serde_json::to_value(&row).expect("rows serialize");
+            audit::record(
+                &mut tx,
+                ms,
+                &me.actor(),
+                "declaration_resubmitted",
+                &subject,
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
+            tx.commit().await.map_err(StoreError::from)?;
+        }
+        None => {
+            let row = declaration::submit(&rs, &office, existing.as_ref(), &previous, now)?;
+            persist(
+                &state,
+                &me,
+                "declaration_submitted",
+                existing.as_ref(),
+                row,
+                now,
+            )
+            .await?;
+        }
+    }
     let d = state
         .store
         .declaration(&rs.round.to_string(), &office)

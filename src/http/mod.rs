@@ -6,6 +6,8 @@ pub mod error;
 mod extract;
 mod health;
 mod offices;
+mod results;
+mod review;
 mod rounds;
 mod users;
 
@@ -71,6 +73,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(offices::router())
         .merge(rounds::router())
         .merge(declarations::router())
+        .merge(review::router())
+        .merge(results::router())
         .split_for_parts()
 }
 

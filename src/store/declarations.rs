@@ -14,6 +14,8 @@ pub enum DeclarationStatus {
     Draft,
     /// Filed by the office inside the window.
     Submitted,
+    /// Sent back to the office for correction (see the open referral).
+    Referred,
 }
 
 impl DeclarationStatus {
@@ -21,12 +23,14 @@ impl DeclarationStatus {
         match self {
             DeclarationStatus::Draft => "draft",
             DeclarationStatus::Submitted => "submitted",
+            DeclarationStatus::Referred => "referred",
         }
     }
 
     fn parse(s: &str) -> Self {
         match s {
             "submitted" => DeclarationStatus::Submitted,
+            "referred" => DeclarationStatus::Referred,
             _ => DeclarationStatus::Draft,
         }
     }

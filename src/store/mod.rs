@@ -4,7 +4,10 @@
 
 pub mod audit;
 pub mod declarations;
+pub mod objections;
 pub mod offices;
+pub mod publications;
+pub mod review;
 pub mod users;
 
 use std::path::Path;

@@ -76,10 +76,10 @@ pub fn save_draft(
     values: &Map<String, Json>,
     now: jiff::Timestamp,
 ) -> Result<DeclarationRow, WorkflowError> {
-    require_open(rs, Phase::SelfDeclaration, now)?;
     if existing.is_some_and(|d| d.status == DeclarationStatus::Submitted) {
         return Err(already_submitted());
     }
+    require_open(rs, Phase::SelfDeclaration, now)?;
     check_office_values(rs, values)?;
     let mut row = existing.cloned().unwrap_or_else(|| DeclarationRow {
         round: rs.round.to_string(),

@@ -4,6 +4,8 @@
 
 pub mod calendar;
 pub mod declaration;
+pub mod publication;
+pub mod review;
 
 use serde::Serialize;
 

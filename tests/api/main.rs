@@ -6,4 +6,5 @@ mod helpers;
 mod accounts;
 mod declarations;
 mod platform;
+mod round_life;
 mod scoring;

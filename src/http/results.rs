@@ -1,0 +1,651 @@
+//! Publication and results: the regulator publishes and finalizes; offices read their result and
+//! may object; results export as CSV; the service share each office may offer.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use serde_json::{Map, Value as Json, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, CurrentUser};
+use super::review::expire_due_referrals;
+use super::rounds::live_round;
+use crate::domain::{Label, Role};
+use crate::rules::RuleSet;
+use crate::store::objections::{Objection, insert_objection};
+use crate::store::publications::{Publication, StoredResult, insert_publication};
+use crate::store::{StoreError, audit};
+use crate::workflow::publication::{self, ENGINE_VERSION, FileData, Stamp};
+use crate::workflow::{Phase, Window, declaration::require_open, review::objection_window};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(publish))
+        .routes(routes!(finalize))
+        .routes(routes!(list_publications))
+        .routes(routes!(verify))
+        .routes(routes!(my_result))
+        .routes(routes!(list_results))
+        .routes(routes!(export_results))
+        .routes(routes!(file_objection))
+        .routes(routes!(services))
+}
+
+fn refused(fa: &str, en: String) -> ApiError {
+    ApiError::State(Label::new(fa, en))
+}
+
+/// Every office's file for a publication; `corrections` from accepted objections for the final one.
+async fn files(
+    state: &AppState,
+    rs: &RuleSet,
+    with_corrections: bool,
+) -> Result<Vec<FileData>, ApiError> {
+    let round = rs.round.to_string();
+    let prev_round = rs.round.previous().to_string();
+    let offices = state.store.offices(None).await?;
+    let mut decls: std::collections::HashMap<String, _> = state
+        .store
+        .declarations(&round)
+        .await?
+        .into_iter()
+        .map(|d| (d.office_id.clone(), d))
+        .collect();
+    let mut previous: std::collections::HashMap<String, _> = state
+        .store
+        .declarations(&prev_round)
+        .await?
+        .into_iter()
+        .map(|d| (d.office_id.clone(), d))
+        .collect();
+    let mut corrections: std::collections::HashMap<String, Map<String, Json>> =
+        std::collections::HashMap::new();
+    if with_corrections {
+        for o in state.store.objections(&round, None).await? {
+            if o.status == "accepted" {
+                corrections.insert(o.office_id.clone(), o.corrections);
+            }
+        }
+    }
+    Ok(offices
+        .into_iter()
+        .map(|o| {
+            let id = o.id.to_string();
+            let prev = previous.remove(&id).map(|p| {
+                let mut m = p.region_values;
+                m.extend(p.office_values);
+                m
+            });
+            FileData {
+                declaration: decls.remove(&id),
+                previous: prev.unwrap_or_default(),
+                corrections: corrections.remove(&id).unwrap_or_default(),
+                office: o,
+            }
+        })
+        .collect())
+}
+
+async fn write_publication(
+    state: &AppState,
+    me: &CurrentUser,
+    rs: &RuleSet,
+    stage: &str,
+    files: Vec<FileData>,
+) -> Result<(Publication, Vec<StoredResult>), ApiError> {
+    let now = state.clock.now();
+    let stamp = Stamp {
+        stage,
+        published_at: now,
+    };
+    let rs_for_build = rs.round;
+    let live = state
+        .rules
+        .get(rs_for_build)
+        .ok_or_else(|| ApiError::internal("round vanished"))?;
+    let stage_owned = stage.to_string();
+    let results = tokio::task::spawn_blocking(move || {
+        let stamp = Stamp {
+            stage: &stage_owned,
+            published_at: now,
+        };
+        publication::build(&live, &stamp, &files)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let header = Publication {
+        id: 0,
+        round: rs.round.to_string(),
+        stage: stamp.stage.to_string(),
+        rules_hash: rs.hash().to_string(),
+        rules_version: rs.version.clone(),
+        engine_version: ENGINE_VERSION.to_string(),
+        published_at: now.as_millisecond(),
+        published_by: me.actor(),
+        office_count: results.len() as i64,
+        snapshot_hash: publication::snapshot_hash(&results),
+    };
+    let mut tx = state.store.pool.begin().await.map_err(StoreError::from)?;
+    let id = insert_publication(&mut tx, &header, &results).await?;
+    let action = if stage == "first" {
+        "round_published"
+    } else {
+        "round_finalized"
+    };
+    audit::record(&mut tx, header.published_at, &me.actor(), action, &format!("round:{}", rs.round), None, Some(&json!({"publication": id, "snapshot_hash": header.snapshot_hash, "rules_hash": header.rules_hash}))).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok((Publication { id, ..header }, results))
+}
+
+fn grade_counts(results: &[StoredResult]) -> Json {
+    let mut c = [0; 3];
+    for r in results {
+        c[(r.grade.clamp(1, 3) - 1) as usize] += 1;
+    }
+    json!({"grade_1": c[0], "grade_2": c[1], "grade_3": c[2]})
+}
+
+/// Publishes the round's first results: every office scored under the live rule set.
+#[utoipa::path(post, path = "/v1/rounds/{round}/publish", tag = "publication", security(("bearer" = [])),
+    params(("round" = String, Path, description = "e.g. 1400-2")),
+    responses((status = 201, body = Object), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn publish(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(round): Path<String>,
+) -> Result<(StatusCode, axum::Json<Json>), ApiError> {
+    me.require(&[Role::Regulator])?;
+    let rs = live_round(&state, &round)?;
+    let now = state.clock.now();
+    require_open(&rs, Phase::Publication, now)?;
+    expire_due_referrals(&state, &round, now).await?;
+    let open = state.store.open_referrals(&round).await?;
+    if !open.is_empty() {
+        let ids: Vec<String> = open.iter().map(|r| r.office_id.clone()).collect();
+        return Err(refused(
+            "پرونده‌هایی هنوز در مهلت اصلاح هستند",
+            format!(
+                "files still within their correction window: {}",
+                ids.join(", ")
+            ),
+        ));
+    }
+    if state
+        .store
+        .publications(&round)
+        .await?
+        .iter()
+        .any(|p| p.stage == "first")
+    {
+        return Err(ApiError::Conflict(Label::new(
+            "نتایج این دوره قبلاً اعلام شده است",
+            format!("round {round} is already published"),
+        )));
+    }
+    let files = files(&state, &rs, false).await?;
+    let (p, results) = write_publication(&state, &me, &rs, "first", files).await?;
+    let w = objection_window(&rs, crate::store::from_millis(p.published_at));
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(
+            json!({"publication": p, "grades": grade_counts(&results), "objection_window": window_json(&w)}),
+        ),
+    ))
+}
+
+fn window_json(w: &Window) -> Json {
+    json!({"first_day": w.first_day.to_string(), "last_day": w.last_day.to_string(), "first_day_iso": w.first_day.to_gregorian().to_string(), "last_day_iso": w.last_day.to_gregorian().to_string(), "opens_at": w.opens_at, "closes_at": w.closes_at})
+}
+
+async fn publication_of(
+    state: &AppState,
+    round: &str,
+    stage: &str,
+) -> Result<Publication, ApiError> {
+    state
+        .store
+        .publications(round)
+        .await?
+        .into_iter()
+        .find(|p| p.stage == stage)
+        .ok_or_else(|| {
+            ApiError::NotFound(Label::new(
+                format!("انتشار {stage} برای این دوره وجود ندارد"),
+                format!("round {round} has no {stage} publication"),
+            ))
+        })
+}
+
+/// Finalizes the round: accepted objections' corrections applied, everyone re-scored and re-ranked.
+#[utoipa::path(post, path = "/v1/rounds/{round}/finalize", tag = "publication", security(("bearer" = [])),
+    params(("round" = String, Path, description = "e.g. 1400-2")),
+    responses((status = 201, body = Object), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn finalize(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(round): Path<String>,
+) -> Result<(StatusCode, axum::Json<Json>), ApiError> {
+    me.require(&[Role::Regulator])?;
+    let rs = live_round(&state, &round)?;
+    let first = publication_of(&state, &round, "first").await?;
+    let now = state.clock.now();
+    let w = objection_window(&rs, crate::store::from_millis(first.published_at));
+    if now < w.closes_at {
+        return Err(ApiError::OutsideWindow(Box::new(Window {
+            phase: Phase::Final,
+            first_day: w.last_day.add_days(1),
+            last_day: w.last_day.add_days(rs.calendar.final_review.days()),
+            opens_at: w.closes_at,
+            closes_at: w
+                .last_day
+                .add_days(rs.calendar.final_review.days() + 1)
+                .start_in_tehran(),
+        })));
+    }
+    let pending: Vec<String> = state
+        .store
+        .objections(&round, None)
+        .await?
+        .into_iter()
+        .filter(|o| o.status == "pending")
+        .map(|o| o.office_id)
+        .collect();
+    if !pending.is_empty() {
+        return Err(refused(
+            "برخی اعتراض‌ها هنوز بررسی نشده‌اند",
+            format!("objections still pending: {}", pending.join(", ")),
+        ));
+    }
+    if state
+        .store
+        .publications(&round)
+        .await?
+        .iter()
+        .any(|p| p.stage == "final")
+    {
+        return Err(ApiError::Conflict(Label::new(
+            "رتبه نهایی قبلاً اعلام شده است",
+            format!("round {round} is already finalized"),
+        )));
+    }
+    let files = files(&state, &rs, true).await?;
+    let (p, results) = write_publication(&state, &me, &rs, "final", files).await?;
+    let first_results = state
+        .store
+        .publication_results(first.id, None, None)
+        .await?;
+    let changes = publication::differences(&first_results, &results);
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({"publication": p, "grades": grade_counts(&results), "changed": changes})),
+    ))
+}
+
+/// The round's publications (first results and final ranks).
+#[utoipa::path(get, path = "/v1/rounds/{round}/publications", tag = "publication", security(("bearer" = [])),
+    params(("round" = String, Path, description = "e.g. 1400-2")),
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody)))]
+async fn list_publications(
+    State(state): State<AppState>,
+    _me: CurrentUser,
+    Path(round): Path<String>,
+) -> Result<axum::Json<Json>, ApiError> {
+    let rs = live_round(&state, &round)?;
+    Ok(axum::Json(
+        json!({"round": rs.round.to_string(), "publications": state.store.publications(&round).await?}),
+    ))
+}
+
+/// The rule set a publication was computed with (the live one, or a stored version by hash).
+fn rules_for(
+    state: &AppState,
+    rs: std::sync::Arc<RuleSet>,
+    hash: &str,
+) -> Result<std::sync::Arc<RuleSet>, ApiError> {
+    if rs.hash() == hash {
+        return Ok(rs);
+    }
+    let _ = state;
+    Err(refused(
+        "نسخه قواعد این انتشار در دسترس نیست",
+        format!("the rules version {hash} of this publication is not available"),
+    ))
+}
+
+/// Recomputes a publication from what it stored and compares it byte for byte.
+#[utoipa::path(get, path = "/v1/rounds/{round}/publications/{stage}/verify", tag = "publication", security(("bearer" = [])),
+    params(("round" = String, Path, description = "e.g. 1400-2"), ("stage" = String, Path, description = "first or final")),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn verify(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((round, stage)): Path<(String, String)>,
+) -> Result<axum::Json<Json>, ApiError> {
+    me.require(&[Role::Regulator, Role::Admin])?;
+    let live = live_round(&state, &round)?;
+    let p = publication_of(&state, &round, &stage).await?;
+    let rs = rules_for(&state, live, &p.rules_hash)?;
+    let stored = state.store.publication_results(p.id, None, None).await?;
+    let offices: Vec<(String, Json)> = stored
+        .iter()
+        .map(|r| (r.office_id.clone(), r.inputs.clone()))
+        .collect();
+    let stamp_at = crate::store::from_millis(p.published_at);
+    let stage_c = p.stage.clone();
+    let recomputed = tokio::task::spawn_blocking(move || {
+        publication::compute(
+            &rs,
+            &Stamp {
+                stage: &stage_c,
+                published_at: stamp_at,
+            },
+            &offices,
+        )
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let mismatches: Vec<String> = stored
+        .iter()
+        .zip(&recomputed)
+        .filter(|(a, b)| a.result != b.result)
+        .map(|(a, _)| a.office_id.clone())
+        .collect();
+    let hash = publication::snapshot_hash(&recomputed);
+    Ok(axum::Json(json!({
+        "publication": p.id, "stage": p.stage, "rules_hash": p.rules_hash,
+        "stored_snapshot_hash": p.snapshot_hash, "recomputed_snapshot_hash": hash,
+        "identical": mismatches.is_empty() && hash == p.snapshot_hash && recomputed.len() == stored.len(),
+        "mismatches": mismatches,
+    })))
+}
+
+/// The latest publication of a round (final if there is one).
+async fn latest(state: &AppState, round: &str) -> Result<Publication, ApiError> {
+    let mut ps = state.store.publications(round).await?;
+    ps.sort_by_key(|p| p.stage != "final");
+    ps.into_iter().next().ok_or_else(|| {
+        ApiError::NotFound(Label::new(
+            "نتایج این دوره هنوز اعلام نشده است",
+            format!("round {round} has no published results yet"),
+        ))
+    })
+}
+
+/// The office's own result and explanation, with what it lacks for the next grade.
+#[utoipa::path(get, path = "/v1/rounds/{round}/results/mine", tag = "results", security(("bearer" = [])),
+    params(("round" = String, Path, description = "e.g. 1400-2")),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn my_result(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(round): Path<String>,
+) -> Result<axum::Json<Json>, ApiError> {
+    me.require(&[Role::Office])?;
+    let office = me.user.office_id.clone().ok_or_else(|| {
+        ApiError::forbidden(
+            "این حساب به دفتری متصل نیست",
+            "this account is not linked to an office",
+        )
+    })?;
+    let rs = live_round(&state, &round)?;
+    let p = latest(&state, &round).await?;
+    let r = state
+        .store
+        .publication_results(p.id, None, Some(&office))
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::not_found("نتیجه این دفتر", "this office's result"))?;
+    let first = publication_of(&state, &round, "first").await?;
+    let w = objection_window(&rs, crate::store::from_millis(first.published_at));
+    let objection = state.store.objection(&round, &office).await?;
+    let doc: Json = serde_json::from_str(&r.result).map_err(ApiError::internal)?;
+    Ok(axum::Json(
+        json!({"stage": p.stage, "result": doc, "objection": objection, "objection_window": window_json(&w), "may_object": p.stage == "first" && w.is_open(state.clock.now()) && objection.is_none()}),
+    ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+struct ResultsQuery {
+    /// `first` or `final` (default: the latest).
+    stage: Option<String>,
+    /// Regulators and admins: only this region.
+    region: Option<u8>,
+    page: Option<usize>,
+    per_page: Option<usize>,
+}
+
+async fn scoped_results(
+    state: &AppState,
+    me: &CurrentUser,
+    round: &str,
+    q: &ResultsQuery,
+) -> Result<(Publication, Vec<StoredResult>), ApiError> {
+    let region = match me.user.role {
+        Role::Reviewer => {
+            let own = me.user.region;
+            if q.region.is_some_and(|r| Some(r) != own) {
+                return Err(ApiError::forbidden(
+                    "شما فقط نتایج منطقه خود را می‌بینید",
+                    "reviewers see only their own region's results",
+                ));
+            }
+            own
+        }
+        Role::Regulator | Role::Admin => q.region,
+        _ => {
+            return Err(ApiError::forbidden(
+                "این فهرست برای کارشناسان و سازمان است",
+                "this list is for reviewers and the regulator",
+            ));
+        }
+    };
+    let p = match &q.stage {
+        Some(s) => publication_of(state, round, s).await?,
+        None => latest(state, round).await?,
+    };
+    let results = state.store.publication_results(p.id, region, None).await?;
+    Ok((p, results))
+}
+
+/// Results of a region (reviewers) or every region (regulator), with grades and service shares.
+#[utoipa::path(get, path = "/v1/rounds/{round}/results", tag = "results", security(("bearer" = [])),
+    params(("round" = String, Path, description = "e.g. 1400-2"), ResultsQuery),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_results(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(round): Path<String>,
+    Query(q): Query<ResultsQuery>,
+) -> Result<axum::Json<Json>, ApiError> {
+    let (p, results) = scoped_results(&state, &me, &round, &q).await?;
+    let per_page = q.per_page.unwrap_or(100).clamp(1, 1000);
+    let page = q.page.unwrap_or(1).max(1);
+    let total = results.len();
+    let rows: Vec<Json> = results
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(|r| {
+            let doc: Json = serde_json::from_str(&r.result).unwrap_or_default();
+            json!({"office": r.office_id, "region": r.region, "kind": r.kind, "filed": r.filed, "total": doc["total"], "grade": r.grade, "service_share_percent": doc["service_share_percent"], "positions": doc["positions"], "to_next_grade": doc["to_next_grade"]})
+        })
+        .collect();
+    Ok(axum::Json(
+        json!({"round": round, "stage": p.stage, "total": total, "page": page, "per_page": per_page, "results": rows}),
+    ))
+}
+
+/// The same results as CSV.
+#[utoipa::path(get, path = "/v1/rounds/{round}/results.csv", tag = "results", security(("bearer" = [])),
+    params(("round" = String, Path, description = "e.g. 1400-2"), ResultsQuery),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ErrorBody)))]
+async fn export_results(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(round): Path<String>,
+    Query(q): Query<ResultsQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let rs = live_round(&state, &round)?;
+    let (p, results) = scoped_results(&state, &me, &round, &q).await?;
+    let scopes: Vec<&str> = rs.ranking.scopes.iter().map(|s| s.as_str()).collect();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec![
+        "office",
+        "region",
+        "kind",
+        "filed",
+        "total",
+        "grade",
+        "service_share_percent",
+    ];
+    let scope_cols: Vec<String> = scopes.iter().map(|s| format!("position_{s}")).collect();
+    header.extend(scope_cols.iter().map(String::as_str));
+    w.write_record(&header).map_err(ApiError::internal)?;
+    for r in &results {
+        let doc: Json = serde_json::from_str(&r.result).unwrap_or_default();
+        let mut row = vec![
+            r.office_id.clone(),
+            r.region.to_string(),
+            r.kind.clone(),
+            r.filed.to_string(),
+            r.total.clone().unwrap_or_default(),
+            r.grade.to_string(),
+            r.service_share.clone(),
+        ];
+        row.extend(scopes.iter().map(|s| doc["positions"][*s].to_string()));
+        w.write_record(&row).map_err(ApiError::internal)?;
+    }
+    let body = w.into_inner().map_err(ApiError::internal)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"results-{round}-{}.csv\"", p.stage),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ObjectionRequest {
+    /// The written objection.
+    text: String,
+    /// The criteria objected to (ids from the round).
+    criteria: Vec<String>,
+}
+
+/// An office objects to its first result, within the objection window after publication.
+#[utoipa::path(post, path = "/v1/rounds/{round}/objection", tag = "objections", request_body = ObjectionRequest, security(("bearer" = [])),
+    params(("round" = String, Path, description = "e.g. 1400-2")),
+    responses((status = 201, body = Object), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn file_objection(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(round): Path<String>,
+    ApiJson(req): ApiJson<ObjectionRequest>,
+) -> Result<(StatusCode, axum::Json<Json>), ApiError> {
+    me.require(&[Role::Office])?;
+    let office = me.user.office_id.clone().ok_or_else(|| {
+        ApiError::forbidden(
+            "این حساب به دفتری متصل نیست",
+            "this account is not linked to an office",
+        )
+    })?;
+    let rs = live_round(&state, &round)?;
+    let first = publication_of(&state, &round, "first").await?;
+    let now = state.clock.now();
+    let w = objection_window(&rs, crate::store::from_millis(first.published_at));
+    if !w.is_open(now) {
+        return Err(ApiError::OutsideWindow(Box::new(w)));
+    }
+    let mut errors = Vec::new();
+    if req.text.trim().chars().count() < 10 {
+        errors.push(crate::rules::value::FieldError::new(
+            "text",
+            "متن اعتراض را بنویسید (دست‌کم ۱۰ نویسه)",
+            "write the objection (at least 10 characters)",
+        ));
+    }
+    if req.criteria.is_empty() {
+        errors.push(crate::rules::value::FieldError::new(
+            "criteria",
+            "دست‌کم یک معیار را نام ببرید",
+            "name at least one criterion",
+        ));
+    }
+    for c in &req.criteria {
+        if rs.criterion_index(c).is_none() && rs.penalty_index(c).is_none() {
+            errors.push(crate::rules::value::FieldError::new(
+                &format!("criteria.{c}"),
+                format!("`{c}` از معیارهای این دوره نیست"),
+                format!("`{c}` is not a criterion or penalty of round {round}"),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Fields(errors));
+    }
+    let o = Objection {
+        id: 0,
+        round: round.clone(),
+        office_id: office.clone(),
+        text: req.text.trim().to_string(),
+        criteria: req.criteria.clone(),
+        filed_at: now.as_millisecond(),
+        status: "pending".into(),
+        corrections: Map::new(),
+        decision_reason: None,
+        decided_by: None,
+        decided_at: None,
+        version: 1,
+    };
+    let mut tx = state.store.pool.begin().await.map_err(StoreError::from)?;
+    insert_objection(&mut tx, &o).await?;
+    audit::record(
+        &mut tx,
+        o.filed_at,
+        &me.actor(),
+        "objection_filed",
+        &format!("objection:{round}:{office}"),
+        None,
+        Some(&json!(o)),
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok((StatusCode::CREATED, axum::Json(json!(o))))
+}
+
+/// The share of the services available in its area each office may offer, from its latest grade.
+#[utoipa::path(get, path = "/v1/rounds/{round}/services", tag = "results", security(("bearer" = [])),
+    params(("round" = String, Path, description = "e.g. 1400-2"), ResultsQuery),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn services(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(round): Path<String>,
+    Query(q): Query<ResultsQuery>,
+) -> Result<axum::Json<Json>, ApiError> {
+    let (p, results) = if me.user.role == Role::Office {
+        let office = me.user.office_id.clone().unwrap_or_default();
+        let p = latest(&state, &round).await?;
+        let r = state
+            .store
+            .publication_results(p.id, None, Some(&office))
+            .await?;
+        (p, r)
+    } else {
+        scoped_results(&state, &me, &round, &q).await?
+    };
+    let rows: Vec<Json> = results.iter().map(|r| json!({"office": r.office_id, "region": r.region, "grade": r.grade, "service_share_percent": r.service_share})).collect();
+    Ok(axum::Json(
+        json!({"round": round, "stage": p.stage, "services": rows}),
+    ))
+}

@@ -1,0 +1,135 @@
+//! Objections: an office's written objection to its first result, and the region's decision.
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::{Store, StoreError};
+
+/// An objection as stored.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Objection {
+    pub id: i64,
+    pub round: String,
+    pub office_id: String,
+    pub text: String,
+    pub criteria: Vec<String>,
+    pub filed_at: i64,
+    /// `pending`, `accepted` or `rejected`.
+    pub status: String,
+    /// Input name → corrected value, applied at finalization if the objection is accepted.
+    pub corrections: serde_json::Map<String, serde_json::Value>,
+    pub decision_reason: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+    pub version: i64,
+}
+
+fn from_row(r: &AnyRow) -> Objection {
+    Objection {
+        id: r.get("id"),
+        round: r.get("round"),
+        office_id: r.get("office_id"),
+        text: r.get("text"),
+        criteria: serde_json::from_str(r.get::<String, _>("criteria").as_str()).unwrap_or_default(),
+        filed_at: r.get("filed_at"),
+        status: r.get("status"),
+        corrections: match serde_json::from_str(r.get::<String, _>("corrections").as_str()) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        },
+        decision_reason: r.get("decision_reason"),
+        decided_by: r.get("decided_by"),
+        decided_at: r.get("decided_at"),
+        version: r.get::<i64, _>("version"),
+    }
+}
+
+const COLUMNS: &str = "id, round, office_id, text, criteria, filed_at, status, corrections, decision_reason, decided_by, decided_at, version";
+
+impl Store {
+    pub async fn objection(
+        &self,
+        round: &str,
+        office_id: &str,
+    ) -> Result<Option<Objection>, StoreError> {
+        let q = format!("select {COLUMNS} from objections where round = $1 and office_id = $2");
+        Ok(sqlx::query(&q)
+            .bind(round)
+            .bind(office_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(from_row))
+    }
+
+    /// Objections of a round, optionally only those of offices in one region.
+    pub async fn objections(
+        &self,
+        round: &str,
+        region: Option<u8>,
+    ) -> Result<Vec<Objection>, StoreError> {
+        let q = format!(
+            "select {} from objections o join offices f on f.id = o.office_id where o.round = $1 and ($2 = 0 or f.region = $2) order by o.office_id",
+            COLUMNS
+                .split(", ")
+                .map(|c| format!("o.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        Ok(sqlx::query(&q)
+            .bind(round)
+            .bind(region.map_or(0, |r| r as i64))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(from_row)
+            .collect())
+    }
+}
+
+pub async fn insert_objection(conn: &mut AnyConnection, o: &Objection) -> Result<(), StoreError> {
+    sqlx::query(
+        "insert into objections (round, office_id, text, criteria, filed_at, status, corrections, version) values ($1, $2, $3, $4, $5, 'pending', '{}', 1)",
+    )
+    .bind(&o.round)
+    .bind(&o.office_id)
+    .bind(&o.text)
+    .bind(serde_json::to_string(&o.criteria).expect("strings serialize"))
+    .bind(o.filed_at)
+    .execute(conn)
+    .await
+    .map_err(|e| match StoreError::from(e) {
+        StoreError::Conflict(_) => StoreError::Conflict("this office has already objected in this round".into()),
+        other => other,
+    })?;
+    Ok(())
+}
+
+/// Writes the region's corrections or decision; `Conflict` if someone else changed it first.
+pub async fn update_objection(
+    conn: &mut AnyConnection,
+    o: &Objection,
+    expected_version: i64,
+) -> Result<(), StoreError> {
+    let done = sqlx::query(
+        "update objections set status = $1, corrections = $2, decision_reason = $3, decided_by = $4, decided_at = $5, version = $6 \
+         where id = $7 and version = $8",
+    )
+    .bind(&o.status)
+    .bind(serde_json::Value::Object(o.corrections.clone()).to_string())
+    .bind(&o.decision_reason)
+    .bind(&o.decided_by)
+    .bind(o.decided_at)
+    .bind(expected_version + 1)
+    .bind(o.id)
+    .bind(expected_version)
+    .execute(conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict(format!(
+            "the objection changed since version {expected_version} was read; reload it and try again"
+        )));
+    }
+    Ok(())
+}

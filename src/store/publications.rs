@@ -1,0 +1,154 @@
+//! Publications: immutable snapshots of a round's results (first and final), one row per office.
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::{Store, StoreError};
+
+/// A publication's header.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Publication {
+    pub id: i64,
+    pub round: String,
+    /// `first` or `final`.
+    pub stage: String,
+    pub rules_hash: String,
+    pub rules_version: String,
+    pub engine_version: String,
+    pub published_at: i64,
+    pub published_by: String,
+    pub office_count: i64,
+    pub snapshot_hash: String,
+}
+
+/// One office's stored result.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StoredResult {
+    pub office_id: String,
+    pub region: u8,
+    pub kind: String,
+    pub filed: bool,
+    pub total: Option<String>,
+    pub grade: u8,
+    pub service_share: String,
+    /// The values the score was computed from (office and region values, previous round's values).
+    pub inputs: serde_json::Value,
+    /// The canonical result document (explanation, positions, grade, share), exactly as published.
+    pub result: String,
+}
+
+fn header(r: &AnyRow) -> Publication {
+    Publication {
+        id: r.get("id"),
+        round: r.get("round"),
+        stage: r.get("stage"),
+        rules_hash: r.get("rules_hash"),
+        rules_version: r.get("rules_version"),
+        engine_version: r.get("engine_version"),
+        published_at: r.get("published_at"),
+        published_by: r.get("published_by"),
+        office_count: r.get::<i64, _>("office_count"),
+        snapshot_hash: r.get("snapshot_hash"),
+    }
+}
+
+fn result(r: &AnyRow) -> StoredResult {
+    StoredResult {
+        office_id: r.get("office_id"),
+        region: r.get::<i64, _>("region") as u8,
+        kind: r.get("kind"),
+        filed: r.get::<i64, _>("filed") != 0,
+        total: r.get("total"),
+        grade: r.get::<i64, _>("grade") as u8,
+        service_share: r.get("service_share"),
+        inputs: serde_json::from_str(r.get::<String, _>("inputs").as_str()).unwrap_or_default(),
+        result: r.get("result"),
+    }
+}
+
+const HEADER: &str = "id, round, stage, rules_hash, rules_version, engine_version, published_at, published_by, office_count, snapshot_hash";
+const RESULT: &str = "office_id, region, kind, filed, total, grade, service_share, inputs, result";
+
+impl Store {
+    /// The publications of a round (first, then final).
+    pub async fn publications(&self, round: &str) -> Result<Vec<Publication>, StoreError> {
+        let q = format!("select {HEADER} from publications where round = $1 order by id");
+        Ok(sqlx::query(&q)
+            .bind(round)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(header)
+            .collect())
+    }
+
+    /// Results of a publication, optionally of one region or one office, in office order.
+    pub async fn publication_results(
+        &self,
+        publication: i64,
+        region: Option<u8>,
+        office: Option<&str>,
+    ) -> Result<Vec<StoredResult>, StoreError> {
+        let q = format!(
+            "select {RESULT} from publication_results where publication_id = $1 \
+             and ($2 = 0 or region = $2) and ($3 = '' or office_id = $3) order by office_id"
+        );
+        Ok(sqlx::query(&q)
+            .bind(publication)
+            .bind(region.map_or(0, |r| r as i64))
+            .bind(office.unwrap_or(""))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(result)
+            .collect())
+    }
+}
+
+/// Writes a publication and all its results (inside the caller's transaction).
+pub async fn insert_publication(
+    conn: &mut AnyConnection,
+    p: &Publication,
+    results: &[StoredResult],
+) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "insert into publications (round, stage, rules_hash, rules_version, engine_version, published_at, published_by, office_count, snapshot_hash) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id",
+    )
+    .bind(&p.round)
+    .bind(&p.stage)
+    .bind(&p.rules_hash)
+    .bind(&p.rules_version)
+    .bind(&p.engine_version)
+    .bind(p.published_at)
+    .bind(&p.published_by)
+    .bind(p.office_count)
+    .bind(&p.snapshot_hash)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| match StoreError::from(e) {
+        StoreError::Conflict(_) => StoreError::Conflict(format!("round {} already has a {} publication", p.round, p.stage)),
+        other => other,
+    })?;
+    let id: i64 = row.get("id");
+    for r in results {
+        sqlx::query(
+            "insert into publication_results (publication_id, office_id, region, kind, filed, total, grade, service_share, inputs, result) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(id)
+        .bind(&r.office_id)
+        .bind(r.region as i64)
+        .bind(&r.kind)
+        .bind(r.filed as i64)
+        .bind(&r.total)
+        .bind(r.grade as i64)
+        .bind(&r.service_share)
+        .bind(r.inputs.to_string())
+        .bind(&r.result)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(id)
+}

@@ -1,0 +1,119 @@
+//! Referrals: a file sent back to its office for correction.
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::{Store, StoreError};
+
+/// A referral as stored.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Referral {
+    pub id: i64,
+    pub round: String,
+    pub office_id: String,
+    /// Input name → why it must be corrected.
+    pub reasons: serde_json::Map<String, serde_json::Value>,
+    /// The office's values when the file was referred; restored if the referral expires.
+    pub original_values: serde_json::Map<String, serde_json::Value>,
+    pub referred_by: String,
+    pub referred_at: i64,
+    pub deadline_at: i64,
+    pub resolved_at: Option<i64>,
+    /// `open`, `resubmitted` or `expired`.
+    pub status: String,
+}
+
+fn from_row(r: &AnyRow) -> Referral {
+    Referral {
+        id: r.get("id"),
+        round: r.get("round"),
+        office_id: r.get("office_id"),
+        reasons: match serde_json::from_str(r.get::<String, _>("reasons").as_str()) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        },
+        original_values: match serde_json::from_str(r.get::<String, _>("original_values").as_str())
+        {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        },
+        referred_by: r.get("referred_by"),
+        referred_at: r.get("referred_at"),
+        deadline_at: r.get("deadline_at"),
+        resolved_at: r.get("resolved_at"),
+        status: r.get("status"),
+    }
+}
+
+const COLUMNS: &str = "id, round, office_id, reasons, original_values, referred_by, referred_at, deadline_at, resolved_at, status";
+
+impl Store {
+    /// Every referral of a file, oldest first.
+    pub async fn referrals(
+        &self,
+        round: &str,
+        office_id: &str,
+    ) -> Result<Vec<Referral>, StoreError> {
+        let q = format!(
+            "select {COLUMNS} from referrals where round = $1 and office_id = $2 order by id"
+        );
+        Ok(sqlx::query(&q)
+            .bind(round)
+            .bind(office_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(from_row)
+            .collect())
+    }
+
+    /// Referrals of a round that are still open.
+    pub async fn open_referrals(&self, round: &str) -> Result<Vec<Referral>, StoreError> {
+        let q = format!(
+            "select {COLUMNS} from referrals where round = $1 and status = 'open' order by id"
+        );
+        Ok(sqlx::query(&q)
+            .bind(round)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(from_row)
+            .collect())
+    }
+}
+
+pub async fn insert_referral(conn: &mut AnyConnection, r: &Referral) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "insert into referrals (round, office_id, reasons, original_values, referred_by, referred_at, deadline_at, status) \
+         values ($1, $2, $3, $4, $5, $6, $7, 'open') returning id",
+    )
+    .bind(&r.round)
+    .bind(&r.office_id)
+    .bind(serde_json::Value::Object(r.reasons.clone()).to_string())
+    .bind(serde_json::Value::Object(r.original_values.clone()).to_string())
+    .bind(&r.referred_by)
+    .bind(r.referred_at)
+    .bind(r.deadline_at)
+    .fetch_one(conn)
+    .await?;
+    Ok(row.get("id"))
+}
+
+/// Closes a referral (`resubmitted` or `expired`).
+pub async fn close_referral(
+    conn: &mut AnyConnection,
+    id: i64,
+    status: &str,
+    at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "update referrals set status = $1, resolved_at = $2 where id = $3 and status = 'open'",
+    )
+    .bind(status)
+    .bind(at)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,239 @@
+//! Publication: every office scored under one rule set, ranked, graded and explained, as an
+//! immutable snapshot that can be rebuilt byte for byte from what it stores.
+
+use serde::Serialize;
+use serde_json::{Map, Value as Json, json};
+use sha2::{Digest, Sha256};
+
+use super::WorkflowError;
+use crate::domain::{Fixed, OfficeKind, RegionId};
+use crate::engine::{OfficeRecord, Raw};
+use crate::rules::RuleSet;
+use crate::rules::value::FieldError;
+use crate::store::declarations::{DeclarationRow, DeclarationStatus};
+use crate::store::offices::OfficeRow;
+use crate::store::publications::StoredResult;
+
+/// The version of the engine that computed a publication.
+pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// One office's file as it enters a publication.
+#[derive(Clone, Debug)]
+pub struct FileData {
+    pub office: OfficeRow,
+    pub declaration: Option<DeclarationRow>,
+    /// Last round's values, for carry-over inputs.
+    pub previous: Map<String, Json>,
+    /// Corrections of an accepted objection (final publication only).
+    pub corrections: Map<String, Json>,
+}
+
+/// What is stored per office so the result can be computed again: identity, filing and values.
+fn stored_inputs(f: &FileData) -> Json {
+    let filed = f
+        .declaration
+        .as_ref()
+        .is_some_and(|d| d.status == DeclarationStatus::Submitted);
+    let mut values = Map::new();
+    if let Some(d) = &f.declaration {
+        values.extend(d.office_values.clone());
+        values.extend(d.region_values.clone());
+    }
+    values.extend(f.corrections.clone());
+    json!({
+        "kind": f.office.kind,
+        "region": f.office.region.get(),
+        "province": f.office.province,
+        "filed": filed,
+        "values": values,
+        "previous": f.previous,
+    })
+}
+
+fn record_from_inputs(office_id: &str, inputs: &Json) -> Result<OfficeRecord, String> {
+    let kind: OfficeKind =
+        serde_json::from_value(inputs["kind"].clone()).map_err(|e| e.to_string())?;
+    let region =
+        RegionId::new(inputs["region"].as_i64().unwrap_or(0)).map_err(|e| e.to_string())?;
+    let raw = |key: &str| -> Vec<(String, Raw)> {
+        inputs[key]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), Raw::Json(v.clone())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    Ok(OfficeRecord {
+        id: crate::domain::OfficeId::parse(office_id).map_err(|e| e.to_string())?,
+        kind,
+        region,
+        province: inputs["province"].as_str().unwrap_or("").to_string(),
+        filed: inputs["filed"].as_bool().unwrap_or(false),
+        inputs: raw("values"),
+        previous: raw("previous"),
+    })
+}
+
+/// The header fields every result document repeats.
+#[derive(Clone, Debug)]
+pub struct Stamp<'a> {
+    pub stage: &'a str,
+    pub published_at: jiff::Timestamp,
+}
+
+/// Scores, ranks, grades and explains every office from stored inputs. Both a new publication and
+/// its verification go through here, which is what makes them byte-for-byte equal.
+pub fn compute(
+    rs: &RuleSet,
+    stamp: &Stamp,
+    offices: &[(String, Json)],
+) -> Result<Vec<StoredResult>, WorkflowError> {
+    let mut prepared = Vec::with_capacity(offices.len());
+    let mut errors = Vec::new();
+    for (id, inputs) in offices {
+        match record_from_inputs(id, inputs) {
+            Ok(record) => match crate::engine::prepare(rs, &record) {
+                Ok(o) => prepared.push(o),
+                Err(e) => errors.extend(e.errors.into_iter().map(|mut f| {
+                    f.field = format!("{id}.{}", f.field);
+                    f
+                })),
+            },
+            Err(e) => errors.push(FieldError::new(id, "پرونده خوانده نشد", e)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(WorkflowError::Fields(errors));
+    }
+    let ranking = crate::engine::rank(rs, &prepared).map_err(|errs| {
+        WorkflowError::Fields(
+            errs.into_iter()
+                .map(|e| {
+                    FieldError::new(
+                        &format!("{}.{}", e.office, e.criterion),
+                        "محاسبه این معیار ناموفق بود",
+                        e.message,
+                    )
+                })
+                .collect(),
+        )
+    })?;
+    let scopes: Vec<&str> = rs.ranking.scopes.iter().map(|s| s.as_str()).collect();
+    let mut out = Vec::with_capacity(prepared.len());
+    for (i, office) in prepared.iter().enumerate() {
+        let p = &ranking.placements[i];
+        let explanation = crate::engine::explain::explain(rs, office, Some(p)).map_err(|e| {
+            WorkflowError::Fields(vec![FieldError::new(
+                &format!("{}.{}", e.office, e.criterion),
+                "محاسبه این معیار ناموفق بود",
+                e.message,
+            )])
+        })?;
+        let total = ranking.scores.totals[i];
+        let doc = ResultDoc {
+            office: office.id.as_str(),
+            round: rs.round.to_string(),
+            stage: stamp.stage,
+            rules_version: &rs.version,
+            rules_hash: rs.hash(),
+            engine_version: ENGINE_VERSION,
+            published_at: stamp.published_at.to_string(),
+            filed: office.filed,
+            total,
+            grade: p.grade.get(),
+            service_share_percent: p.service_share,
+            positions: scopes
+                .iter()
+                .zip(&p.positions)
+                .map(|(s, v)| ((*s).to_string(), json!(v)))
+                .collect(),
+            to_next_grade: p.to_next_grade,
+            fragile: p.fragile,
+            explanation,
+        };
+        out.push(StoredResult {
+            office_id: office.id.to_string(),
+            region: office.region.get(),
+            kind: office.kind.to_string(),
+            filed: office.filed,
+            total: total.map(|t| t.to_string()),
+            grade: p.grade.get(),
+            service_share: p.service_share.to_string(),
+            inputs: offices[i].1.clone(),
+            result: serde_json::to_string(&doc).expect("results serialize"),
+        });
+    }
+    Ok(out)
+}
+
+/// The published document of one office (field order is part of the byte-for-byte contract).
+#[derive(Serialize)]
+struct ResultDoc<'a> {
+    office: &'a str,
+    round: String,
+    stage: &'a str,
+    rules_version: &'a str,
+    rules_hash: &'a str,
+    engine_version: &'a str,
+    published_at: String,
+    filed: bool,
+    total: Option<Fixed>,
+    grade: u8,
+    service_share_percent: Fixed,
+    positions: Map<String, Json>,
+    to_next_grade: Option<Fixed>,
+    fragile: bool,
+    explanation: crate::engine::explain::Explanation,
+}
+
+/// Builds a publication's results from the offices' files.
+pub fn build(
+    rs: &RuleSet,
+    stamp: &Stamp,
+    files: &[FileData],
+) -> Result<Vec<StoredResult>, WorkflowError> {
+    let offices: Vec<(String, Json)> = files
+        .iter()
+        .map(|f| (f.office.id.to_string(), stored_inputs(f)))
+        .collect();
+    compute(rs, stamp, &offices)
+}
+
+/// SHA-256 over every result document, in office order.
+pub fn snapshot_hash(results: &[StoredResult]) -> String {
+    let mut h = Sha256::new();
+    for r in results {
+        h.update(r.office_id.as_bytes());
+        h.update([0]);
+        h.update(r.result.as_bytes());
+        h.update([0]);
+    }
+    hex::encode(h.finalize())
+}
+
+/// What changed between the first publication and the final one, office by office.
+pub fn differences(first: &[StoredResult], last: &[StoredResult]) -> Vec<Json> {
+    let by_id: std::collections::HashMap<&str, &StoredResult> =
+        first.iter().map(|r| (r.office_id.as_str(), r)).collect();
+    let position = |r: &StoredResult| -> Json {
+        serde_json::from_str::<Json>(&r.result)
+            .map(|d| d["positions"].clone())
+            .unwrap_or_default()
+    };
+    last.iter()
+        .filter_map(|n| {
+            let o = by_id.get(n.office_id.as_str())?;
+            let (po, pn) = (position(o), position(n));
+            (o.total != n.total || o.grade != n.grade || po != pn).then(|| {
+                json!({
+                    "office": n.office_id,
+                    "total": {"first": o.total, "final": n.total},
+                    "grade": {"first": o.grade, "final": n.grade},
+                    "positions": {"first": po, "final": pn},
+                })
+            })
+        })
+        .collect()
+}
