@@ -175,6 +175,61 @@ pub fn compare(
     Ordering::Equal
 }
 
+/// Offices in ranking order: each office's tie-break chain is turned into integer keys once, so the
+/// sort compares integers; the license number is compared only when every other link ties.
+pub fn sorted_order(rs: &RuleSet, offices: &[Office], scores: &ScoreTable) -> Vec<usize> {
+    let links: Vec<TieBreak> = rs
+        .ranking
+        .tie_break
+        .iter()
+        .copied()
+        .filter(|t| !matches!(t, TieBreak::OfficeId { .. }))
+        .collect();
+    let width = links.len() + 1;
+    let mut keys = vec![0i64; offices.len() * width];
+    keys.par_chunks_mut(width).enumerate().for_each(|(i, k)| {
+        // Filers first, then each link; descending links are negated so everything sorts ascending.
+        k[0] = scores.totals[i].is_none() as i64;
+        for (j, link) in links.iter().enumerate() {
+            let (value, descending) = match *link {
+                TieBreak::Total { descending } => {
+                    (scores.totals[i].map_or(i64::MIN, |t| t.raw()), descending)
+                }
+                TieBreak::Criterion { index, descending } => (
+                    scores.points_of(i)[index]
+                        .mul(rs.criteria[index].weight)
+                        .raw(),
+                    descending,
+                ),
+                TieBreak::Input { index, descending } => {
+                    (input_key(&offices[i].values[index]).raw(), descending)
+                }
+                TieBreak::OfficeId { .. } => unreachable!("filtered out"),
+            };
+            k[j + 1] = if descending {
+                value.saturating_neg()
+            } else {
+                value
+            };
+        }
+    });
+    let id_descending = rs
+        .ranking
+        .tie_break
+        .iter()
+        .any(|t| matches!(t, TieBreak::OfficeId { descending: true }));
+    let mut order: Vec<usize> = (0..offices.len()).collect();
+    order.par_sort_unstable_by(|&a, &b| {
+        keys[a * width..(a + 1) * width]
+            .cmp(&keys[b * width..(b + 1) * width])
+            .then_with(|| {
+                let o = offices[a].id.cmp(&offices[b].id);
+                if id_descending { o.reverse() } else { o }
+            })
+    });
+    order
+}
+
 /// Positions, grades and service shares from a score table.
 pub fn place(rs: &RuleSet, offices: &[Office], scores: &ScoreTable) -> Vec<Placement> {
     let n = offices.len();
@@ -189,21 +244,19 @@ pub fn place(rs: &RuleSet, offices: &[Office], scores: &ScoreTable) -> Vec<Place
             fragile: false,
         })
         .collect();
-    // One sort by the chain serves every scope: a stable partition by group keeps the order.
-    let mut order: Vec<usize> = (0..n).collect();
-    order.par_sort_unstable_by(|&a, &b| compare(rs, offices, scores, a, b));
+    // One sort by the chain serves every scope: splitting the order by group keeps it.
+    let order = sorted_order(rs, offices, scores);
     let grading_scope = scopes.iter().position(|s| *s == rs.grading.scope);
     for (si, scope) in scopes.iter().enumerate() {
-        let mut by_group: Vec<usize> = order.clone();
-        by_group.sort_by_key(|&i| group_of(*scope, &offices[i])); // stable
-        let mut start = 0;
-        while start < n {
-            let g = group_of(*scope, &offices[by_group[start]]);
-            let mut end = start;
-            while end < n && group_of(*scope, &offices[by_group[end]]) == g {
-                end += 1;
-            }
-            let members = &by_group[start..end];
+        let mut groups: std::collections::BTreeMap<u32, Vec<usize>> =
+            std::collections::BTreeMap::new();
+        for &i in &order {
+            groups
+                .entry(group_of(*scope, &offices[i]))
+                .or_default()
+                .push(i);
+        }
+        for members in groups.values() {
             for (pos, &i) in members.iter().enumerate() {
                 placements[i].positions[si] = pos as u32 + 1;
                 placements[i].group_sizes[si] = members.len() as u32;
@@ -211,7 +264,6 @@ pub fn place(rs: &RuleSet, offices: &[Office], scores: &ScoreTable) -> Vec<Place
             if Some(si) == grading_scope {
                 grade_group(rs, scores, members, &mut placements);
             }
-            start = end;
         }
     }
     placements
