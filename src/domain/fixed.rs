@@ -109,6 +109,14 @@ impl Fixed {
     /// Not `std::ops::Mul`: the rounding and saturation should be visible where it is used.
     #[allow(clippy::should_implement_trait)]
     pub fn mul(self, other: Fixed) -> Fixed {
+        if other.0 == Self::SCALE {
+            return self;
+        }
+        // Fast path in 64 bits; the 128-bit path only when the product would overflow.
+        if let Some(p) = self.0.checked_mul(other.0) {
+            let (q, r) = (p / Self::SCALE, p % Self::SCALE);
+            return Fixed(if 2 * r.abs() >= Self::SCALE { q + p.signum() } else { q });
+        }
         let wide = self.0 as i128 * other.0 as i128;
         Fixed(saturate(div_round_half_away(wide, Self::SCALE as i128)))
     }
@@ -333,6 +341,12 @@ mod tests {
         assert_eq!(f("1.5").mul(f("2.5")), f("3.75"));
         assert_eq!(f("0.0001").mul(f("0.5")), f("0.0001"));
         assert_eq!(f("-0.0001").mul(f("0.5")), f("-0.0001"));
+        assert_eq!(f("-2.5").mul(f("1")), f("-2.5"));
+        assert_eq!(f("0.0003").mul(f("0.5")), f("0.0002"));
+        assert_eq!(f("-0.0003").mul(f("0.5")), f("-0.0002"));
+        // Products beyond 64 bits take the wide path and agree with it.
+        let big = Fixed::from_int(900_000_000);
+        assert_eq!(big.mul(f("1.5")), Fixed::from_int(1_350_000_000));
     }
 
     #[test]
