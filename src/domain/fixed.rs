@@ -349,6 +349,14 @@ mod tests {
         assert_eq!(big.mul(f("1.5")), Fixed::from_int(1_350_000_000));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn the_fast_product_equals_the_wide_one(a in -10_000_000_000i64..10_000_000_000, b in -100_000_000i64..100_000_000) {
+            let wide = saturate(div_round_half_away(a as i128 * b as i128, Fixed::SCALE as i128));
+            proptest::prop_assert_eq!(Fixed(a).mul(Fixed(b)), Fixed(wide));
+        }
+    }
+
     #[test]
     fn decimal_round_trip_is_exact() {
         for s in ["0", "1.2345", "-99999.9999", "42"] {
