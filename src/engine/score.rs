@@ -145,22 +145,17 @@ fn criterion_points(
             }
         }
         Rule::Program(p) => {
-            let mut args = [const { None }; crate::rules::script::MAX_ARGS];
-            let mut all = true;
+            // On the stack: this runs for every office, so no allocation here.
+            static UNSET: Value = Value::Bool(false);
+            let mut values = [&UNSET; crate::rules::script::MAX_ARGS];
             for (i, slot) in p.args.iter().enumerate() {
                 match &office.values[*slot] {
-                    Some(v) => args[i] = Some(v),
-                    None => all = false,
+                    Some(v) => values[i] = v,
+                    None => return Ok(Fixed::ZERO),
                 }
             }
-            if !all {
-                return Ok(Fixed::ZERO);
-            }
-            let values: Vec<&Value> = args[..p.args.len()]
-                .iter()
-                .map(|v| v.expect("checked"))
-                .collect();
-            let points = p.run(&rs.scripts, &rs.inputs, &values)?;
+            let values = &values[..p.args.len()];
+            let points = p.run(&rs.scripts, &rs.inputs, values)?;
             if let Some(t) = trace {
                 t.matched = match &p.source {
                     crate::rules::script::ProgramSource::Formula { text, .. } => {
