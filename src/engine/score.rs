@@ -263,9 +263,7 @@ fn penalty_points(
             continue;
         };
         for (n, violation) in list.iter().enumerate() {
-            let Some(k) = rs.penalties.iter().position(|p| p.id == violation.kind) else {
-                continue;
-            };
+            let k = violation.penalty as usize;
             if k >= counts.len() || !rs.penalties[k].applies_to.contains(office.kind) {
                 continue;
             }

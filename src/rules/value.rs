@@ -25,6 +25,9 @@ pub enum Value {
 pub struct Violation {
     /// The penalty id it falls under.
     pub kind: String,
+    /// The penalty's index in the rule set (resolved once, when the value is checked).
+    #[serde(skip)]
+    pub penalty: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<JalaliDate>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -123,7 +126,7 @@ fn make_violation(
     date: Option<JalaliDate>,
     note: Option<String>,
 ) -> Result<Violation, FieldError> {
-    if !def.violation_kinds.iter().any(|k| k == kind) {
+    let Some(penalty) = def.violation_kinds.iter().position(|k| k == kind) else {
         let kinds: Vec<&str> = def.violation_kinds.iter().map(String::as_str).collect();
         let hint = super::diagnostic::suggestion(kind, &kinds);
         let hint_fa = super::diagnostic::suggestion_fa(kind, &kinds);
@@ -132,9 +135,10 @@ fn make_violation(
             format!("نوع تخلف `{kind}` تعریف نشده است ({hint_fa})"),
             format!("`{kind}` is not a declared violation ({hint})"),
         ));
-    }
+    };
     Ok(Violation {
         kind: kind.to_string(),
+        penalty: penalty as u16,
         date,
         note,
     })
