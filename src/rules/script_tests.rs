@@ -12,13 +12,9 @@ use crate::rules::model::Supplier;
 use crate::rules::ruleset::{ChoiceValue, InputDef, InputKind, Missing};
 use crate::rules::test_support::{edit, example};
 
-/// Replaces the location script's body with `body` and scores a typical office.
-fn run_location_body(body: &str) -> Result<Fixed, String> {
-    let (_t, dir) = example();
-    let text = format!("fn location_points(location_type, distance_m, step_free) {{\n{body}\n}}\n");
-    std::fs::write(dir.join("location.rhai"), text).unwrap();
-    let rs = load_round(&dir).unwrap_or_else(|d| panic!("{d}"));
-    let record = OfficeRecord {
+/// A typical urban office with the required inputs of 1400-2.
+fn typical_office() -> OfficeRecord {
+    OfficeRecord {
         id: crate::domain::OfficeId::parse("P-1").unwrap(),
         kind: crate::domain::OfficeKind::Pishkhan,
         region: crate::domain::RegionId::new(1).unwrap(),
@@ -34,7 +30,16 @@ fn run_location_body(body: &str) -> Result<Fixed, String> {
         .map(|(k, v)| (k.to_string(), Raw::Text(v.to_string())))
         .collect(),
         previous: vec![],
-    };
+    }
+}
+
+/// Replaces the location script's body with `body` and scores a typical office.
+fn run_location_body(body: &str) -> Result<Fixed, String> {
+    let (_t, dir) = example();
+    let text = format!("fn location_points(location_type, distance_m, step_free) {{\n{body}\n}}\n");
+    std::fs::write(dir.join("location.rhai"), text).unwrap();
+    let rs = load_round(&dir).unwrap_or_else(|d| panic!("{d}"));
+    let record = typical_office();
     let office = prepare(&rs, &record).unwrap();
     score(&rs, &office, None)
         .map(|s| s.points[2])
@@ -75,23 +80,7 @@ fn unbounded_recursion_is_stopped() {
     assert!(
         matches!(&rs.criteria[2].rule, crate::rules::ruleset::Rule::Program(p) if !p.is_native())
     );
-    let record = OfficeRecord {
-        id: crate::domain::OfficeId::parse("P-1").unwrap(),
-        kind: crate::domain::OfficeKind::Pishkhan,
-        region: crate::domain::RegionId::new(1).unwrap(),
-        province: "THR".into(),
-        filed: true,
-        inputs: [
-            ("area_m2", "50"),
-            ("staff_count", "3"),
-            ("location_type", "urban"),
-            ("years_active", "4"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), Raw::Text(v.to_string())))
-        .collect(),
-        previous: vec![],
-    };
+    let record = typical_office();
     let office = prepare(&rs, &record).unwrap();
     let err = score(&rs, &office, None).unwrap_err();
     assert_eq!(err.criterion, "location");
