@@ -18,6 +18,8 @@ pub mod engine;
 pub mod http;
 /// Populations of offices: CSV/JSON files and synthetic demo data.
 pub mod population;
+/// Self-contained HTML reports (inline CSS and SVG charts), e.g. of a simulation.
+pub mod report;
 /// The rule language: load, validate and compile a round's YAML and Rhai files.
 pub mod rules;
 /// Storage on SQLite or PostgreSQL.

@@ -12,6 +12,7 @@ mod explain;
 mod import;
 mod rank;
 mod serve;
+mod simulate;
 mod table;
 mod test;
 
@@ -68,6 +69,8 @@ pub enum Command {
     },
     /// Start the HTTP API.
     Serve(serve::ServeArgs),
+    /// Simulate a candidate rule set (a directory or --set overrides) against the live one.
+    Simulate(simulate::SimulateArgs),
     /// Import data into the database.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -144,6 +147,7 @@ pub fn run(cli: Cli) -> ExitCode {
             json,
         } => explain::run(&round, &offices, &office, fa, json),
         Command::Serve(args) => serve::run(args),
+        Command::Simulate(args) => simulate::run(args),
         Command::Import(ImportCommand::Offices { file, database }) => {
             import::offices(&file, &database)
         }

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use crate::clock::{Clock, ShiftedClock, SystemClock};
 use crate::http::{AppState, serve};
-use crate::rules::registry::Registry;
+use crate::rules::registry::{Origin, Registry};
+use crate::rules::watch::{WatchSettings, watch};
 use crate::store::Store;
 
 /// Options of `serve`.
@@ -29,6 +30,9 @@ pub struct ServeArgs {
     /// Seed a small demo population and demo staff accounts if the database has no offices.
     #[arg(long)]
     pub demo: bool,
+    /// Do not watch the rules directory (edits then need a restart).
+    #[arg(long, env = "ARZYAB_NO_WATCH")]
+    pub no_watch: bool,
     /// Log lines as JSON instead of text.
     #[arg(long, env = "ARZYAB_LOG_JSON")]
     pub log_json: bool,
@@ -65,9 +69,11 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, String> {
         };
         let store = Store::connect(&args.database).await.map_err(|e| e.to_string())?;
         let registry = Arc::new(Registry::new(&args.rules));
-        for (round, diags) in registry.load_all(clock.now()) {
-            tracing::error!(%round, "round not loaded:\n{diags}");
-        }
+        // Every version that goes live is first stored, with its source, in the database.
+        registry.set_version_log(Arc::new(store.clone()));
+        registry.set_publication_check(Arc::new(store.clone()));
+        // Rounds that fail to load (or their rule tests) are logged with every diagnostic.
+        registry.reload_all(Origin::Startup, clock.now()).await;
         let live = registry.rounds();
         if live.is_empty() {
             tracing::warn!(rules = %args.rules.display(), "no round is live: add a round directory such as rules/1400-2");
@@ -78,6 +84,21 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, String> {
         if args.demo {
             super::demo_seed::seed(&store, &registry, clock.now()).await?;
         }
+        // Edits under the rules directory go live without a restart (see README).
+        let _watcher = if args.no_watch {
+            None
+        } else {
+            match watch(registry.clone(), clock.clone(), WatchSettings::default()) {
+                Ok(w) => {
+                    tracing::info!(rules = %args.rules.display(), "watching the rules directory");
+                    Some(w)
+                }
+                Err(e) => {
+                    tracing::error!(rules = %args.rules.display(), "the rules directory is not watched ({e}); rule edits need a restart");
+                    None
+                }
+            }
+        };
         let listener = tokio::net::TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         println!("arzyab listening on http://{addr}");

@@ -115,7 +115,11 @@ impl Fixed {
         // Fast path in 64 bits; the 128-bit path only when the product would overflow.
         if let Some(p) = self.0.checked_mul(other.0) {
             let (q, r) = (p / Self::SCALE, p % Self::SCALE);
-            return Fixed(if 2 * r.abs() >= Self::SCALE { q + p.signum() } else { q });
+            return Fixed(if 2 * r.abs() >= Self::SCALE {
+                q + p.signum()
+            } else {
+                q
+            });
         }
         let wide = self.0 as i128 * other.0 as i128;
         Fixed(saturate(div_round_half_away(wide, Self::SCALE as i128)))

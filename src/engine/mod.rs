@@ -5,6 +5,7 @@ pub mod explain;
 pub mod office;
 pub mod rank;
 pub mod score;
+pub mod simulate;
 pub mod testing;
 
 pub use office::{InvalidFile, Office, OfficeRecord, Raw, prepare};

@@ -1,4 +1,5 @@
-//! `GET /health`: readiness, the clock, and the live rule sets' hashes.
+//! `GET /health`: readiness, the clock, and the live rule sets' hashes — with this replica's id,
+//! so an operator running several replicas on PostgreSQL can see that all serve the same rules.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -25,6 +26,8 @@ struct Health {
     warning: Option<&'static str>,
     started_at: String,
     version: &'static str,
+    /// This server among several replicas (`host:pid`).
+    replica: &'static str,
     rules: Vec<RuleHash>,
 }
 
@@ -52,6 +55,7 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
         ),
         started_at: state.started_at.to_string(),
         version: env!("CARGO_PKG_VERSION"),
+        replica: crate::rules::registry::replica_id(),
         rules: state
             .rules
             .rounds()

@@ -9,6 +9,7 @@ mod offices;
 mod results;
 mod review;
 mod rounds;
+mod rules;
 mod users;
 
 use std::future::Future;
@@ -75,6 +76,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(declarations::router())
         .merge(review::router())
         .merge(results::router())
+        .merge(rules::router())
         .split_for_parts()
 }
 

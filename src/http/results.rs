@@ -301,19 +301,19 @@ async fn list_publications(
 }
 
 /// The rule set a publication was computed with (the live one, or a stored version by hash).
-fn rules_for(
+async fn rules_for(
     state: &AppState,
-    rs: std::sync::Arc<RuleSet>,
+    round: crate::domain::RoundId,
     hash: &str,
 ) -> Result<std::sync::Arc<RuleSet>, ApiError> {
-    if rs.hash() == hash {
-        return Ok(rs);
+    match state.rules.version(round, hash).await {
+        Ok(Some(rs)) => Ok(rs),
+        Ok(None) => Err(refused(
+            "نسخه قواعد این انتشار در دسترس نیست",
+            format!("the rules version {hash} of this publication is not stored"),
+        )),
+        Err(e) => Err(ApiError::internal(e)),
     }
-    let _ = state;
-    Err(refused(
-        "نسخه قواعد این انتشار در دسترس نیست",
-        format!("the rules version {hash} of this publication is not available"),
-    ))
 }
 
 /// Recomputes a publication from what it stored and compares it byte for byte.
@@ -328,7 +328,7 @@ async fn verify(
     me.require(&[Role::Regulator, Role::Admin])?;
     let live = live_round(&state, &round)?;
     let p = publication_of(&state, &round, &stage).await?;
-    let rs = rules_for(&state, live, &p.rules_hash)?;
+    let rs = rules_for(&state, live.round, &p.rules_hash).await?;
     let stored = state.store.publication_results(p.id, None, None).await?;
     let offices: Vec<(String, Json)> = stored
         .iter()

@@ -2,6 +2,7 @@
 //!
 //! `model` mirrors the files, `yaml` reads them with exact positions, `compile` checks everything
 //! and builds a [`RuleSet`], `script` sandboxes Rhai and lowers simple scripts to native code.
+//! `registry` holds the live rule sets and reloads them; `watch` turns file changes into reloads.
 
 pub mod compile;
 pub mod diagnostic;
@@ -10,6 +11,7 @@ pub mod registry;
 pub mod ruleset;
 pub mod script;
 pub mod value;
+pub mod watch;
 pub mod yaml;
 
 #[cfg(test)]

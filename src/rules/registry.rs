@@ -1,37 +1,167 @@
 //! The live rule sets: one compiled `RuleSet` per round, swapped atomically as a whole so no reader
 //! ever sees half of a change. A round that fails to load keeps its last good version live, and
 //! the failure is kept for `GET /v1/rules`.
+//!
+//! A reload ([`Registry::reload`]) reads a round's files, compiles them, runs the round's own rule
+//! tests and checks the freeze of a published round — all off the async workers — then records the
+//! version in the [`VersionLog`] (the database) and only then swaps it in. Versions that were live
+//! once can be had back with [`Registry::version`], compiled from their stored source.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt;
+use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use arc_swap::ArcSwap;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
+use super::compile::{compile_source, hash_files, read_source};
 use super::diagnostic::{Diagnostic, Diagnostics, Position};
+use super::ruleset::{Source, SourceFile};
 use super::{RuleSet, load_round};
 use crate::domain::RoundId;
 
 /// The live rule sets by round.
 pub type Rounds = BTreeMap<RoundId, Arc<RuleSet>>;
 
+/// What made a version live (kept with the version and in the audit log).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// Loaded when the server started.
+    Startup,
+    /// Reloaded after the rule files changed on disk.
+    FileWatcher,
+}
+
+impl Origin {
+    /// The name stored in the database and shown by the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Startup => "startup",
+            Origin::FileWatcher => "file_watcher",
+        }
+    }
+}
+
 /// The last attempt to load a round.
 #[derive(Clone, Debug, Serialize)]
 pub struct Attempt {
     pub at: jiff::Timestamp,
     pub ok: bool,
+    /// The content hash of the files that were tried (absent when they could not be read).
     pub hash: Option<String>,
+    /// What triggered the attempt (absent for a plain [`Registry::load`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+    /// Every problem, with file, line and column; empty when `ok`.
     pub errors: Vec<Diagnostic>,
 }
 
-/// Live rule sets plus the outcome of the last load of each round directory.
+/// Whether a round has published results. The registry asks before letting a change to the
+/// scoring of a round with `freeze_after_publication: true` go live.
+///
+/// It is called off the async workers (inside `spawn_blocking`), so an implementation may block
+/// briefly, e.g. on `tokio::runtime::Handle::current().block_on(query)`.
+pub trait PublicationCheck: Send + Sync {
+    fn is_published(&self, round: RoundId) -> bool;
+}
+
+/// The default [`PublicationCheck`]: nothing is published, so nothing is frozen.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NothingPublished;
+
+impl PublicationCheck for NothingPublished {
+    fn is_published(&self, _round: RoundId) -> bool {
+        false
+    }
+}
+
+/// A boxed future, for the object-safe [`VersionLog`].
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A version about to go live, as handed to the [`VersionLog`].
+#[derive(Clone, Copy, Debug)]
+pub struct GoingLive<'a> {
+    pub rules: &'a RuleSet,
+    pub origin: Origin,
+    /// Which server makes it live ([`replica_id`]).
+    pub replica: &'a str,
+    pub at: jiff::Timestamp,
+}
+
+/// Where every version that was ever live is kept with its full source text (the database; see
+/// `store::rule_versions`). The registry records a version *before* it goes live, so a version
+/// that served is never lost.
+pub trait VersionLog: Send + Sync {
+    /// Stores the version (idempotent by round and hash) and notes that it went live.
+    fn record<'a>(&'a self, version: GoingLive<'a>) -> BoxFuture<'a, Result<(), String>>;
+    /// The files of a stored version, if there is one with that hash.
+    fn source<'a>(
+        &'a self,
+        round: RoundId,
+        hash: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<SourceFile>>, String>>;
+    /// The files of the version of a round that went live last (on any replica).
+    fn last_live(&self, round: RoundId) -> BoxFuture<'_, Result<Option<Vec<SourceFile>>, String>>;
+    /// Every round with a stored version.
+    fn rounds(&self) -> BoxFuture<'_, Result<Vec<RoundId>, String>>;
+}
+
+/// What a reload did.
 #[derive(Debug)]
+pub enum Reloaded {
+    /// A new version is live.
+    Live(Arc<RuleSet>),
+    /// The files are those of the live version (or of a failure already recorded): nothing to do.
+    Unchanged,
+    /// The new files were kept out; the previous version (if any) stays live.
+    Rejected(Diagnostics),
+    /// The round directory is gone; the live version stays.
+    Missing,
+}
+
+/// A stored version could not be had back.
+#[derive(Debug, thiserror::Error)]
+pub enum VersionError {
+    #[error("the version log failed: {0}")]
+    Log(String),
+    #[error("the stored source of {round} {hash} does not hash to {hash}")]
+    Corrupt { round: RoundId, hash: String },
+    #[error("the stored version no longer compiles:\n{0}")]
+    Compile(Diagnostics),
+}
+
+/// The message of a removed round directory.
+const REMOVED: &str = "the round directory was removed";
+
+/// How many compiled earlier versions are kept in memory for replays.
+const OLD_VERSIONS_KEPT: usize = 16;
+
+/// Live rule sets plus the outcome of the last load of each round directory.
 pub struct Registry {
     pub dir: PathBuf,
     live: ArcSwap<Rounds>,
     attempts: Mutex<BTreeMap<String, Attempt>>,
     loaded_at: Mutex<BTreeMap<RoundId, jiff::Timestamp>>,
+    publication: RwLock<Arc<dyn PublicationCheck>>,
+    versions: RwLock<Option<Arc<dyn VersionLog>>>,
+    /// Compiled versions that are not live (replaced ones, or rebuilt from the log), newest last.
+    old: Mutex<VecDeque<Arc<RuleSet>>>,
+    /// Reloads run one at a time, so two of them never race for the same round.
+    reloads: tokio::sync::Mutex<()>,
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry")
+            .field("dir", &self.dir)
+            .field("live", &self.live.load().keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Registry {
@@ -42,7 +172,25 @@ impl Registry {
             live: ArcSwap::from_pointee(BTreeMap::new()),
             attempts: Mutex::new(BTreeMap::new()),
             loaded_at: Mutex::new(BTreeMap::new()),
+            publication: RwLock::new(Arc::new(NothingPublished)),
+            versions: RwLock::new(None),
+            old: Mutex::new(VecDeque::new()),
+            reloads: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// Sets what the freeze of published rounds consults (the default says nothing is published).
+    pub fn set_publication_check(&self, check: Arc<dyn PublicationCheck>) {
+        *self.publication.write().expect("lock") = check;
+    }
+
+    /// Sets where versions are recorded before they go live (none by default: nothing is kept).
+    pub fn set_version_log(&self, log: Arc<dyn VersionLog>) {
+        *self.versions.write().expect("lock") = Some(log);
+    }
+
+    fn version_log(&self) -> Option<Arc<dyn VersionLog>> {
+        self.versions.read().expect("lock").clone()
     }
 
     /// A snapshot of every live rule set (cheap: one atomic load).
@@ -86,6 +234,9 @@ impl Registry {
     }
 
     /// Loads every round directory; returns the diagnostics of those that failed.
+    ///
+    /// Synchronous and without the version log: for commands and tests. The server uses
+    /// [`Registry::reload_all`].
     pub fn load_all(&self, now: jiff::Timestamp) -> Vec<(RoundId, Diagnostics)> {
         let mut failures = Vec::new();
         for (id, dir) in self.round_dirs() {
@@ -96,14 +247,15 @@ impl Registry {
         failures
     }
 
-    /// Loads one round and, if it compiles, makes it live; otherwise the previous version stays.
+    /// Loads one round and, if it compiles and passes its rule tests, makes it live; otherwise the
+    /// previous version stays.
     pub fn load(
         &self,
         id: RoundId,
         dir: &Path,
         now: jiff::Timestamp,
     ) -> Result<Arc<RuleSet>, Diagnostics> {
-        match load_round(dir) {
+        match load_round(dir).and_then(|rs| checked(id, rs)) {
             Ok(rs) => {
                 let rs = Arc::new(rs);
                 self.install(rs.clone(), now);
@@ -118,13 +270,22 @@ impl Registry {
 
     /// Makes a compiled rule set live (replacing the round's previous version atomically).
     pub fn install(&self, rs: Arc<RuleSet>, now: jiff::Timestamp) {
+        self.swap_in(rs, None, now);
+    }
+
+    fn swap_in(&self, rs: Arc<RuleSet>, origin: Option<Origin>, now: jiff::Timestamp) {
         let id = rs.round;
         let hash = rs.hash().to_string();
-        self.live.rcu(|current| {
+        let previous = self.live.rcu(|current| {
             let mut next = (**current).clone();
             next.insert(id, rs.clone());
             next
         });
+        if let Some(old) = previous.get(&id)
+            && old.hash() != hash
+        {
+            self.keep_old(old.clone());
+        }
         self.loaded_at.lock().expect("lock").insert(id, now);
         self.attempts.lock().expect("lock").insert(
             id.to_string(),
@@ -132,6 +293,7 @@ impl Registry {
                 at: now,
                 ok: true,
                 hash: Some(hash),
+                origin,
                 errors: Vec::new(),
             },
         );
@@ -139,12 +301,24 @@ impl Registry {
 
     /// Records a failed attempt without touching the live version.
     pub fn record_failure(&self, id: RoundId, d: &Diagnostics, now: jiff::Timestamp) {
+        self.record_attempt(id, None, None, d, now);
+    }
+
+    fn record_attempt(
+        &self,
+        id: RoundId,
+        hash: Option<String>,
+        origin: Option<Origin>,
+        d: &Diagnostics,
+        now: jiff::Timestamp,
+    ) {
         self.attempts.lock().expect("lock").insert(
             id.to_string(),
             Attempt {
                 at: now,
-                ok: false,
-                hash: None,
+                ok: d.0.is_empty(),
+                hash,
+                origin,
                 errors: d.0.clone(),
             },
         );
@@ -152,11 +326,619 @@ impl Registry {
 
     /// Records that a round directory disappeared; its live version stays.
     pub fn record_missing(&self, id: RoundId, now: jiff::Timestamp) {
-        let d = Diagnostic::new(
-            Position::file(self.dir.join(id.to_string())),
-            "the round directory was removed",
-        )
-        .with_hint("the last good version stays live; restore the directory to edit the round");
+        let d = Diagnostic::new(Position::file(self.dir.join(id.to_string())), REMOVED)
+            .with_hint("the last good version stays live; restore the directory to edit the round");
         self.record_failure(id, &Diagnostics(vec![d]), now);
+    }
+
+    /// Reloads one round from its directory after a change: load → validate → compile → rule
+    /// tests → freeze check → record in the version log → swap. Any failure keeps the last good
+    /// version live and is recorded with every diagnostic. Never blocks the async workers.
+    pub async fn reload(&self, id: RoundId, origin: Origin, now: jiff::Timestamp) -> Reloaded {
+        self.reload_round(id, origin, now, true).await
+    }
+
+    /// Reloads every round directory (and notes live rounds whose directory is gone); returns
+    /// the diagnostics of the rounds whose files were kept out.
+    pub async fn reload_all(
+        &self,
+        origin: Origin,
+        now: jiff::Timestamp,
+    ) -> Vec<(RoundId, Diagnostics)> {
+        self.sync_all(origin, now, true).await
+    }
+
+    /// Like [`Registry::reload_all`], but skips rounds whose files are those of the live version
+    /// or of the last failed attempt (a periodic rescan, or one after the watcher was recreated).
+    pub async fn rescan(
+        &self,
+        origin: Origin,
+        now: jiff::Timestamp,
+    ) -> Vec<(RoundId, Diagnostics)> {
+        self.sync_all(origin, now, false).await
+    }
+
+    async fn sync_all(
+        &self,
+        origin: Origin,
+        now: jiff::Timestamp,
+        force: bool,
+    ) -> Vec<(RoundId, Diagnostics)> {
+        let mut ids: BTreeSet<RoundId> = self.round_dirs().into_iter().map(|(id, _)| id).collect();
+        ids.extend(self.rounds().keys().copied());
+        // At start-up, rounds that were live before but have no directory now: a published one
+        // is served from its stored version.
+        if origin == Origin::Startup
+            && let Some(log) = self.version_log()
+        {
+            match log.rounds().await {
+                Ok(stored) => ids.extend(stored),
+                Err(e) => tracing::warn!("the stored rule versions could not be listed: {e}"),
+            }
+        }
+        let mut failures = Vec::new();
+        for id in ids {
+            if let Reloaded::Rejected(d) = self.reload_round(id, origin, now, force).await {
+                failures.push((id, d));
+            }
+        }
+        failures
+    }
+
+    async fn reload_round(
+        &self,
+        id: RoundId,
+        origin: Origin,
+        now: jiff::Timestamp,
+        force: bool,
+    ) -> Reloaded {
+        let _one_at_a_time = self.reloads.lock().await;
+        let dir = self.dir.join(id.to_string());
+        let live = self.get(id);
+        let known = live.as_ref().map(|l| l.hash().to_string());
+        let last = self
+            .attempts
+            .lock()
+            .expect("lock")
+            .get(&id.to_string())
+            .cloned();
+        let failed_before = last.as_ref().filter(|a| !a.ok).and_then(|a| a.hash.clone());
+        let skip_failed = if force { None } else { failed_before };
+        let prepared = {
+            let in_dir = dir.clone();
+            tokio::task::spawn_blocking(move || {
+                prepare(id, &in_dir, known.as_deref(), skip_failed.as_deref())
+            })
+            .await
+            .unwrap_or_else(|e| {
+                Prepared::Failed(
+                    None,
+                    Diagnostics(vec![Diagnostic::new(
+                        Position::file(&dir),
+                        format!("checking the round failed unexpectedly: {e}"),
+                    )]),
+                )
+            })
+        };
+        let candidate = match prepared {
+            Prepared::Missing => {
+                if live.is_none() && self.is_published(id).await {
+                    self.restore_last_live(id, origin, now).await;
+                }
+                let known_round = self.get(id).is_some() || last.is_some();
+                let noted = last
+                    .as_ref()
+                    .and_then(|a| a.errors.first())
+                    .is_some_and(|d| d.message == REMOVED);
+                if known_round && !noted {
+                    tracing::warn!(round = %id, dir = %dir.display(), "round directory removed; its live version stays");
+                    self.record_missing(id, now);
+                }
+                return Reloaded::Missing;
+            }
+            Prepared::Unchanged => {
+                if force && let Some(l) = &live {
+                    self.record_attempt(
+                        id,
+                        Some(l.hash().to_string()),
+                        Some(origin),
+                        &Diagnostics(vec![]),
+                        now,
+                    );
+                }
+                return Reloaded::Unchanged;
+            }
+            Prepared::Failed(hash, d) => {
+                if live.is_none() {
+                    self.restore_last_live(id, origin, now).await;
+                }
+                return self.reject(id, hash, origin, d, now);
+            }
+            Prepared::Ready(rs) => Arc::new(*rs),
+        };
+
+        // A published, frozen round keeps its scoring: compare with the live version, or at
+        // start-up with the version that was live last.
+        let reference = match &live {
+            Some(l) => Some(l.clone()),
+            None => self.last_stored(id, candidate.hash()).await,
+        };
+        if let Some(reference) = reference
+            && reference.freeze_after_publication
+            && reference.hash() != candidate.hash()
+        {
+            let check = self.publication.read().expect("lock").clone();
+            let (r, c) = (reference.clone(), candidate.clone());
+            let frozen = tokio::task::spawn_blocking(move || {
+                scoring_fingerprint(&r) != scoring_fingerprint(&c) && check.is_published(id)
+            })
+            .await
+            .unwrap_or(true);
+            if frozen {
+                let d = Diagnostic::new(
+                    Position::file(&dir),
+                    format!("round {id} is published; its scoring is frozen"),
+                )
+                .with_hint(format!(
+                    "version {} ({}) has `freeze_after_publication: true`: criteria, inputs, penalties, grading and ranking can no longer change; restore them (labels and notices may still change)",
+                    reference.version,
+                    &reference.hash()[..16]
+                ));
+                if live.is_none() {
+                    // Start-up with edited files: the stored version serves, as it did before.
+                    if let Err(e) = self.go_live(reference.clone(), origin, now).await {
+                        tracing::error!(round = %id, "the frozen version could not be restored: {e}");
+                    }
+                }
+                return self.reject(
+                    id,
+                    Some(candidate.hash().to_string()),
+                    origin,
+                    Diagnostics(vec![d]),
+                    now,
+                );
+            }
+        }
+
+        match self.go_live(candidate.clone(), origin, now).await {
+            Ok(()) => Reloaded::Live(candidate),
+            Err(e) => {
+                let d = Diagnostic::new(
+                    Position::file(&dir),
+                    format!("the new version could not be stored, so it was not made live: {e}"),
+                )
+                .with_hint("the previous version stays live; save a rule file again to retry");
+                self.reject(
+                    id,
+                    Some(candidate.hash().to_string()),
+                    origin,
+                    Diagnostics(vec![d]),
+                    now,
+                )
+            }
+        }
+    }
+
+    fn reject(
+        &self,
+        id: RoundId,
+        hash: Option<String>,
+        origin: Origin,
+        d: Diagnostics,
+        now: jiff::Timestamp,
+    ) -> Reloaded {
+        match self.get(id) {
+            Some(live) => tracing::error!(
+                round = %id,
+                live = &live.hash()[..16],
+                "rule change kept out; the last good version stays live:\n{d}"
+            ),
+            None => tracing::error!(round = %id, "round not loaded:\n{d}"),
+        }
+        self.record_attempt(id, hash, Some(origin), &d, now);
+        Reloaded::Rejected(d)
+    }
+
+    /// Records the version in the log (if any), then swaps it in.
+    async fn go_live(
+        &self,
+        rs: Arc<RuleSet>,
+        origin: Origin,
+        now: jiff::Timestamp,
+    ) -> Result<(), String> {
+        if let Some(log) = self.version_log() {
+            log.record(GoingLive {
+                rules: &rs,
+                origin,
+                replica: replica_id(),
+                at: now,
+            })
+            .await?;
+        }
+        tracing::info!(round = %rs.round, version = %rs.version, hash = %&rs.hash()[..16], origin = origin.as_str(), "rule set live");
+        self.swap_in(rs, Some(origin), now);
+        Ok(())
+    }
+
+    /// Whether the round has published results (asked off the async workers).
+    async fn is_published(&self, id: RoundId) -> bool {
+        let check = self.publication.read().expect("lock").clone();
+        tokio::task::spawn_blocking(move || check.is_published(id))
+            .await
+            .unwrap_or(false)
+    }
+
+    /// With nothing live for a round whose files cannot be used (start-up), serves the version that
+    /// went live last, from the log: a broken edit made while the server was down does not take
+    /// the round down.
+    async fn restore_last_live(&self, id: RoundId, origin: Origin, now: jiff::Timestamp) {
+        if let Some(previous) = self.last_stored(id, "").await {
+            tracing::warn!(round = %id, version = %previous.version, hash = %&previous.hash()[..16], "serving the version that was live last, from the database");
+            if let Err(e) = self.go_live(previous, origin, now).await {
+                tracing::error!(round = %id, "the last live version could not be restored: {e}");
+            }
+        }
+    }
+
+    /// The version of a round that went live last, from the log, unless it is `except`.
+    async fn last_stored(&self, round: RoundId, except: &str) -> Option<Arc<RuleSet>> {
+        let log = self.version_log()?;
+        let files = match log.last_live(round).await {
+            Ok(f) => f?,
+            Err(e) => {
+                tracing::warn!(%round, "the last live version could not be read: {e}");
+                return None;
+            }
+        };
+        let hash = hash_files(&files);
+        if hash == except {
+            return None;
+        }
+        match self.rebuild(round, hash, files).await {
+            Ok(rs) => Some(rs),
+            Err(e) => {
+                tracing::warn!(%round, "the last live version could not be rebuilt: {e}");
+                None
+            }
+        }
+    }
+
+    /// A version of a round by content hash: the live one, a compiled earlier one kept in memory,
+    /// or one rebuilt from its stored source — so a published result can be replayed against
+    /// exactly the rules that produced it. `Ok(None)` when no such version was ever live.
+    pub async fn version(
+        &self,
+        round: RoundId,
+        hash: &str,
+    ) -> Result<Option<Arc<RuleSet>>, VersionError> {
+        if let Some(rs) = self.get(round).filter(|rs| rs.hash() == hash) {
+            return Ok(Some(rs));
+        }
+        if let Some(rs) = self.cached(round, hash) {
+            return Ok(Some(rs));
+        }
+        let Some(log) = self.version_log() else {
+            return Ok(None);
+        };
+        let Some(files) = log.source(round, hash).await.map_err(VersionError::Log)? else {
+            return Ok(None);
+        };
+        self.rebuild(round, hash.to_string(), files).await.map(Some)
+    }
+
+    async fn rebuild(
+        &self,
+        round: RoundId,
+        hash: String,
+        files: Vec<SourceFile>,
+    ) -> Result<Arc<RuleSet>, VersionError> {
+        if let Some(rs) = self.cached(round, &hash) {
+            return Ok(rs);
+        }
+        if hash_files(&files) != hash {
+            return Err(VersionError::Corrupt { round, hash });
+        }
+        let source = Source {
+            dir: self.dir.join(round.to_string()),
+            files,
+            hash,
+        };
+        let rs = tokio::task::spawn_blocking(move || compile_source(source))
+            .await
+            .map_err(|e| VersionError::Log(e.to_string()))?
+            .map_err(VersionError::Compile)?;
+        let rs = Arc::new(rs);
+        self.keep_old(rs.clone());
+        Ok(rs)
+    }
+
+    fn cached(&self, round: RoundId, hash: &str) -> Option<Arc<RuleSet>> {
+        let old = self.old.lock().expect("lock");
+        old.iter()
+            .find(|rs| rs.round == round && rs.hash() == hash)
+            .cloned()
+    }
+
+    fn keep_old(&self, rs: Arc<RuleSet>) {
+        let mut old = self.old.lock().expect("lock");
+        old.retain(|o| !(o.round == rs.round && o.hash() == rs.hash()));
+        old.push_back(rs);
+        while old.len() > OLD_VERSIONS_KEPT {
+            old.pop_front();
+        }
+    }
+}
+
+/// The outcome of the blocking part of a reload.
+enum Prepared {
+    Missing,
+    Unchanged,
+    Failed(Option<String>, Diagnostics),
+    Ready(Box<RuleSet>),
+}
+
+/// Reads, compiles and tests a round directory (blocking: run it in `spawn_blocking`).
+fn prepare(id: RoundId, dir: &Path, live: Option<&str>, failed: Option<&str>) -> Prepared {
+    if !dir.is_dir() {
+        return Prepared::Missing;
+    }
+    let source = match read_source(dir) {
+        Ok(s) => s,
+        Err(d) => return Prepared::Failed(None, Diagnostics(vec![d])),
+    };
+    if Some(source.hash.as_str()) == live || Some(source.hash.as_str()) == failed {
+        return Prepared::Unchanged;
+    }
+    let hash = source.hash.clone();
+    match compile_source(source).and_then(|rs| checked(id, rs)) {
+        Ok(rs) => Prepared::Ready(Box::new(rs)),
+        Err(d) => Prepared::Failed(Some(hash), d),
+    }
+}
+
+/// A compiled rule set may go live only if it is the round its directory names and passes every
+/// one of its rule tests; failing cases come back as diagnostics at the case's line.
+fn checked(id: RoundId, rs: RuleSet) -> Result<RuleSet, Diagnostics> {
+    if rs.round != id {
+        return Err(Diagnostics(vec![
+            Diagnostic::new(
+                Position::file(&rs.source.dir),
+                format!("the directory of round {id} holds round {}", rs.round),
+            )
+            .with_hint("name the directory after `round: id:` in round.yaml"),
+        ]));
+    }
+    let results = crate::engine::testing::run_tests(&rs);
+    let failures: Vec<Diagnostic> = results
+        .iter()
+        .zip(&rs.tests)
+        .filter(|(r, _)| !r.passed())
+        .flat_map(|(r, case)| {
+            r.failures.iter().map(move |f| {
+                Diagnostic::new(
+                    Position::new(&case.file, case.line, 1),
+                    format!("rule test `{}` failed: {f}", r.name),
+                )
+                .with_hint(
+                    "fix the rules or the test's expected values; the previous version stays live",
+                )
+            })
+        })
+        .collect();
+    if failures.is_empty() {
+        Ok(rs)
+    } else {
+        Err(Diagnostics(failures))
+    }
+}
+
+/// A fingerprint of everything in a rule set that decides a score, grade or rank: inputs (names,
+/// types, ranges, missing-value rules), criteria (ids, weights, maximum points, office kinds,
+/// rules), penalties, the Rhai scripts, grading, ranking and the freeze flag itself — but not
+/// labels, notices, help texts, the calendar, tests or comments. Two versions with the same
+/// fingerprint score every office alike.
+pub fn scoring_fingerprint(rs: &RuleSet) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let _ = writeln!(s, "freeze {}", rs.freeze_after_publication);
+    for i in &rs.inputs {
+        let kind = match &i.kind {
+            super::ruleset::InputKind::Choice(values) => format!(
+                "choice[{}]",
+                values
+                    .iter()
+                    .map(|v| v.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+            other => other.name().to_string(),
+        };
+        let _ = writeln!(
+            s,
+            "input {} {kind} {:?} {:?} {:?}",
+            i.name, i.range, i.when_missing, i.violation_kinds
+        );
+    }
+    for c in &rs.criteria {
+        let _ = writeln!(
+            s,
+            "criterion {} {:?} {:?} {:?} {:?} {:?}",
+            c.id, c.weight, c.max_points, c.applies_to, c.reads, c.rule
+        );
+    }
+    for p in &rs.penalties {
+        let _ = writeln!(
+            s,
+            "penalty {} {:?} {:?} {:?} {:?}",
+            p.id, p.points, p.repeat_points, p.cap, p.applies_to
+        );
+    }
+    for f in &rs.scripts.files {
+        let name = f.path.file_name().map(|n| n.to_string_lossy());
+        let _ = writeln!(s, "script {name:?} {:?}", f.ast);
+    }
+    let _ = writeln!(s, "grading {:?}", rs.grading);
+    let _ = writeln!(s, "ranking {:?}", rs.ranking);
+    hex::encode(Sha256::digest(without_positions(&s).as_bytes()))
+}
+
+/// Drops source positions (`12:5`, `3:1-7`, `@ 4`) from a `Debug` rendering, so moving code
+/// around a file (a comment added above it) does not count as a change.
+fn without_positions(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    let digits = |mut j: usize| {
+        while j < b.len() && b[j].is_ascii_digit() {
+            j += 1;
+        }
+        j
+    };
+    while i < b.len() {
+        let prev_is_word = i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
+        if b[i].is_ascii_digit() && !prev_is_word {
+            let end = digits(i);
+            if end + 1 < b.len() && b[end] == b':' && b[end + 1].is_ascii_digit() {
+                // line:column, optionally followed by -column or -line:column
+                let mut j = digits(end + 1);
+                if j + 1 < b.len() && b[j] == b'-' && b[j + 1].is_ascii_digit() {
+                    j = digits(j + 1);
+                    if j + 1 < b.len() && b[j] == b':' && b[j + 1].is_ascii_digit() {
+                        j = digits(j + 1);
+                    }
+                }
+                out.push('_');
+                i = j;
+                continue;
+            }
+        }
+        if s[i..].starts_with(" @ ") {
+            let mut j = i + 3;
+            if s[j..].starts_with("none") {
+                j += 4;
+            } else {
+                // line, line:column, spans such as 3:1-7 or ..4:2
+                while j < b.len() && (b[j].is_ascii_digit() || b"-:.".contains(&b[j])) {
+                    j += 1;
+                }
+            }
+            out.push_str(" @ _");
+            i = j;
+            continue;
+        }
+        let ch = s[i..].chars().next().expect("in bounds");
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
+}
+
+/// This server's identity among several replicas (`host:pid`), shown on `/health` and kept with
+/// each version it made live, so an operator can see that all replicas serve the same rules.
+pub fn replica_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .or_else(|| std::env::var("COMPUTERNAME").ok())
+            .unwrap_or_else(|| "localhost".to_string());
+        format!("{host}:{}", std::process::id())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn copy_round(to: &Path) {
+        let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/1400-2");
+        std::fs::create_dir_all(to.join("tests")).unwrap();
+        for rel in [
+            "round.yaml",
+            "criteria.yaml",
+            "inputs.yaml",
+            "penalties.yaml",
+            "location.rhai",
+            "tests/cases.yaml",
+        ] {
+            std::fs::copy(from.join(rel), to.join(rel)).unwrap();
+        }
+    }
+
+    fn edit(path: &Path, from: &str, to: &str) {
+        let text = std::fs::read_to_string(path).unwrap();
+        assert!(text.contains(from), "{from:?} not in {}", path.display());
+        std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+    }
+
+    #[test]
+    fn positions_are_dropped_but_numbers_kept() {
+        assert_eq!(
+            without_positions("If(x @ 12:5, IntegerConstant(8) @ 3, y 4:1-9, v1:2, 0.4)"),
+            "If(x @ _, IntegerConstant(8) @ _, y _, v1:2, 0.4)"
+        );
+    }
+
+    #[test]
+    fn the_fingerprint_ignores_comments_and_labels_but_not_weights_or_scripts() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("1400-2");
+        copy_round(&dir);
+        let base = scoring_fingerprint(&load_round(&dir).unwrap());
+
+        edit(
+            &dir.join("location.rhai"),
+            "// Location points",
+            "// A new first line\n// Location points",
+        );
+        edit(
+            &dir.join("criteria.yaml"),
+            "en: Office space",
+            "en: Usable office space",
+        );
+        edit(
+            &dir.join("round.yaml"),
+            "point values in this round",
+            "numbers in this round",
+        );
+        let cosmetic = load_round(&dir).unwrap();
+        assert_eq!(scoring_fingerprint(&cosmetic), base);
+
+        edit(
+            &dir.join("location.rhai"),
+            "let access = if step_free { 3 }",
+            "let access = if step_free { 4 }",
+        );
+        assert_ne!(scoring_fingerprint(&load_round(&dir).unwrap()), base);
+
+        copy_round(&dir);
+        edit(&dir.join("criteria.yaml"), "weight: 0.5", "weight: 0.6");
+        assert_ne!(scoring_fingerprint(&load_round(&dir).unwrap()), base);
+    }
+
+    #[test]
+    fn a_version_whose_rule_tests_fail_is_kept_out_with_the_case_line() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("1400-2");
+        copy_round(&dir);
+        let registry = Registry::new(tmp.path());
+        let now = jiff::Timestamp::UNIX_EPOCH;
+        let good = registry
+            .load(RoundId::parse("1400-2").unwrap(), &dir, now)
+            .unwrap();
+        edit(&dir.join("criteria.yaml"), "weight: 1.5", "weight: 2");
+        let d = registry
+            .load(RoundId::parse("1400-2").unwrap(), &dir, now)
+            .unwrap_err();
+        assert!(
+            d.0.iter()
+                .all(|d| d.at.file.ends_with("tests/cases.yaml") && d.at.line > 0),
+            "{d}"
+        );
+        assert!(d.0[0].message.starts_with("rule test `"), "{d}");
+        assert_eq!(registry.get(good.round).unwrap().hash(), good.hash());
     }
 }

@@ -8,6 +8,7 @@ pub mod objections;
 pub mod offices;
 pub mod publications;
 pub mod review;
+pub mod rule_versions;
 pub mod users;
 
 use std::path::Path;

@@ -152,3 +152,22 @@ pub async fn insert_publication(
     }
     Ok(id)
 }
+
+impl crate::rules::registry::PublicationCheck for Store {
+    /// Asked by the registry (off the async workers) before a change to a frozen round goes live.
+    fn is_published(&self, round: crate::domain::RoundId) -> bool {
+        let store = self.clone();
+        let round = round.to_string();
+        match tokio::runtime::Handle::try_current() {
+            // Fail safe: if the database cannot say, treat the round as published (frozen).
+            Ok(h) => h.block_on(async move {
+                store
+                    .publications(&round)
+                    .await
+                    .map(|p| !p.is_empty())
+                    .unwrap_or(true)
+            }),
+            Err(_) => true,
+        }
+    }
+}

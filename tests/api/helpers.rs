@@ -68,6 +68,13 @@ pub struct TestApp {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _dir: tempfile::TempDir,
+    /// The live rule sets the server reads (to set a publication check, or replay a version).
+    pub rules: Arc<Registry>,
+    /// The rules directory the server reads: a temporary copy for [`TestApp::spawn_watching`].
+    pub rules_dir: std::path::PathBuf,
+    /// The rules-directory watcher of [`TestApp::spawn_watching`].
+    pub watcher: Option<arzyab::rules::watch::RulesWatcher>,
+    _rules_copy: Option<tempfile::TempDir>,
 }
 
 /// 1400/01/20 09:00 in Tehran: inside 1400-2's self-declaration window.
@@ -87,6 +94,28 @@ impl TestApp {
     }
 
     pub async fn spawn_with_rules(backend: Backend, rules: &Path) -> TestApp {
+        Self::launch(backend, rules, false).await
+    }
+
+    /// A server on a temporary copy of `rules/` that stores every version that goes live in the
+    /// database and watches the copy: edit files under `app.rules_dir`, then poll.
+    pub async fn spawn_watching(backend: Backend) -> TestApp {
+        let copy = tempfile::tempdir().unwrap();
+        let rules = copy.path().join("rules");
+        copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &rules);
+        let mut app = Self::launch(backend, &rules, true).await;
+        let watcher = arzyab::rules::watch::watch(
+            app.rules.clone(),
+            app.clock.clone(),
+            arzyab::rules::watch::WatchSettings::default(),
+        )
+        .expect("watch the rules copy");
+        app.watcher = Some(watcher);
+        app._rules_copy = Some(copy);
+        app
+    }
+
+    async fn launch(backend: Backend, rules: &Path, record_versions: bool) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let database_url = fresh_database(backend, dir.path()).await;
         let store = Store::connect(&database_url)
@@ -94,7 +123,15 @@ impl TestApp {
             .expect("connect and migrate");
         let clock = Arc::new(ManualClock::new(in_self_declaration()));
         let registry = Arc::new(Registry::new(rules));
-        let failures = registry.load_all(clock.now());
+        let failures = if record_versions {
+            registry.set_version_log(Arc::new(store.clone()));
+            registry.set_publication_check(Arc::new(store.clone()));
+            registry
+                .reload_all(arzyab::rules::registry::Origin::Startup, clock.now())
+                .await
+        } else {
+            registry.load_all(clock.now())
+        };
         assert!(failures.is_empty(), "{failures:?}");
         // The first admin, as `arzyab create-admin` makes it.
         let hash = arzyab::accounts::hash_password(ADMIN.1);
@@ -115,7 +152,7 @@ impl TestApp {
         let addr = listener.local_addr().unwrap();
         let state = AppState {
             store: store.clone(),
-            rules: registry,
+            rules: registry.clone(),
             clock: clock.clone(),
             started_at: clock.now(),
         };
@@ -131,6 +168,10 @@ impl TestApp {
             shutdown: Some(tx),
             server: Some(server),
             _dir: dir,
+            rules: registry,
+            rules_dir: rules.to_path_buf(),
+            watcher: None,
+            _rules_copy: None,
         }
     }
 
@@ -263,9 +304,36 @@ pub fn registry_csv(n: usize) -> (String, Vec<(String, String, u8)>) {
     (csv, offices)
 }
 
+/// Copies a directory tree (a rules directory, a round).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
 /// Runs a test body against both backends, each with its own fresh server and database.
+/// `both_backends!(spawn_watching => a, b)` starts each server with another `TestApp` constructor.
 #[macro_export]
 macro_rules! both_backends {
+    ($spawn:ident => $($name:ident),* $(,)?) => {
+        $(mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::TestApp::$spawn(arzyab::store::Backend::Sqlite).await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::helpers::TestApp::$spawn(arzyab::store::Backend::Postgres).await).await
+            }
+        })*
+    };
     ($($name:ident),* $(,)?) => {
         $(mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,5 +6,6 @@ mod helpers;
 mod accounts;
 mod declarations;
 mod platform;
+mod reload;
 mod round_life;
 mod scoring;

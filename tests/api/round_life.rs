@@ -22,7 +22,7 @@ fn office_values(i: usize) -> Value {
         "insured_staff": i % 5,
         "disabled_staff": i % 3 / 2,
         "location_type": LOCATIONS[i % 4],
-        "step_free_access": i % 2 == 0,
+        "step_free_access": i.is_multiple_of(2),
         "years_active": i % 15,
     })
 }
@@ -34,7 +34,7 @@ fn region_values(i: usize) -> Value {
         "distance_to_nearest_office_m": 500 * (i % 6),
         "satisfaction_percent": 60 + i % 40,
     });
-    if i % 7 == 0 {
+    if i.is_multiple_of(7) {
         v["violations"] =
             json!([{"kind": "overcharging", "date": "1400/01/30", "note": "inspection visit"}]);
     }

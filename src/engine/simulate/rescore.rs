@@ -1,0 +1,418 @@
+//! Rescoring a population under a candidate rule set, reusing what the baseline already computed.
+//!
+//! Most candidates change weights, caps or grade cut points. A criterion's raw points depend only
+//! on its definition (rule, inputs, `max_points`, the office kinds it applies to) and on the
+//! office's values of the inputs it reads; a penalty kind's points only on its own definition and
+//! the office's recorded violations. So the [`Plan`] matches every candidate criterion and penalty
+//! with an identical baseline one, by id, and only the rest is evaluated again. Totals (Σ points ×
+//! weight + penalties, rounded) are always recomputed: they are cheap and they are what changes.
+
+use rayon::prelude::*;
+
+use crate::domain::Fixed;
+use crate::engine::office::Office;
+use crate::engine::rank::ScoreTable;
+use crate::engine::score::{ScoreError, score_into};
+use crate::rules::RuleSet;
+use crate::rules::model::NonFilerPolicy;
+use crate::rules::ruleset::{Criterion, InputDef, InputKind, Penalty, Rule};
+use crate::rules::script::{MAX_ARGS, Program, ProgramSource};
+use crate::rules::value::Value;
+
+/// What a candidate can take over from the baseline's score table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// Per candidate criterion: the baseline criterion whose raw points are reused, if identical.
+    pub criteria: Vec<Option<usize>>,
+    /// Per candidate penalty: the baseline penalty whose points are reused, if identical.
+    pub penalties: Vec<Option<usize>>,
+    /// Whether offices that did not file must be scored from scratch (the baseline placed them in
+    /// the lowest grade without scoring them; the candidate scores their carried-over data).
+    pub score_non_filers: bool,
+}
+
+impl Plan {
+    /// Compares the two compiled rule sets, by id.
+    pub fn new(base: &RuleSet, cand: &RuleSet) -> Plan {
+        let criteria = cand
+            .criteria
+            .iter()
+            .map(|c| {
+                base.criterion_index(&c.id)
+                    .filter(|&i| same_criterion(base, &base.criteria[i], cand, c))
+            })
+            .collect();
+        let violations_same = same_violation_inputs(base, cand);
+        let penalties = cand
+            .penalties
+            .iter()
+            .map(|p| {
+                base.penalty_index(&p.id)
+                    .filter(|&i| violations_same && same_penalty(&base.penalties[i], p))
+            })
+            .collect();
+        Plan {
+            criteria,
+            penalties,
+            score_non_filers: base.grading.non_filers == NonFilerPolicy::LowestGrade
+                && cand.grading.non_filers != NonFilerPolicy::LowestGrade,
+        }
+    }
+
+    /// Ids of the candidate's criteria that are evaluated again.
+    pub fn reevaluated<'a>(&self, cand: &'a RuleSet) -> Vec<&'a str> {
+        cand.criteria
+            .iter()
+            .zip(&self.criteria)
+            .filter(|(_, from)| from.is_none())
+            .map(|(c, _)| c.id.as_str())
+            .collect()
+    }
+
+    /// Ids of the candidate's penalties that are computed again.
+    pub fn recomputed_penalties<'a>(&self, cand: &'a RuleSet) -> Vec<&'a str> {
+        cand.penalties
+            .iter()
+            .zip(&self.penalties)
+            .filter(|(_, from)| from.is_none())
+            .map(|(p, _)| p.id.as_str())
+            .collect()
+    }
+}
+
+/// The candidate's score table, computed from the baseline's where the rules did not change.
+///
+/// `offices` are prepared against the candidate from the same records, in the same order, as the
+/// offices `base_table` was computed from. The result equals `score_all(cand, offices)`.
+pub fn rescore(
+    base_table: &ScoreTable,
+    base: &RuleSet,
+    cand: &RuleSet,
+    offices: &[Office],
+) -> Result<ScoreTable, Vec<ScoreError>> {
+    rescore_with(&Plan::new(base, cand), base_table, cand, offices)
+}
+
+/// Points, penalties, totals and errors of one chunk of offices.
+type ChunkScores = (Vec<Fixed>, Vec<Fixed>, Vec<Option<Fixed>>, Vec<ScoreError>);
+
+/// [`rescore`] with a plan already made (sweeps make one per step).
+pub fn rescore_with(
+    plan: &Plan,
+    base_table: &ScoreTable,
+    cand: &RuleSet,
+    offices: &[Office],
+) -> Result<ScoreTable, Vec<ScoreError>> {
+    assert_eq!(
+        base_table.totals.len(),
+        offices.len(),
+        "the baseline table and the offices must be the same population"
+    );
+    let c = cand.criteria.len();
+    let p = cand.penalties.len();
+    let reuse_penalties = plan.penalties.iter().all(Option::is_some);
+    const CHUNK: usize = 1024;
+    let chunks: Vec<ChunkScores> = offices
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(ci, chunk)| {
+            let mut pts = vec![Fixed::ZERO; chunk.len() * c];
+            let mut pens = vec![Fixed::ZERO; chunk.len() * p];
+            let mut tots = vec![None; chunk.len()];
+            let mut errors = Vec::new();
+            for (j, office) in chunk.iter().enumerate() {
+                let i = ci * CHUNK + j;
+                if !office.filed && cand.grading.non_filers == NonFilerPolicy::LowestGrade {
+                    continue;
+                }
+                let row = &mut pts[j * c..(j + 1) * c];
+                let pen = &mut pens[j * p..(j + 1) * p];
+                if !office.filed && plan.score_non_filers {
+                    match score_into(cand, office, row, pen, None) {
+                        Ok(t) => tots[j] = Some(t),
+                        Err(e) => errors.push(e),
+                    }
+                    continue;
+                }
+                let base_points = base_table.points_of(i);
+                // The same sums in the same order as `score_into`, so saturation matches too.
+                let mut sum = Fixed::ZERO;
+                let mut failed = false;
+                for (k, criterion) in cand.criteria.iter().enumerate() {
+                    let points = match plan.criteria[k] {
+                        Some(b) => base_points[b],
+                        None => match criterion_points(cand, criterion, office) {
+                            Ok(raw) => raw.max(Fixed::ZERO).min(criterion.max_points),
+                            Err(message) => {
+                                errors.push(ScoreError {
+                                    office: office.id.to_string(),
+                                    criterion: criterion.id.clone(),
+                                    message,
+                                });
+                                failed = true;
+                                break;
+                            }
+                        },
+                    };
+                    row[k] = points;
+                    sum = sum.saturating_add(points.mul(criterion.weight));
+                }
+                if failed {
+                    continue;
+                }
+                if reuse_penalties {
+                    let base_pens = base_table.penalties_of(i);
+                    for (k, from) in plan.penalties.iter().enumerate() {
+                        pen[k] = base_pens[from.expect("all reused")];
+                    }
+                } else {
+                    penalty_points(cand, office, pen);
+                }
+                let penalty_sum = pen.iter().fold(Fixed::ZERO, |s, x| s.saturating_add(*x));
+                sum = sum.saturating_add(penalty_sum);
+                tots[j] = Some(sum.round(cand.ranking.decimals, cand.ranking.rounding));
+            }
+            (pts, pens, tots, errors)
+        })
+        .collect();
+    let mut table = ScoreTable {
+        criteria: c,
+        penalty_kinds: p,
+        points: Vec::with_capacity(offices.len() * c),
+        penalties: Vec::with_capacity(offices.len() * p),
+        totals: Vec::with_capacity(offices.len()),
+    };
+    let mut errors = Vec::new();
+    for (pts, pens, tots, errs) in chunks {
+        table.points.extend(pts);
+        table.penalties.extend(pens);
+        table.totals.extend(tots);
+        errors.extend(errs);
+    }
+    if errors.is_empty() {
+        Ok(table)
+    } else {
+        Err(errors)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluating one criterion or the penalties. These mirror the private `criterion_points` and
+// `penalty_points` of `engine::score` without the trace; the tests check that rescoring equals a
+// full `score_all` for every kind of change, so any drift between the two is caught.
+
+/// Raw points (before the cap at `max_points`) of one criterion for an office.
+fn criterion_points(rs: &RuleSet, c: &Criterion, office: &Office) -> Result<Fixed, String> {
+    if !c.applies_to.contains(office.kind) {
+        return Ok(Fixed::ZERO);
+    }
+    let number = |slot: usize| match &office.values[slot] {
+        Some(Value::Number(n)) => Some(*n),
+        _ => None,
+    };
+    Ok(match &c.rule {
+        Rule::Bands { input, bands } => number(*input)
+            .and_then(|v| bands.iter().find(|b| b.matches(v)))
+            .map_or(Fixed::ZERO, |b| b.points),
+        Rule::Linear {
+            input,
+            from,
+            per_unit,
+            cap,
+        } => number(*input).map_or(Fixed::ZERO, |v| {
+            v.saturating_sub(*from)
+                .mul(*per_unit)
+                .max(Fixed::ZERO)
+                .min(*cap)
+        }),
+        Rule::Lookup {
+            input,
+            points,
+            otherwise,
+        } => {
+            let row = match &office.values[*input] {
+                Some(Value::Choice(i)) => Some(*i as usize),
+                Some(Value::Bool(b)) => Some(*b as usize),
+                _ => None,
+            };
+            row.map_or(Fixed::ZERO, |r| {
+                points[r].or(*otherwise).unwrap_or(Fixed::ZERO)
+            })
+        }
+        Rule::Program(p) => {
+            let mut args: [Option<&Value>; MAX_ARGS] = [None; MAX_ARGS];
+            for (i, slot) in p.args.iter().enumerate() {
+                match &office.values[*slot] {
+                    Some(v) => args[i] = Some(v),
+                    None => return Ok(Fixed::ZERO),
+                }
+            }
+            let values: Vec<&Value> = args[..p.args.len()].iter().flatten().copied().collect();
+            p.run(&rs.scripts, &rs.inputs, &values)?
+        }
+    })
+}
+
+/// Fills per-kind penalty points (after caps).
+fn penalty_points(rs: &RuleSet, office: &Office, out: &mut [Fixed]) {
+    out.fill(Fixed::ZERO);
+    if rs.penalties.is_empty() {
+        return;
+    }
+    let mut counts = [0usize; 64];
+    for v in &office.values {
+        let Some(Value::Violations(list)) = v else {
+            continue;
+        };
+        for violation in list.iter() {
+            let Some(k) = rs.penalties.iter().position(|p| p.id == violation.kind) else {
+                continue;
+            };
+            if k >= counts.len() || !rs.penalties[k].applies_to.contains(office.kind) {
+                continue;
+            }
+            let p = rs.penalties[k].points_for(counts[k]);
+            counts[k] += 1;
+            out[k] = out[k].saturating_add(p);
+        }
+    }
+    for (k, p) in rs.penalties.iter().enumerate() {
+        if let Some(cap) = p.cap
+            && out[k] < cap
+        {
+            out[k] = cap;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sameness of definitions across two compiled rule sets (slots may differ: compare by name).
+
+/// Whether an input gets the same value from the same record under both declarations.
+pub(super) fn same_input_def(a: &InputDef, b: &InputDef) -> bool {
+    let same_kind = match (&a.kind, &b.kind) {
+        (InputKind::Choice(x), InputKind::Choice(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| x.name == y.name)
+        }
+        (x, y) => x == y,
+    };
+    a.name == b.name
+        && same_kind
+        && a.range == b.range
+        && a.when_missing == b.when_missing
+        && a.violation_kinds == b.violation_kinds
+}
+
+/// Whether offices prepared against `a` are valid, value for value, for `b`.
+pub fn same_inputs(a: &RuleSet, b: &RuleSet) -> bool {
+    a.inputs.len() == b.inputs.len()
+        && a.inputs
+            .iter()
+            .zip(&b.inputs)
+            .all(|(x, y)| same_input_def(x, y))
+}
+
+fn same_violation_inputs(a: &RuleSet, b: &RuleSet) -> bool {
+    let list = |rs: &RuleSet| -> Vec<usize> {
+        (0..rs.inputs.len())
+            .filter(|&i| rs.inputs[i].kind == InputKind::Violations)
+            .collect()
+    };
+    let (x, y) = (list(a), list(b));
+    x.len() == y.len()
+        && x.iter()
+            .zip(&y)
+            .all(|(&i, &j)| same_input_def(&a.inputs[i], &b.inputs[j]))
+}
+
+fn same_penalty(a: &Penalty, b: &Penalty) -> bool {
+    a.id == b.id
+        && a.points == b.points
+        && a.repeat_points == b.repeat_points
+        && a.cap == b.cap
+        && a.applies_to == b.applies_to
+}
+
+/// Whether a criterion gives the same raw points under both rule sets (its weight aside).
+fn same_criterion(a_rs: &RuleSet, a: &Criterion, b_rs: &RuleSet, b: &Criterion) -> bool {
+    let input = |x: usize, y: usize| same_input_def(&a_rs.inputs[x], &b_rs.inputs[y]);
+    if a.max_points != b.max_points || a.applies_to != b.applies_to {
+        return false;
+    }
+    match (&a.rule, &b.rule) {
+        (Rule::Bands { input: i, bands: x }, Rule::Bands { input: j, bands: y }) => {
+            input(*i, *j) && x == y
+        }
+        (
+            Rule::Linear {
+                input: i,
+                from: f1,
+                per_unit: p1,
+                cap: c1,
+            },
+            Rule::Linear {
+                input: j,
+                from: f2,
+                per_unit: p2,
+                cap: c2,
+            },
+        ) => input(*i, *j) && f1 == f2 && p1 == p2 && c1 == c2,
+        (
+            Rule::Lookup {
+                input: i,
+                points: x,
+                otherwise: o1,
+            },
+            Rule::Lookup {
+                input: j,
+                points: y,
+                otherwise: o2,
+            },
+        ) => input(*i, *j) && x == y && o1 == o2,
+        (Rule::Program(p), Rule::Program(q)) => {
+            p.args.len() == q.args.len()
+                && p.args.iter().zip(&q.args).all(|(x, y)| input(*x, *y))
+                && same_program(a_rs, p, b_rs, q)
+        }
+        _ => false,
+    }
+}
+
+fn same_program(a_rs: &RuleSet, p: &Program, b_rs: &RuleSet, q: &Program) -> bool {
+    match (&p.source, &q.source) {
+        (
+            ProgramSource::Formula {
+                text: t1,
+                names: n1,
+                ..
+            },
+            ProgramSource::Formula {
+                text: t2,
+                names: n2,
+                ..
+            },
+        ) => t1 == t2 && n1 == n2,
+        (
+            ProgramSource::Function { file: f1, name: n1 },
+            ProgramSource::Function { file: f2, name: n2 },
+        ) => {
+            // A function may call others of its file: the whole file must be the same.
+            n1 == n2 && script_text(a_rs, *f1).is_some_and(|t| script_text(b_rs, *f2) == Some(t))
+        }
+        _ => false,
+    }
+}
+
+/// The text and round-relative path of a compiled script file.
+pub(super) fn script_source(rs: &RuleSet, file: usize) -> Option<(&str, &str)> {
+    let path = &rs.scripts.files.get(file)?.path;
+    rs.source
+        .files
+        .iter()
+        .find(|f| rs.source.dir.join(&f.path) == *path)
+        .map(|f| (f.path.as_str(), f.text.as_str()))
+}
+
+fn script_text(rs: &RuleSet, file: usize) -> Option<&str> {
+    script_source(rs, file).map(|(_, text)| text)
+}

@@ -1,0 +1,130 @@
+//! Rule sets as the server holds them: for each round the live version, the last attempt to load
+//! its files (with every diagnostic at file:line:column), and every version that was ever live,
+//! whose full source can be fetched by hash.
+//!
+//! Both endpoints need a signed-in user of any role: the rules are public policy, but the
+//! diagnostics of a failed edit show work in progress and the server's file paths.
+
+use axum::extract::{Path, State};
+use serde_json::{Value as Json, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use super::error::{ApiError, ErrorBody};
+use super::extract::CurrentUser;
+use crate::domain::{Label, RoundId};
+use crate::rules::registry::{replica_id, scoring_fingerprint};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_rules))
+        .routes(routes!(get_version))
+}
+
+fn round_id(round: &str) -> Result<RoundId, ApiError> {
+    RoundId::parse(round).map_err(|e| {
+        ApiError::NotFound(Label::new(
+            format!("دوره `{round}` وجود ندارد"),
+            e.to_string(),
+        ))
+    })
+}
+
+/// Every round the server knows (live, tried, or with a directory): its live version (hash,
+/// loaded at), the last attempt to load its files (at, ok, every error with file, line and
+/// column), and the stored versions that were ever live (hash, version, first live at).
+#[utoipa::path(get, path = "/v1/rules", tag = "rules", security(("bearer" = [])),
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody)))]
+async fn list_rules(
+    State(state): State<AppState>,
+    _me: CurrentUser,
+) -> Result<axum::Json<Json>, ApiError> {
+    let registry = &state.rules;
+    let live = registry.rounds();
+    let attempts = registry.attempts();
+    let mut ids: std::collections::BTreeSet<RoundId> = live.keys().copied().collect();
+    ids.extend(attempts.keys().filter_map(|k| RoundId::parse(k).ok()));
+    ids.extend(registry.round_dirs().into_iter().map(|(id, _)| id));
+    let mut rounds = Vec::with_capacity(ids.len());
+    for id in ids {
+        let live = live.get(&id).map(|rs| {
+            json!({
+                "version": rs.version,
+                "hash": rs.hash(),
+                "loaded_at": registry.loaded_at(id),
+                "freeze_after_publication": rs.freeze_after_publication,
+                "scoring_fingerprint": scoring_fingerprint(rs),
+            })
+        });
+        let versions = state.store.rule_versions(id).await?;
+        rounds.push(json!({
+            "round": id.to_string(),
+            "live": live,
+            "last_attempt": attempts.get(&id.to_string()),
+            "versions": versions.iter().map(|v| json!({
+                "hash": v.hash,
+                "version": v.version,
+                "first_live_at": v.first_live_at,
+                "last_live_at": v.last_live_at,
+                "origin": v.origin,
+                "replica": v.replica,
+            })).collect::<Vec<_>>(),
+        }));
+    }
+    Ok(axum::Json(json!({
+        "replica": replica_id(),
+        "rounds": rounds,
+    })))
+}
+
+/// One version of a round's rules by content hash, with every file's path and full text: the
+/// rules a published result (which names its hash) was computed with.
+#[utoipa::path(get, path = "/v1/rules/{round}/versions/{hash}", tag = "rules", security(("bearer" = [])),
+    params(("round" = String, Path, description = "e.g. 1400-2"),
+           ("hash" = String, Path, description = "the 64-hex-digit content hash")),
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_version(
+    State(state): State<AppState>,
+    _me: CurrentUser,
+    Path((round, hash)): Path<(String, String)>,
+) -> Result<axum::Json<Json>, ApiError> {
+    let id = round_id(&round)?;
+    let not_found = || {
+        ApiError::NotFound(Label::new(
+            format!("نسخه {hash} از قواعد دوره {round} پیدا نشد"),
+            format!("round {round} has no rule version {hash}"),
+        ))
+    };
+    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(not_found());
+    }
+    let hash = hash.to_ascii_lowercase();
+    let live = state.rules.get(id).is_some_and(|rs| rs.hash() == hash);
+    if let Some(v) = state.store.rule_version(id, &hash).await? {
+        return Ok(axum::Json(json!({
+            "round": v.summary.round,
+            "hash": v.summary.hash,
+            "version": v.summary.version,
+            "live": live,
+            "loaded_at": v.summary.loaded_at,
+            "first_live_at": v.summary.first_live_at,
+            "last_live_at": v.summary.last_live_at,
+            "origin": v.summary.origin,
+            "replica": v.summary.replica,
+            "files": v.files,
+        })));
+    }
+    // Not in the database (a server started without recording versions): what memory holds.
+    match state.rules.version(id, &hash).await {
+        Ok(Some(rs)) => Ok(axum::Json(json!({
+            "round": rs.round.to_string(),
+            "hash": rs.hash(),
+            "version": rs.version,
+            "live": live,
+            "files": rs.source.files,
+        }))),
+        Ok(None) => Err(not_found()),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
