@@ -10,6 +10,7 @@ mod results;
 mod review;
 mod rounds;
 mod rules;
+mod simulate;
 mod users;
 
 use std::future::Future;
@@ -76,6 +77,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(declarations::router())
         .merge(review::router())
         .merge(results::router())
+        .merge(simulate::router())
         .merge(rules::router())
         .split_for_parts()
 }

@@ -40,7 +40,7 @@ fn refused(fa: &str, en: String) -> ApiError {
 }
 
 /// Every office's file for a publication; `corrections` from accepted objections for the final one.
-async fn files(
+pub(super) async fn files(
     state: &AppState,
     rs: &RuleSet,
     with_corrections: bool,

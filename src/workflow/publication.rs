@@ -188,6 +188,19 @@ struct ResultDoc<'a> {
     explanation: crate::engine::explain::Explanation,
 }
 
+/// The offices' files as engine records (what a simulation over stored declarations ranks).
+pub fn records(files: &[FileData]) -> Result<Vec<OfficeRecord>, WorkflowError> {
+    files
+        .iter()
+        .map(|f| {
+            let id = f.office.id.to_string();
+            record_from_inputs(&id, &stored_inputs(f)).map_err(|e| {
+                WorkflowError::Fields(vec![FieldError::new(&id, "پرونده خوانده نشد", e)])
+            })
+        })
+        .collect()
+}
+
 /// Builds a publication's results from the offices' files.
 pub fn build(
     rs: &RuleSet,

@@ -9,3 +9,4 @@ mod platform;
 mod reload;
 mod round_life;
 mod scoring;
+mod simulation;

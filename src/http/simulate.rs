@@ -1,0 +1,192 @@
+//! Simulation over the round's stored declarations: what a candidate rule set would do to every
+//! office, before it is adopted. Never changes live rules or official results; every run is audited.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use serde_json::{Value as Json, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, CurrentUser};
+use super::rounds::live_round;
+use crate::domain::{Label, Role};
+use crate::engine::simulate::overrides::{self, Override};
+use crate::engine::simulate::sweep::SweepSpec;
+use crate::engine::simulate::{self, Baseline, Options};
+use crate::rules::compile::compile_source;
+use crate::rules::ruleset::{Source, SourceFile};
+use crate::rules::value::FieldError;
+use crate::store::{StoreError, audit};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(run_simulation))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct SimulationRequest {
+    /// Overrides of the live rules, e.g. `["weight:area=2", "cap:overcharging=-30", "cut:grade_1=55"]`.
+    #[serde(default)]
+    set: Vec<String>,
+    /// An uploaded candidate bundle: every file of the round (path → text), as in `rules/<round>/`.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    files: BTreeMap<String, String>,
+    /// Vary one setting over a range, e.g. `weight:area=0:3:0.25`.
+    sweep: Option<String>,
+    /// How many of the offices that moved most to explain (default 20).
+    top: Option<usize>,
+    /// Include every office's old and new result (large for big populations).
+    #[serde(default)]
+    include_offices: bool,
+}
+
+fn field(name: &str, en: impl Into<String>) -> ApiError {
+    ApiError::Fields(vec![FieldError::new(name, "مقدار نامعتبر", en.into())])
+}
+
+/// Runs a candidate (overrides of the live rules, or an uploaded bundle) against the live rule set
+/// over the round's stored declarations.
+#[utoipa::path(post, path = "/v1/rounds/{round}/simulate", tag = "simulation", request_body = SimulationRequest, security(("bearer" = [])),
+    params(("round" = String, Path, description = "e.g. 1400-2")),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn run_simulation(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(round): Path<String>,
+    ApiJson(req): ApiJson<SimulationRequest>,
+) -> Result<axum::Json<Json>, ApiError> {
+    me.require(&[Role::Regulator, Role::Admin])?;
+    let base = live_round(&state, &round)?;
+    if req.set.is_empty() && req.files.is_empty() && req.sweep.is_none() {
+        return Err(ApiError::BadRequest(
+            "nothing_to_simulate",
+            Label::new(
+                "قواعد پیشنهادی را بدهید (set، files یا sweep)",
+                "give a candidate: `set` overrides, uploaded `files`, or a `sweep`",
+            ),
+        ));
+    }
+    let set: Vec<Override> = req
+        .set
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Override::parse(s).map_err(|e| field(&format!("set[{i}]"), e)))
+        .collect::<Result<_, _>>()?;
+    let spec = req
+        .sweep
+        .as_deref()
+        .map(|s| SweepSpec::parse(s).map_err(|e| field("sweep", e)))
+        .transpose()?;
+    // The candidate: a fresh compile of the uploaded bundle or of the live source (a compiled rule
+    // set cannot be cloned), then the overrides on top.
+    let source = if req.files.is_empty() {
+        base.source.clone()
+    } else {
+        let files: Vec<SourceFile> = req
+            .files
+            .iter()
+            .map(|(p, t)| SourceFile {
+                path: p.clone(),
+                text: t.clone(),
+            })
+            .collect();
+        Source {
+            dir: std::path::PathBuf::from(format!("candidate/{round}")),
+            hash: crate::rules::compile::hash_files(&files),
+            files,
+        }
+    };
+    let mut cand = tokio::task::spawn_blocking(move || compile_source(source))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|d| ApiError::Rules(d.0))?;
+    overrides::apply(&mut cand, &set).map_err(|problems| {
+        ApiError::Fields(
+            problems
+                .into_iter()
+                .map(|p| FieldError::new("set", "تنظیم نامعتبر", p))
+                .collect(),
+        )
+    })?;
+    let files = super::results::files(&state, &base, false).await?;
+    let records = crate::workflow::publication::records(&files)?;
+    let top = req.top.unwrap_or(20).min(500);
+    let include_offices = req.include_offices;
+    let (sim, sweep) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+        let prepare = |rs: &crate::rules::RuleSet| -> Result<Vec<crate::engine::Office>, ApiError> {
+            let mut errors = Vec::new();
+            let mut out = Vec::with_capacity(records.len());
+            for r in &records {
+                match crate::engine::prepare(rs, r) {
+                    Ok(o) => out.push(o),
+                    Err(e) => errors.extend(e.errors.into_iter().map(|mut f| {
+                        f.field = format!("{}.{}", r.id, f.field);
+                        f
+                    })),
+                }
+            }
+            if errors.is_empty() {
+                Ok(out)
+            } else {
+                Err(ApiError::Fields(errors))
+            }
+        };
+        let base_offices = prepare(&base)?;
+        let cand_own = if simulate::same_inputs(&base, &cand) {
+            None
+        } else {
+            Some(prepare(&cand)?)
+        };
+        let cand_offices = cand_own.as_deref().unwrap_or(&base_offices);
+        let score_err = |e: Vec<crate::engine::ScoreError>| {
+            ApiError::Fields(
+                e.into_iter()
+                    .map(|e| {
+                        FieldError::new(
+                            &format!("{}.{}", e.office, e.criterion),
+                            "محاسبه ناموفق",
+                            e.message,
+                        )
+                    })
+                    .collect(),
+            )
+        };
+        let baseline = Baseline::new(&base, &base_offices).map_err(score_err)?;
+        let mut sim =
+            simulate::simulate(&baseline, &cand, cand_offices, &Options { top_movers: top })
+                .map_err(score_err)?;
+        let sweep = match &spec {
+            Some(spec) => Some(
+                simulate::sweep(&baseline, &mut cand, cand_offices, spec)
+                    .map_err(|e| field("sweep", e.to_string()))?,
+            ),
+            None => None,
+        };
+        if !include_offices {
+            sim.offices.clear();
+        }
+        Ok((sim, sweep))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let now = state.clock.now().as_millisecond();
+    let mut tx = state.store.pool.begin().await.map_err(StoreError::from)?;
+    let what = json!({"set": req.set, "files": req.files.keys().collect::<Vec<_>>(), "sweep": req.sweep, "candidate_hash": sim.candidate});
+    audit::record(
+        &mut tx,
+        now,
+        &me.actor(),
+        "simulation_run",
+        &format!("round:{round}"),
+        None,
+        Some(&what),
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(axum::Json(json!({"simulation": sim, "sweep": sweep})))
+}
