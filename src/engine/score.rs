@@ -57,8 +57,8 @@ pub struct Trace {
     pub penalties: PenaltyTrace,
 }
 
-/// Raw points of one criterion for an office.
-fn criterion_points(
+/// Raw points of one criterion for an office (before the cap at `max_points`).
+pub(crate) fn criterion_points(
     rs: &RuleSet,
     c: &Criterion,
     office: &Office,
@@ -247,7 +247,7 @@ pub fn score_into(
 }
 
 /// Fills per-kind penalty points and returns their sum.
-fn penalty_points(
+pub(crate) fn penalty_points(
     rs: &RuleSet,
     office: &Office,
     out: &mut [Fixed],

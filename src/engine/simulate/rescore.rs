@@ -16,8 +16,7 @@ use crate::engine::score::{ScoreError, score_into};
 use crate::rules::RuleSet;
 use crate::rules::model::NonFilerPolicy;
 use crate::rules::ruleset::{Criterion, InputDef, InputKind, Penalty, Rule};
-use crate::rules::script::{MAX_ARGS, Program, ProgramSource};
-use crate::rules::value::Value;
+use crate::rules::script::{Program, ProgramSource};
 
 /// What a candidate can take over from the baseline's score table.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -141,7 +140,9 @@ pub fn rescore_with(
                 for (k, criterion) in cand.criteria.iter().enumerate() {
                     let points = match plan.criteria[k] {
                         Some(b) => base_points[b],
-                        None => match criterion_points(cand, criterion, office) {
+                        None => match crate::engine::score::criterion_points(
+                            cand, criterion, office, None,
+                        ) {
                             Ok(raw) => raw.max(Fixed::ZERO).min(criterion.max_points),
                             Err(message) => {
                                 errors.push(ScoreError {
@@ -166,7 +167,7 @@ pub fn rescore_with(
                         pen[k] = base_pens[from.expect("all reused")];
                     }
                 } else {
-                    penalty_points(cand, office, pen);
+                    crate::engine::score::penalty_points(cand, office, pen, None);
                 }
                 let penalty_sum = pen.iter().fold(Fixed::ZERO, |s, x| s.saturating_add(*x));
                 sum = sum.saturating_add(penalty_sum);
@@ -193,95 +194,6 @@ pub fn rescore_with(
         Ok(table)
     } else {
         Err(errors)
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Evaluating one criterion or the penalties. These mirror the private `criterion_points` and
-// `penalty_points` of `engine::score` without the trace; the tests check that rescoring equals a
-// full `score_all` for every kind of change, so any drift between the two is caught.
-
-/// Raw points (before the cap at `max_points`) of one criterion for an office.
-fn criterion_points(rs: &RuleSet, c: &Criterion, office: &Office) -> Result<Fixed, String> {
-    if !c.applies_to.contains(office.kind) {
-        return Ok(Fixed::ZERO);
-    }
-    let number = |slot: usize| match &office.values[slot] {
-        Some(Value::Number(n)) => Some(*n),
-        _ => None,
-    };
-    Ok(match &c.rule {
-        Rule::Bands { input, bands } => number(*input)
-            .and_then(|v| bands.iter().find(|b| b.matches(v)))
-            .map_or(Fixed::ZERO, |b| b.points),
-        Rule::Linear {
-            input,
-            from,
-            per_unit,
-            cap,
-        } => number(*input).map_or(Fixed::ZERO, |v| {
-            v.saturating_sub(*from)
-                .mul(*per_unit)
-                .max(Fixed::ZERO)
-                .min(*cap)
-        }),
-        Rule::Lookup {
-            input,
-            points,
-            otherwise,
-        } => {
-            let row = match &office.values[*input] {
-                Some(Value::Choice(i)) => Some(*i as usize),
-                Some(Value::Bool(b)) => Some(*b as usize),
-                _ => None,
-            };
-            row.map_or(Fixed::ZERO, |r| {
-                points[r].or(*otherwise).unwrap_or(Fixed::ZERO)
-            })
-        }
-        Rule::Program(p) => {
-            let mut args: [Option<&Value>; MAX_ARGS] = [None; MAX_ARGS];
-            for (i, slot) in p.args.iter().enumerate() {
-                match &office.values[*slot] {
-                    Some(v) => args[i] = Some(v),
-                    None => return Ok(Fixed::ZERO),
-                }
-            }
-            let values: Vec<&Value> = args[..p.args.len()].iter().flatten().copied().collect();
-            p.run(&rs.scripts, &rs.inputs, &values)?
-        }
-    })
-}
-
-/// Fills per-kind penalty points (after caps).
-fn penalty_points(rs: &RuleSet, office: &Office, out: &mut [Fixed]) {
-    out.fill(Fixed::ZERO);
-    if rs.penalties.is_empty() {
-        return;
-    }
-    let mut counts = [0usize; 64];
-    for v in &office.values {
-        let Some(Value::Violations(list)) = v else {
-            continue;
-        };
-        for violation in list.iter() {
-            let Some(k) = rs.penalties.iter().position(|p| p.id == violation.kind) else {
-                continue;
-            };
-            if k >= counts.len() || !rs.penalties[k].applies_to.contains(office.kind) {
-                continue;
-            }
-            let p = rs.penalties[k].points_for(counts[k]);
-            counts[k] += 1;
-            out[k] = out[k].saturating_add(p);
-        }
-    }
-    for (k, p) in rs.penalties.iter().enumerate() {
-        if let Some(cap) = p.cap
-            && out[k] < cap
-        {
-            out[k] = cap;
-        }
     }
 }
 
