@@ -22,15 +22,25 @@ const OFFICES: usize = 20_000;
 const RUNS: usize = 5;
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(run());
 }
 
 async fn run() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(&format!("sqlite://{}", dir.path().join("bench.db").display())).await.unwrap();
+    let store = Store::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("bench.db").display()
+    ))
+    .await
+    .unwrap();
     let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
-    let clock = Arc::new(ManualClock::new(arzyab::clock::parse_instant("1400/02/10 10:00").unwrap()));
+    let clock = Arc::new(ManualClock::new(
+        arzyab::clock::parse_instant("1400/02/10 10:00").unwrap(),
+    ));
     let registry = Arc::new(Registry::new(&rules));
     assert!(registry.load_all(clock.now()).is_empty());
     let rs = registry.get("1400-2".parse().unwrap()).unwrap();
@@ -38,7 +48,15 @@ async fn run() {
     // 20,000 demo offices with stored, submitted declarations (office and region values).
     let started = Instant::now();
     let provinces = demo::parse_regions(demo::DEFAULT_REGIONS).unwrap();
-    let records = demo::generate(&rs, &provinces, &DemoSettings { offices: OFFICES, seed: 20, non_filers_percent: 3 });
+    let records = demo::generate(
+        &rs,
+        &provinces,
+        &DemoSettings {
+            offices: OFFICES,
+            seed: 20,
+            non_filers_percent: 3,
+        },
+    );
     let rows: Vec<OfficeRow> = records
         .iter()
         .enumerate()
@@ -78,38 +96,90 @@ async fn run() {
         save_declaration(&mut tx, &d, None, 0).await.unwrap();
     }
     let hash = arzyab::accounts::hash_password("regulator-password-1400");
-    let user = arzyab::store::users::NewUser { username: "regulator", password_hash: Some(&hash), role: Role::Regulator, office_id: None, region: None, national_code: None };
-    arzyab::store::users::insert_user(&mut tx, &user, 0).await.unwrap();
+    let user = arzyab::store::users::NewUser {
+        username: "regulator",
+        password_hash: Some(&hash),
+        role: Role::Regulator,
+        office_id: None,
+        region: None,
+        national_code: None,
+    };
+    arzyab::store::users::insert_user(&mut tx, &user, 0)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
-    println!("setup: {OFFICES} offices with stored declarations in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "setup: {OFFICES} offices with stored declarations in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState { store, rules: registry, clock: clock.clone(), started_at: clock.now() };
+    let state = AppState {
+        store,
+        rules: registry,
+        clock: clock.clone(),
+        started_at: clock.now(),
+    };
     tokio::spawn(arzyab::http::serve(listener, state, std::future::pending()));
     let client = reqwest::Client::new();
-    let login: Value = client.post(format!("{url}/v1/auth/login")).json(&json!({"username": "regulator", "password": "regulator-password-1400"})).send().await.unwrap().json().await.unwrap();
+    let login: Value = client
+        .post(format!("{url}/v1/auth/login"))
+        .json(&json!({"username": "regulator", "password": "regulator-password-1400"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let token = login["token"].as_str().unwrap().to_string();
 
     let mut table = Vec::new();
     for (name, body, target) in [
-        ("candidate vs live (weight:area=3)", json!({"set": ["weight:area=3"]}), Duration::from_millis(300)),
-        ("13-step sweep (weight:area=0:3:0.25)", json!({"sweep": "weight:area=0:3:0.25"}), Duration::from_secs(2)),
+        (
+            "candidate vs live (weight:area=3)",
+            json!({"set": ["weight:area=3"]}),
+            Duration::from_millis(300),
+        ),
+        (
+            "13-step sweep (weight:area=0:3:0.25)",
+            json!({"sweep": "weight:area=0:3:0.25"}),
+            Duration::from_secs(2),
+        ),
     ] {
         let mut times = Vec::new();
         for _ in 0..RUNS {
             let t = Instant::now();
-            let resp = client.post(format!("{url}/v1/rounds/1400-2/simulate")).bearer_auth(&token).json(&body).send().await.unwrap();
-            assert_eq!(resp.status().as_u16(), 200, "{}", resp.text().await.unwrap());
+            let resp = client
+                .post(format!("{url}/v1/rounds/1400-2/simulate"))
+                .bearer_auth(&token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                resp.status().as_u16(),
+                200,
+                "{}",
+                resp.text().await.unwrap()
+            );
             let _: Value = resp.json().await.unwrap();
             times.push(t.elapsed());
         }
         times.sort();
         table.push((name, times[0], times[RUNS / 2], target));
     }
-    println!("\n{:<40} {:>10} {:>10} {:>10}  verdict", "request (20,000 stored declarations)", "best", "median", "target");
+    println!(
+        "\n{:<40} {:>10} {:>10} {:>10}  verdict",
+        "request (20,000 stored declarations)", "best", "median", "target"
+    );
     for (name, best, median, target) in table {
         let verdict = if median < target { "PASS" } else { "FAIL" };
-        println!("{name:<40} {:>8.0}ms {:>8.0}ms {:>8.0}ms  {verdict}", best.as_secs_f64() * 1e3, median.as_secs_f64() * 1e3, target.as_secs_f64() * 1e3);
+        println!(
+            "{name:<40} {:>8.0}ms {:>8.0}ms {:>8.0}ms  {verdict}",
+            best.as_secs_f64() * 1e3,
+            median.as_secs_f64() * 1e3,
+            target.as_secs_f64() * 1e3
+        );
     }
 }
