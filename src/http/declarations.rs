@@ -44,13 +44,7 @@ async fn previous_values(
         .store
         .declaration(&rs.round.previous().to_string(), office)
         .await?;
-    Ok(prev
-        .map(|d| {
-            let mut m = d.region_values;
-            m.extend(d.office_values);
-            m
-        })
-        .unwrap_or_default())
+    Ok(prev.map(DeclarationRow::all_values).unwrap_or_default())
 }
 
 fn view(

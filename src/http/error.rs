@@ -122,19 +122,6 @@ impl From<WorkflowError> for ApiError {
     }
 }
 
-fn window_json(w: &Window) -> serde_json::Value {
-    serde_json::json!({
-        "phase": w.phase,
-        "first_day": w.first_day.to_string(),
-        "last_day": w.last_day.to_string(),
-        "first_day_iso": w.first_day.to_gregorian().to_string(),
-        "last_day_iso": w.last_day.to_gregorian().to_string(),
-        "opens_at": w.opens_at,
-        "closes_at": w.closes_at,
-        "time_zone": crate::domain::TEHRAN,
-    })
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut detail = ErrorDetail {
@@ -234,7 +221,7 @@ impl IntoResponse for ApiError {
                     format!("این کار اکنون ممکن نیست: {}", d.fa),
                     format!("not possible now: {}", d.en),
                 );
-                detail.window = Some(window_json(&w));
+                detail.window = Some(w.view());
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ApiError::State(m) => {

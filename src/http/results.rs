@@ -16,6 +16,7 @@ use super::review::expire_due_referrals;
 use super::rounds::live_round;
 use crate::domain::{Label, Role};
 use crate::rules::RuleSet;
+use crate::store::declarations::DeclarationRow;
 use crate::store::objections::{Objection, insert_objection};
 use crate::store::publications::{Publication, StoredResult, insert_publication};
 use crate::store::{StoreError, audit};
@@ -75,11 +76,7 @@ pub(super) async fn files(
         .into_iter()
         .map(|o| {
             let id = o.id.to_string();
-            let prev = previous.remove(&id).map(|p| {
-                let mut m = p.region_values;
-                m.extend(p.office_values);
-                m
-            });
+            let prev = previous.remove(&id).map(DeclarationRow::all_values);
             FileData {
                 declaration: decls.remove(&id),
                 previous: prev.unwrap_or_default(),
@@ -192,13 +189,9 @@ async fn publish(
     Ok((
         StatusCode::CREATED,
         axum::Json(
-            json!({"publication": p, "grades": grade_counts(&results), "objection_window": window_json(&w)}),
+            json!({"publication": p, "grades": grade_counts(&results), "objection_window": w.view()}),
         ),
     ))
-}
-
-fn window_json(w: &Window) -> Json {
-    json!({"first_day": w.first_day.to_string(), "last_day": w.last_day.to_string(), "first_day_iso": w.first_day.to_gregorian().to_string(), "last_day_iso": w.last_day.to_gregorian().to_string(), "opens_at": w.opens_at, "closes_at": w.closes_at})
 }
 
 async fn publication_of(
@@ -404,7 +397,7 @@ async fn my_result(
     let objection = state.store.objection(&round, &office).await?;
     let doc: Json = serde_json::from_str(&r.result).map_err(ApiError::internal)?;
     Ok(axum::Json(
-        json!({"stage": p.stage, "result": doc, "objection": objection, "objection_window": window_json(&w), "may_object": p.stage == "first" && w.is_open(state.clock.now()) && objection.is_none()}),
+        json!({"stage": p.stage, "result": doc, "objection": objection, "objection_window": w.view(), "may_object": p.stage == "first" && w.is_open(state.clock.now()) && objection.is_none()}),
     ))
 }
 

@@ -42,19 +42,6 @@ pub fn live_round(state: &AppState, round: &str) -> Result<Arc<RuleSet>, ApiErro
     })
 }
 
-fn window_json(w: &Window) -> Json {
-    json!({
-        "phase": w.phase,
-        "label": w.phase.label(),
-        "first_day": w.first_day.to_string(),
-        "last_day": w.last_day.to_string(),
-        "first_day_iso": w.first_day.to_gregorian().to_string(),
-        "last_day_iso": w.last_day.to_gregorian().to_string(),
-        "opens_at": w.opens_at,
-        "closes_at": w.closes_at,
-    })
-}
-
 fn summary(state: &AppState, rs: &RuleSet) -> Json {
     let now = state.clock.now();
     json!({
@@ -65,7 +52,7 @@ fn summary(state: &AppState, rs: &RuleSet) -> Json {
         "loaded_at": state.rules.loaded_at(rs.round),
         "office_kinds": rs.office_kinds,
         "time_zone": rs.calendar.time_zone,
-        "phases": Phase::ALL.iter().map(|p| window_json(&Window::of(rs, *p))).collect::<Vec<_>>(),
+        "phases": Phase::ALL.iter().map(|p| Window::of(rs, *p).view()).collect::<Vec<_>>(),
         "correction": {"days": rs.calendar.correction.days, "max_referrals": rs.calendar.correction.max_referrals},
         "current_phase": current_phase(rs, now),
     })

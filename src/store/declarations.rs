@@ -50,6 +50,15 @@ pub struct DeclarationRow {
     pub submitted_at: Option<i64>,
 }
 
+impl DeclarationRow {
+    /// Every value of the file: the region's, overridden by the office's where both exist.
+    pub fn all_values(self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = self.region_values;
+        m.extend(self.office_values);
+        m
+    }
+}
+
 fn from_row(r: &AnyRow) -> DeclarationRow {
     let map = |s: String| match serde_json::from_str(&s) {
         Ok(serde_json::Value::Object(m)) => m,

@@ -74,6 +74,21 @@ impl Window {
         }
     }
 
+    /// The window as clients see it: phase and label, Jalali and ISO days, instants, time zone.
+    pub fn view(&self) -> serde_json::Value {
+        serde_json::json!({
+            "phase": self.phase,
+            "label": self.phase.label(),
+            "first_day": self.first_day.to_string(),
+            "last_day": self.last_day.to_string(),
+            "first_day_iso": self.first_day.to_gregorian().to_string(),
+            "last_day_iso": self.last_day.to_gregorian().to_string(),
+            "opens_at": self.opens_at,
+            "closes_at": self.closes_at,
+            "time_zone": crate::domain::TEHRAN,
+        })
+    }
+
     pub fn is_open(&self, now: jiff::Timestamp) -> bool {
         self.opens_at <= now && now < self.closes_at
     }
