@@ -170,6 +170,7 @@ async fn save_mine(
                 existing.as_ref(),
                 row,
                 now,
+                None,
             )
             .await?;
         }
@@ -182,6 +183,7 @@ async fn save_mine(
                 existing.as_ref(),
                 row,
                 now,
+                None,
             )
             .await?;
         }
@@ -221,7 +223,7 @@ fn stale(sent: i64, current: i64) -> ApiError {
     ))
 }
 
-/// Writes the row and its audit record in one transaction.
+/// Writes the row and its audit record in one transaction (closing the referral it resolves).
 async fn persist(
     state: &AppState,
     me: &CurrentUser,
@@ -229,10 +231,14 @@ async fn persist(
     before: Option<&DeclarationRow>,
     row: DeclarationRow,
     now: jiff::Timestamp,
+    resolves_referral: Option<i64>,
 ) -> Result<(), ApiError> {
     let now = now.as_millisecond();
     let mut tx = state.store.pool.begin().await.map_err(StoreError::from)?;
     save_declaration(&mut tx, &row, before.map(|b| b.version), now).await?;
+    if let Some(id) = resolves_referral {
+        crate::store::review::close_referral(&mut tx, id, "resubmitted", now).await?;
+    }
     let subject = format!("declaration:{}:{}", row.round, row.office_id);
     let before = before.map(|b| serde_json::to_value(b).expect("rows serialize"));
     let after = serde_json::to_value(&row).expect("rows serialize");
@@ -273,24 +279,16 @@ async fn submit_mine(
         Some(r) => {
             let d = existing.as_ref().expect("a referred file exists");
             let row = review::resubmit(d, &r, now)?;
-            let ms = now.as_millisecond();
-            let mut tx = state.store.pool.begin().await.map_err(StoreError::from)?;
-            save_declaration(&mut tx, &row, Some(d.version), ms).await?;
-            crate::store::review::close_referral(&mut tx, r.id, "resubmitted", ms).await?;
-            let subject = format!("declaration:{}:{}", row.round, row.office_id);
-            let before = serde_json::to_value(d).expect("rows serialize");
-            let after = serde_json::to_value(&row).expect("rows serialize");
-            audit::record(
-                &mut tx,
-                ms,
-                &me.actor(),
+            persist(
+                &state,
+                &me,
                 "declaration_resubmitted",
-                &subject,
-                Some(&before),
-                Some(&after),
+                existing.as_ref(),
+                row,
+                now,
+                Some(r.id),
             )
             .await?;
-            tx.commit().await.map_err(StoreError::from)?;
         }
         None => {
             let row = declaration::submit(&rs, &office, existing.as_ref(), &previous, now)?;
@@ -301,6 +299,7 @@ async fn submit_mine(
                 existing.as_ref(),
                 row,
                 now,
+                None,
             )
             .await?;
         }
