@@ -1,6 +1,7 @@
 //! Simulation through the API over stored declarations: 20,000 offices in a fresh SQLite database,
 //! a candidate (a weight override) against the live 1400-2 rules, and a 13-step sweep, each timed
-//! end to end over loopback HTTP (best and median of several runs). Run with
+//! end to end over loopback HTTP (best and median of several runs). The first simulation after a
+//! write to the stored population loads and ranks it again; later ones reuse it. Run with
 //! `cargo bench --bench simulate_api`; it prints a table and the targets (300 ms and 2 s).
 
 use std::sync::Arc;
@@ -115,12 +116,8 @@ async fn run() {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState {
-        store,
-        rules: registry,
-        clock: clock.clone(),
-        started_at: clock.now(),
-    };
+    let writer = store.clone();
+    let state = AppState::new(store, registry, clock.clone());
     tokio::spawn(arzyab::http::serve(listener, state, std::future::pending()));
     let client = reqwest::Client::new();
     let login: Value = client
@@ -134,21 +131,9 @@ async fn run() {
         .unwrap();
     let token = login["token"].as_str().unwrap().to_string();
 
-    let mut table = Vec::new();
-    for (name, body, target) in [
-        (
-            "candidate vs live (weight:area=3)",
-            json!({"set": ["weight:area=3"]}),
-            Duration::from_millis(300),
-        ),
-        (
-            "13-step sweep (weight:area=0:3:0.25)",
-            json!({"sweep": "weight:area=0:3:0.25"}),
-            Duration::from_secs(2),
-        ),
-    ] {
-        let mut times = Vec::new();
-        for _ in 0..RUNS {
+    let simulate = |body: Value| {
+        let (client, url, token) = (client.clone(), url.clone(), token.clone());
+        async move {
             let t = Instant::now();
             let resp = client
                 .post(format!("{url}/v1/rounds/1400-2/simulate"))
@@ -164,22 +149,62 @@ async fn run() {
                 resp.text().await.unwrap()
             );
             let _: Value = resp.json().await.unwrap();
-            times.push(t.elapsed());
+            t.elapsed()
+        }
+    };
+    let candidate = json!({"set": ["weight:area=3"]});
+    // The first simulation of a server loads, prepares and ranks every stored file.
+    let first = simulate(candidate.clone()).await;
+    let mut table = vec![("first simulation (loads every file)", first, first, None)];
+    for (name, body, target, after_write) in [
+        (
+            "candidate, first after an office changed",
+            &candidate,
+            Duration::from_millis(300),
+            true,
+        ),
+        (
+            "candidate vs live (weight:area=3)",
+            &candidate,
+            Duration::from_millis(300),
+            false,
+        ),
+        (
+            "13-step sweep (weight:area=0:3:0.25)",
+            &json!({"sweep": "weight:area=0:3:0.25"}),
+            Duration::from_secs(2),
+            false,
+        ),
+    ] {
+        let mut times = Vec::new();
+        for (run, row) in rows.iter().take(RUNS).enumerate() {
+            if after_write {
+                // An office's record changes (as a re-import would): the kept population is stale.
+                let mut row = row.clone();
+                row.name = format!("renamed {run}");
+                let report = writer.import_offices(&[row], "bench", 0).await.unwrap();
+                assert_eq!(report.updated, 1);
+            }
+            times.push(simulate(body.clone()).await);
         }
         times.sort();
-        table.push((name, times[0], times[RUNS / 2], target));
+        table.push((name, times[0], times[RUNS / 2], Some(target)));
     }
     println!(
-        "\n{:<40} {:>10} {:>10} {:>10}  verdict",
+        "\n{:<42} {:>10} {:>10} {:>10}  verdict",
         "request (20,000 stored declarations)", "best", "median", "target"
     );
+    let ms = |d: Duration| format!("{:.0}ms", d.as_secs_f64() * 1e3);
     for (name, best, median, target) in table {
-        let verdict = if median < target { "PASS" } else { "FAIL" };
+        let (target, verdict) = match target {
+            Some(t) if median < t => (ms(t), "PASS"),
+            Some(t) => (ms(t), "FAIL"),
+            None => ("—".to_string(), ""),
+        };
         println!(
-            "{name:<40} {:>8.0}ms {:>8.0}ms {:>8.0}ms  {verdict}",
-            best.as_secs_f64() * 1e3,
-            median.as_secs_f64() * 1e3,
-            target.as_secs_f64() * 1e3
+            "{name:<42} {:>10} {:>10} {target:>10}  {verdict}",
+            ms(best),
+            ms(median)
         );
     }
 }

@@ -103,7 +103,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, String> {
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         println!("arzyab listening on http://{addr}");
         tracing::info!(%addr, backend = ?store.backend, "serving");
-        let state = AppState { store, rules: registry, clock: clock.clone(), started_at: clock.now() };
+        let state = AppState::new(store, registry, clock.clone());
         serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())?;
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)

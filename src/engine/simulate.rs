@@ -19,6 +19,7 @@ pub mod sweep;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
 
 use rayon::prelude::*;
@@ -38,14 +39,15 @@ use crate::rules::model::Scope;
 use crate::rules::ruleset::GradeMethod;
 
 /// The population ranked under the live rules: the fixed side of every simulation. Build it once
-/// and simulate many candidates against it.
+/// and simulate many candidates against it; a server keeps the ranking between requests and
+/// borrows it back with [`Baseline::borrowed`].
 #[derive(Debug)]
 pub struct Baseline<'a> {
     pub rs: &'a RuleSet,
     pub offices: &'a [Office],
-    pub ranking: Ranking,
+    pub ranking: Cow<'a, Ranking>,
     /// Nationwide position of each office (computed when the rules do not rank nationwide).
-    pub national: Vec<u32>,
+    pub national: Cow<'a, [u32]>,
 }
 
 impl<'a> Baseline<'a> {
@@ -60,9 +62,35 @@ impl<'a> Baseline<'a> {
         Baseline {
             rs,
             offices,
-            ranking,
-            national,
+            ranking: Cow::Owned(ranking),
+            national: Cow::Owned(national),
         }
+    }
+
+    /// A baseline over a ranking and nationwide positions kept from an earlier [`Baseline`] of the
+    /// same rules and offices (see [`Baseline::into_parts`]), without ranking again.
+    pub fn borrowed(
+        rs: &'a RuleSet,
+        offices: &'a [Office],
+        ranking: &'a Ranking,
+        national: &'a [u32],
+    ) -> Self {
+        assert_eq!(
+            offices.len(),
+            national.len(),
+            "positions of the same offices"
+        );
+        Baseline {
+            rs,
+            offices,
+            ranking: Cow::Borrowed(ranking),
+            national: Cow::Borrowed(national),
+        }
+    }
+
+    /// The ranking and nationwide positions, to keep for [`Baseline::borrowed`].
+    pub fn into_parts(self) -> (Ranking, Vec<u32>) {
+        (self.ranking.into_owned(), self.national.into_owned())
     }
 }
 

@@ -6,6 +6,7 @@ pub mod error;
 mod extract;
 mod health;
 mod offices;
+mod population;
 mod results;
 mod review;
 mod rounds;
@@ -39,6 +40,21 @@ pub struct AppState {
     pub rules: Arc<Registry>,
     pub clock: Arc<dyn Clock>,
     pub started_at: jiff::Timestamp,
+    /// Rounds' populations kept ranked between simulations.
+    populations: Arc<population::PopulationCache>,
+}
+
+impl AppState {
+    /// The state of a server starting now.
+    pub fn new(store: Store, rules: Arc<Registry>, clock: Arc<dyn Clock>) -> Self {
+        AppState {
+            store,
+            rules,
+            started_at: clock.now(),
+            clock,
+            populations: Arc::default(),
+        }
+    }
 }
 
 #[derive(OpenApi)]

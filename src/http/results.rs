@@ -87,6 +87,33 @@ pub(super) async fn files(
         .collect())
 }
 
+/// One office's file, as [`files`] gives it without corrections; `None` for an unknown office.
+pub(super) async fn file_of(
+    state: &AppState,
+    rs: &RuleSet,
+    office_id: &str,
+) -> Result<Option<FileData>, ApiError> {
+    let Some(office) = state.store.office(office_id).await? else {
+        return Ok(None);
+    };
+    let declaration = state
+        .store
+        .declaration(&rs.round.to_string(), office_id)
+        .await?;
+    let previous = state
+        .store
+        .declaration(&rs.round.previous().to_string(), office_id)
+        .await?
+        .map(DeclarationRow::all_values)
+        .unwrap_or_default();
+    Ok(Some(FileData {
+        office,
+        declaration,
+        previous,
+        corrections: Map::new(),
+    }))
+}
+
 async fn write_publication(
     state: &AppState,
     me: &CurrentUser,

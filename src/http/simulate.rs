@@ -12,11 +12,12 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, CurrentUser};
+use super::population::{prepare_all, score_errors};
 use super::rounds::live_round;
 use crate::domain::{Label, Role};
 use crate::engine::simulate::overrides::{self, Override};
 use crate::engine::simulate::sweep::SweepSpec;
-use crate::engine::simulate::{self, Baseline, Options};
+use crate::engine::simulate::{self, Options};
 use crate::rules::compile::compile_source;
 use crate::rules::ruleset::{Source, SourceFile};
 use crate::rules::value::FieldError;
@@ -113,53 +114,22 @@ async fn run_simulation(
                 .collect(),
         )
     })?;
-    let files = super::results::files(&state, &base, false).await?;
-    let records = crate::workflow::publication::records(&files)?;
+    // Files whose referral deadline passed stand as they were referred, as in the results.
+    super::review::expire_due_referrals(&state, &base.round.to_string(), state.clock.now()).await?;
+    let population = state.populations.get(&state, base).await?;
     let top = req.top.unwrap_or(20).min(500);
     let include_offices = req.include_offices;
     let (sim, sweep) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
-        let prepare = |rs: &crate::rules::RuleSet| -> Result<Vec<crate::engine::Office>, ApiError> {
-            let mut errors = Vec::new();
-            let mut out = Vec::with_capacity(records.len());
-            for r in &records {
-                match crate::engine::prepare(rs, r) {
-                    Ok(o) => out.push(o),
-                    Err(e) => errors.extend(e.errors.into_iter().map(|mut f| {
-                        f.field = format!("{}.{}", r.id, f.field);
-                        f
-                    })),
-                }
-            }
-            if errors.is_empty() {
-                Ok(out)
-            } else {
-                Err(ApiError::Fields(errors))
-            }
-        };
-        let base_offices = prepare(&base)?;
-        let cand_own = if simulate::same_inputs(&base, &cand) {
+        let baseline = population.baseline();
+        let cand_own = if simulate::same_inputs(&population.rs, &cand) {
             None
         } else {
-            Some(prepare(&cand)?)
+            Some(prepare_all(&cand, &population.records)?)
         };
-        let cand_offices = cand_own.as_deref().unwrap_or(&base_offices);
-        let score_err = |e: Vec<crate::engine::ScoreError>| {
-            ApiError::Fields(
-                e.into_iter()
-                    .map(|e| {
-                        FieldError::new(
-                            &format!("{}.{}", e.office, e.criterion),
-                            "محاسبه ناموفق",
-                            e.message,
-                        )
-                    })
-                    .collect(),
-            )
-        };
-        let baseline = Baseline::new(&base, &base_offices).map_err(score_err)?;
+        let cand_offices = cand_own.as_deref().unwrap_or(&population.offices);
         let mut sim =
             simulate::simulate(&baseline, &cand, cand_offices, &Options { top_movers: top })
-                .map_err(score_err)?;
+                .map_err(score_errors)?;
         let sweep = match &spec {
             Some(spec) => Some(
                 simulate::sweep(&baseline, &mut cand, cand_offices, spec)

@@ -120,11 +120,12 @@ pub async fn save_declaration(
     let office_values = serde_json::Value::Object(d.office_values.clone()).to_string();
     let region_values = serde_json::Value::Object(d.region_values.clone()).to_string();
     let carried = serde_json::to_string(&d.carried_over).expect("strings serialize");
+    let generation = super::population::bump(conn).await?;
     match expected_version {
         None => {
             sqlx::query(
-                "insert into declarations (round, office_id, status, office_values, region_values, carried_over, version, created_at, updated_at, submitted_at) \
-                 values ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8)",
+                "insert into declarations (round, office_id, status, office_values, region_values, carried_over, version, created_at, updated_at, submitted_at, generation) \
+                 values ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8, $9)",
             )
             .bind(&d.round)
             .bind(&d.office_id)
@@ -134,6 +135,7 @@ pub async fn save_declaration(
             .bind(carried)
             .bind(now)
             .bind(d.submitted_at)
+            .bind(generation)
             .execute(conn)
             .await
             .map_err(|e| match StoreError::from(e) {
@@ -144,8 +146,8 @@ pub async fn save_declaration(
         }
         Some(v) => {
             let done = sqlx::query(
-                "update declarations set status = $1, office_values = $2, region_values = $3, carried_over = $4, version = $5, updated_at = $6, submitted_at = $7 \
-                 where round = $8 and office_id = $9 and version = $10",
+                "update declarations set status = $1, office_values = $2, region_values = $3, carried_over = $4, version = $5, updated_at = $6, submitted_at = $7, generation = $8 \
+                 where round = $9 and office_id = $10 and version = $11",
             )
             .bind(d.status.as_str())
             .bind(office_values)
@@ -154,6 +156,7 @@ pub async fn save_declaration(
             .bind(v + 1)
             .bind(now)
             .bind(d.submitted_at)
+            .bind(generation)
             .bind(&d.round)
             .bind(&d.office_id)
             .bind(v)

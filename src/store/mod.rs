@@ -6,6 +6,7 @@ pub mod audit;
 pub mod declarations;
 pub mod objections;
 pub mod offices;
+pub mod population;
 pub mod publications;
 pub mod review;
 pub mod rule_versions;

@@ -93,20 +93,23 @@ pub async fn upsert_office(
     match &before {
         Some(b) if b == office => Ok((Upsert::Unchanged, before)),
         Some(_) => {
-            sqlx::query("update offices set kind = $1, region = $2, province = $3, name = $4, holder_national_code = $5, updated_at = $6 where id = $7")
+            let generation = super::population::bump(conn).await?;
+            sqlx::query("update offices set kind = $1, region = $2, province = $3, name = $4, holder_national_code = $5, updated_at = $6, generation = $7 where id = $8")
                 .bind(office.kind.as_str())
                 .bind(office.region.get() as i64)
                 .bind(&office.province)
                 .bind(&office.name)
                 .bind(office.holder_national_code.as_str())
                 .bind(now)
+                .bind(generation)
                 .bind(office.id.as_str())
                 .execute(&mut *conn)
                 .await?;
             Ok((Upsert::Updated, before))
         }
         None => {
-            sqlx::query("insert into offices (id, kind, region, province, name, holder_national_code, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $7)")
+            let generation = super::population::bump(conn).await?;
+            sqlx::query("insert into offices (id, kind, region, province, name, holder_national_code, created_at, updated_at, generation) values ($1, $2, $3, $4, $5, $6, $7, $7, $8)")
                 .bind(office.id.as_str())
                 .bind(office.kind.as_str())
                 .bind(office.region.get() as i64)
@@ -114,6 +117,7 @@ pub async fn upsert_office(
                 .bind(&office.name)
                 .bind(office.holder_national_code.as_str())
                 .bind(now)
+                .bind(generation)
                 .execute(&mut *conn)
                 .await?;
             Ok((Upsert::Created, None))

@@ -190,8 +190,9 @@ struct ResultDoc<'a> {
 
 /// The offices' files as engine records (what a simulation over stored declarations ranks).
 pub fn records(files: &[FileData]) -> Result<Vec<OfficeRecord>, WorkflowError> {
+    use rayon::prelude::*;
     files
-        .iter()
+        .par_iter()
         .map(|f| {
             let id = f.office.id.to_string();
             record_from_inputs(&id, &stored_inputs(f)).map_err(|e| {

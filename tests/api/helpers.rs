@@ -60,6 +60,12 @@ fn hex(n: usize) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// A second server on a [`TestApp`]'s database (see [`TestApp::replica`]).
+pub struct Replica {
+    pub url: String,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
 pub struct TestApp {
     pub url: String,
     pub client: reqwest::Client,
@@ -150,12 +156,7 @@ impl TestApp {
         tx.commit().await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let state = AppState {
-            store: store.clone(),
-            rules: registry.clone(),
-            clock: clock.clone(),
-            started_at: clock.now(),
-        };
+        let state = AppState::new(store.clone(), registry.clone(), clock.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(arzyab::http::serve(listener, state, async {
             let _ = rx.await;
@@ -173,6 +174,19 @@ impl TestApp {
             watcher: None,
             _rules_copy: None,
         }
+    }
+
+    /// Another server on the same database, rules and clock, with memory of its own: a second API
+    /// replica. It stops when the returned value is dropped.
+    pub async fn replica(&self) -> Replica {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let state = AppState::new(self.store.clone(), self.rules.clone(), self.clock.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(arzyab::http::serve(listener, state, async {
+            let _ = rx.await;
+        }));
+        Replica { url, _shutdown: tx }
     }
 
     /// Stops accepting and waits for requests in flight to finish.
@@ -196,7 +210,19 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let mut r = self.client.request(method, format!("{}{path}", self.url));
+        self.request_at(&self.url, method, path, token, body).await
+    }
+
+    /// A request to the server at `base` (this one, or a [`Replica`]).
+    pub async fn request_at(
+        &self,
+        base: &str,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut r = self.client.request(method, format!("{base}{path}"));
         if let Some(t) = token {
             r = r.bearer_auth(t);
         }
