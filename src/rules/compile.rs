@@ -698,15 +698,16 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
                             None
                         }
                     };
-                    let program = Program {
-                        source: ProgramSource::Formula {
+                    let program = Program::new(
+                        ProgramSource::Formula {
                             text: text.value.clone(),
                             ast: Arc::new(ast),
                             names,
                         },
-                        args: reads.clone(),
+                        reads.clone(),
                         native,
-                    };
+                        &compiled_inputs,
+                    );
                     (Rule::Program(program), reads)
                 }
                 Err(problems) => {
@@ -805,14 +806,15 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
                     None
                 }
             };
-            let program = Program {
-                source: ProgramSource::Function {
+            let program = Program::new(
+                ProgramSource::Function {
                     file: file_index,
                     name: s.function.value.clone(),
                 },
-                args: reads.clone(),
+                reads.clone(),
                 native,
-            };
+                &compiled_inputs,
+            );
             (Rule::Program(program), reads)
         } else {
             unreachable!("exactly one kind was checked above")

@@ -126,6 +126,10 @@ fn register_math(engine: &mut Engine) {
     });
 }
 
+#[path = "script_int.rs"]
+mod int;
+pub use int::IntNative;
+
 // ---------------------------------------------------------------------------------------------
 // Native values and operations, mirroring Rhai's built-in semantics.
 
@@ -767,7 +771,10 @@ pub struct Program {
     /// Input slots passed as arguments, in order.
     pub args: Vec<usize>,
     /// The lowered form, when the code needs no interpreter.
-    pub native: Option<Native>,
+    native: Option<Native>,
+    /// The integer form of `native`, when the program computes with integers, yes/no values and
+    /// choices only: tried first, with `native` giving the error when it declines.
+    int_form: Option<IntNative>,
 }
 
 /// Where a program's code lives.
@@ -784,6 +791,40 @@ pub enum ProgramSource {
 }
 
 impl Program {
+    /// A program reading the inputs `args` (slots into `inputs`), with its lowered form if any.
+    pub fn new(
+        source: ProgramSource,
+        args: Vec<usize>,
+        native: Option<Native>,
+        inputs: &[InputDef],
+    ) -> Program {
+        let int_form = native
+            .as_ref()
+            .and_then(|n| IntNative::of(n, &args, inputs));
+        Program {
+            source,
+            args,
+            native,
+            int_form,
+        }
+    }
+
+    /// The lowered form, when the code needs no interpreter.
+    pub fn native(&self) -> Option<&Native> {
+        self.native.as_ref()
+    }
+
+    /// Whether the program also runs over plain integers (see [`IntNative`]).
+    pub fn has_int_form(&self) -> bool {
+        self.int_form.is_some()
+    }
+
+    /// Drops the lowered forms, so every run interprets the script (to compare, in benches).
+    pub fn force_interpreter(&mut self) {
+        self.native = None;
+        self.int_form = None;
+    }
+
     pub fn is_formula(&self) -> bool {
         matches!(self.source, ProgramSource::Formula { .. })
     }
@@ -799,6 +840,11 @@ impl Program {
         inputs: &[InputDef],
         values: &[&Value],
     ) -> Result<Fixed, String> {
+        if let Some(code) = &self.int_form
+            && let Some(points) = self.run_int(code, inputs, values)
+        {
+            return int_points(points);
+        }
         match &self.native {
             Some(native) => {
                 let mut args = [NVal::Unit; MAX_ARGS];
@@ -810,6 +856,22 @@ impl Program {
             }
             None => self.interpret(scripts, inputs, values),
         }
+    }
+
+    /// Runs the integer form; `None` when a value is not of its input's kind or the native form
+    /// would fail (it then runs and says why).
+    #[inline]
+    fn run_int(&self, code: &IntNative, inputs: &[InputDef], values: &[&Value]) -> Option<i64> {
+        let mut args = [0i64; MAX_ARGS];
+        for ((arg, slot), v) in args.iter_mut().zip(&self.args).zip(values) {
+            *arg = match (&inputs[*slot].kind, v) {
+                (InputKind::Integer, Value::Number(n)) => n.to_int().unwrap_or_default(),
+                (InputKind::Boolean, Value::Bool(b)) => *b as i64,
+                (InputKind::Choice(_), Value::Choice(c)) => *c as i64,
+                _ => return None,
+            };
+        }
+        code.eval(&args[..self.args.len()])
     }
 
     /// Runs the program in Rhai even when a native form exists (for differential tests and benches).

@@ -152,12 +152,24 @@ fn defs() -> Vec<InputDef> {
 }
 
 fn num_expr() -> impl Strategy<Value = String> {
-    let leaf = prop_oneof![
+    num_expr_of(prop_oneof![
         (-50i64..50).prop_map(|n| n.to_string()),
         (-5000i64..5000).prop_map(|n| format!("{}.{:02}", n / 100, (n % 100).abs())),
         Just("a".to_string()),
         Just("b".to_string()),
-    ];
+    ])
+}
+
+/// Formulas over integers only (literals and the integer input `a`): they have an integer form.
+fn int_expr() -> impl Strategy<Value = String> {
+    num_expr_of(prop_oneof![
+        (-50i64..50).prop_map(|n| n.to_string()),
+        Just("a".to_string()),
+        Just("0".to_string()),
+    ])
+}
+
+fn num_expr_of(leaf: impl Strategy<Value = String> + 'static) -> impl Strategy<Value = String> {
     leaf.prop_recursive(4, 24, 3, |inner| {
         let cond = bool_expr(inner.clone());
         prop_oneof![
@@ -206,6 +218,73 @@ fn bool_expr(num: BoxedStrategy<String>) -> BoxedStrategy<String> {
     .boxed()
 }
 
+/// Runs `text` three ways: as compiled (the integer form first, when it has one), on the native
+/// tree alone, and in Rhai. The first two must give the same points or the same error; Rhai must
+/// succeed or fail alike, with the same points. Returns whether the program has an integer form.
+fn check_formula(text: &str, a: i64, b: i64, c: bool, k: u16) -> Result<bool, TestCaseError> {
+    let inputs = defs();
+    let engine = sandboxed_engine();
+    let known = known_functions(&engine);
+    let names: Vec<String> = inputs.iter().map(|d| d.name.clone()).collect();
+    let ast = compile_formula(&engine, &known, text, &names)
+        .map_err(|e| TestCaseError::fail(format!("{text}: {e:?}")))?;
+    let args: Vec<LowerArg> = inputs
+        .iter()
+        .map(|d| LowerArg {
+            name: &d.name,
+            input: d,
+        })
+        .collect();
+    let native = match lower_formula(&ast, &args) {
+        Ok(n) => n,
+        Err(e) => {
+            return Err(TestCaseError::fail(format!(
+                "{text} was not lowered: {e:?}"
+            )));
+        }
+    };
+    let ast = Arc::new(ast);
+    let source = || ProgramSource::Formula {
+        text: text.to_string(),
+        ast: ast.clone(),
+        names: names.clone(),
+    };
+    let program = Program::new(source(), vec![0, 1, 2, 3], Some(native.clone()), &inputs);
+    let tree_only = Program {
+        int_form: None,
+        ..Program::new(source(), vec![0, 1, 2, 3], Some(native), &inputs)
+    };
+    let values = [
+        Value::Number(Fixed::from_int(a)),
+        Value::Number(Fixed::from_raw(b * 100)),
+        Value::Bool(c),
+        Value::Choice(k),
+    ];
+    let refs: Vec<&Value> = values.iter().collect();
+    let scripts = Scripts::default();
+    let lowered = program.run(&scripts, &inputs, &refs);
+    let tree = tree_only.run(&scripts, &inputs, &refs);
+    let interpreted = program.interpret(&scripts, &inputs, &refs);
+    prop_assert_eq!(
+        &lowered,
+        &tree,
+        "{}: integer form against native tree",
+        text
+    );
+    prop_assert_eq!(
+        lowered.is_ok(),
+        interpreted.is_ok(),
+        "{} → native {:?}, rhai {:?}",
+        text,
+        lowered,
+        interpreted
+    );
+    if let (Ok(x), Ok(y)) = (lowered, interpreted) {
+        prop_assert_eq!(x, y, "{}", text);
+    }
+    Ok(program.has_int_form())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, .. ProptestConfig::default() })]
 
@@ -217,36 +296,83 @@ proptest! {
         c in any::<bool>(),
         k in 0u16..3,
     ) {
-        let inputs = defs();
-        let engine = sandboxed_engine();
-        let known = known_functions(&engine);
-        let names: Vec<String> = inputs.iter().map(|d| d.name.clone()).collect();
-        let ast = compile_formula(&engine, &known, &text, &names).map_err(|e| TestCaseError::fail(format!("{text}: {e:?}")))?;
-        let args: Vec<LowerArg> = inputs.iter().map(|d| LowerArg { name: &d.name, input: d }).collect();
-        let native = match lower_formula(&ast, &args) {
-            Ok(n) => n,
-            Err(e) => return Err(TestCaseError::fail(format!("{text} was not lowered: {e:?}"))),
-        };
-        let program = Program {
-            source: ProgramSource::Formula { text: text.clone(), ast: Arc::new(ast), names },
-            args: vec![0, 1, 2, 3],
-            native: Some(native),
-        };
-        let values = [
-            Value::Number(Fixed::from_int(a)),
-            Value::Number(Fixed::from_raw(b * 100)),
-            Value::Bool(c),
-            Value::Choice(k),
-        ];
-        let refs: Vec<&Value> = values.iter().collect();
-        let scripts = Scripts::default();
-        let lowered = program.run(&scripts, &inputs, &refs);
-        let interpreted = program.interpret(&scripts, &inputs, &refs);
-        prop_assert_eq!(lowered.is_ok(), interpreted.is_ok(), "{} → native {:?}, rhai {:?}", text, lowered, interpreted);
-        if let (Ok(x), Ok(y)) = (lowered, interpreted) {
-            prop_assert_eq!(x, y, "{}", text);
-        }
+        check_formula(&text, a, b, c, k)?;
     }
+
+    #[test]
+    fn integer_formulas_run_over_integers_and_agree_with_rhai(
+        text in int_expr(),
+        a in -1000i64..1000,
+        c in any::<bool>(),
+        k in 0u16..3,
+    ) {
+        let int_form = check_formula(&text, a, 0, c, k)?;
+        prop_assert!(int_form, "{} has no integer form", text);
+    }
+}
+
+#[test]
+fn the_integer_form_declines_where_rhai_fails_and_the_message_is_rhais() {
+    for (text, expect) in [
+        ("a * 9223372036854775807", "Multiplication overflow"),
+        ("a % (a - a)", "Modulo division by zero"),
+        ("-(a - a - 9223372036854775807 - 1)", "overflow"),
+    ] {
+        let err = |a: i64| {
+            let inputs = defs();
+            let engine = sandboxed_engine();
+            let names: Vec<String> = inputs.iter().map(|d| d.name.clone()).collect();
+            let ast = compile_formula(&engine, &known_functions(&engine), text, &names).unwrap();
+            let args: Vec<LowerArg> = inputs
+                .iter()
+                .map(|d| LowerArg {
+                    name: &d.name,
+                    input: d,
+                })
+                .collect();
+            let native = lower_formula(&ast, &args).unwrap();
+            let program = Program::new(
+                ProgramSource::Formula {
+                    text: text.into(),
+                    ast: Arc::new(ast),
+                    names,
+                },
+                vec![0, 1, 2, 3],
+                Some(native),
+                &inputs,
+            );
+            assert!(program.has_int_form(), "{text}");
+            let values = [
+                Value::Number(Fixed::from_int(a)),
+                Value::Number(Fixed::ZERO),
+                Value::Bool(true),
+                Value::Choice(0),
+            ];
+            let refs: Vec<&Value> = values.iter().collect();
+            let scripts = Scripts::default();
+            let lowered = program.run(&scripts, &inputs, &refs).unwrap_err();
+            let interpreted = program.interpret(&scripts, &inputs, &refs).unwrap_err();
+            (lowered, interpreted)
+        };
+        let (lowered, interpreted) = err(3);
+        assert!(lowered.contains(expect), "{text}: {lowered}");
+        assert!(interpreted.contains(expect), "{text}: {interpreted}");
+    }
+}
+
+#[test]
+fn the_programs_of_1400_2_run_over_integers() {
+    let rs = load_round(&example().1).unwrap();
+    let programs: Vec<&Program> = rs
+        .criteria
+        .iter()
+        .filter_map(|c| match &c.rule {
+            crate::rules::ruleset::Rule::Program(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(programs.len(), 2);
+    assert!(programs.iter().all(|p| p.has_int_form()));
 }
 
 #[test]
@@ -268,14 +394,15 @@ fn lowering_keeps_let_and_early_return_semantics() {
             ast,
         }],
     };
-    let program = Program {
-        source: ProgramSource::Function {
+    let program = Program::new(
+        ProgramSource::Function {
             file: 0,
             name: "f".into(),
         },
-        args: vec![0, 1, 2, 3],
-        native: Some(native),
-    };
+        vec![0, 1, 2, 3],
+        Some(native),
+        &inputs,
+    );
     let mut seen = BTreeMap::new();
     for (a, b, c, k) in [
         (3, 150, true, 0),
