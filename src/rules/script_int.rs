@@ -235,7 +235,7 @@ impl Typing<'_> {
                 if tv == Choice {
                     return None;
                 }
-                let before = std::mem::replace(self.locals.get_mut(*slot as usize)?, Some(tv));
+                let before = self.locals.get_mut(*slot as usize)?.replace(tv);
                 let body = self.convert(body);
                 self.locals[*slot as usize] = before;
                 let (b, tb) = body?;
