@@ -58,6 +58,7 @@ pub struct Trace {
 }
 
 /// Raw points of one criterion for an office (before the cap at `max_points`).
+#[inline(always)]
 pub(crate) fn criterion_points(
     rs: &RuleSet,
     c: &Criterion,
@@ -204,46 +205,50 @@ pub fn score_into(
     office: &Office,
     points: &mut [Fixed],
     penalties: &mut [Fixed],
-    mut trace: Option<&mut Trace>,
+    trace: Option<&mut Trace>,
 ) -> Result<Fixed, ScoreError> {
-    if let Some(t) = trace.as_deref_mut() {
-        t.criteria = vec![CriterionTrace::default(); rs.criteria.len()];
-        t.penalties = PenaltyTrace {
-            occurrences: vec![Vec::new(); rs.penalties.len()],
-            capped: vec![false; rs.penalties.len()],
-        };
-    }
+    let Some(trace) = trace else {
+        // The hot path: the same steps with every trace branch gone once inlined.
+        let mut sum = Fixed::ZERO;
+        for (c, row) in rs.criteria.iter().zip(points.iter_mut()) {
+            let raw = criterion_points(rs, c, office, None)
+                .map_err(|message| score_error(office, c, message))?;
+            *row = raw.max(Fixed::ZERO).min(c.max_points);
+            sum = sum.saturating_add(row.mul(c.weight));
+        }
+        sum = sum.saturating_add(penalty_points(rs, office, penalties, None));
+        return Ok(sum.round(rs.ranking.decimals, rs.ranking.rounding));
+    };
+    trace.criteria = vec![CriterionTrace::default(); rs.criteria.len()];
+    trace.penalties = PenaltyTrace {
+        occurrences: vec![Vec::new(); rs.penalties.len()],
+        capped: vec![false; rs.penalties.len()],
+    };
     let mut sum = Fixed::ZERO;
     for (i, c) in rs.criteria.iter().enumerate() {
-        let ct = trace.as_deref_mut().map(|t| &mut t.criteria[i]);
-        let has_trace = ct.is_some();
-        let mut local = CriterionTrace::default();
-        let raw = criterion_points(
-            rs,
-            c,
-            office,
-            if has_trace { Some(&mut local) } else { None },
-        )
-        .map_err(|message| ScoreError {
-            office: office.id.to_string(),
-            criterion: c.id.clone(),
-            message,
-        })?;
-        let capped = raw.max(Fixed::ZERO).min(c.max_points);
-        if let Some(t) = ct {
-            local.uncapped = raw;
-            *t = local;
-        }
-        points[i] = capped;
-        sum = sum.saturating_add(capped.mul(c.weight));
+        let t = &mut trace.criteria[i];
+        let raw = criterion_points(rs, c, office, Some(t))
+            .map_err(|message| score_error(office, c, message))?;
+        t.uncapped = raw;
+        points[i] = raw.max(Fixed::ZERO).min(c.max_points);
+        sum = sum.saturating_add(points[i].mul(c.weight));
     }
     sum = sum.saturating_add(penalty_points(
         rs,
         office,
         penalties,
-        trace.map(|t| &mut t.penalties),
+        Some(&mut trace.penalties),
     ));
     Ok(sum.round(rs.ranking.decimals, rs.ranking.rounding))
+}
+
+#[cold]
+fn score_error(office: &Office, c: &Criterion, message: String) -> ScoreError {
+    ScoreError {
+        office: office.id.to_string(),
+        criterion: c.id.clone(),
+        message,
+    }
 }
 
 /// Fills per-kind penalty points and returns their sum.
@@ -257,17 +262,19 @@ pub(crate) fn penalty_points(
     if rs.penalties.is_empty() {
         return Fixed::ZERO;
     }
-    let mut counts = [0usize; 64];
+    // Occurrences so far per kind, set up only for an office with violations (most have none).
+    let mut counts: Option<[u32; 64]> = None;
     for (slot, v) in office.values.iter().enumerate() {
         let Some(Value::Violations(list)) = v else {
             continue;
         };
         for (n, violation) in list.iter().enumerate() {
+            let counts = counts.get_or_insert([0; 64]);
             let k = violation.penalty as usize;
             if k >= counts.len() || !rs.penalties[k].applies_to.contains(office.kind) {
                 continue;
             }
-            let p = rs.penalties[k].points_for(counts[k]);
+            let p = rs.penalties[k].points_for(counts[k] as usize);
             counts[k] += 1;
             out[k] = out[k].saturating_add(p);
             if let Some(t) = trace.as_deref_mut() {
