@@ -9,14 +9,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use rayon::prelude::*;
-
 use super::Format;
 use crate::domain::Fixed;
 use crate::engine::simulate::{
     self, Baseline, Options, Override, Simulation, Sweep, SweepSpec, overrides, signed,
 };
-use crate::engine::{Office, OfficeRecord, prepare};
+use crate::engine::{Office, OfficeRecord, prepare_all as prepare_offices};
 use crate::rules::{Diagnostics, RuleSet, load_round};
 
 /// Arguments of `arzyab simulate`.
@@ -175,18 +173,10 @@ fn score_errors(errors: Vec<crate::engine::ScoreError>) -> String {
 
 /// Checks every office against a rule set, on all cores; every bad file is reported.
 fn prepare_all(rs: &RuleSet, records: &[OfficeRecord], path: &Path) -> Result<Vec<Office>, String> {
-    let results: Vec<_> = records.par_iter().map(|r| prepare(rs, r)).collect();
-    let mut offices = Vec::with_capacity(results.len());
-    let mut errors = Vec::new();
-    for r in results {
-        match r {
-            Ok(o) => offices.push(o),
-            Err(e) => errors.push(e.to_string()),
-        }
-    }
-    if errors.is_empty() {
-        return Ok(offices);
-    }
+    let errors: Vec<String> = match prepare_offices(rs, records) {
+        Ok(offices) => return Ok(offices),
+        Err(invalid) => invalid.iter().map(|e| e.to_string()).collect(),
+    };
     let more = errors.len().saturating_sub(50);
     let mut msg = errors.into_iter().take(50).collect::<Vec<_>>().join("\n");
     if more > 0 {

@@ -8,7 +8,7 @@ pub mod score;
 pub mod simulate;
 pub mod testing;
 
-pub use office::{InvalidFile, Office, OfficeRecord, Raw, prepare};
+pub use office::{InvalidFile, Office, OfficeRecord, Raw, prepare, prepare_all};
 pub use rank::{Placement, Ranking, ScoreTable, rank};
 pub use score::{Score, ScoreError, score};
 

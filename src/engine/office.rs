@@ -51,6 +51,39 @@ pub struct InvalidFile {
     pub errors: Vec<FieldError>,
 }
 
+impl InvalidFile {
+    /// The field errors, each named `office.field`, for a report over many offices.
+    pub fn into_field_errors(self) -> impl Iterator<Item = FieldError> {
+        let office = self.office;
+        self.errors.into_iter().map(move |mut f| {
+            f.field = format!("{office}.{}", f.field);
+            f
+        })
+    }
+}
+
+/// Checks every record on all cores: the offices in order, or every invalid file.
+pub fn prepare_all(
+    rs: &RuleSet,
+    records: &[OfficeRecord],
+) -> Result<Vec<Office>, Vec<InvalidFile>> {
+    use rayon::prelude::*;
+    let prepared: Vec<_> = records.par_iter().map(|r| prepare(rs, r)).collect();
+    let mut offices = Vec::with_capacity(prepared.len());
+    let mut invalid = Vec::new();
+    for p in prepared {
+        match p {
+            Ok(o) => offices.push(o),
+            Err(e) => invalid.push(e),
+        }
+    }
+    if invalid.is_empty() {
+        Ok(offices)
+    } else {
+        Err(invalid)
+    }
+}
+
 fn check(rs: &RuleSet, name: &str, raw: &Raw) -> Result<(usize, Value), FieldError> {
     let Some(slot) = rs.input_index(name) else {
         let names: Vec<&str> = rs.inputs.iter().map(|i| i.name.as_str()).collect();

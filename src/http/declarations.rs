@@ -34,6 +34,32 @@ fn office_of(me: &CurrentUser) -> Result<String, ApiError> {
     })
 }
 
+/// What every request of an office about its own file starts from.
+struct MyFile {
+    office: String,
+    rs: std::sync::Arc<RuleSet>,
+    now: jiff::Timestamp,
+    /// The office's declaration of the round, once referrals past their deadline are closed.
+    declaration: Option<DeclarationRow>,
+}
+
+async fn my_file(state: &AppState, me: &CurrentUser, round: &str) -> Result<MyFile, ApiError> {
+    let office = office_of(me)?;
+    let rs = live_round(state, round)?;
+    let now = state.clock.now();
+    super::review::expire_due_referrals(state, &rs.round.to_string(), now).await?;
+    let declaration = state
+        .store
+        .declaration(&rs.round.to_string(), &office)
+        .await?;
+    Ok(MyFile {
+        office,
+        rs,
+        now,
+        declaration,
+    })
+}
+
 /// Last round's values of an office (office- and region-supplied), offered as the starting point.
 async fn previous_values(
     state: &AppState,
@@ -104,14 +130,12 @@ async fn get_mine(
     me: CurrentUser,
     Path(round): Path<String>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let office = office_of(&me)?;
-    let rs = live_round(&state, &round)?;
-    let now = state.clock.now();
-    super::review::expire_due_referrals(&state, &rs.round.to_string(), now).await?;
-    let d = state
-        .store
-        .declaration(&rs.round.to_string(), &office)
-        .await?;
+    let MyFile {
+        office,
+        rs,
+        now,
+        declaration: d,
+    } = my_file(&state, &me, &round).await?;
     let previous = previous_values(&state, &rs, &office).await?;
     let mut doc = view(&rs, &office, d.as_ref(), &previous, now);
     if let Some(r) = open_referral(&state, &rs, &office, d.as_ref()).await? {
@@ -146,14 +170,12 @@ async fn save_mine(
     Path(round): Path<String>,
     ApiJson(req): ApiJson<SaveRequest>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let office = office_of(&me)?;
-    let rs = live_round(&state, &round)?;
-    let now = state.clock.now();
-    super::review::expire_due_referrals(&state, &rs.round.to_string(), now).await?;
-    let existing = state
-        .store
-        .declaration(&rs.round.to_string(), &office)
-        .await?;
+    let MyFile {
+        office,
+        rs,
+        now,
+        declaration: existing,
+    } = my_file(&state, &me, &round).await?;
     if let (Some(v), Some(d)) = (req.version, &existing)
         && v != d.version
     {
@@ -266,14 +288,12 @@ async fn submit_mine(
     me: CurrentUser,
     Path(round): Path<String>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let office = office_of(&me)?;
-    let rs = live_round(&state, &round)?;
-    let now = state.clock.now();
-    super::review::expire_due_referrals(&state, &rs.round.to_string(), now).await?;
-    let existing = state
-        .store
-        .declaration(&rs.round.to_string(), &office)
-        .await?;
+    let MyFile {
+        office,
+        rs,
+        now,
+        declaration: existing,
+    } = my_file(&state, &me, &round).await?;
     let previous = previous_values(&state, &rs, &office).await?;
     match open_referral(&state, &rs, &office, existing.as_ref()).await? {
         Some(r) => {

@@ -12,13 +12,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use rayon::prelude::*;
-
 use super::AppState;
 use super::error::ApiError;
 use crate::domain::RoundId;
 use crate::engine::simulate::Baseline;
-use crate::engine::{Office, OfficeRecord, Ranking, ScoreError};
+use crate::engine::{InvalidFile, Office, OfficeRecord, Ranking, ScoreError};
 use crate::rules::RuleSet;
 use crate::rules::value::FieldError;
 use crate::workflow::publication::FileData;
@@ -159,26 +157,14 @@ impl PopulationCache {
 
 /// Prepares every record under `rs`; every invalid file is reported, as `office.field`.
 pub(super) fn prepare_all(rs: &RuleSet, records: &[OfficeRecord]) -> Result<Vec<Office>, ApiError> {
-    let prepared: Vec<_> = records
-        .par_iter()
-        .map(|r| crate::engine::prepare(rs, r))
-        .collect();
-    let mut errors = Vec::new();
-    let mut offices = Vec::with_capacity(records.len());
-    for (r, p) in records.iter().zip(prepared) {
-        match p {
-            Ok(o) => offices.push(o),
-            Err(e) => errors.extend(e.errors.into_iter().map(|mut f| {
-                f.field = format!("{}.{}", r.id, f.field);
-                f
-            })),
-        }
-    }
-    if errors.is_empty() {
-        Ok(offices)
-    } else {
-        Err(ApiError::Fields(errors))
-    }
+    crate::engine::prepare_all(rs, records).map_err(|invalid| {
+        ApiError::Fields(
+            invalid
+                .into_iter()
+                .flat_map(InvalidFile::into_field_errors)
+                .collect(),
+        )
+    })
 }
 
 /// Scoring failures as field errors named `office.criterion`.

@@ -96,10 +96,7 @@ pub fn compute(
         match record_from_inputs(id, inputs) {
             Ok(record) => match crate::engine::prepare(rs, &record) {
                 Ok(o) => prepared.push(o),
-                Err(e) => errors.extend(e.errors.into_iter().map(|mut f| {
-                    f.field = format!("{id}.{}", f.field);
-                    f
-                })),
+                Err(e) => errors.extend(e.into_field_errors()),
             },
             Err(e) => errors.push(FieldError::new(id, "پرونده خوانده نشد", e)),
         }
