@@ -2,6 +2,7 @@
 //! drafts, and submit inside the self-declaration window.
 
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};
 use utoipa_axum::router::OpenApiRouter;
@@ -10,18 +11,20 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, CurrentUser};
+use super::idempotency::{Answer, Idempotency, Write};
 use super::rounds::live_round;
 use crate::domain::Role;
 use crate::rules::RuleSet;
 use crate::rules::model::Supplier;
+use crate::store::audit;
 use crate::store::declarations::{DeclarationRow, save_declaration};
-use crate::store::{StoreError, audit};
 use crate::workflow::{Phase, Window, declaration, review};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_mine, save_mine))
         .routes(routes!(submit_mine))
+        .route_layer(axum::middleware::from_fn(super::idempotency::middleware))
 }
 
 fn office_of(me: &CurrentUser) -> Result<String, ApiError> {
@@ -162,14 +165,15 @@ struct SaveRequest {
 
 /// Saves a draft inside the self-declaration window; every bad field gets its own message.
 #[utoipa::path(put, path = "/v1/rounds/{round}/declaration", tag = "declarations", request_body = SaveRequest, security(("bearer" = [])),
-    params(("round" = String, Path, description = "e.g. 1400-2")),
+    params(("round" = String, Path, description = "e.g. 1400-2"), ("Idempotency-Key" = Option<String>, Header, description = "retry-safe: the same key again replays this answer")),
     responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn save_mine(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(round): Path<String>,
+    idempotency: Idempotency,
     ApiJson(req): ApiJson<SaveRequest>,
-) -> Result<axum::Json<Json>, ApiError> {
+) -> Result<Answer, ApiError> {
     let MyFile {
         office,
         rs,
@@ -181,41 +185,25 @@ async fn save_mine(
     {
         return Err(stale(v, d.version));
     }
-    match open_referral(&state, &rs, &office, existing.as_ref()).await? {
+    let (action, row) = match open_referral(&state, &rs, &office, existing.as_ref()).await? {
         Some(r) => {
             let d = existing.as_ref().expect("a referred file exists");
             let row = review::correct(&rs, d, &r, &req.values, now)?;
-            persist(
-                &state,
-                &me,
-                "declaration_corrected",
-                existing.as_ref(),
-                row,
-                now,
-                None,
-            )
-            .await?;
+            ("declaration_corrected", row)
         }
         None => {
             let row = declaration::save_draft(&rs, &office, existing.as_ref(), &req.values, now)?;
-            persist(
-                &state,
-                &me,
-                "declaration_saved",
-                existing.as_ref(),
-                row,
-                now,
-                None,
-            )
-            .await?;
+            ("declaration_saved", row)
         }
-    }
-    let d = state
-        .store
-        .declaration(&rs.round.to_string(), &office)
-        .await?;
+    };
     let previous = previous_values(&state, &rs, &office).await?;
-    Ok(axum::Json(view(&rs, &office, d.as_ref(), &previous, now)))
+    let mut tx = Write::begin(&state, idempotency).await?;
+    let d = persist(&mut tx, &me, action, existing.as_ref(), row, now, None).await?;
+    tx.commit(
+        StatusCode::OK,
+        &view(&rs, &office, Some(&d), &previous, now),
+    )
+    .await
 }
 
 /// The open referral of a referred file.
@@ -245,27 +233,27 @@ fn stale(sent: i64, current: i64) -> ApiError {
     ))
 }
 
-/// Writes the row and its audit record in one transaction (closing the referral it resolves).
+/// Writes the row and its audit record in the write's transaction (closing the referral it
+/// resolves), and gives back the row as stored.
 async fn persist(
-    state: &AppState,
+    tx: &mut Write,
     me: &CurrentUser,
     action: &str,
     before: Option<&DeclarationRow>,
-    row: DeclarationRow,
+    mut row: DeclarationRow,
     now: jiff::Timestamp,
     resolves_referral: Option<i64>,
-) -> Result<(), ApiError> {
+) -> Result<DeclarationRow, ApiError> {
     let now = now.as_millisecond();
-    let mut tx = state.store.pool.begin().await.map_err(StoreError::from)?;
-    save_declaration(&mut tx, &row, before.map(|b| b.version), now).await?;
+    let version = save_declaration(tx, &row, before.map(|b| b.version), now).await?;
     if let Some(id) = resolves_referral {
-        crate::store::review::close_referral(&mut tx, id, "resubmitted", now).await?;
+        crate::store::review::close_referral(tx, id, "resubmitted", now).await?;
     }
     let subject = format!("declaration:{}:{}", row.round, row.office_id);
     let before = before.map(|b| serde_json::to_value(b).expect("rows serialize"));
     let after = serde_json::to_value(&row).expect("rows serialize");
     audit::record(
-        &mut tx,
+        tx,
         now,
         &me.actor(),
         action,
@@ -274,20 +262,22 @@ async fn persist(
         Some(&after),
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    Ok(())
+    row.version = version;
+    row.updated_at = now;
+    Ok(row)
 }
 
 /// Files the declaration. Office inputs left empty take last round's value (counted as confirmed);
 /// required ones without any value are listed.
 #[utoipa::path(post, path = "/v1/rounds/{round}/declaration/submit", tag = "declarations", security(("bearer" = [])),
-    params(("round" = String, Path, description = "e.g. 1400-2")),
+    params(("round" = String, Path, description = "e.g. 1400-2"), ("Idempotency-Key" = Option<String>, Header, description = "retry-safe: the same key again replays this answer")),
     responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn submit_mine(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(round): Path<String>,
-) -> Result<axum::Json<Json>, ApiError> {
+    idempotency: Idempotency,
+) -> Result<Answer, ApiError> {
     let MyFile {
         office,
         rs,
@@ -295,38 +285,26 @@ async fn submit_mine(
         declaration: existing,
     } = my_file(&state, &me, &round).await?;
     let previous = previous_values(&state, &rs, &office).await?;
-    match open_referral(&state, &rs, &office, existing.as_ref()).await? {
-        Some(r) => {
-            let d = existing.as_ref().expect("a referred file exists");
-            let row = review::resubmit(d, &r, now)?;
-            persist(
-                &state,
-                &me,
-                "declaration_resubmitted",
-                existing.as_ref(),
-                row,
-                now,
-                Some(r.id),
-            )
-            .await?;
-        }
-        None => {
-            let row = declaration::submit(&rs, &office, existing.as_ref(), &previous, now)?;
-            persist(
-                &state,
-                &me,
-                "declaration_submitted",
-                existing.as_ref(),
-                row,
-                now,
-                None,
-            )
-            .await?;
-        }
-    }
-    let d = state
-        .store
-        .declaration(&rs.round.to_string(), &office)
-        .await?;
-    Ok(axum::Json(view(&rs, &office, d.as_ref(), &previous, now)))
+    let (action, row, resolves) =
+        match open_referral(&state, &rs, &office, existing.as_ref()).await? {
+            Some(r) => {
+                let d = existing.as_ref().expect("a referred file exists");
+                (
+                    "declaration_resubmitted",
+                    review::resubmit(d, &r, now)?,
+                    Some(r.id),
+                )
+            }
+            None => {
+                let row = declaration::submit(&rs, &office, existing.as_ref(), &previous, now)?;
+                ("declaration_submitted", row, None)
+            }
+        };
+    let mut tx = Write::begin(&state, idempotency).await?;
+    let d = persist(&mut tx, &me, action, existing.as_ref(), row, now, resolves).await?;
+    tx.commit(
+        StatusCode::OK,
+        &view(&rs, &office, Some(&d), &previous, now),
+    )
+    .await
 }

@@ -78,6 +78,12 @@ pub enum ApiError {
     State(Label),
     /// 422: a rule set with problems.
     Rules(Vec<Diagnostic>),
+    /// 422: an `Idempotency-Key` already used for another request (this route and method).
+    IdempotencyKeyReused {
+        route: String,
+    },
+    /// 409: a request with the same `Idempotency-Key` is still being answered.
+    IdempotencyKeyInProgress,
     /// 500: logged, never shown.
     Internal(String),
 }
@@ -237,6 +243,24 @@ impl IntoResponse for ApiError {
                 );
                 detail.diagnostics = d;
                 StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::IdempotencyKeyReused { route } => {
+                detail.code = "idempotency_key_reused";
+                detail.message = Label::new(
+                    "این کلید Idempotency-Key پیش‌تر برای درخواست دیگری به کار رفته است؛ برای هر درخواست تازه کلیدی تازه بفرستید",
+                    format!(
+                        "this Idempotency-Key was already used for a different request (first sent to `{route}`); send a new key with each new request"
+                    ),
+                );
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::IdempotencyKeyInProgress => {
+                detail.code = "idempotency_key_in_progress";
+                detail.message = Label::new(
+                    "درخواست دیگری با همین کلید Idempotency-Key هنوز در جریان است؛ کمی بعد همان درخواست را دوباره بفرستید",
+                    "another request with this Idempotency-Key is still being answered; send the same request again shortly",
+                );
+                StatusCode::CONFLICT
             }
             ApiError::Internal(e) => {
                 tracing::error!(error = %e, "internal error");

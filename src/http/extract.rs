@@ -52,7 +52,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
     }
 }
 
-fn bytes_rejection(b: BytesRejection) -> ApiError {
+pub(super) fn bytes_rejection(b: BytesRejection) -> ApiError {
     if b.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::TooLarge
     } else {
@@ -104,6 +104,10 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // Already signed in by a middleware (idempotent writes) for this request.
+        if let Some(me) = parts.extensions.get::<CurrentUser>() {
+            return Ok(me.clone());
+        }
         let missing = || {
             ApiError::Unauthorized(Label::new(
                 "ابتدا وارد شوید (سرآیند Authorization: Bearer)",

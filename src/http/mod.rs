@@ -5,6 +5,7 @@ mod declarations;
 pub mod error;
 mod extract;
 mod health;
+mod idempotency;
 mod offices;
 mod population;
 mod results;
@@ -114,6 +115,8 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
+        // For route middleware that needs the state (idempotent writes).
+        .layer(axum::Extension(state.clone()))
         .with_state(state)
 }
 

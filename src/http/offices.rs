@@ -74,36 +74,33 @@ async fn import(
 /// One office: its holder sees it, reviewers of its region, regulators and admins.
 #[utoipa::path(get, path = "/v1/offices/{id}", tag = "offices", security(("bearer" = [])),
     params(("id" = String, Path, description = "license number")),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody, description = "no such office, or not one you may see")))]
 async fn get_office(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<axum::Json<OfficeRow>, ApiError> {
-    let office = state
-        .store
-        .office(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("دفتر", "the office"))?;
-    may_see_office(&me, &office)?;
-    Ok(axum::Json(office))
+    Ok(axum::Json(visible_office(&state, &me, &id).await?))
 }
 
-/// Whether the user may see this office's files: its own holder, reviewers of its region, the
-/// regulator and admins.
-pub fn may_see_office(me: &CurrentUser, office: &OfficeRow) -> Result<(), ApiError> {
-    let ok = match me.user.role {
+/// The office, if the user may see its files: its own holder, reviewers of its region, the
+/// regulator and admins. An office the user may not see answers exactly as one that does not
+/// exist (404), so ids cannot be probed.
+pub async fn visible_office(
+    state: &AppState,
+    me: &CurrentUser,
+    id: &str,
+) -> Result<OfficeRow, ApiError> {
+    let may_see = |office: &OfficeRow| match me.user.role {
         Role::Office => me.user.office_id.as_deref() == Some(office.id.as_str()),
         Role::Reviewer => me.user.region == Some(office.region.get()),
         Role::Regulator | Role::Admin => true,
         Role::ApiClient => false,
     };
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
-            "شما به پرونده این دفتر دسترسی ندارید",
-            &format!("you may not see the files of office {}", office.id),
-        ))
-    }
+    state
+        .store
+        .office(id)
+        .await?
+        .filter(may_see)
+        .ok_or_else(|| ApiError::not_found("دفتر", "the office"))
 }

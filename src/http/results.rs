@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, CurrentUser};
+use super::idempotency::{Answer, Idempotency, Write};
 use super::review::expire_due_referrals;
 use super::rounds::live_round;
 use crate::domain::{Label, Role};
@@ -32,8 +33,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(my_result))
         .routes(routes!(list_results))
         .routes(routes!(export_results))
-        .routes(routes!(file_objection))
         .routes(routes!(services))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(file_objection))
+                .route_layer(axum::middleware::from_fn(super::idempotency::middleware)),
+        )
 }
 
 fn refused(fa: &str, en: String) -> ApiError {
@@ -564,14 +569,15 @@ struct ObjectionRequest {
 
 /// An office objects to its first result, within the objection window after publication.
 #[utoipa::path(post, path = "/v1/rounds/{round}/objection", tag = "objections", request_body = ObjectionRequest, security(("bearer" = [])),
-    params(("round" = String, Path, description = "e.g. 1400-2")),
+    params(("round" = String, Path, description = "e.g. 1400-2"), ("Idempotency-Key" = Option<String>, Header, description = "retry-safe: the same key again replays this answer")),
     responses((status = 201, body = Object), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn file_objection(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(round): Path<String>,
+    idempotency: Idempotency,
     ApiJson(req): ApiJson<ObjectionRequest>,
-) -> Result<(StatusCode, axum::Json<Json>), ApiError> {
+) -> Result<Answer, ApiError> {
     me.require(&[Role::Office])?;
     let office = me.user.office_id.clone().ok_or_else(|| {
         ApiError::forbidden(
@@ -627,7 +633,7 @@ async fn file_objection(
         decided_at: None,
         version: 1,
     };
-    let mut tx = state.store.pool.begin().await.map_err(StoreError::from)?;
+    let mut tx = Write::begin(&state, idempotency).await?;
     insert_objection(&mut tx, &o).await?;
     audit::record(
         &mut tx,
@@ -639,8 +645,7 @@ async fn file_objection(
         Some(&json!(o)),
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    Ok((StatusCode::CREATED, axum::Json(json!(o))))
+    tx.commit(StatusCode::CREATED, &json!(o)).await
 }
 
 /// The share of the services available in its area each office may offer, from its latest grade.

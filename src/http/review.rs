@@ -2,6 +2,7 @@
 //! findings, refer files back for correction, and handle objections.
 
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};
 use utoipa_axum::router::OpenApiRouter;
@@ -10,7 +11,8 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, CurrentUser};
-use super::offices::may_see_office;
+use super::idempotency::{Answer, Idempotency, Write};
+use super::offices::visible_office;
 use super::rounds::live_round;
 use crate::domain::{Label, RegionId, Role};
 use crate::rules::RuleSet;
@@ -28,9 +30,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(refer_file))
         .routes(routes!(list_objections))
         .routes(routes!(handle_objection))
+        .route_layer(axum::middleware::from_fn(super::idempotency::middleware))
 }
 
-/// Closes referrals whose deadline passed: each file stands as it was when referred.
+/// Closes referrals whose deadline passed: each file stands as it was when referred. Any request
+/// may run this, many at once: each referral is expired once, and the others find it done.
 pub async fn expire_due_referrals(
     state: &AppState,
     round: &str,
@@ -44,14 +48,34 @@ pub async fn expire_due_referrals(
         .into_iter()
         .filter(|r| r.deadline_at <= now_ms)
     {
-        let Some(d) = state.store.declaration(round, &r.office_id).await? else {
-            continue;
+        expire_referral(state, &r, now_ms).await?;
+    }
+    Ok(())
+}
+
+/// Expires one due referral, unless another request got there first: that one's write makes this
+/// one's declaration write conflict (then it reads the file again) or finds the referral closed
+/// (then it writes nothing).
+async fn expire_referral(
+    state: &AppState,
+    r: &crate::store::review::Referral,
+    now_ms: i64,
+) -> Result<(), ApiError> {
+    const ATTEMPTS: usize = 3;
+    for attempt in 1..=ATTEMPTS {
+        let Some(d) = state.store.declaration(&r.round, &r.office_id).await? else {
+            return Ok(());
         };
-        let row = review::expire(&d, &r);
+        let row = review::expire(&d, r);
         let mut tx = state.store.pool.begin().await.map_err(StoreError::from)?;
-        save_declaration(&mut tx, &row, Some(d.version), now_ms).await?;
-        close_referral(&mut tx, r.id, "expired", now_ms).await?;
-        let subject = format!("declaration:{round}:{}", r.office_id);
+        match save_declaration(&mut tx, &row, Some(d.version), now_ms).await {
+            Err(StoreError::Conflict(_)) if attempt < ATTEMPTS => continue,
+            written => written?,
+        };
+        if !close_referral(&mut tx, r.id, "expired", now_ms).await? {
+            return Ok(());
+        }
+        let subject = format!("declaration:{}:{}", r.round, r.office_id);
         let before = serde_json::to_value(&d).expect("rows serialize");
         let after = serde_json::to_value(&row).expect("rows serialize");
         audit::record(
@@ -64,10 +88,8 @@ pub async fn expire_due_referrals(
             Some(&after),
         )
         .await?;
-        match tx.commit().await {
-            Ok(()) => {}
-            Err(e) => return Err(StoreError::from(e).into()),
-        }
+        tx.commit().await.map_err(StoreError::from)?;
+        return Ok(());
     }
     Ok(())
 }
@@ -169,12 +191,7 @@ async fn file_of(
     rs: &RuleSet,
     office: &str,
 ) -> Result<(crate::store::offices::OfficeRow, Option<DeclarationRow>), ApiError> {
-    let o = state
-        .store
-        .office(office)
-        .await?
-        .ok_or_else(|| ApiError::not_found("دفتر", "the office"))?;
-    may_see_office(me, &o)?;
+    let o = visible_office(state, me, office).await?;
     let d = state
         .store
         .declaration(&rs.round.to_string(), office)
@@ -185,7 +202,7 @@ async fn file_of(
 /// One file in full: the office's and the region's values, referrals and objection.
 #[utoipa::path(get, path = "/v1/rounds/{round}/files/{office}", tag = "review", security(("bearer" = [])),
     params(("round" = String, Path, description = "e.g. 1400-2"), ("office" = String, Path, description = "license number")),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody, description = "no such office, or not one you may see")))]
 async fn get_file(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -219,14 +236,15 @@ struct RegionValues {
 
 /// Records the region's inputs and inspection findings on a submitted file, during the review.
 #[utoipa::path(put, path = "/v1/rounds/{round}/files/{office}/region-values", tag = "review", request_body = RegionValues, security(("bearer" = [])),
-    params(("round" = String, Path, description = "e.g. 1400-2"), ("office" = String, Path, description = "license number")),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("round" = String, Path, description = "e.g. 1400-2"), ("office" = String, Path, description = "license number"), ("Idempotency-Key" = Option<String>, Header, description = "retry-safe: the same key again replays this answer")),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn record_region_values(
     State(state): State<AppState>,
     me: CurrentUser,
     Path((round, office)): Path<(String, String)>,
+    idempotency: Idempotency,
     ApiJson(req): ApiJson<RegionValues>,
-) -> Result<axum::Json<Json>, ApiError> {
+) -> Result<Answer, ApiError> {
     me.require(&[Role::Reviewer])?;
     let rs = live_round(&state, &round)?;
     let now = state.clock.now();
@@ -249,7 +267,7 @@ async fn record_region_values(
     }
     let row = review::record_region_values(&rs, &d, &req.values, now)?;
     let ms = now.as_millisecond();
-    let mut tx = state.store.pool.begin().await.map_err(StoreError::from)?;
+    let mut tx = Write::begin(&state, idempotency).await?;
     let version = save_declaration(&mut tx, &row, Some(d.version), ms).await?;
     let subject = format!("declaration:{round}:{office}");
     audit::record(
@@ -262,10 +280,11 @@ async fn record_region_values(
         Some(&json!(row.region_values)),
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    Ok(axum::Json(
-        json!({"office": office, "version": version, "region_values": row.region_values}),
-    ))
+    tx.commit(
+        StatusCode::OK,
+        &json!({"office": office, "version": version, "region_values": row.region_values}),
+    )
+    .await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -278,14 +297,15 @@ struct ReferralRequest {
 
 /// Sends a submitted file back to its office, with a reason per field and the correction deadline.
 #[utoipa::path(post, path = "/v1/rounds/{round}/files/{office}/referral", tag = "review", request_body = ReferralRequest, security(("bearer" = [])),
-    params(("round" = String, Path, description = "e.g. 1400-2"), ("office" = String, Path, description = "license number")),
-    responses((status = 201, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("round" = String, Path, description = "e.g. 1400-2"), ("office" = String, Path, description = "license number"), ("Idempotency-Key" = Option<String>, Header, description = "retry-safe: the same key again replays this answer")),
+    responses((status = 201, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn refer_file(
     State(state): State<AppState>,
     me: CurrentUser,
     Path((round, office)): Path<(String, String)>,
+    idempotency: Idempotency,
     ApiJson(req): ApiJson<ReferralRequest>,
-) -> Result<(axum::http::StatusCode, axum::Json<Json>), ApiError> {
+) -> Result<Answer, ApiError> {
     me.require(&[Role::Reviewer])?;
     let rs = live_round(&state, &round)?;
     let now = state.clock.now();
@@ -303,7 +323,7 @@ async fn refer_file(
         .await?;
     let (row, mut referral) = review::refer(&rs, &d, &earlier, &req.reasons, &me.actor(), now)?;
     let ms = now.as_millisecond();
-    let mut tx = state.store.pool.begin().await.map_err(StoreError::from)?;
+    let mut tx = Write::begin(&state, idempotency).await?;
     save_declaration(&mut tx, &row, Some(d.version), ms).await?;
     referral.id = insert_referral(&mut tx, &referral).await?;
     let subject = format!("declaration:{round}:{office}");
@@ -317,14 +337,12 @@ async fn refer_file(
         Some(&json!(referral)),
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
     let w = review::referral_window(&referral);
-    Ok((
-        axum::http::StatusCode::CREATED,
-        axum::Json(
-            json!({"referral": referral, "deadline": {"last_day": w.last_day.to_string(), "last_day_iso": w.last_day.to_gregorian().to_string(), "closes_at": w.closes_at}}),
-        ),
-    ))
+    tx.commit(
+        StatusCode::CREATED,
+        &json!({"referral": referral, "deadline": {"last_day": w.last_day.to_string(), "last_day_iso": w.last_day.to_gregorian().to_string(), "closes_at": w.closes_at}}),
+    )
+    .await
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -371,22 +389,18 @@ struct ObjectionHandling {
 
 /// The region reviews an objection: corrects inputs and decides, with a reason.
 #[utoipa::path(put, path = "/v1/rounds/{round}/objections/{office}", tag = "objections", request_body = ObjectionHandling, security(("bearer" = [])),
-    params(("round" = String, Path, description = "e.g. 1400-2"), ("office" = String, Path, description = "license number")),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("round" = String, Path, description = "e.g. 1400-2"), ("office" = String, Path, description = "license number"), ("Idempotency-Key" = Option<String>, Header, description = "retry-safe: the same key again replays this answer")),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn handle_objection(
     State(state): State<AppState>,
     me: CurrentUser,
     Path((round, office)): Path<(String, String)>,
+    idempotency: Idempotency,
     ApiJson(req): ApiJson<ObjectionHandling>,
-) -> Result<axum::Json<Json>, ApiError> {
+) -> Result<Answer, ApiError> {
     me.require(&[Role::Reviewer])?;
     let rs = live_round(&state, &round)?;
-    let o = state
-        .store
-        .office(&office)
-        .await?
-        .ok_or_else(|| ApiError::not_found("دفتر", "the office"))?;
-    may_see_office(&me, &o)?;
+    visible_office(&state, &me, &office).await?;
     let objection = state
         .store
         .objection(&rs.round.to_string(), &office)
@@ -455,7 +469,7 @@ async fn handle_objection(
         next.decided_by = Some(me.actor());
         next.decided_at = Some(now);
     }
-    let mut tx = state.store.pool.begin().await.map_err(StoreError::from)?;
+    let mut tx = Write::begin(&state, idempotency).await?;
     update_objection(&mut tx, &next, objection.version).await?;
     let action = if req.decision.is_some() {
         "objection_decided"
@@ -472,7 +486,6 @@ async fn handle_objection(
         Some(&json!(next)),
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
     next.version = objection.version + 1;
-    Ok(axum::Json(json!(next)))
+    tx.commit(StatusCode::OK, &json!(next)).await
 }

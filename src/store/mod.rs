@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod declarations;
+pub mod idempotency;
 pub mod objections;
 pub mod offices;
 pub mod population;

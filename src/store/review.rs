@@ -100,14 +100,14 @@ pub async fn insert_referral(conn: &mut AnyConnection, r: &Referral) -> Result<i
     Ok(row.get("id"))
 }
 
-/// Closes a referral (`resubmitted` or `expired`).
+/// Closes a referral (`resubmitted` or `expired`); `false` if it was no longer open.
 pub async fn close_referral(
     conn: &mut AnyConnection,
     id: i64,
     status: &str,
     at: i64,
-) -> Result<(), StoreError> {
-    sqlx::query(
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
         "update referrals set status = $1, resolved_at = $2 where id = $3 and status = 'open'",
     )
     .bind(status)
@@ -115,5 +115,5 @@ pub async fn close_referral(
     .bind(id)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }

@@ -279,12 +279,12 @@ async fn roles_and_scopes_are_enforced(app: TestApp) {
             .await;
         assert_eq!(s, 403);
     }
-    // An office sees its own office only; a reviewer only their region's.
+    // An office sees its own office only; a reviewer only their region's. Others are not found.
     assert_eq!(app.get("/v1/offices/P-0001", Some(&office1)).await.0, 200);
-    assert_eq!(app.get("/v1/offices/P-0002", Some(&office1)).await.0, 403);
+    assert_eq!(app.get("/v1/offices/P-0002", Some(&office1)).await.0, 404);
     assert_eq!(app.get("/v1/offices/P-0001", Some(&reviewer1)).await.0, 200);
     let (s, body) = app.get("/v1/offices/P-0002", Some(&reviewer1)).await;
-    assert_eq!(s, 403, "{body}");
+    assert_eq!(s, 404, "{body}");
     assert_eq!(app.get("/v1/offices/P-0002", Some(&regulator)).await.0, 200);
     // Reviewers and regulators have no self-declaration.
     assert_eq!(

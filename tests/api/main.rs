@@ -5,8 +5,10 @@ mod helpers;
 
 mod accounts;
 mod declarations;
+mod idempotency;
 mod platform;
 mod reload;
+mod review;
 mod round_life;
 mod scoring;
 mod simulation;

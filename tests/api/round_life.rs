@@ -198,7 +198,7 @@ async fn a_whole_round_from_self_declaration_to_final_ranks_and_services(app: Te
             json!({"values": {"association_score": 10}, "version": 1}),
         )
         .await;
-    assert_eq!(s, 403, "another region's file");
+    assert_eq!(s, 404, "another region's file is not found");
     let (s, b) = app
         .put(
             &format!("/v1/rounds/1400-2/files/{}/region-values", id(0)),
@@ -562,7 +562,7 @@ async fn a_whole_round_from_self_declaration_to_final_ranks_and_services(app: Te
         )
         .await
         .0,
-        403
+        404
     );
     app.at("1400/02/25 09:00");
     let t7 = login(7).await;
