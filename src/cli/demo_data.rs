@@ -12,6 +12,7 @@ pub fn run(
     non_filers: u32,
     regions: Option<&Path>,
     output: Option<&Path>,
+    format: Option<super::DataFormat>,
 ) -> Result<ExitCode, String> {
     let rs = super::load(round)?;
     let regions_text = match regions {
@@ -31,17 +32,31 @@ pub fn run(
             non_filers_percent: non_filers,
         },
     );
-    let text = match output.and_then(|p| p.extension()).and_then(|e| e.to_str()) {
-        Some("csv") => crate::population::records_to_csv(&records),
-        Some("json") | None => crate::population::records_to_json(&records),
-        Some(other) => return Err(format!("unknown output type `.{other}`: use .csv or .json")),
+    use super::DataFormat;
+    let format = match (format, output) {
+        (Some(f), _) => f,
+        (None, None) => DataFormat::Csv,
+        (None, Some(p)) => match p.extension().and_then(|e| e.to_str()) {
+            Some("csv") => DataFormat::Csv,
+            Some("json") => DataFormat::Json,
+            _ => {
+                return Err(format!(
+                    "{}: name the file .csv or .json, or give --format csv|json",
+                    p.display()
+                ));
+            }
+        },
+    };
+    let text = match format {
+        DataFormat::Csv => crate::population::records_to_csv(&records),
+        DataFormat::Json => crate::population::records_to_json(&records) + "\n",
     };
     match output {
         Some(p) => {
             std::fs::write(p, text).map_err(|e| format!("{}: {e}", p.display()))?;
             eprintln!("wrote {offices} offices to {}", p.display());
         }
-        None => println!("{text}"),
+        None => print!("{text}"),
     }
     Ok(ExitCode::SUCCESS)
 }

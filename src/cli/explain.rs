@@ -26,9 +26,10 @@ pub fn run(
             .collect::<Vec<_>>()
             .join("\n")
     })?;
-    let explanation =
+    let mut explanation =
         crate::engine::explain::explain(&rs, &offices[index], Some(&ranking.placements[index]))
             .map_err(|e| e.to_string())?;
+    explanation.neighbours = crate::engine::explain::neighbours(&rs, &offices, &ranking, index);
     if json {
         println!(
             "{}",

@@ -96,10 +96,20 @@ pub enum Command {
         /// Province→region map (default: the one shipped in rules/regions.yaml).
         #[arg(long)]
         regions: Option<PathBuf>,
-        /// Output file (.csv or .json); standard output as JSON if absent.
+        /// Output file (.csv or .json); standard output if absent.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// csv or json (default: the output file's extension; CSV on standard output).
+        #[arg(long, value_enum)]
+        format: Option<DataFormat>,
     },
+}
+
+/// The two forms of an office file.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataFormat {
+    Csv,
+    Json,
 }
 
 /// What `import` loads.
@@ -159,6 +169,7 @@ pub fn run(cli: Cli) -> ExitCode {
             non_filers,
             regions,
             output,
+            format,
         } => demo_data::run(
             &round,
             offices,
@@ -166,6 +177,7 @@ pub fn run(cli: Cli) -> ExitCode {
             non_filers,
             regions.as_deref(),
             output.as_deref(),
+            format,
         ),
     };
     match result {
@@ -191,6 +203,16 @@ fn load_offices(
     path: &std::path::Path,
 ) -> Result<Vec<crate::engine::Office>, String> {
     let records = crate::population::read_offices(path).map_err(|e| e.to_string())?;
+    let unknown = crate::engine::office::unknown_inputs(rs, &records);
+    if !unknown.is_empty() {
+        let lines: Vec<String> = unknown.iter().map(|e| format!("  {e}")).collect();
+        return Err(format!(
+            "{}: some columns are not inputs of round {}:\n{}",
+            path.display(),
+            rs.round,
+            lines.join("\n")
+        ));
+    }
     let bar = indicatif::ProgressBar::new(records.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len}")

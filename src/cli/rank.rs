@@ -56,6 +56,7 @@ pub fn run(
     };
     order.sort_by_key(|&i| (group(i), ranking.placements[i].positions[si]));
     let scope_names: Vec<&str> = rs.ranking.scopes.iter().map(|s| s.as_str()).collect();
+    let decimals = rs.ranking.decimals;
     let text = match format {
         Format::Json => {
             let rows: Vec<serde_json::Value> = order
@@ -90,7 +91,7 @@ pub fn run(
         }
         Format::Csv | Format::Table => {
             let mut header: Vec<String> = [
-                "office", "kind", "region", "province", "total", "grade", "share%",
+                "office", "kind", "region", "province", "penalty", "total", "grade", "share%",
             ]
             .map(String::from)
             .to_vec();
@@ -100,12 +101,20 @@ pub fn run(
                 .map(|&i| {
                     let p = &ranking.placements[i];
                     let o = &offices[i];
+                    let shown = |f: crate::domain::Fixed| f.to_string_with_decimals(decimals);
+                    let filed = ranking.scores.totals[i].is_some();
+                    let penalty = ranking
+                        .scores
+                        .penalties_of(i)
+                        .iter()
+                        .fold(crate::domain::Fixed::ZERO, |a, b| a.saturating_add(*b));
                     let mut row = vec![
                         o.id.to_string(),
                         o.kind.to_string(),
                         o.region.to_string(),
                         o.province.clone(),
-                        ranking.scores.totals[i].map_or("not filed".into(), |t| t.to_string()),
+                        if filed { shown(penalty) } else { String::new() },
+                        ranking.scores.totals[i].map_or("not filed".into(), shown),
                         p.grade.to_string(),
                         p.service_share.to_string(),
                     ];

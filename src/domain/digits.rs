@@ -23,6 +23,19 @@ pub fn to_persian_digits(text: &str) -> String {
         .collect()
 }
 
+/// Writes a number or date for Persian text: Persian digits, `٫` as the decimal point, `−` as the
+/// minus sign (so `-12.5` reads `−۱۲٫۵`).
+pub fn to_persian_number(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '0'..='9' => char::from_u32('۰' as u32 + (c as u32 - '0' as u32)).unwrap_or(c),
+            '.' => '٫',
+            '-' => '−',
+            _ => c,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -33,5 +46,7 @@ mod tests {
         assert_eq!(to_ascii_digits("٠١٢٣٤٥٦٧٨٩"), "0123456789");
         assert_eq!(to_ascii_digits("۱۲٫۵"), "12.5");
         assert_eq!(to_persian_digits("1400/01/17"), "۱۴۰۰/۰۱/۱۷");
+        assert_eq!(to_persian_number("-12.5"), "−۱۲٫۵");
+        assert_eq!(to_ascii_digits(&to_persian_number("125.75")), "125.75");
     }
 }

@@ -192,6 +192,22 @@ impl fmt::Display for Fixed {
     }
 }
 
+impl Fixed {
+    /// Prints with exactly `decimals` places (0..=4), as a round's totals are shown: `125.00`.
+    /// Meant for values already rounded to that many places: further places are cut, not rounded.
+    pub fn to_string_with_decimals(self, decimals: u32) -> String {
+        let decimals = decimals.min(Self::DECIMALS);
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        let whole = abs / Self::SCALE as u64;
+        if decimals == 0 {
+            return format!("{sign}{whole}");
+        }
+        let frac = format!("{:04}", abs % Self::SCALE as u64);
+        format!("{sign}{whole}.{}", &frac[..decimals as usize])
+    }
+}
+
 impl fmt::Debug for Fixed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
@@ -296,6 +312,16 @@ mod tests {
         assert_eq!(f("0.0125").to_string(), "0.0125");
         assert_eq!(f("۱۲٫۵").to_string(), "12.5");
         assert_eq!(f(".5"), f("0.5"));
+    }
+
+    #[test]
+    fn a_total_prints_with_the_rounds_decimals() {
+        let f = |s: &str| s.parse::<Fixed>().unwrap();
+        assert_eq!(f("125").to_string_with_decimals(2), "125.00");
+        assert_eq!(f("12.5").to_string_with_decimals(2), "12.50");
+        assert_eq!(f("-0.0125").to_string_with_decimals(4), "-0.0125");
+        assert_eq!(f("-3.25").to_string_with_decimals(1), "-3.2");
+        assert_eq!(f("7.9").to_string_with_decimals(0), "7");
     }
 
     #[test]

@@ -5,11 +5,16 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use unicode_width::UnicodeWidthStr;
+
 use super::office::Office;
-use super::rank::Placement;
-use super::score::{ScoreError, Trace, score};
+use super::rank::{Decider, Placement, Ranking, ScoreTable, decider};
+use super::score::{Matched, ScoreError, Trace, score};
+use crate::domain::digits::to_persian_number;
 use crate::domain::{Fixed, Grade, Label};
 use crate::rules::RuleSet;
+use crate::rules::model::Scope;
+use crate::rules::ruleset::TieBreak;
 use crate::rules::value;
 
 /// The full explanation of one office's result.
@@ -34,6 +39,13 @@ pub struct Explanation {
     pub total: Option<Fixed>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub placement: Option<PlacementLine>,
+    /// The offices just above and below in the grading scope, and what decided between them
+    /// (filled when the whole population is known, see [`neighbours`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub neighbours: Vec<NeighbourLine>,
+    /// Decimals the round shows totals with.
+    #[serde(skip)]
+    pub decimals: u32,
 }
 
 /// One criterion in an explanation.
@@ -46,7 +58,8 @@ pub struct CriterionLine {
     pub kind: &'static str,
     pub applies: bool,
     pub inputs: Vec<InputLine>,
-    pub matched: String,
+    /// The band, row, formula or script that produced the points, in Persian and English.
+    pub matched: Label,
     pub points: Fixed,
     /// Set when the raw points were cut to `max_points`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -65,6 +78,9 @@ pub struct InputLine {
     pub value: serde_json::Value,
     pub missing: bool,
     pub carried_over: bool,
+    /// A choice's or yes/no value's words, where the value itself is a code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shown: Option<Label>,
 }
 
 /// One penalty kind in an explanation.
@@ -80,8 +96,11 @@ pub struct PenaltyLine {
     pub points: Fixed,
 }
 
+/// One violation counted under a penalty.
 #[derive(Clone, Debug, Serialize)]
 pub struct ViolationLine {
+    /// The violation's kind as written in the office's file.
+    pub kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,11 +119,36 @@ pub struct PlacementLine {
     pub fragile: bool,
 }
 
+/// A position in one ranking scope.
 #[derive(Clone, Debug, Serialize)]
 pub struct PositionLine {
     pub scope: &'static str,
     pub position: u32,
     pub of: u32,
+}
+
+/// Whether a neighbour stands just above or just below the explained office.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Relation {
+    Above,
+    Below,
+}
+
+/// The office just above or below, and the step of the ranking that put the one ahead of the other.
+#[derive(Clone, Debug, Serialize)]
+pub struct NeighbourLine {
+    pub relation: Relation,
+    pub office: String,
+    /// Its total; `None` for a non-filer in the lowest grade.
+    pub total: Option<Fixed>,
+    /// The scope both positions are in (the grading scope).
+    pub scope: &'static str,
+    /// 1-based step of the tie-break chain that decided; `None` when filing decided.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<usize>,
+    /// What decided, with both offices' values.
+    pub decided_by: Label,
 }
 
 /// Explains one office. `placement` comes from ranking the population it belongs to, if known.
@@ -143,15 +187,22 @@ pub fn explain(
                             .map_or(serde_json::Value::Null, |v| value::to_json(def, v)),
                         missing: v.is_none(),
                         carried_over: office.carried_over[slot],
+                        shown: v.as_ref().and_then(|v| shown_value(def, v)),
                     }
                 })
                 .collect(),
             matched: if !t.applies {
-                format!("does not apply to {}", office.kind)
+                Label::new(
+                    format!("برای دفتر {} نیست", office.kind.label_fa()),
+                    format!("does not apply to {}", office.kind),
+                )
             } else if !t.missing.is_empty() {
-                "missing input: zero points".to_string()
+                Label::new(
+                    "ورودی لازم خالی است: امتیاز صفر",
+                    "missing input: zero points",
+                )
             } else {
-                t.matched.clone()
+                matched_label(&t.matched)
             },
             points: s.points[i],
             capped_from: (t.uncapped != s.points[i] && t.applies).then_some(t.uncapped),
@@ -180,6 +231,7 @@ pub fn explain(
                         _ => None,
                     };
                     ViolationLine {
+                        kind: v.as_ref().map_or_else(|| p.id.clone(), |v| v.kind.clone()),
                         date: v.as_ref().and_then(|v| v.date.map(|d| d.to_string())),
                         note: v.and_then(|v| v.note),
                         points,
@@ -221,32 +273,287 @@ pub fn explain(
             to_next_grade: p.to_next_grade,
             fragile: p.fragile,
         }),
+        neighbours: Vec::new(),
+        decimals: rs.ranking.decimals,
     })
 }
 
+/// The office's neighbours in the grading scope: the one just above and the one just below, each
+/// with the step of the ranking that decided between them.
+pub fn neighbours(
+    rs: &RuleSet,
+    offices: &[Office],
+    ranking: &Ranking,
+    index: usize,
+) -> Vec<NeighbourLine> {
+    let scope = rs.grading.scope;
+    let Some(si) = rs.ranking.scopes.iter().position(|s| *s == scope) else {
+        return Vec::new();
+    };
+    let mine = &ranking.placements[index];
+    let group = |i: usize| match scope {
+        Scope::Nationwide => (0, 0),
+        Scope::Region => (offices[i].region.get(), 0),
+        Scope::OfficeKind => (0, offices[i].kind.index()),
+        Scope::RegionAndKind => (offices[i].region.get(), offices[i].kind.index()),
+    };
+    let at = |position: u32| {
+        (0..offices.len())
+            .find(|&i| group(i) == group(index) && ranking.placements[i].positions[si] == position)
+    };
+    let mut out = Vec::new();
+    let above = mine.positions[si].checked_sub(1).filter(|p| *p > 0);
+    for (relation, other) in [
+        (Relation::Above, above.and_then(at)),
+        (Relation::Below, at(mine.positions[si] + 1)),
+    ] {
+        let Some(other) = other else { continue };
+        let (first, second) = match relation {
+            Relation::Above => (other, index),
+            Relation::Below => (index, other),
+        };
+        let d = decider(rs, offices, &ranking.scores, first, second);
+        out.push(NeighbourLine {
+            relation,
+            office: offices[other].id.to_string(),
+            total: ranking.scores.totals[other],
+            scope: scope.as_str(),
+            step: match d {
+                Decider::Link(k) => Some(k + 1),
+                _ => None,
+            },
+            decided_by: describe_decider(rs, offices, &ranking.scores, d, first, second),
+        });
+    }
+    out
+}
+
+/// Says in both languages what put `first` ahead of `second`, with both values.
+fn describe_decider(
+    rs: &RuleSet,
+    offices: &[Office],
+    scores: &ScoreTable,
+    d: Decider,
+    first: usize,
+    second: usize,
+) -> Label {
+    let (a, b) = (offices[first].id.as_str(), offices[second].id.as_str());
+    let show = |f: Fixed| f.to_string_with_decimals(rs.ranking.decimals);
+    let link = match d {
+        Decider::Filing => {
+            return Label::new(
+                format!("دفتر «{a}» خوداظهاری کرده و دفتر «{b}» نکرده است"),
+                format!("{a} filed its self-declaration and {b} did not"),
+            );
+        }
+        Decider::Nothing => return Label::new("هیچ تفاوتی ندارند", "nothing tells them apart"),
+        Decider::Link(k) => k,
+    };
+    let steps = rs.ranking.tie_break.len();
+    let (step_fa, step_en) = (
+        format!(
+            "گام {} از {} ترتیب رتبه‌بندی",
+            fa_num(&(link + 1).to_string()),
+            fa_num(&steps.to_string())
+        ),
+        format!("step {} of {steps} of the ranking order", link + 1),
+    );
+    let (what_fa, what_en, va, vb) = match rs.ranking.tie_break[link] {
+        TieBreak::Total { .. } => (
+            "جمع امتیاز".to_string(),
+            "total".to_string(),
+            scores.totals[first].map_or("—".into(), show),
+            scores.totals[second].map_or("—".into(), show),
+        ),
+        TieBreak::Criterion { index, .. } => {
+            let c = &rs.criteria[index];
+            let v = |i: usize| show(scores.points_of(i)[index].mul(c.weight));
+            (
+                format!("امتیاز وزن‌دار معیار «{}»", c.label.fa),
+                format!("weighted points of criterion “{}”", c.label.en),
+                v(first),
+                v(second),
+            )
+        }
+        TieBreak::Input { index, .. } => {
+            let def = &rs.inputs[index];
+            let v = |i: usize| {
+                offices[i].values[index]
+                    .as_ref()
+                    .map_or("—".to_string(), |v| match value::to_json(def, v) {
+                        serde_json::Value::String(s) => s,
+                        other => other.to_string(),
+                    })
+            };
+            (
+                format!("ورودی «{}»", def.label.fa),
+                format!("input “{}”", def.label.en),
+                v(first),
+                v(second),
+            )
+        }
+        TieBreak::OfficeId { .. } => (
+            "شماره پروانه (همه گام‌های دیگر برابرند)".to_string(),
+            "license number (every other step is equal)".to_string(),
+            a.to_string(),
+            b.to_string(),
+        ),
+    };
+    Label::new(
+        format!(
+            "{step_fa}، {what_fa}: {} در برابر {}",
+            fa_num(&va),
+            fa_num(&vb)
+        ),
+        format!("{step_en}, {what_en}: {va} against {vb}"),
+    )
+}
+
+/// The words for a coded value: a choice's label, or yes/no.
+fn shown_value(def: &crate::rules::ruleset::InputDef, v: &value::Value) -> Option<Label> {
+    match (&def.kind, v) {
+        (crate::rules::ruleset::InputKind::Choice(values), value::Value::Choice(i)) => {
+            values.get(*i as usize).map(|c| c.label.clone())
+        }
+        (_, value::Value::Bool(true)) => Some(Label::new("بله", "yes")),
+        (_, value::Value::Bool(false)) => Some(Label::new("خیر", "no")),
+        _ => None,
+    }
+}
+
+/// A criterion's trace in both languages.
+fn matched_label(m: &Matched) -> Label {
+    let n = |f: &Fixed| f.to_string();
+    match m {
+        Matched::Nothing => Label::new("—", "—"),
+        Matched::Band { at_least, below } => match (at_least, below) {
+            (Some(lo), Some(hi)) => Label::new(
+                format!("{} ≤ مقدار < {}", fa_num(&n(lo)), fa_num(&n(hi))),
+                format!("{lo} ≤ value < {hi}"),
+            ),
+            (Some(lo), None) => Label::new(
+                format!("مقدار ≥ {}", fa_num(&n(lo))),
+                format!("value ≥ {lo}"),
+            ),
+            (None, Some(hi)) => Label::new(
+                format!("مقدار < {}", fa_num(&n(hi))),
+                format!("value < {hi}"),
+            ),
+            (None, None) => Label::new("هر مقدار", "any value"),
+        },
+        Matched::NoBand { value } => Label::new(
+            format!("{} در هیچ بازه‌ای نیست", fa_num(&n(value))),
+            format!("{value} is in no band"),
+        ),
+        Matched::Linear {
+            value,
+            from,
+            per_unit,
+            cap,
+        } => Label::new(
+            format!(
+                "({} − {}) × {}، بین ۰ و {}",
+                fa_num(&n(value)),
+                fa_num(&n(from)),
+                fa_num(&n(per_unit)),
+                fa_num(&n(cap))
+            ),
+            format!("({value} − {from}) × {per_unit}, between 0 and {cap}"),
+        ),
+        Matched::Row { name } => Label::new(format!("ردیف «{name}»"), format!("row `{name}`")),
+        Matched::Otherwise { name } => Label::new(
+            format!("«{name}» در جدول نیست: امتیاز سایر موارد"),
+            format!("`{name}` is not listed: otherwise"),
+        ),
+        Matched::Formula { text } => {
+            Label::new(format!("فرمول «{text}»"), format!("formula {text}"))
+        }
+        Matched::Script { name } => Label::new(
+            format!("تابع «{name}» از پرونده اسکریپت"),
+            format!("script {name}"),
+        ),
+    }
+}
+
+/// Drops the spaces an empty last column leaves at the end of the line just written.
+fn trim_line_end(out: &mut String) {
+    let body = out.trim_end_matches('\n').trim_end_matches(' ').len();
+    out.truncate(body);
+    out.push('\n');
+}
+
+/// A number or date as Persian text reads it.
+fn fa_num(text: &str) -> String {
+    to_persian_number(text)
+}
+
+/// A scope's name in Persian.
+fn scope_fa(scope: &str) -> &'static str {
+    match scope {
+        "nationwide" => "کشوری",
+        "region" => "منطقه",
+        "office_kind" => "نوع دفتر",
+        "region_and_kind" => "منطقه و نوع دفتر",
+        _ => "دامنه",
+    }
+}
+
 impl Explanation {
-    /// A readable text, in English (`fa = false`) or Persian.
+    /// A readable text, in English (`fa = false`) or wholly in Persian with Persian digits. Columns
+    /// are padded by display width, so Persian labels line up as English ones do.
     pub fn render(&self, fa: bool) -> String {
-        let l = |label: &Label| {
+        let t = |fa_text: &str, en_text: &str| {
             if fa {
-                label.fa.clone()
+                fa_text.to_string()
             } else {
-                label.en.clone()
+                en_text.to_string()
             }
         };
+        let l = |label: &Label| t(&label.fa, &label.en);
+        // Clauses are written in one language in the rule files: shown in the English text only.
+        let clause = |c: &Option<String>| {
+            if fa {
+                String::new()
+            } else {
+                c.clone().unwrap_or_default()
+            }
+        };
+        let num = |text: String| if fa { fa_num(&text) } else { text };
+        // Identifiers such as `1400-2`: Persian digits, the hyphen kept.
+        let digits = |text: &str| {
+            if fa {
+                crate::domain::digits::to_persian_digits(text)
+            } else {
+                text.to_string()
+            }
+        };
+        let total = |f: Fixed| num(f.to_string_with_decimals(self.decimals));
+        let kind = crate::domain::OfficeKind::parse(&self.office_kind);
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "{} {} — {} {} ({}) — {} {} (v{} #{})",
-            if fa { "دفتر" } else { "Office" },
-            self.office,
-            if fa { "منطقه" } else { "region" },
-            self.region,
-            self.office_kind,
-            if fa { "دوره" } else { "round" },
-            self.round,
-            self.rules_version,
-            &self.rules_hash[..12.min(self.rules_hash.len())]
+            "{} {} — {} {} ({}) — {} {} ({} {} {})",
+            t("دفتر", "Office"),
+            if fa {
+                format!("«{}»", self.office)
+            } else {
+                self.office.clone()
+            },
+            t("منطقه", "region"),
+            num(self.region.to_string()),
+            kind.map_or(self.office_kind.clone(), |k| t(k.label_fa(), k.as_str())),
+            t("دوره", "round"),
+            digits(&self.round),
+            t("نسخه", "v"),
+            digits(&self.rules_version),
+            {
+                let hash = &self.rules_hash[..12.min(self.rules_hash.len())];
+                if fa {
+                    format!("«#{hash}»")
+                } else {
+                    format!("#{hash}")
+                }
+            }
         );
         if let Some(n) = &self.notice {
             let _ = writeln!(out, "  ! {}", l(n));
@@ -255,119 +562,191 @@ impl Explanation {
             let _ = writeln!(
                 out,
                 "  {}",
-                if fa {
-                    "این دفتر خوداظهاری نکرده است."
-                } else {
+                t(
+                    "این دفتر خوداظهاری نکرده است.",
                     "This office did not file its self-declaration."
-                }
+                )
             );
         }
         let _ = writeln!(out);
-        for c in &self.criteria {
+        // The criteria as one aligned table: label, points × weight = contribution, clause.
+        let labels: Vec<String> = self.criteria.iter().map(|c| l(&c.label)).collect();
+        let width = labels
+            .iter()
+            .chain(self.penalties.iter().map(|p| &p.id))
+            .map(|s| s.width())
+            .max()
+            .unwrap_or(0)
+            .max(
+                self.penalties
+                    .iter()
+                    .map(|p| l(&p.label).width())
+                    .max()
+                    .unwrap_or(0),
+            );
+        let pad = |text: &str| format!("{text}{}", " ".repeat(width.saturating_sub(text.width())));
+        let cols = |f: Fixed| num(f.to_string());
+        let nw = self
+            .criteria
+            .iter()
+            .flat_map(|c| [cols(c.points), cols(c.contribution)])
+            .chain(self.penalties.iter().map(|p| cols(p.points)))
+            .map(|s| s.width())
+            .max()
+            .unwrap_or(1);
+        let ww = self
+            .criteria
+            .iter()
+            .map(|c| cols(c.weight).width())
+            .max()
+            .unwrap_or(1);
+        let right = |text: String, w: usize| {
+            format!("{}{text}", " ".repeat(w.saturating_sub(text.width())))
+        };
+        let left = |text: String, w: usize| {
+            format!("{text}{}", " ".repeat(w.saturating_sub(text.width())))
+        };
+        for (c, label) in self.criteria.iter().zip(&labels) {
             let _ = writeln!(
                 out,
-                "  {:<28} {:>7} × {:<4} = {:>7}   {}",
-                l(&c.label),
-                c.points.to_string(),
-                c.weight.to_string(),
-                c.contribution.to_string(),
-                c.clause.clone().unwrap_or_default()
+                "  {}  {} × {} = {}   {}",
+                pad(label),
+                right(cols(c.points), nw),
+                left(cols(c.weight), ww),
+                right(cols(c.contribution), nw),
+                clause(&c.clause)
             );
+            trim_line_end(&mut out);
             for i in &c.inputs {
                 let mut v = if i.missing {
                     "—".to_string()
+                } else if let Some(shown) = &i.shown {
+                    l(shown)
                 } else {
-                    i.value.to_string()
+                    match &i.value {
+                        serde_json::Value::String(s) => num(s.clone()),
+                        other => num(other.to_string()),
+                    }
                 };
                 if i.carried_over {
-                    v.push_str(if fa {
-                        " (از دوره قبل)"
-                    } else {
-                        " (carried over)"
-                    });
+                    v.push_str(&t(" (از دوره قبل)", " (carried over)"));
                 }
                 let _ = writeln!(out, "      {} = {}", l(&i.label), v);
             }
-            let mut how = c.matched.clone();
+            let mut how = l(&c.matched);
             if let Some(from) = c.capped_from {
-                how.push_str(&format!("; {from} capped at {}", c.max_points));
+                how.push_str(&if fa {
+                    format!(
+                        "؛ {} به سقف {} رسید",
+                        fa_num(&from.to_string()),
+                        fa_num(&c.max_points.to_string())
+                    )
+                } else {
+                    format!("; {from} capped at {}", c.max_points)
+                });
             }
             let _ = writeln!(out, "      → {how}");
         }
         for p in &self.penalties {
             let _ = writeln!(
                 out,
-                "  {:<28} {:>7}   {}",
-                l(&p.label),
-                p.points.to_string(),
-                p.clause.clone().unwrap_or_default()
+                "  {}  {}   {}",
+                pad(&l(&p.label)),
+                right(cols(p.points), nw),
+                clause(&p.clause)
             );
+            trim_line_end(&mut out);
             for v in &p.violations {
-                let _ = writeln!(
-                    out,
-                    "      {} {} {}",
-                    v.date.clone().unwrap_or_default(),
-                    v.points,
-                    v.note.clone().unwrap_or_default()
-                );
+                // The kind is the penalty's id: its label heads the lines already.
+                let mut line = if fa || v.kind == p.id {
+                    "      ".to_string()
+                } else {
+                    format!("      {} ", v.kind)
+                };
+                if let Some(d) = &v.date {
+                    line.push_str(&format!("{} {} ", t("در", "on"), num(d.clone())));
+                }
+                line.push_str(&format!("{} {}", cols(v.points), t("امتیاز", "points")));
+                if let Some(note) = &v.note {
+                    line.push_str(&format!(" — {note}"));
+                }
+                let _ = writeln!(out, "{line}");
             }
             if let Some(c) = p.capped_at {
-                let _ = writeln!(out, "      → {} {c}", if fa { "سقف:" } else { "capped at" });
+                let _ = writeln!(out, "      → {} {}", t("سقف:", "capped at"), cols(c));
             }
         }
         let _ = writeln!(out);
         let _ = writeln!(
             out,
             "  {}: {} {} {} = {}",
-            if fa { "جمع" } else { "Total" },
-            self.criteria_total,
+            t("جمع", "Total"),
+            cols(self.criteria_total),
             if self.penalty_total < Fixed::ZERO {
                 "−"
             } else {
                 "+"
             },
-            self.penalty_total.abs(),
-            self.total.map_or("—".to_string(), |t| t.to_string())
+            cols(self.penalty_total.abs()),
+            self.total.map_or("—".to_string(), total)
         );
         if let Some(p) = &self.placement {
             let _ = writeln!(
                 out,
-                "  {} {} — {} {}%",
-                if fa { "رتبه" } else { "Grade" },
-                p.grade,
-                if fa {
-                    "سهم خدمات"
-                } else {
-                    "service share"
-                },
-                p.service_share_percent
+                "  {} {} — {} {}{}",
+                t("رتبه", "Grade"),
+                num(p.grade.to_string()),
+                t("سهم خدمات", "service share"),
+                num(p.service_share_percent.to_string()),
+                t("٪", "%")
             );
             for pos in &p.positions {
-                let _ = writeln!(out, "    {}: {} / {}", pos.scope, pos.position, pos.of);
+                let _ = writeln!(
+                    out,
+                    "    {}: {} {} {}",
+                    t(scope_fa(pos.scope), pos.scope),
+                    num(pos.position.to_string()),
+                    t("از", "of"),
+                    num(pos.of.to_string())
+                );
             }
             if let Some(gap) = p.to_next_grade {
                 let _ = writeln!(
                     out,
-                    "  {} {gap} {}",
+                    "  {}",
                     if fa {
-                        "برای رتبه بهتر"
+                        format!("برای رتبه بهتر {} امتیاز کم است.", fa_num(&gap.to_string()))
                     } else {
-                        "Points lacking for the next grade:"
-                    },
-                    if fa { "امتیاز کم است" } else { "" }
+                        format!("Points lacking for the next grade: {gap}")
+                    }
                 );
             }
             if p.fragile {
                 let _ = writeln!(
                     out,
                     "  {}",
-                    if fa {
-                        "نزدیک مرز رتبه است."
-                    } else {
-                        "Close to a grade boundary."
-                    }
+                    t("نزدیک مرز رتبه است.", "Close to a grade boundary.")
                 );
             }
+        }
+        for n in &self.neighbours {
+            let who = match (n.relation, fa) {
+                (Relation::Above, true) => "دفتر بالاتر",
+                (Relation::Above, false) => "Just above",
+                (Relation::Below, true) => "دفتر پایین‌تر",
+                (Relation::Below, false) => "Just below",
+            };
+            let _ = writeln!(
+                out,
+                "  {who}: {} ({}) — {}",
+                if fa {
+                    format!("«{}»", n.office)
+                } else {
+                    n.office.clone()
+                },
+                n.total.map_or("—".to_string(), total),
+                l(&n.decided_by)
+            );
         }
         out
     }

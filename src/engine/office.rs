@@ -84,6 +84,66 @@ pub fn prepare_all(
     }
 }
 
+/// Names a population uses that are not inputs of the round, each reported once (with how many
+/// offices give it a value) instead of once per office: one mistake in a file's header, one error.
+/// A name that looks like a penalty or violation gets a hint to use the round's violations input.
+pub fn unknown_inputs(rs: &RuleSet, records: &[OfficeRecord]) -> Vec<FieldError> {
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    for r in records {
+        for (name, raw) in &r.inputs {
+            if is_blank(raw) || rs.input_index(name).is_some() {
+                continue;
+            }
+            match seen.iter_mut().find(|(n, _)| n == name) {
+                Some((_, count)) => *count += 1,
+                None => seen.push((name, 1)),
+            }
+        }
+    }
+    let names: Vec<&str> = rs.inputs.iter().map(|i| i.name.as_str()).collect();
+    let violations = rs
+        .inputs
+        .iter()
+        .find(|i| matches!(i.kind, crate::rules::ruleset::InputKind::Violations));
+    seen.into_iter()
+        .map(|(name, count)| {
+            let lower = name.to_lowercase();
+            let penalty_like = rs.penalties.iter().any(|p| p.id == name)
+                || violations.is_some_and(|v| v.violation_kinds.iter().any(|k| k == name))
+                || ["penalt", "violation", "fine", "jarime"]
+                    .iter()
+                    .any(|w| lower.contains(w));
+            let (hint_fa, hint_en) = match violations {
+                Some(v) if penalty_like => (
+                    format!(
+                        "تخلف‌ها در ستون «{}» نوشته می‌شوند: نوع@تاریخ؛ نوع@تاریخ",
+                        v.name
+                    ),
+                    format!(
+                        "penalties go in `{}`: kind@date; kind@date",
+                        v.name
+                    ),
+                ),
+                _ => (
+                    crate::rules::diagnostic::suggestion_fa(name, &names),
+                    crate::rules::diagnostic::suggestion(name, &names),
+                ),
+            };
+            FieldError::new(
+                name,
+                format!(
+                    "ورودی `{name}` در این دوره تعریف نشده است و {} دفتر برای آن مقدار دارند ({hint_fa})",
+                    crate::domain::digits::to_persian_digits(&count.to_string())
+                ),
+                format!(
+                    "`{name}` is not an input of this round ({count} {} give a value for it; {hint_en})",
+                    if count == 1 { "office" } else { "offices" }
+                ),
+            )
+        })
+        .collect()
+}
+
 fn check(rs: &RuleSet, name: &str, raw: &Raw) -> Result<(usize, Value), FieldError> {
     let Some(slot) = rs.input_index(name) else {
         let names: Vec<&str> = rs.inputs.iter().map(|i| i.name.as_str()).collect();

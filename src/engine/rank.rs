@@ -153,26 +153,72 @@ pub fn compare(
         _ => {}
     }
     for link in &rs.ranking.tie_break {
-        let (ord, descending) = match *link {
-            TieBreak::Total { descending } => (ta.cmp(&tb), descending),
-            TieBreak::Criterion { index, descending } => {
-                let w = rs.criteria[index].weight;
-                let pa = scores.points_of(a)[index].mul(w);
-                let pb = scores.points_of(b)[index].mul(w);
-                (pa.cmp(&pb), descending)
-            }
-            TieBreak::Input { index, descending } => (
-                input_key(&offices[a].values[index]).cmp(&input_key(&offices[b].values[index])),
-                descending,
-            ),
-            TieBreak::OfficeId { descending } => (offices[a].id.cmp(&offices[b].id), descending),
+        let descending = match *link {
+            TieBreak::Total { descending }
+            | TieBreak::Criterion { descending, .. }
+            | TieBreak::Input { descending, .. }
+            | TieBreak::OfficeId { descending } => descending,
         };
+        let ord = link_order(rs, offices, scores, *link, a, b);
         let ord = if descending { ord.reverse() } else { ord };
         if ord != Ordering::Equal {
             return ord;
         }
     }
     Ordering::Equal
+}
+
+/// What put one office ahead of another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decider {
+    /// One filed its self-declaration and the other did not.
+    Filing,
+    /// The first link of the tie-break chain (its index) where they differ.
+    Link(usize),
+    /// Nothing tells them apart (only the same office).
+    Nothing,
+}
+
+/// Which step of the ranking decided between `a` and `b`: the step [`compare`] stops at.
+pub fn decider(
+    rs: &RuleSet,
+    offices: &[Office],
+    scores: &ScoreTable,
+    a: usize,
+    b: usize,
+) -> Decider {
+    if scores.totals[a].is_some() != scores.totals[b].is_some() {
+        return Decider::Filing;
+    }
+    rs.ranking
+        .tie_break
+        .iter()
+        .position(|link| link_order(rs, offices, scores, *link, a, b) != Ordering::Equal)
+        .map_or(Decider::Nothing, Decider::Link)
+}
+
+/// How one link of the chain orders `a` and `b` (before its direction is applied).
+fn link_order(
+    rs: &RuleSet,
+    offices: &[Office],
+    scores: &ScoreTable,
+    link: TieBreak,
+    a: usize,
+    b: usize,
+) -> Ordering {
+    match link {
+        TieBreak::Total { .. } => scores.totals[a].cmp(&scores.totals[b]),
+        TieBreak::Criterion { index, .. } => {
+            let w = rs.criteria[index].weight;
+            scores.points_of(a)[index]
+                .mul(w)
+                .cmp(&scores.points_of(b)[index].mul(w))
+        }
+        TieBreak::Input { index, .. } => {
+            input_key(&offices[a].values[index]).cmp(&input_key(&offices[b].values[index]))
+        }
+        TieBreak::OfficeId { .. } => offices[a].id.cmp(&offices[b].id),
+    }
 }
 
 /// Offices in ranking order: each office's tie-break chain is turned into integer keys once, so the

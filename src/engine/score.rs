@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::office::Office;
 use crate::domain::Fixed;
 use crate::rules::RuleSet;
-use crate::rules::ruleset::{Band, Criterion, InputKind, Rule};
+use crate::rules::ruleset::{Criterion, InputKind, Rule};
 use crate::rules::value::Value;
 
 /// A criterion whose script failed for an office.
@@ -37,10 +37,40 @@ pub struct CriterionTrace {
     pub applies: bool,
     /// Inputs the criterion needed but the file lacks (they give zero points).
     pub missing: Vec<usize>,
-    /// The band, row or formula that produced the points, in words.
-    pub matched: String,
+    /// The band, row or formula that produced the points.
+    pub matched: Matched,
     /// Points before the cap at max_points.
     pub uncapped: Fixed,
+}
+
+/// What produced a criterion's points, kept as data so an explanation can say it in either language.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Matched {
+    /// Nothing recorded (the criterion does not apply, or an input is missing).
+    #[default]
+    Nothing,
+    /// The band `at_least ≤ value < below` (either end open).
+    Band {
+        at_least: Option<Fixed>,
+        below: Option<Fixed>,
+    },
+    /// The value fell in no band.
+    NoBand { value: Fixed },
+    /// `(value − from) × per_unit`, kept between 0 and `cap`.
+    Linear {
+        value: Fixed,
+        from: Fixed,
+        per_unit: Fixed,
+        cap: Fixed,
+    },
+    /// The lookup row of this choice (or yes/no).
+    Row { name: String },
+    /// The choice has no row of its own: the `otherwise` points.
+    Otherwise { name: String },
+    /// A formula written in the criterion.
+    Formula { text: String },
+    /// A function of a script file.
+    Script { name: String },
 }
 
 /// The penalty side of a trace: per kind, each occurrence's points in order.
@@ -86,13 +116,16 @@ pub(crate) fn criterion_points(
             Some(v) => match bands.iter().find(|b| b.matches(v)) {
                 Some(b) => {
                     if let Some(t) = trace {
-                        t.matched = describe_band(b);
+                        t.matched = Matched::Band {
+                            at_least: b.at_least,
+                            below: b.below,
+                        };
                     }
                     b.points
                 }
                 None => {
                     if let Some(t) = trace {
-                        t.matched = format!("{v} is in no band");
+                        t.matched = Matched::NoBand { value: v };
                     }
                     Fixed::ZERO
                 }
@@ -109,7 +142,12 @@ pub(crate) fn criterion_points(
                 let p = v.saturating_sub(*from).mul(*per_unit);
                 let p = p.max(Fixed::ZERO).min(*cap);
                 if let Some(t) = trace {
-                    t.matched = format!("({v} − {from}) × {per_unit}, between 0 and {cap}");
+                    t.matched = Matched::Linear {
+                        value: v,
+                        from: *from,
+                        per_unit: *per_unit,
+                        cap: *cap,
+                    };
                 }
                 p
             }
@@ -135,9 +173,9 @@ pub(crate) fn criterion_points(
                             _ => (r == 1).to_string(),
                         };
                         t.matched = if points[r].is_some() {
-                            format!("row `{name}`")
+                            Matched::Row { name }
                         } else {
-                            format!("`{name}` is not listed: otherwise")
+                            Matched::Otherwise { name }
                         };
                     }
                     p
@@ -160,10 +198,10 @@ pub(crate) fn criterion_points(
             if let Some(t) = trace {
                 t.matched = match &p.source {
                     crate::rules::script::ProgramSource::Formula { text, .. } => {
-                        format!("formula {text}")
+                        Matched::Formula { text: text.clone() }
                     }
                     crate::rules::script::ProgramSource::Function { name, .. } => {
-                        format!("script {name}")
+                        Matched::Script { name: name.clone() }
                     }
                 };
             }
@@ -171,15 +209,6 @@ pub(crate) fn criterion_points(
         }
     };
     Ok(raw)
-}
-
-fn describe_band(b: &Band) -> String {
-    match (b.at_least, b.below) {
-        (Some(lo), Some(hi)) => format!("{lo} ≤ value < {hi}"),
-        (Some(lo), None) => format!("value ≥ {lo}"),
-        (None, Some(hi)) => format!("value < {hi}"),
-        (None, None) => "any value".to_string(),
-    }
 }
 
 /// Scores one office. `trace`, when given, is filled for an explanation.
