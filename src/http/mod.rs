@@ -17,7 +17,8 @@ mod users;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -34,6 +35,10 @@ use error::ApiError;
 /// The largest request body accepted (an office import of ~20,000 rows fits).
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
+/// A test seam: runs inside every publish and finalize after the round's rule set is taken and
+/// before any result is computed, so a test can reload the rules at that moment. Servers set none.
+pub type PublicationHook = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
 /// Everything a handler needs, cloned cheaply into each request.
 #[derive(Clone)]
 pub struct AppState {
@@ -43,6 +48,7 @@ pub struct AppState {
     pub started_at: jiff::Timestamp,
     /// Rounds' populations kept ranked between simulations.
     populations: Arc<population::PopulationCache>,
+    publication_hook: Arc<Mutex<Option<PublicationHook>>>,
 }
 
 impl AppState {
@@ -54,6 +60,19 @@ impl AppState {
             started_at: clock.now(),
             clock,
             populations: Arc::default(),
+            publication_hook: Arc::default(),
+        }
+    }
+
+    /// Sets the [`PublicationHook`] of this server (tests only).
+    pub fn set_publication_hook(&self, hook: PublicationHook) {
+        *self.publication_hook.lock().expect("hook lock") = Some(hook);
+    }
+
+    async fn run_publication_hook(&self) {
+        let hook = self.publication_hook.lock().expect("hook lock").clone();
+        if let Some(hook) = hook {
+            hook().await;
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Publication and results: the regulator publishes and finalizes; offices read their result and
 //! may object; results export as CSV; the service share each office may offer.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
@@ -21,8 +23,9 @@ use crate::store::declarations::DeclarationRow;
 use crate::store::objections::{Objection, insert_objection};
 use crate::store::publications::{Publication, StoredResult, insert_publication};
 use crate::store::{StoreError, audit};
+use crate::workflow::Phase;
+use crate::workflow::calendar::{Events, RoundCalendar};
 use crate::workflow::publication::{self, ENGINE_VERSION, FileData, Stamp};
-use crate::workflow::{Phase, Window, declaration::require_open, review::objection_window};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -119,41 +122,30 @@ pub(super) async fn file_of(
     }))
 }
 
+/// Computes and stores a publication with the one rule set `rs` the caller checked: results,
+/// header and hash all come from it, whatever reload happens meanwhile.
 async fn write_publication(
     state: &AppState,
     me: &CurrentUser,
-    rs: &RuleSet,
-    stage: &str,
+    rs: Arc<RuleSet>,
+    stage: &'static str,
     files: Vec<FileData>,
 ) -> Result<(Publication, Vec<StoredResult>), ApiError> {
-    let now = state.clock.now();
-    let stamp = Stamp {
-        stage,
-        published_at: now,
-    };
-    let rs_for_build = rs.round;
-    let live = state
-        .rules
-        .get(rs_for_build)
-        .ok_or_else(|| ApiError::internal("round vanished"))?;
-    let stage_owned = stage.to_string();
-    let results = tokio::task::spawn_blocking(move || {
-        let stamp = Stamp {
-            stage: &stage_owned,
-            published_at: now,
-        };
-        publication::build(&live, &stamp, &files)
-    })
-    .await
-    .map_err(ApiError::internal)??;
+    state.run_publication_hook().await;
+    let stamp = Stamp::new(stage, state.clock.now());
+    let for_build = rs.clone();
+    let results =
+        tokio::task::spawn_blocking(move || publication::build(&for_build, &stamp, &files))
+            .await
+            .map_err(ApiError::internal)??;
     let header = Publication {
         id: 0,
         round: rs.round.to_string(),
-        stage: stamp.stage.to_string(),
+        stage: stage.to_string(),
         rules_hash: rs.hash().to_string(),
         rules_version: rs.version.clone(),
         engine_version: ENGINE_VERSION.to_string(),
-        published_at: now.as_millisecond(),
+        published_at: stamp.millis(),
         published_by: me.actor(),
         office_count: results.len() as i64,
         snapshot_hash: publication::snapshot_hash(&results),
@@ -168,6 +160,11 @@ async fn write_publication(
     audit::record(&mut tx, header.published_at, &me.actor(), action, &format!("round:{}", rs.round), None, Some(&json!({"publication": id, "snapshot_hash": header.snapshot_hash, "rules_hash": header.rules_hash}))).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok((Publication { id, ..header }, results))
+}
+
+/// The round's calendar with what has happened in it (its publications).
+pub(super) async fn events(state: &AppState, round: &str) -> Result<Events, ApiError> {
+    Ok(publication::events(&state.store.publications(round).await?))
 }
 
 fn grade_counts(results: &[StoredResult]) -> Json {
@@ -190,7 +187,14 @@ async fn publish(
     me.require(&[Role::Regulator])?;
     let rs = live_round(&state, &round)?;
     let now = state.clock.now();
-    require_open(&rs, Phase::Publication, now)?;
+    let events = events(&state, &round).await?;
+    if events.published_at.is_some() {
+        return Err(ApiError::Conflict(Label::new(
+            "نتایج این دوره قبلاً اعلام شده است",
+            format!("round {round} is already published"),
+        )));
+    }
+    RoundCalendar::new(&rs, events).require_open(Phase::Publication, now)?;
     expire_due_referrals(&state, &round, now).await?;
     let open = state.store.open_referrals(&round).await?;
     if !open.is_empty() {
@@ -203,21 +207,13 @@ async fn publish(
             ),
         ));
     }
-    if state
-        .store
-        .publications(&round)
-        .await?
-        .iter()
-        .any(|p| p.stage == "first")
-    {
-        return Err(ApiError::Conflict(Label::new(
-            "نتایج این دوره قبلاً اعلام شده است",
-            format!("round {round} is already published"),
-        )));
-    }
     let files = files(&state, &rs, false).await?;
-    let (p, results) = write_publication(&state, &me, &rs, "first", files).await?;
-    let w = objection_window(&rs, crate::store::from_millis(p.published_at));
+    let (p, results) = write_publication(&state, &me, rs.clone(), "first", files).await?;
+    let published = Events {
+        published_at: Some(crate::store::from_millis(p.published_at)),
+        finalized_at: None,
+    };
+    let w = RoundCalendar::new(&rs, published).window(Phase::Objection);
     Ok((
         StatusCode::CREATED,
         axum::Json(
@@ -258,19 +254,14 @@ async fn finalize(
     let rs = live_round(&state, &round)?;
     let first = publication_of(&state, &round, "first").await?;
     let now = state.clock.now();
-    let w = objection_window(&rs, crate::store::from_millis(first.published_at));
-    if now < w.closes_at {
-        return Err(ApiError::OutsideWindow(Box::new(Window {
-            phase: Phase::Final,
-            first_day: w.last_day.add_days(1),
-            last_day: w.last_day.add_days(rs.calendar.final_review.days()),
-            opens_at: w.closes_at,
-            closes_at: w
-                .last_day
-                .add_days(rs.calendar.final_review.days() + 1)
-                .start_in_tehran(),
-        })));
+    let events = events(&state, &round).await?;
+    if events.finalized_at.is_some() {
+        return Err(ApiError::Conflict(Label::new(
+            "رتبه نهایی قبلاً اعلام شده است",
+            format!("round {round} is already finalized"),
+        )));
     }
+    RoundCalendar::new(&rs, events).require_open(Phase::Final, now)?;
     let pending: Vec<String> = state
         .store
         .objections(&round, None)
@@ -285,20 +276,8 @@ async fn finalize(
             format!("objections still pending: {}", pending.join(", ")),
         ));
     }
-    if state
-        .store
-        .publications(&round)
-        .await?
-        .iter()
-        .any(|p| p.stage == "final")
-    {
-        return Err(ApiError::Conflict(Label::new(
-            "رتبه نهایی قبلاً اعلام شده است",
-            format!("round {round} is already finalized"),
-        )));
-    }
     let files = files(&state, &rs, true).await?;
-    let (p, results) = write_publication(&state, &me, &rs, "final", files).await?;
+    let (p, results) = write_publication(&state, &me, rs, "final", files).await?;
     let first_results = state
         .store
         .publication_results(first.id, None, None)
@@ -362,14 +341,7 @@ async fn verify(
     let stamp_at = crate::store::from_millis(p.published_at);
     let stage_c = p.stage.clone();
     let recomputed = tokio::task::spawn_blocking(move || {
-        publication::compute(
-            &rs,
-            &Stamp {
-                stage: &stage_c,
-                published_at: stamp_at,
-            },
-            &offices,
-        )
+        publication::compute(&rs, &Stamp::new(&stage_c, stamp_at), &offices)
     })
     .await
     .map_err(ApiError::internal)??;
@@ -424,12 +396,12 @@ async fn my_result(
         .await?
         .pop()
         .ok_or_else(|| ApiError::not_found("نتیجه این دفتر", "this office's result"))?;
-    let first = publication_of(&state, &round, "first").await?;
-    let w = objection_window(&rs, crate::store::from_millis(first.published_at));
+    let calendar = RoundCalendar::new(&rs, events(&state, &round).await?);
+    let may_object = p.stage == "first" && calendar.is_open(Phase::Objection, state.clock.now());
     let objection = state.store.objection(&round, &office).await?;
     let doc: Json = serde_json::from_str(&r.result).map_err(ApiError::internal)?;
     Ok(axum::Json(
-        json!({"stage": p.stage, "result": doc, "objection": objection, "objection_window": w.view(), "may_object": p.stage == "first" && w.is_open(state.clock.now()) && objection.is_none()}),
+        json!({"stage": p.stage, "result": doc, "objection": objection, "objection_window": calendar.window(Phase::Objection).view(), "may_object": may_object && objection.is_none()}),
     ))
 }
 
@@ -586,12 +558,9 @@ async fn file_objection(
         )
     })?;
     let rs = live_round(&state, &round)?;
-    let first = publication_of(&state, &round, "first").await?;
+    publication_of(&state, &round, "first").await?;
     let now = state.clock.now();
-    let w = objection_window(&rs, crate::store::from_millis(first.published_at));
-    if !w.is_open(now) {
-        return Err(ApiError::OutsideWindow(Box::new(w)));
-    }
+    RoundCalendar::new(&rs, events(&state, &round).await?).require_open(Phase::Objection, now)?;
     let mut errors = Vec::new();
     if req.text.trim().chars().count() < 10 {
         errors.push(crate::rules::value::FieldError::new(

@@ -16,7 +16,7 @@ use crate::engine::{OfficeRecord, Raw};
 use crate::rules::RuleSet;
 use crate::rules::ruleset::{GradeMethod, InputKind, Missing, Rule, TieBreak};
 use crate::rules::value::FieldError;
-use crate::workflow::{Phase, Window, calendar::current_phase};
+use crate::workflow::calendar::RoundCalendar;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -42,9 +42,12 @@ pub fn live_round(state: &AppState, round: &str) -> Result<Arc<RuleSet>, ApiErro
     })
 }
 
-fn summary(state: &AppState, rs: &RuleSet) -> Json {
+/// A round's identity and its calendar as enforced now: every phase's window and the phase open.
+async fn summary(state: &AppState, rs: &RuleSet) -> Result<Json, ApiError> {
     let now = state.clock.now();
-    json!({
+    let events = super::results::events(state, &rs.round.to_string()).await?;
+    let calendar = RoundCalendar::new(rs, events);
+    Ok(json!({
         "round": rs.round.to_string(),
         "title": rs.title,
         "version": rs.version,
@@ -52,17 +55,22 @@ fn summary(state: &AppState, rs: &RuleSet) -> Json {
         "loaded_at": state.rules.loaded_at(rs.round),
         "office_kinds": rs.office_kinds,
         "time_zone": rs.calendar.time_zone,
-        "phases": Phase::ALL.iter().map(|p| Window::of(rs, *p).view()).collect::<Vec<_>>(),
+        "phases": calendar.windows().iter().map(|w| w.view()).collect::<Vec<_>>(),
         "correction": {"days": rs.calendar.correction.days, "max_referrals": rs.calendar.correction.max_referrals},
-        "current_phase": current_phase(rs, now),
-    })
+        "published_at": events.published_at,
+        "finalized_at": events.finalized_at,
+        "current_phase": calendar.current_phase(now),
+    }))
 }
 
 /// Every live round with its phases (Jalali and ISO), version and content hash.
 #[utoipa::path(get, path = "/v1/rounds", tag = "rounds", responses((status = 200, body = Object)))]
-async fn list_rounds(State(state): State<AppState>) -> axum::Json<Json> {
-    let rounds = state.rules.rounds();
-    axum::Json(json!({"rounds": rounds.values().map(|rs| summary(&state, rs)).collect::<Vec<_>>()}))
+async fn list_rounds(State(state): State<AppState>) -> Result<axum::Json<Json>, ApiError> {
+    let mut rounds = Vec::new();
+    for rs in state.rules.rounds().values() {
+        rounds.push(summary(&state, rs).await?);
+    }
+    Ok(axum::Json(json!({"rounds": rounds})))
 }
 
 fn input_json(d: &crate::rules::ruleset::InputDef) -> Json {
@@ -107,7 +115,7 @@ async fn get_round(
     Path(round): Path<String>,
 ) -> Result<axum::Json<Json>, ApiError> {
     let rs = live_round(&state, &round)?;
-    let mut doc = summary(&state, &rs);
+    let mut doc = summary(&state, &rs).await?;
     let criteria: Vec<Json> = rs
         .criteria
         .iter()

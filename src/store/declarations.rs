@@ -51,10 +51,12 @@ pub struct DeclarationRow {
 }
 
 impl DeclarationRow {
-    /// Every value of the file: the region's, overridden by the office's where both exist.
+    /// Every value of the file: the office's, overridden by the region's where both hold the same
+    /// input (the region reviews what offices declare). The one rule for a publication's inputs and
+    /// for last round's values.
     pub fn all_values(self) -> serde_json::Map<String, serde_json::Value> {
-        let mut m = self.region_values;
-        m.extend(self.office_values);
+        let mut m = self.office_values;
+        m.extend(self.region_values);
         m
     }
 }

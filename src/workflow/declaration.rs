@@ -2,7 +2,8 @@
 
 use serde_json::{Map, Value as Json};
 
-use super::{Phase, Window, WorkflowError};
+use super::calendar::{Events, RoundCalendar};
+use super::{Phase, WorkflowError};
 use crate::domain::Label;
 use crate::rules::RuleSet;
 use crate::rules::model::Supplier;
@@ -10,14 +11,10 @@ use crate::rules::ruleset::Missing;
 use crate::rules::value::{self, FieldError};
 use crate::store::declarations::{DeclarationRow, DeclarationStatus};
 
-/// Refuses the action unless `phase` is open at `now`.
+/// Refuses the action unless `phase` is open at `now`: for the phases before publication, which
+/// no event moves (the others ask a [`RoundCalendar`] with the round's events).
 pub fn require_open(rs: &RuleSet, phase: Phase, now: jiff::Timestamp) -> Result<(), WorkflowError> {
-    let w = Window::of(rs, phase);
-    if w.is_open(now) {
-        Ok(())
-    } else {
-        Err(WorkflowError::OutsideWindow(Box::new(w)))
-    }
+    RoundCalendar::new(rs, Events::default()).require_open(phase, now)
 }
 
 /// Checks values an office sends: each must be an input of the round that the office supplies.

@@ -6,13 +6,14 @@ use serde_json::{Map, Value as Json, json};
 use sha2::{Digest, Sha256};
 
 use super::WorkflowError;
+use super::calendar::Events;
 use crate::domain::{Fixed, OfficeKind, RegionId};
 use crate::engine::{OfficeRecord, Raw};
 use crate::rules::RuleSet;
 use crate::rules::value::FieldError;
 use crate::store::declarations::{DeclarationRow, DeclarationStatus};
 use crate::store::offices::OfficeRow;
-use crate::store::publications::StoredResult;
+use crate::store::publications::{Publication, StoredResult};
 
 /// The version of the engine that computed a publication.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -34,11 +35,11 @@ fn stored_inputs(f: &FileData) -> Json {
         .declaration
         .as_ref()
         .is_some_and(|d| d.status == DeclarationStatus::Submitted);
-    let mut values = Map::new();
-    if let Some(d) = &f.declaration {
-        values.extend(d.office_values.clone());
-        values.extend(d.region_values.clone());
-    }
+    let mut values = f
+        .declaration
+        .clone()
+        .map(DeclarationRow::all_values)
+        .unwrap_or_default();
     values.extend(f.corrections.clone());
     json!({
         "kind": f.office.kind,
@@ -76,11 +77,44 @@ fn record_from_inputs(office_id: &str, inputs: &Json) -> Result<OfficeRecord, St
     })
 }
 
-/// The header fields every result document repeats.
-#[derive(Clone, Debug)]
+/// The header fields every result document repeats: the stage, and the instant cut to the
+/// millisecond a publication is stored with, so that its verification stamps exactly the same.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Stamp<'a> {
-    pub stage: &'a str,
-    pub published_at: jiff::Timestamp,
+    stage: &'a str,
+    published_at: jiff::Timestamp,
+}
+
+impl<'a> Stamp<'a> {
+    pub fn new(stage: &'a str, at: jiff::Timestamp) -> Self {
+        Stamp {
+            stage,
+            published_at: crate::store::from_millis(at.as_millisecond()),
+        }
+    }
+
+    pub fn stage(&self) -> &'a str {
+        self.stage
+    }
+
+    /// The instant as stored: milliseconds since the epoch.
+    pub fn millis(&self) -> i64 {
+        self.published_at.as_millisecond()
+    }
+}
+
+/// The events of a round's publications (first results and final ranks) that move its calendar.
+pub fn events(publications: &[Publication]) -> Events {
+    let at = |stage: &str| {
+        publications
+            .iter()
+            .find(|p| p.stage == stage)
+            .map(|p| crate::store::from_millis(p.published_at))
+    };
+    Events {
+        published_at: at("first"),
+        finalized_at: at("final"),
+    }
 }
 
 /// Scores, ranks, grades and explains every office from stored inputs. Both a new publication and
@@ -247,4 +281,98 @@ pub fn differences(first: &[StoredResult], last: &[StoredResult]) -> Vec<Json> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use jiff::SignedDuration;
+
+    use super::*;
+    use crate::domain::{NationalCode, OfficeId};
+
+    fn office() -> OfficeRow {
+        OfficeRow {
+            id: OfficeId::parse("P-0001").unwrap(),
+            kind: OfficeKind::Pishkhan,
+            region: RegionId::new(1).unwrap(),
+            province: "THR".into(),
+            name: "دفتر ۱".into(),
+            holder_national_code: NationalCode::parse("0076229645").unwrap(),
+        }
+    }
+
+    fn declaration(office_values: Json, region_values: Json) -> DeclarationRow {
+        DeclarationRow {
+            round: "1400-2".into(),
+            office_id: "P-0001".into(),
+            status: DeclarationStatus::Submitted,
+            office_values: office_values.as_object().unwrap().clone(),
+            region_values: region_values.as_object().unwrap().clone(),
+            carried_over: Vec::new(),
+            version: 1,
+            updated_at: 0,
+            submitted_at: Some(0),
+        }
+    }
+
+    #[test]
+    fn a_stamp_finer_than_a_millisecond_stamps_what_the_publication_stores() {
+        let rs =
+            crate::rules::load_round(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/1400-2"))
+                .unwrap();
+        let at = crate::clock::parse_instant("1400/02/16 10:00").unwrap()
+            + SignedDuration::from_nanos(123_456_789);
+        let published = Stamp::new("first", at);
+        assert_eq!(published.millis(), at.as_millisecond());
+        let verified = Stamp::new("first", crate::store::from_millis(published.millis()));
+        assert_eq!(published, verified);
+        let file = FileData {
+            office: office(),
+            declaration: Some(declaration(
+                json!({"area_m2": 40, "staff_count": 3, "location_type": "urban", "years_active": 4}),
+                json!({"association_score": 70}),
+            )),
+            previous: Map::new(),
+            corrections: Map::new(),
+        };
+        let first = build(&rs, &published, std::slice::from_ref(&file)).unwrap();
+        let again = build(&rs, &verified, &[file]).unwrap();
+        assert_eq!(first, again);
+        let doc: Json = serde_json::from_str(&first[0].result).unwrap();
+        assert_eq!(doc["published_at"], "2021-05-06T05:30:00.123Z");
+    }
+
+    #[test]
+    fn where_office_and_region_hold_the_same_input_the_regions_value_counts_in_a_publication_and_as_last_rounds()
+     {
+        let both = declaration(
+            json!({"association_score": 10, "area_m2": 40}),
+            json!({"association_score": 90, "satisfaction_percent": 80}),
+        );
+        let file = FileData {
+            office: office(),
+            declaration: Some(both.clone()),
+            previous: both.clone().all_values(),
+            corrections: Map::new(),
+        };
+        let inputs = stored_inputs(&file);
+        let want = json!({"association_score": 90, "area_m2": 40, "satisfaction_percent": 80});
+        assert_eq!(inputs["values"], want, "this round's file");
+        assert_eq!(
+            inputs["previous"], want,
+            "the same file as last round's values"
+        );
+
+        // An accepted objection's correction overrides both.
+        let corrected = FileData {
+            corrections: json!({"association_score": 55})
+                .as_object()
+                .unwrap()
+                .clone(),
+            ..file
+        };
+        assert_eq!(stored_inputs(&corrected)["values"]["association_score"], 55);
+    }
 }

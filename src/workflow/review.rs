@@ -248,16 +248,3 @@ pub fn expire(d: &DeclarationRow, r: &Referral) -> DeclarationRow {
     row.status = DeclarationStatus::Submitted;
     row
 }
-
-/// The objection window: from the first publication to the end of the `days`-th day after it.
-pub fn objection_window(rs: &RuleSet, published_at: jiff::Timestamp) -> Window {
-    let day = JalaliDate::of_instant(published_at);
-    let last = day.add_days(rs.calendar.objection.days());
-    Window {
-        phase: Phase::Objection,
-        first_day: day,
-        last_day: last,
-        opens_at: published_at,
-        closes_at: last.add_days(1).start_in_tehran(),
-    }
-}

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use arzyab::clock::{Clock, ManualClock};
+use arzyab::clock::{Clock, ManualClock, SystemClock};
 use arzyab::http::AppState;
 use arzyab::rules::registry::Registry;
 use arzyab::store::{Backend, Store};
@@ -69,7 +69,12 @@ pub struct Replica {
 pub struct TestApp {
     pub url: String,
     pub client: reqwest::Client,
+    /// The clock the server reads, moved by [`TestApp::at`] (unused on the real clock).
     pub clock: Arc<ManualClock>,
+    /// Whether the server reads the machine's clock ([`TestApp::spawn_on_real_clock`]).
+    real_clock: bool,
+    /// The server's state (for its test seams).
+    pub state: AppState,
     pub store: Store,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -100,7 +105,19 @@ impl TestApp {
     }
 
     pub async fn spawn_with_rules(backend: Backend, rules: &Path) -> TestApp {
-        Self::launch(backend, rules, false).await
+        Self::launch(backend, rules, false, false).await
+    }
+
+    /// A server on the machine's clock ([`SystemClock`], finer than a millisecond) and a
+    /// temporary copy of `rules/` whose live versions are stored: edit a round's calendar under
+    /// `app.rules_dir` so a phase is open today, then reload it.
+    pub async fn spawn_on_real_clock(backend: Backend) -> TestApp {
+        let copy = tempfile::tempdir().unwrap();
+        let rules = copy.path().join("rules");
+        copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &rules);
+        let mut app = Self::launch(backend, &rules, true, true).await;
+        app._rules_copy = Some(copy);
+        app
     }
 
     /// A server on a temporary copy of `rules/` that stores every version that goes live in the
@@ -109,7 +126,7 @@ impl TestApp {
         let copy = tempfile::tempdir().unwrap();
         let rules = copy.path().join("rules");
         copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &rules);
-        let mut app = Self::launch(backend, &rules, true).await;
+        let mut app = Self::launch(backend, &rules, true, false).await;
         let watcher = arzyab::rules::watch::watch(
             app.rules.clone(),
             app.clock.clone(),
@@ -121,13 +138,23 @@ impl TestApp {
         app
     }
 
-    async fn launch(backend: Backend, rules: &Path, record_versions: bool) -> TestApp {
+    async fn launch(
+        backend: Backend,
+        rules: &Path,
+        record_versions: bool,
+        real_clock: bool,
+    ) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let database_url = fresh_database(backend, dir.path()).await;
         let store = Store::connect(&database_url)
             .await
             .expect("connect and migrate");
-        let clock = Arc::new(ManualClock::new(in_self_declaration()));
+        let manual = Arc::new(ManualClock::new(in_self_declaration()));
+        let clock: Arc<dyn Clock> = if real_clock {
+            Arc::new(SystemClock)
+        } else {
+            manual.clone()
+        };
         let registry = Arc::new(Registry::new(rules));
         let failures = if record_versions {
             registry.set_version_log(Arc::new(store.clone()));
@@ -156,15 +183,17 @@ impl TestApp {
         tx.commit().await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let state = AppState::new(store.clone(), registry.clone(), clock.clone());
+        let state = AppState::new(store.clone(), registry.clone(), clock);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(arzyab::http::serve(listener, state, async {
+        let server = tokio::spawn(arzyab::http::serve(listener, state.clone(), async {
             let _ = rx.await;
         }));
         TestApp {
             url: format!("http://{addr}"),
             client: reqwest::Client::new(),
-            clock,
+            clock: manual,
+            real_clock,
+            state,
             store,
             shutdown: Some(tx),
             server: Some(server),
@@ -181,7 +210,11 @@ impl TestApp {
     pub async fn replica(&self) -> Replica {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let state = AppState::new(self.store.clone(), self.rules.clone(), self.clock.clone());
+        let state = AppState::new(
+            self.store.clone(),
+            self.rules.clone(),
+            self.state.clock.clone(),
+        );
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(arzyab::http::serve(listener, state, async {
             let _ = rx.await;
@@ -200,6 +233,7 @@ impl TestApp {
     }
 
     pub fn at(&self, when: &str) {
+        assert!(!self.real_clock, "the real clock cannot be moved");
         self.clock.set(arzyab::clock::parse_instant(when).unwrap());
     }
 

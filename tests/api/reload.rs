@@ -86,7 +86,7 @@ fn edit(path: &Path, from: &str, to: &str) {
 
 /// The weight of `data_completeness` doubled, with the round's rule tests updated to match
 /// (the perfect office now scores 105).
-fn double_completeness_weight(round: &Path) {
+pub(crate) fn double_completeness_weight(round: &Path) {
     update_cases_for_double_completeness_weight(round);
     edit(
         &round.join("criteria.yaml"),

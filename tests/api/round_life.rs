@@ -1,16 +1,32 @@
 //! A whole round through the API with an injected clock: 56 offices in two regions self-declare
-//! (some late, some never), reviewers review and refer, offices correct, the regulator publishes,
-//! offices object, reviewers decide, the regulator finalizes. Results are checked against values
-//! computed here, independently of the engine, from 1400-2's rule files.
+//! (some late, some never), reviewers review and refer, offices correct, the regulator publishes
+//! (at an instant finer than a millisecond), offices object, reviewers decide, the regulator
+//! finalizes. Results are checked against values computed here, independently of the engine, from
+//! 1400-2's rule files. The same path runs on the machine's real clock; the calendar every view
+//! shows is checked against what each action accepts; and a reload in the middle of a publication
+//! must not change the rules it uses or stamps.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
+use arzyab::domain::{JalaliDate, RoundId};
+use arzyab::rules::registry::{Origin, Reloaded};
+use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::helpers::{TestApp, registry_csv};
 
-both_backends!(a_whole_round_from_self_declaration_to_final_ranks_and_services);
+both_backends!(
+    a_whole_round_from_self_declaration_to_final_ranks_and_services,
+    an_early_publication_moves_objection_and_final_and_every_view_shows_what_is_enforced,
+);
+both_backends!(spawn_on_real_clock =>
+    a_round_on_the_real_clock_publishes_results_that_verify_identical_for_every_office,
+);
+both_backends!(spawn_watching =>
+    rules_reloaded_in_the_middle_of_a_publication_are_neither_used_nor_stamped,
+);
 
 const N: usize = 56;
 const LOCATIONS: [&str; 4] = ["city_center", "urban", "suburban", "village"];
@@ -352,11 +368,20 @@ async fn a_whole_round_from_self_declaration_to_final_ranks_and_services(app: Te
             .0,
         403
     );
+    // Published at an instant finer than the millisecond the publication is stored with.
+    app.clock.advance(SignedDuration::from_nanos(123_456_789));
     let (s, p) = app
         .post("/v1/rounds/1400-2/publish", Some(&regulator), json!({}))
         .await;
     assert_eq!(s, 201, "{p}");
     assert_eq!(p["publication"]["office_count"], N);
+    assert_eq!(
+        p["publication"]["published_at"],
+        arzyab::clock::parse_instant("1400/02/16 10:00")
+            .unwrap()
+            .as_millisecond()
+            + 123
+    );
     assert_eq!(
         app.post("/v1/rounds/1400-2/publish", Some(&regulator), json!({}))
             .await
@@ -710,4 +735,386 @@ async fn a_whole_round_from_self_declaration_to_final_ranks_and_services(app: Te
             "no audit record for {action}"
         );
     }
+}
+
+/// The phase named `name` in a round's view.
+fn phase(round: &Value, name: &str) -> Value {
+    round["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["phase"] == name)
+        .unwrap_or_else(|| panic!("no phase {name} in {round}"))
+        .clone()
+}
+
+/// Offices `which` save and submit their declaration (the caller has opened the self-declaration).
+async fn declare(app: &TestApp, offices: &[(String, String, u8)], which: std::ops::Range<usize>) {
+    for i in which {
+        let t = app.login(&offices[i].1, &offices[i].1).await;
+        let (s, b) = app
+            .put(
+                "/v1/rounds/1400-2/declaration",
+                Some(&t),
+                json!({"values": office_values(i)}),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        let (s, b) = app
+            .post("/v1/rounds/1400-2/declaration/submit", Some(&t), json!({}))
+            .await;
+        assert_eq!(s, 200, "{b}");
+    }
+}
+
+/// The regions record their values on offices `which` (the caller has opened the review).
+async fn review(
+    app: &TestApp,
+    reviewers: [&str; 2],
+    offices: &[(String, String, u8)],
+    which: std::ops::Range<usize>,
+) {
+    for i in which {
+        let reviewer = reviewers[offices[i].2 as usize - 1];
+        let path = format!("/v1/rounds/1400-2/files/{}", offices[i].0);
+        let (s, file) = app.get(&path, Some(reviewer)).await;
+        assert_eq!(s, 200, "{file}");
+        let (s, b) = app
+            .put(
+                &format!("{path}/region-values"),
+                Some(reviewer),
+                json!({"values": region_values(i), "version": file["declaration"]["version"]}),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+    }
+}
+
+async fn object(app: &TestApp, office: &(String, String, u8)) -> (u16, Value) {
+    let t = app.login(&office.1, &office.1).await;
+    app.post(
+        "/v1/rounds/1400-2/objection",
+        Some(&t),
+        json!({"text": "the association score is too low", "criteria": ["association"]}),
+    )
+    .await
+}
+
+async fn an_early_publication_moves_objection_and_final_and_every_view_shows_what_is_enforced(
+    app: TestApp,
+) {
+    let admin = app.admin().await;
+    let (csv, offices) = registry_csv(8);
+    assert_eq!(app.import(&admin, &csv).await.0, 200);
+    declare(&app, &offices, 0..8).await;
+    app.at("1400/02/06 09:00");
+    let admin = app.admin().await;
+    let rev1 = app.staff(&admin, "rev.one", "reviewer", Some(1)).await;
+    let rev2 = app.staff(&admin, "rev.two", "reviewer", Some(2)).await;
+    app.staff(&admin, "regulator.x", "regulator", None).await;
+    review(&app, [&rev1, &rev2], &offices, 0..8).await;
+
+    // Before anything is published, the rule file's plan: objection 02/21–02/27.
+    app.at("1400/02/17 09:00");
+    let (s, round) = app.get("/v1/rounds/1400-2", None).await;
+    assert_eq!(s, 200, "{round}");
+    assert_eq!(round["current_phase"], "publication", "{}", round["phases"]);
+    assert_eq!(
+        (
+            &phase(&round, "objection")["first_day"],
+            &phase(&round, "objection")["last_day"]
+        ),
+        (&json!("1400/02/21"), &json!("1400/02/27"))
+    );
+
+    // Published on 02/17, the second day of its window: objection runs to the end of 02/24 and
+    // the final ranks follow for the rule file's 10 days.
+    app.at("1400/02/17 10:00");
+    let regulator = app.login("regulator.x", "regulator.x-password-1400").await;
+    let (s, p) = app
+        .post("/v1/rounds/1400-2/publish", Some(&regulator), json!({}))
+        .await;
+    assert_eq!(s, 201, "{p}");
+    let window = p["objection_window"].clone();
+    assert_eq!(
+        (&window["first_day"], &window["last_day"]),
+        (&json!("1400/02/17"), &json!("1400/02/24"))
+    );
+    let published_at =
+        arzyab::store::from_millis(p["publication"]["published_at"].as_i64().unwrap());
+    assert_eq!(window["opens_at"], json!(published_at));
+    let (_, round) = app.get("/v1/rounds/1400-2", None).await;
+    assert_eq!(phase(&round, "objection"), window, "{}", round["phases"]);
+    let fin = phase(&round, "final");
+    assert_eq!(
+        (&fin["first_day"], &fin["last_day"]),
+        (&json!("1400/02/25"), &json!("1400/03/03"))
+    );
+    assert_eq!(
+        phase(&round, "publication")["closes_at"],
+        json!(published_at)
+    );
+
+    // At each instant the phase shown is the one whose action is accepted, and a refusal names
+    // the window shown.
+    let instants = [
+        ("1400/02/17 10:00", "objection"),
+        ("1400/02/24 23:59", "objection"),
+        ("1400/02/25 00:00", "final"),
+        ("1400/02/26 12:00", "final"),
+    ];
+    for (n, (when, expected)) in instants.into_iter().enumerate() {
+        app.at(when);
+        app.clock.advance(SignedDuration::from_secs(1));
+        let (_, round) = app.get("/v1/rounds/1400-2", None).await;
+        assert_eq!(round["current_phase"], expected, "at {when}");
+        let (s, b) = object(&app, &offices[n]).await;
+        if expected == "objection" {
+            assert_eq!(s, 201, "an objection at {when}: {b}");
+        } else {
+            assert_eq!(
+                (s, b["error"]["code"].as_str()),
+                (422, Some("outside_window")),
+                "an objection at {when}: {b}"
+            );
+            assert_eq!(
+                b["error"]["window"],
+                phase(&round, "objection"),
+                "at {when}"
+            );
+        }
+        let regulator = app.login("regulator.x", "regulator.x-password-1400").await;
+        let (s, b) = app
+            .post("/v1/rounds/1400-2/finalize", Some(&regulator), json!({}))
+            .await;
+        assert_eq!(s, 422, "finalize at {when}: {b}");
+        if expected == "final" {
+            // The window is open; what stops it is the objections still pending.
+            assert_eq!(
+                b["error"]["code"], "invalid_state",
+                "finalize at {when}: {b}"
+            );
+        } else {
+            assert_eq!(
+                b["error"]["code"], "outside_window",
+                "finalize at {when}: {b}"
+            );
+            assert_eq!(b["error"]["window"], phase(&round, "final"), "at {when}");
+        }
+    }
+
+    // Decided, the round is finalized on the last day of its final window, which ends there.
+    for office in &offices[..2] {
+        let name = ["rev.one", "rev.two"][office.2 as usize - 1];
+        let reviewer = app.login(name, &format!("{name}-password-1400")).await;
+        let (s, b) = app
+            .put(
+                &format!("/v1/rounds/1400-2/objections/{}", office.0),
+                Some(&reviewer),
+                json!({"decision": "rejected", "reason": "score confirmed", "version": 1}),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+    }
+    app.at("1400/03/03 23:00");
+    let regulator = app.login("regulator.x", "regulator.x-password-1400").await;
+    let (s, f) = app
+        .post("/v1/rounds/1400-2/finalize", Some(&regulator), json!({}))
+        .await;
+    assert_eq!(s, 201, "{f}");
+    let finalized_at =
+        arzyab::store::from_millis(f["publication"]["published_at"].as_i64().unwrap());
+    let (_, round) = app.get("/v1/rounds/1400-2", None).await;
+    assert_eq!(round["current_phase"], Value::Null, "{}", round["phases"]);
+    assert_eq!(phase(&round, "final")["closes_at"], json!(finalized_at));
+}
+
+/// Moves round 1400-2's calendar in the app's rules copy so that its self-declaration began
+/// `days_ago` days before today in Tehran, makes that version live, and returns its hash.
+async fn calendar_started(app: &TestApp, days_ago: i64) -> String {
+    let path = app.rules_dir.join("1400-2/round.yaml");
+    let start = JalaliDate::of_instant(Timestamp::now()).add_days(-days_ago);
+    let text: Vec<String> = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            if l.starts_with("    start: ") {
+                format!("    start: {start}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    std::fs::write(&path, text.join("\n") + "\n").unwrap();
+    let round = RoundId::parse("1400-2").unwrap();
+    let Reloaded::Live(rs) = app
+        .rules
+        .reload(round, Origin::FileWatcher, Timestamp::now())
+        .await
+    else {
+        panic!("the calendar moved to {start} did not go live");
+    };
+    rs.hash().to_string()
+}
+
+async fn a_round_on_the_real_clock_publishes_results_that_verify_identical_for_every_office(
+    app: TestApp,
+) {
+    const N: usize = 12;
+    assert!(!app.state.clock.simulated(), "the machine's clock");
+    let admin = app.admin().await;
+    let (csv, offices) = registry_csv(N);
+    assert_eq!(app.import(&admin, &csv).await.0, 200);
+    let rev1 = app.staff(&admin, "rev.one", "reviewer", Some(1)).await;
+    let rev2 = app.staff(&admin, "rev.two", "reviewer", Some(2)).await;
+    let regulator = app.staff(&admin, "regulator.x", "regulator", None).await;
+
+    // Today is in the self-declaration, then in the review, then in the publication window.
+    calendar_started(&app, 0).await;
+    declare(&app, &offices, 0..N - 2).await;
+    calendar_started(&app, 20).await;
+    review(&app, [&rev1, &rev2], &offices, 0..N - 2).await;
+    let hash = calendar_started(&app, 30).await;
+    let (_, round) = app.get("/v1/rounds/1400-2", None).await;
+    assert_eq!(round["current_phase"], "publication", "{}", round["phases"]);
+    let before = Timestamp::now();
+    let (s, p) = app
+        .post("/v1/rounds/1400-2/publish", Some(&regulator), json!({}))
+        .await;
+    assert_eq!(s, 201, "{p}");
+    assert_eq!(p["publication"]["office_count"], N);
+    assert_eq!(p["publication"]["rules_hash"], hash);
+    let published_at =
+        arzyab::store::from_millis(p["publication"]["published_at"].as_i64().unwrap());
+    assert!(
+        before.as_millisecond() <= published_at.as_millisecond(),
+        "{p}"
+    );
+
+    // Every office's result recomputes byte for byte, with the stamp the publication stored.
+    let (s, v) = app
+        .get(
+            "/v1/rounds/1400-2/publications/first/verify",
+            Some(&regulator),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["identical"], true, "{v}");
+    assert_eq!(v["mismatches"], json!([]));
+    assert_eq!(v["recomputed_snapshot_hash"], v["stored_snapshot_hash"]);
+    let stored = app
+        .store
+        .publication_results(p["publication"]["id"].as_i64().unwrap(), None, None)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), N);
+    for r in &stored {
+        let doc: Value = serde_json::from_str(&r.result).unwrap();
+        assert_eq!(
+            doc["published_at"],
+            json!(published_at.to_string()),
+            "{}",
+            r.office_id
+        );
+        assert_eq!(doc["rules_hash"], hash, "{}", r.office_id);
+    }
+    let filed = stored.iter().filter(|r| r.filed).count();
+    assert_eq!(filed, N - 2);
+
+    // The objection window opened with the publication: an office objects at once, and the
+    // finalization is refused with the final window the round shows.
+    let (_, round) = app.get("/v1/rounds/1400-2", None).await;
+    assert_eq!(round["current_phase"], "objection", "{}", round["phases"]);
+    assert_eq!(phase(&round, "objection")["opens_at"], json!(published_at));
+    let (s, b) = object(&app, &offices[3]).await;
+    assert_eq!(s, 201, "{b}");
+    let (s, b) = app
+        .post("/v1/rounds/1400-2/finalize", Some(&regulator), json!({}))
+        .await;
+    assert_eq!(
+        (s, b["error"]["code"].as_str()),
+        (422, Some("outside_window")),
+        "{b}"
+    );
+    assert_eq!(b["error"]["window"], phase(&round, "final"));
+}
+
+async fn rules_reloaded_in_the_middle_of_a_publication_are_neither_used_nor_stamped(app: TestApp) {
+    const N: usize = 10;
+    let admin = app.admin().await;
+    let (csv, offices) = registry_csv(N);
+    assert_eq!(app.import(&admin, &csv).await.0, 200);
+    declare(&app, &offices, 0..N).await;
+    app.at("1400/02/06 09:00");
+    let admin = app.admin().await;
+    let rev1 = app.staff(&admin, "rev.one", "reviewer", Some(1)).await;
+    let rev2 = app.staff(&admin, "rev.two", "reviewer", Some(2)).await;
+    review(&app, [&rev1, &rev2], &offices, 0..N).await;
+    let round = RoundId::parse("1400-2").unwrap();
+    let h0 = app.rules.get(round).unwrap().hash().to_string();
+
+    // Once the publication has taken its rules, the completeness weight doubles (with the
+    // round's rule tests updated) and that version goes live.
+    let reloaded: Arc<Mutex<Option<String>>> = Arc::default();
+    let (rules, dir, seen) = (
+        app.rules.clone(),
+        app.rules_dir.join("1400-2"),
+        reloaded.clone(),
+    );
+    app.state.set_publication_hook(Arc::new(move || {
+        let (rules, dir, seen) = (rules.clone(), dir.clone(), seen.clone());
+        Box::pin(async move {
+            if seen.lock().unwrap().is_some() {
+                return;
+            }
+            crate::reload::double_completeness_weight(&dir);
+            // The watcher may have been first; either way the new version is live after this.
+            let outcome = rules
+                .reload(round, Origin::FileWatcher, Timestamp::now())
+                .await;
+            assert!(matches!(outcome, Reloaded::Live(_) | Reloaded::Unchanged));
+            *seen.lock().unwrap() = Some(rules.get(round).unwrap().hash().to_string());
+        })
+    }));
+
+    app.at("1400/02/16 10:00");
+    let regulator = app
+        .staff(&app.admin().await, "regulator.x", "regulator", None)
+        .await;
+    let (s, p) = app
+        .post("/v1/rounds/1400-2/publish", Some(&regulator), json!({}))
+        .await;
+    assert_eq!(s, 201, "{p}");
+    let h1 = reloaded.lock().unwrap().clone().expect("the hook ran");
+    assert_ne!(h1, h0, "the reload went live during the publication");
+    assert_eq!(app.rules.get(round).unwrap().hash(), h1);
+
+    // Stamped and used: the version live when the publication began, 1400-2 as written.
+    assert_eq!(p["publication"]["rules_hash"], h0);
+    let stored = app
+        .store
+        .publication_results(p["publication"]["id"].as_i64().unwrap(), None, None)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), N);
+    for r in &stored {
+        let doc: Value = serde_json::from_str(&r.result).unwrap();
+        assert_eq!(doc["rules_hash"], h0, "{}", r.office_id);
+        let i = offices.iter().position(|o| o.0 == r.office_id).unwrap();
+        let want = expected_total(&office_values(i), &region_values(i));
+        let got = (doc["total"].as_f64().unwrap() * 100.0).round() as i64;
+        assert_eq!(
+            got, want,
+            "total of {} under the rules it names",
+            r.office_id
+        );
+    }
+    let (s, v) = app
+        .get(
+            "/v1/rounds/1400-2/publications/first/verify",
+            Some(&regulator),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["identical"], true, "{v}");
 }
