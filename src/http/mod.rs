@@ -12,6 +12,7 @@ mod review;
 mod rounds;
 mod rules;
 mod simulate;
+mod throttle;
 mod users;
 
 use std::future::Future;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub started_at: jiff::Timestamp,
     /// Rounds' populations kept ranked between simulations.
     populations: Arc<population::PopulationCache>,
+    /// Sign-in limits: per username, per address, and on hashing at once.
+    logins: Arc<throttle::LoginThrottle>,
 }
 
 impl AppState {
@@ -53,7 +56,16 @@ impl AppState {
             started_at: clock.now(),
             clock,
             populations: Arc::default(),
+            logins: Arc::new(throttle::LoginThrottle::new(
+                &crate::config::LoginLimits::default(),
+            )),
         }
+    }
+
+    /// The same state with other sign-in limits (the defaults: [`crate::config::LoginLimits`]).
+    pub fn with_login_limits(mut self, limits: &crate::config::LoginLimits) -> Self {
+        self.logins = Arc::new(throttle::LoginThrottle::new(limits));
+        self
     }
 }
 

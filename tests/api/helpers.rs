@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use arzyab::clock::{Clock, ManualClock};
+use arzyab::config::LoginLimits;
 use arzyab::http::AppState;
 use arzyab::rules::registry::Registry;
 use arzyab::store::{Backend, Store};
@@ -99,8 +100,26 @@ impl TestApp {
         .await
     }
 
+    /// A server whose only sign-in limits are the lockout's: no rate limits, and room to hash
+    /// 64 passwords at once.
+    pub async fn spawn_unthrottled(backend: Backend) -> TestApp {
+        let limits = LoginLimits {
+            per_username_per_minute: 0,
+            per_address_per_minute: 0,
+            hash_concurrency: 64,
+            hash_queue: 64,
+        };
+        Self::spawn_with_login_limits(backend, limits).await
+    }
+
+    /// A server with these sign-in limits instead of the defaults.
+    pub async fn spawn_with_login_limits(backend: Backend, limits: LoginLimits) -> TestApp {
+        let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        Self::launch(backend, &rules, false, &limits).await
+    }
+
     pub async fn spawn_with_rules(backend: Backend, rules: &Path) -> TestApp {
-        Self::launch(backend, rules, false).await
+        Self::launch(backend, rules, false, &LoginLimits::default()).await
     }
 
     /// A server on a temporary copy of `rules/` that stores every version that goes live in the
@@ -109,7 +128,7 @@ impl TestApp {
         let copy = tempfile::tempdir().unwrap();
         let rules = copy.path().join("rules");
         copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &rules);
-        let mut app = Self::launch(backend, &rules, true).await;
+        let mut app = Self::launch(backend, &rules, true, &LoginLimits::default()).await;
         let watcher = arzyab::rules::watch::watch(
             app.rules.clone(),
             app.clock.clone(),
@@ -121,7 +140,12 @@ impl TestApp {
         app
     }
 
-    async fn launch(backend: Backend, rules: &Path, record_versions: bool) -> TestApp {
+    async fn launch(
+        backend: Backend,
+        rules: &Path,
+        record_versions: bool,
+        limits: &LoginLimits,
+    ) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let database_url = fresh_database(backend, dir.path()).await;
         let store = Store::connect(&database_url)
@@ -156,7 +180,8 @@ impl TestApp {
         tx.commit().await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let state = AppState::new(store.clone(), registry.clone(), clock.clone());
+        let state =
+            AppState::new(store.clone(), registry.clone(), clock.clone()).with_login_limits(limits);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(arzyab::http::serve(listener, state, async {
             let _ = rx.await;
