@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -45,7 +45,7 @@ impl LoginThrottle {
     pub fn admit(&self, address: IpAddr, username: &str) -> Result<(), ApiError> {
         let now = Instant::now();
         if let Some(rate) = &self.per_address {
-            rate.check(address, now).map_err(|wait| {
+            rate.check(address_key(address), now).map_err(|wait| {
                 too_many(
                     wait,
                     "تلاش‌های ورود از این نشانی بیش از حد است",
@@ -106,6 +106,18 @@ impl HashSlot {
         })
         .await
         .map_err(ApiError::internal)
+    }
+}
+
+/// The address as counted: an IPv6 client is its /64 network (one household or site, which may
+/// use any address in it); an IPv4-mapped one is its IPv4 address.
+fn address_key(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !(u64::MAX as u128))),
+        },
+        v4 => v4,
     }
 }
 
@@ -214,6 +226,19 @@ mod tests {
             assert_eq!(rate.check("a", t2), Ok(()));
         }
         assert!(rate.check("a", t2).is_err());
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64_network() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(address_key(a), address_key(b));
+        assert_ne!(address_key(a), address_key(other));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(address_key(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
+        let v4: IpAddr = "192.0.2.8".parse().unwrap();
+        assert_eq!(address_key(v4), v4);
     }
 
     #[test]
