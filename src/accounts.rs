@@ -4,6 +4,9 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use sha2::{Digest, Sha256};
 
+use crate::domain::NationalCode;
+use crate::domain::digits::to_ascii_digits;
+
 /// Failed logins before the account is locked.
 pub const MAX_FAILED_LOGINS: i64 = 5;
 /// How long a locked account stays locked.
@@ -38,11 +41,20 @@ pub fn hash_password(password: &str) -> String {
 }
 
 /// Checks a password against a stored hash; `None` = the initial password, which is `initial`.
+///
+/// The initial password is the national code, read as the username is: Persian or Arabic-Indic
+/// digits, spaces and dashes are accepted. A chosen password is compared exactly as typed: it is
+/// the holder's own secret, and rewriting it would make distinct passwords equal.
 pub fn verify_password(password: &str, stored: Option<&str>, initial: Option<&str>) -> bool {
     match (stored, initial) {
         (Some(hash), _) => PasswordHash::new(hash)
             .is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok()),
-        (None, Some(initial)) => constant_time_eq(password.as_bytes(), initial.as_bytes()),
+        (None, Some(initial)) => {
+            let typed = NationalCode::parse(password)
+                .map(|c| c.as_str().to_string())
+                .unwrap_or_else(|_| to_ascii_digits(password));
+            constant_time_eq(typed.as_bytes(), initial.as_bytes())
+        }
         (None, None) => false,
     }
 }
@@ -104,6 +116,29 @@ mod tests {
         assert!(verify_password("0076229645", None, Some("0076229645")));
         assert!(!verify_password("0076229646", None, Some("0076229645")));
         assert!(!verify_password("0076229645", None, None));
+    }
+
+    #[test]
+    fn the_initial_password_may_be_typed_in_persian_or_arabic_indic_digits() {
+        assert!(verify_password("۰۰۷۶۲۲۹۶۴۵", None, Some("0076229645")));
+        assert!(verify_password("٠٠٧٦٢٢٩٦٤٥", None, Some("0076229645")));
+        assert!(verify_password("007-622964-5", None, Some("0076229645")));
+        assert!(!verify_password("۰۰۷۶۲۲۹۶۴۶", None, Some("0076229645")));
+    }
+
+    #[test]
+    fn a_chosen_password_is_compared_as_typed() {
+        let hash = hash_password("۱۲۳۴۵۶-secret");
+        assert!(verify_password(
+            "۱۲۳۴۵۶-secret",
+            Some(&hash),
+            Some("0076229645")
+        ));
+        assert!(!verify_password(
+            "123456-secret",
+            Some(&hash),
+            Some("0076229645")
+        ));
     }
 
     #[test]

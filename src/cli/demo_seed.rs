@@ -1,19 +1,37 @@
 //! `serve --demo`: a small demo population and staff accounts, so a newcomer can try everything.
-//! Only when the database has no offices yet; the logins are documented in the README.
+//! Only when the database has no offices yet; the logins are documented in the README. Offices,
+//! holders and staff are written in one transaction, so an interrupted first start leaves nothing
+//! and the next start seeds again.
 
 use crate::domain::{NationalCode, Role};
 use crate::population::demo::{self, DemoSettings};
 use crate::rules::registry::Registry;
-use crate::store::offices::OfficeRow;
-use crate::store::{Store, users};
+use crate::store::offices::{self, OfficeRow};
+use crate::store::{Store, audit, users};
 
-/// Demo staff accounts: (username, password, role, region).
-pub const DEMO_STAFF: [(&str, &str, Role, Option<u8>); 5] = [
-    ("admin", "demo-admin-1400", Role::Admin, None),
-    ("regulator", "demo-regulator-1400", Role::Regulator, None),
-    ("reviewer1", "demo-reviewer-1400", Role::Reviewer, Some(1)),
-    ("reviewer2", "demo-reviewer-1400", Role::Reviewer, Some(2)),
-    ("client", "demo-client-1400", Role::ApiClient, None),
+/// Demo staff accounts: (username, password, role, region). The API client has no password: it
+/// uses tokens only (`POST /v1/users/client/tokens` as admin).
+pub const DEMO_STAFF: [(&str, Option<&str>, Role, Option<u8>); 5] = [
+    ("admin", Some("demo-admin-1400"), Role::Admin, None),
+    (
+        "regulator",
+        Some("demo-regulator-1400"),
+        Role::Regulator,
+        None,
+    ),
+    (
+        "reviewer1",
+        Some("demo-reviewer-1400"),
+        Role::Reviewer,
+        Some(1),
+    ),
+    (
+        "reviewer2",
+        Some("demo-reviewer-1400"),
+        Role::Reviewer,
+        Some(2),
+    ),
+    ("client", None, Role::ApiClient, None),
 ];
 
 /// How many demo offices.
@@ -57,18 +75,26 @@ pub async fn seed(store: &Store, registry: &Registry, now: jiff::Timestamp) -> R
         })
         .collect();
     let ms = now.as_millisecond();
-    let report = store
-        .import_offices(&rows, "demo", ms)
+    // Hashed before the transaction, which would otherwise hold SQLite's one connection.
+    let mut hashes = Vec::new();
+    for (_, password, ..) in DEMO_STAFF {
+        hashes.push(match password {
+            Some(p) => Some(
+                tokio::task::spawn_blocking(move || crate::accounts::hash_password(p))
+                    .await
+                    .map_err(|e| e.to_string())?,
+            ),
+            None => None,
+        });
+    }
+    let mut tx = store.pool.begin().await.map_err(|e| e.to_string())?;
+    let report = offices::import_offices(&mut tx, &rows, "demo", ms)
         .await
         .map_err(|e| e.to_string())?;
-    let mut tx = store.pool.begin().await.map_err(|e| e.to_string())?;
-    for (username, password, role, region) in DEMO_STAFF {
-        let hash = tokio::task::spawn_blocking(move || crate::accounts::hash_password(password))
-            .await
-            .map_err(|e| e.to_string())?;
+    for ((username, _, role, region), hash) in DEMO_STAFF.into_iter().zip(&hashes) {
         let user = users::NewUser {
             username,
-            password_hash: Some(&hash),
+            password_hash: hash.as_deref(),
             role,
             office_id: None,
             region,
@@ -76,7 +102,18 @@ pub async fn seed(store: &Store, registry: &Registry, now: jiff::Timestamp) -> R
         };
         users::insert_user(&mut tx, &user, ms)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| format!("demo: account `{username}`: {e}"))?;
+        audit::record(
+            &mut tx,
+            ms,
+            "demo",
+            "account_created",
+            &format!("user:{username}"),
+            None,
+            Some(&serde_json::json!({"role": role, "region": region})),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
     }
     tx.commit().await.map_err(|e| e.to_string())?;
     tracing::info!(
@@ -88,4 +125,80 @@ pub async fn seed(store: &Store, registry: &Registry, now: jiff::Timestamp) -> R
         report.created, rows[0].holder_national_code, rows[0].holder_national_code
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    async fn empty_store(dir: &Path) -> Store {
+        Store::connect(&format!("sqlite://{}", dir.join("demo.db").display()))
+            .await
+            .unwrap()
+    }
+
+    fn live_rules(now: jiff::Timestamp) -> Registry {
+        let registry = Registry::new(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"));
+        assert!(registry.load_all(now).is_empty());
+        registry
+    }
+
+    #[tokio::test]
+    async fn a_failed_seed_leaves_nothing_and_the_next_start_seeds_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = empty_store(dir.path()).await;
+        let now = crate::clock::parse_instant("1400/01/20 09:00").unwrap();
+        let registry = live_rules(now);
+        // A staff username already taken makes the seed fail after the offices are written.
+        let mut tx = store.pool.begin().await.unwrap();
+        let squatter = users::NewUser {
+            username: "reviewer2",
+            password_hash: None,
+            role: Role::Regulator,
+            office_id: None,
+            region: None,
+            national_code: None,
+        };
+        users::insert_user(&mut tx, &squatter, 0).await.unwrap();
+        tx.commit().await.unwrap();
+        let error = seed(&store, &registry, now).await.unwrap_err();
+        assert!(error.contains("reviewer2"), "{error}");
+        assert!(store.offices(None).await.unwrap().is_empty());
+        assert!(store.user_by_username("admin").await.unwrap().is_none());
+
+        sqlx::query("delete from users where username = 'reviewer2'")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        seed(&store, &registry, now).await.unwrap();
+        assert_eq!(store.offices(None).await.unwrap().len(), DEMO_OFFICES);
+        for (username, password, role, _) in DEMO_STAFF {
+            let user = store.user_by_username(username).await.unwrap().unwrap();
+            assert_eq!(user.role, role);
+            assert_eq!(
+                user.password_hash.is_some(),
+                password.is_some(),
+                "{username}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn the_demo_api_client_cannot_sign_in_with_a_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = empty_store(dir.path()).await;
+        let now = crate::clock::parse_instant("1400/01/20 09:00").unwrap();
+        seed(&store, &live_rules(now), now).await.unwrap();
+        let client = store.user_by_username("client").await.unwrap().unwrap();
+        assert_eq!(client.role, Role::ApiClient);
+        for guess in ["demo-client-1400", "", "client"] {
+            assert!(!crate::accounts::verify_password(
+                guess,
+                client.password_hash.as_deref(),
+                client.national_code.as_deref()
+            ));
+        }
+    }
 }

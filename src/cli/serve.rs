@@ -33,6 +33,19 @@ pub struct ServeArgs {
     /// Do not watch the rules directory (edits then need a restart).
     #[arg(long, env = "ARZYAB_NO_WATCH")]
     pub no_watch: bool,
+    /// Sign-in attempts allowed per minute for one username (0: no limit).
+    #[arg(long, env = "ARZYAB_LOGINS_PER_USERNAME", default_value_t = crate::config::DEFAULT_LOGINS_PER_USERNAME)]
+    pub logins_per_username: u32,
+    /// Sign-in attempts allowed per minute from one client address (0: no limit).
+    #[arg(long, env = "ARZYAB_LOGINS_PER_ADDRESS", default_value_t = crate::config::DEFAULT_LOGINS_PER_ADDRESS)]
+    pub logins_per_address: u32,
+    /// Password hashes computed at once (default: the number of cores).
+    #[arg(long, env = "ARZYAB_LOGIN_HASHES", value_parser = clap::value_parser!(u32).range(1..))]
+    pub login_hashes: Option<u32>,
+    /// Sign-ins that may wait for a hashing slot before the answer is 429 (default: twice the
+    /// number of hashes at once).
+    #[arg(long, env = "ARZYAB_LOGIN_QUEUE")]
+    pub login_queue: Option<u32>,
     /// Log lines as JSON instead of text.
     #[arg(long, env = "ARZYAB_LOG_JSON")]
     pub log_json: bool,
@@ -103,11 +116,27 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, String> {
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         println!("arzyab listening on http://{addr}");
         tracing::info!(%addr, backend = ?store.backend, "serving");
-        let state = AppState::new(store, registry, clock.clone());
+        let state = AppState::new(store, registry, clock.clone()).with_login_limits(&login_limits(&args));
         serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())?;
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The sign-in limits: the defaults, overridden by flags and environment.
+fn login_limits(args: &ServeArgs) -> crate::config::LoginLimits {
+    let defaults = crate::config::LoginLimits::default();
+    let hash_concurrency = args
+        .login_hashes
+        .map_or(defaults.hash_concurrency, |n| n as usize);
+    crate::config::LoginLimits {
+        per_username_per_minute: args.logins_per_username,
+        per_address_per_minute: args.logins_per_address,
+        hash_concurrency,
+        hash_queue: args
+            .login_queue
+            .map_or(2 * hash_concurrency, |n| n as usize),
+    }
 }
 
 /// Ctrl-C or SIGTERM: stop accepting, finish what was accepted, then exit.

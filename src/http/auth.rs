@@ -1,6 +1,8 @@
 //! Sign-in (national code as username and initial password), password change, sign-out, lockout.
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -65,45 +67,60 @@ fn normalize_username(text: &str) -> String {
     }
 }
 
-/// Signs in. Failed attempts are slowed down and, after five, lock the account for 15 minutes.
+/// Signs in. Failed attempts are slowed down and, after five, lock the account for 15 minutes;
+/// attempts per username and per client address are limited, and so is password hashing at once.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<axum::Json<LoginResponse>, ApiError> {
-    let now = state.clock.now();
-    let now_ms = now.as_millisecond();
     let username = normalize_username(&req.username);
+    state.logins.admit(peer.ip(), &username)?;
     let Some(user) = state.store.user_by_username(&username).await? else {
         // Same cost and answer as a wrong password, so usernames cannot be probed.
-        let _ = tokio::task::spawn_blocking(|| accounts::hash_password("timing equalizer")).await;
+        let slot = state.logins.hash_slot().await?;
+        slot.run(|| accounts::hash_password("timing equalizer"))
+            .await?;
         return Err(ApiError::LoginFailed {
             attempts_left: MAX_FAILED_LOGINS - 1,
         });
     };
-    if let Some(until) = user.locked_until.filter(|u| *u > now_ms) {
-        return Err(ApiError::Locked {
-            retry_after_seconds: (until - now_ms + 999) / 1000,
-        });
-    }
+    // A stored hash takes a hashing slot; the initial password is a plain comparison.
+    let slot = match user.password_hash {
+        Some(_) => Some(state.logins.hash_slot().await?),
+        None => None,
+    };
+    // The attempt is counted before the password is checked, so parallel guesses cannot all pass
+    // the lockout: the sixth is refused unchecked.
+    let now_ms = state.clock.now().as_millisecond();
+    let (failed, locked_until) = match state
+        .store
+        .claim_login_attempt(user.id, MAX_FAILED_LOGINS, LOCK_MINUTES * 60_000, now_ms)
+        .await?
+    {
+        users::LoginClaim::Locked { until } => {
+            return Err(ApiError::Locked {
+                retry_after_seconds: (until - now_ms + 999) / 1000,
+            });
+        }
+        users::LoginClaim::Granted {
+            failures,
+            locked_until,
+        } => (failures, locked_until),
+    };
     let (password, hash, initial) = (
         req.password.clone(),
         user.password_hash.clone(),
         user.national_code.clone(),
     );
-    let ok = tokio::task::spawn_blocking(move || {
-        accounts::verify_password(&password, hash.as_deref(), initial.as_deref())
-    })
-    .await
-    .map_err(ApiError::internal)?;
+    let check = move || accounts::verify_password(&password, hash.as_deref(), initial.as_deref());
+    let ok = match slot {
+        Some(slot) => slot.run(check).await?,
+        None => check(),
+    };
     if !ok {
-        let failed = user.failed_logins + 1;
-        let locked_until = (failed >= MAX_FAILED_LOGINS).then_some(now_ms + LOCK_MINUTES * 60_000);
-        state
-            .store
-            .record_failed_login(user.id, failed, locked_until, now_ms)
-            .await?;
         if let Some(until) = locked_until {
             let mut tx = state
                 .store

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::domain::Label;
+use crate::domain::digits::to_persian_digits;
 use crate::rules::Diagnostic;
 use crate::rules::value::FieldError;
 use crate::store::StoreError;
@@ -56,6 +57,12 @@ pub enum ApiError {
         attempts_left: i64,
     },
     Locked {
+        retry_after_seconds: i64,
+    },
+    /// 429: too many attempts, or too much work in hand; try again after the delay.
+    TooManyRequests {
+        code: &'static str,
+        message: Label,
         retry_after_seconds: i64,
     },
     /// 403.
@@ -153,7 +160,8 @@ impl IntoResponse for ApiError {
                 detail.code = "login_failed";
                 detail.message = Label::new(
                     format!(
-                        "نام کاربری یا گذرواژه نادرست است؛ {attempts_left} بار دیگر می‌توانید تلاش کنید"
+                        "نام کاربری یا گذرواژه نادرست است؛ {} بار دیگر می‌توانید تلاش کنید",
+                        to_persian_digits(&attempts_left.to_string())
                     ),
                     format!(
                         "wrong username or password; {attempts_left} attempt(s) left before the account is locked"
@@ -167,11 +175,24 @@ impl IntoResponse for ApiError {
                 detail.code = "locked";
                 let minutes = (retry_after_seconds + 59) / 60;
                 detail.message = Label::new(
-                    format!("به دلیل تلاش‌های ناموفق، حساب تا {minutes} دقیقه دیگر قفل است"),
+                    format!(
+                        "به دلیل تلاش‌های ناموفق، حساب تا {} دقیقه دیگر قفل است",
+                        to_persian_digits(&minutes.to_string())
+                    ),
                     format!(
                         "too many failed logins: the account is locked for {minutes} more minute(s)"
                     ),
                 );
+                detail.retry_after_seconds = Some(retry_after_seconds);
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            ApiError::TooManyRequests {
+                code,
+                message,
+                retry_after_seconds,
+            } => {
+                detail.code = code;
+                detail.message = message;
                 detail.retry_after_seconds = Some(retry_after_seconds);
                 StatusCode::TOO_MANY_REQUESTS
             }

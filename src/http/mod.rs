@@ -13,6 +13,7 @@ mod review;
 mod rounds;
 mod rules;
 mod simulate;
+mod throttle;
 mod users;
 
 use std::future::Future;
@@ -49,6 +50,8 @@ pub struct AppState {
     /// Rounds' populations kept ranked between simulations.
     populations: Arc<population::PopulationCache>,
     publication_hook: Arc<Mutex<Option<PublicationHook>>>,
+    /// Sign-in limits: per username, per address, and on hashing at once.
+    logins: Arc<throttle::LoginThrottle>,
 }
 
 impl AppState {
@@ -61,6 +64,9 @@ impl AppState {
             clock,
             populations: Arc::default(),
             publication_hook: Arc::default(),
+            logins: Arc::new(throttle::LoginThrottle::new(
+                &crate::config::LoginLimits::default(),
+            )),
         }
     }
 
@@ -74,6 +80,12 @@ impl AppState {
         if let Some(hook) = hook {
             hook().await;
         }
+    }
+
+    /// The same state with other sign-in limits (the defaults: [`crate::config::LoginLimits`]).
+    pub fn with_login_limits(mut self, limits: &crate::config::LoginLimits) -> Self {
+        self.logins = Arc::new(throttle::LoginThrottle::new(limits));
+        self
     }
 }
 

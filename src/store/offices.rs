@@ -136,80 +136,132 @@ pub struct ImportReport {
 }
 
 impl Store {
-    /// Imports offices in one transaction, creating each new holder's account (username and initial
-    /// password: the national code). Importing the same rows again changes nothing.
+    /// Imports offices in one transaction (see [`import_offices`]).
     pub async fn import_offices(
         &self,
         rows: &[OfficeRow],
         actor: &str,
         now: i64,
     ) -> Result<ImportReport, StoreError> {
-        let mut report = ImportReport::default();
         let mut tx = self.pool.begin().await?;
-        for row in rows {
-            let (what, before) = upsert_office(&mut tx, row, now).await?;
-            match what {
-                Upsert::Unchanged => {
-                    report.unchanged += 1;
-                    continue;
-                }
-                Upsert::Created => report.created += 1,
-                Upsert::Updated => report.updated += 1,
-            }
-            let subject = format!("office:{}", row.id);
-            let before = before.map(|b| serde_json::to_value(b).expect("rows serialize"));
-            let after = serde_json::to_value(row).expect("rows serialize");
-            super::audit::record(
-                &mut tx,
-                now,
-                actor,
-                "office_imported",
-                &subject,
-                before.as_ref(),
-                Some(&after),
-            )
-            .await?;
-            let has_account = sqlx::query("select id from users where office_id = $1")
-                .bind(row.id.as_str())
-                .fetch_optional(&mut *tx)
-                .await?
-                .is_some();
-            if has_account {
-                continue;
-            }
-            let code = row.holder_national_code.as_str();
-            let taken = sqlx::query("select id from users where username = $1")
-                .bind(code)
-                .fetch_optional(&mut *tx)
-                .await?
-                .is_some();
-            let username = if taken {
-                format!("{code}-{}", row.id)
-            } else {
-                code.to_string()
-            };
-            let user = super::users::NewUser {
-                username: &username,
-                password_hash: None,
-                role: crate::domain::Role::Office,
-                office_id: Some(row.id.as_str()),
-                region: Some(row.region.get()),
-                national_code: Some(code),
-            };
-            super::users::insert_user(&mut tx, &user, now).await?;
-            super::audit::record(
-                &mut tx,
-                now,
-                actor,
-                "account_created",
-                &format!("user:{username}"),
-                None,
-                Some(&serde_json::json!({"role": "office", "office": row.id})),
-            )
-            .await?;
-            report.accounts_created.push(username);
-        }
+        let report = import_offices(&mut tx, rows, actor, now).await?;
         tx.commit().await?;
         Ok(report)
     }
+}
+
+/// Imports offices inside the caller's transaction, creating each new holder's account (username
+/// and initial password: the national code). A changed holder retires the old holder's account
+/// (sessions too) and gets an account of their own. Importing the same rows again changes nothing.
+pub async fn import_offices(
+    conn: &mut AnyConnection,
+    rows: &[OfficeRow],
+    actor: &str,
+    now: i64,
+) -> Result<ImportReport, StoreError> {
+    let mut report = ImportReport::default();
+    // Every office and every replaced holder first, so that holders who swap offices find their
+    // national codes free as usernames.
+    let mut changed = Vec::new();
+    for row in rows {
+        let (what, before) = upsert_office(conn, row, now).await?;
+        match what {
+            Upsert::Unchanged => {
+                report.unchanged += 1;
+                continue;
+            }
+            Upsert::Created => report.created += 1,
+            Upsert::Updated => report.updated += 1,
+        }
+        let subject = format!("office:{}", row.id);
+        let before = before.map(|b| serde_json::to_value(b).expect("rows serialize"));
+        let after = serde_json::to_value(row).expect("rows serialize");
+        super::audit::record(
+            conn,
+            now,
+            actor,
+            "office_imported",
+            &subject,
+            before.as_ref(),
+            Some(&after),
+        )
+        .await?;
+        retire_replaced_holder(conn, row, actor, now).await?;
+        changed.push(row);
+    }
+    for row in changed {
+        let has_account =
+            sqlx::query("select id from users where office_id = $1 and retired_at is null")
+                .bind(row.id.as_str())
+                .fetch_optional(&mut *conn)
+                .await?
+                .is_some();
+        if has_account {
+            continue;
+        }
+        let code = row.holder_national_code.as_str();
+        let taken = sqlx::query("select id from users where username = $1")
+            .bind(code)
+            .fetch_optional(&mut *conn)
+            .await?
+            .is_some();
+        let username = if taken {
+            format!("{code}-{}", row.id)
+        } else {
+            code.to_string()
+        };
+        let user = super::users::NewUser {
+            username: &username,
+            password_hash: None,
+            role: crate::domain::Role::Office,
+            office_id: Some(row.id.as_str()),
+            region: Some(row.region.get()),
+            national_code: Some(code),
+        };
+        super::users::insert_user(conn, &user, now).await?;
+        super::audit::record(
+            conn,
+            now,
+            actor,
+            "account_created",
+            &format!("user:{username}"),
+            None,
+            Some(&serde_json::json!({"role": "office", "office": row.id})),
+        )
+        .await?;
+        report.accounts_created.push(username);
+    }
+    Ok(report)
+}
+
+/// Retires the office's account if its holder is no longer the registry's holder, audited.
+async fn retire_replaced_holder(
+    conn: &mut AnyConnection,
+    row: &OfficeRow,
+    actor: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let holder = sqlx::query(
+        "select id, username, national_code from users where office_id = $1 and retired_at is null",
+    )
+    .bind(row.id.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(holder) = holder else { return Ok(()) };
+    let code: Option<String> = holder.get("national_code");
+    if code.as_deref() == Some(row.holder_national_code.as_str()) {
+        return Ok(());
+    }
+    let username: String = holder.get("username");
+    let renamed = super::users::retire_user(conn, holder.get("id"), &username, now).await?;
+    super::audit::record(
+        conn,
+        now,
+        actor,
+        "account_retired",
+        &format!("user:{username}"),
+        Some(&serde_json::json!({"username": username, "office": row.id, "national_code": code})),
+        Some(&serde_json::json!({"username": renamed, "retired": true, "replaced_by": row.holder_national_code})),
+    )
+    .await
 }

@@ -57,9 +57,24 @@ pub struct Session {
     pub expires_at: i64,
 }
 
+/// The outcome of claiming a login attempt before its password is checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginClaim {
+    /// Check the password; a wrong one is already counted as the `failures`th in a row, and locked
+    /// the account until `locked_until` if that reached the limit.
+    Granted {
+        failures: i64,
+        locked_until: Option<i64>,
+    },
+    /// The account is locked until then: do not check the password.
+    Locked { until: i64 },
+}
+
 impl Store {
+    /// An active account by username; a retired one (a replaced holder's) is no user any more.
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
-        let q = format!("select {USER_COLUMNS} from users where username = $1");
+        let q =
+            format!("select {USER_COLUMNS} from users where username = $1 and retired_at is null");
         Ok(sqlx::query(&q)
             .bind(username)
             .fetch_optional(&self.pool)
@@ -68,8 +83,9 @@ impl Store {
             .map(user_from_row))
     }
 
+    /// An active account by id.
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
-        let q = format!("select {USER_COLUMNS} from users where id = $1");
+        let q = format!("select {USER_COLUMNS} from users where id = $1 and retired_at is null");
         Ok(sqlx::query(&q)
             .bind(id)
             .fetch_optional(&self.pool)
@@ -80,7 +96,8 @@ impl Store {
 
     /// The holder account of an office.
     pub async fn user_of_office(&self, office_id: &str) -> Result<Option<User>, StoreError> {
-        let q = format!("select {USER_COLUMNS} from users where office_id = $1");
+        let q =
+            format!("select {USER_COLUMNS} from users where office_id = $1 and retired_at is null");
         Ok(sqlx::query(&q)
             .bind(office_id)
             .fetch_optional(&self.pool)
@@ -112,25 +129,68 @@ impl Store {
             .map(|u| (session, u)))
     }
 
-    /// Counts a failed login and, past the limit, locks the account until `locked_until`.
-    pub async fn record_failed_login(
+    /// Counts a login attempt as failed before its password is checked, in one statement, so
+    /// parallel attempts cannot all read the same count: once `max` are counted the account is
+    /// locked for `lock_ms`, and further attempts are refused unchecked. A right password then
+    /// clears the count ([`reset_failures`]). After a lock ends, each attempt counts again and a
+    /// wrong one locks again at once.
+    pub async fn claim_login_attempt(
         &self,
         user_id: i64,
-        failed: i64,
-        locked_until: Option<i64>,
+        max: i64,
+        lock_ms: i64,
         now: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "update users set failed_logins = $1, locked_until = $2, updated_at = $3 where id = $4",
+    ) -> Result<LoginClaim, StoreError> {
+        let claimed = sqlx::query(
+            "update users set failed_logins = failed_logins + 1, \
+             locked_until = case when failed_logins + 1 >= $1 then $2 else null end, updated_at = $3 \
+             where id = $4 and (locked_until is null or locked_until <= $3) \
+             returning failed_logins, locked_until",
         )
-        .bind(failed)
-        .bind(locked_until)
+        .bind(max)
+        .bind(now + lock_ms)
         .bind(now)
         .bind(user_id)
-        .execute(&self.pool)
+        .fetch_optional(&self.pool)
         .await?;
-        Ok(())
+        if let Some(row) = claimed {
+            return Ok(LoginClaim::Granted {
+                failures: row.get::<i64, _>("failed_logins"),
+                locked_until: row.get("locked_until"),
+            });
+        }
+        let until: Option<i64> = sqlx::query("select locked_until from users where id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .and_then(|r| r.get("locked_until"));
+        Ok(LoginClaim::Locked {
+            until: until.unwrap_or(now),
+        })
     }
+}
+
+/// Retires an account (a replaced office holder's): it keeps its row, office and national code
+/// for the audit log, gives up its username (renamed `NAME~ID`, which no one can choose) so the
+/// name can serve a new account, and loses every session and token. Returns the new name.
+pub async fn retire_user(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    username: &str,
+    now: i64,
+) -> Result<String, StoreError> {
+    let renamed = format!("{username}~{user_id}");
+    sqlx::query("update users set retired_at = $1, username = $2, updated_at = $1 where id = $3")
+        .bind(now)
+        .bind(&renamed)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("delete from sessions where user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(renamed)
 }
 
 /// Inserts a user; a taken username or office becomes `Conflict`.

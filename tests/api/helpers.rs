@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use arzyab::clock::{Clock, ManualClock, SystemClock};
+use arzyab::config::LoginLimits;
 use arzyab::http::AppState;
 use arzyab::rules::registry::Registry;
 use arzyab::store::{Backend, Store};
@@ -104,8 +105,26 @@ impl TestApp {
         .await
     }
 
+    /// A server whose only sign-in limits are the lockout's: no rate limits, and room to hash
+    /// 64 passwords at once.
+    pub async fn spawn_unthrottled(backend: Backend) -> TestApp {
+        let limits = LoginLimits {
+            per_username_per_minute: 0,
+            per_address_per_minute: 0,
+            hash_concurrency: 64,
+            hash_queue: 64,
+        };
+        Self::spawn_with_login_limits(backend, limits).await
+    }
+
+    /// A server with these sign-in limits instead of the defaults.
+    pub async fn spawn_with_login_limits(backend: Backend, limits: LoginLimits) -> TestApp {
+        let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        Self::launch(backend, &rules, false, false, &limits).await
+    }
+
     pub async fn spawn_with_rules(backend: Backend, rules: &Path) -> TestApp {
-        Self::launch(backend, rules, false, false).await
+        Self::launch(backend, rules, false, false, &LoginLimits::default()).await
     }
 
     /// A server on the machine's clock ([`SystemClock`], finer than a millisecond) and a
@@ -115,7 +134,7 @@ impl TestApp {
         let copy = tempfile::tempdir().unwrap();
         let rules = copy.path().join("rules");
         copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &rules);
-        let mut app = Self::launch(backend, &rules, true, true).await;
+        let mut app = Self::launch(backend, &rules, true, true, &LoginLimits::default()).await;
         app._rules_copy = Some(copy);
         app
     }
@@ -126,7 +145,7 @@ impl TestApp {
         let copy = tempfile::tempdir().unwrap();
         let rules = copy.path().join("rules");
         copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &rules);
-        let mut app = Self::launch(backend, &rules, true, false).await;
+        let mut app = Self::launch(backend, &rules, true, false, &LoginLimits::default()).await;
         let watcher = arzyab::rules::watch::watch(
             app.rules.clone(),
             app.clock.clone(),
@@ -143,6 +162,7 @@ impl TestApp {
         rules: &Path,
         record_versions: bool,
         real_clock: bool,
+        limits: &LoginLimits,
     ) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let database_url = fresh_database(backend, dir.path()).await;
@@ -183,7 +203,8 @@ impl TestApp {
         tx.commit().await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let state = AppState::new(store.clone(), registry.clone(), clock);
+        let state =
+            AppState::new(store.clone(), registry.clone(), clock.clone()).with_login_limits(limits);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(arzyab::http::serve(listener, state.clone(), async {
             let _ = rx.await;
