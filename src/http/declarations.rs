@@ -1,7 +1,7 @@
 //! An office's self-declaration: read it (with last round's values as the starting point), save
 //! drafts, and submit inside the self-declaration window.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};
 use utoipa_axum::router::OpenApiRouter;
@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, CurrentUser};
+use super::extract::{ApiJson, CurrentUser, Path};
 use super::rounds::live_round;
 use crate::domain::Role;
 use crate::rules::RuleSet;
@@ -181,9 +181,11 @@ async fn save_mine(
     {
         return Err(stale(v, d.version));
     }
-    match open_referral(&state, &rs, &office, existing.as_ref()).await? {
-        Some(r) => {
-            let d = existing.as_ref().expect("a referred file exists");
+    match open_referral(&state, &rs, &office, existing.as_ref())
+        .await?
+        .zip(existing.as_ref())
+    {
+        Some((r, d)) => {
             let row = review::correct(&rs, d, &r, &req.values, now)?;
             persist(
                 &state,
@@ -295,9 +297,11 @@ async fn submit_mine(
         declaration: existing,
     } = my_file(&state, &me, &round).await?;
     let previous = previous_values(&state, &rs, &office).await?;
-    match open_referral(&state, &rs, &office, existing.as_ref()).await? {
-        Some(r) => {
-            let d = existing.as_ref().expect("a referred file exists");
+    match open_referral(&state, &rs, &office, existing.as_ref())
+        .await?
+        .zip(existing.as_ref())
+    {
+        Some((r, d)) => {
             let row = review::resubmit(d, &r, now)?;
             persist(
                 &state,

@@ -1,7 +1,7 @@
 //! Publication and results: the regulator publishes and finalizes; offices read their result and
 //! may object; results export as CSV; the service share each office may offer.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::Deserialize;
@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, CurrentUser};
+use super::extract::{ApiJson, CurrentUser, Path, Query};
 use super::review::expire_due_referrals;
 use super::rounds::live_round;
 use crate::domain::{Label, Role};
@@ -422,7 +422,7 @@ async fn my_result(
     let first = publication_of(&state, &round, "first").await?;
     let w = objection_window(&rs, crate::store::from_millis(first.published_at));
     let objection = state.store.objection(&round, &office).await?;
-    let doc: Json = serde_json::from_str(&r.result).map_err(ApiError::internal)?;
+    let doc = r.document(p.id)?;
     Ok(axum::Json(
         json!({"stage": p.stage, "result": doc, "objection": objection, "objection_window": w.view(), "may_object": p.stage == "first" && w.is_open(state.clock.now()) && objection.is_none()}),
     ))
@@ -485,15 +485,15 @@ async fn list_results(
     let per_page = q.per_page.unwrap_or(100).clamp(1, 1000);
     let page = q.page.unwrap_or(1).max(1);
     let total = results.len();
-    let rows: Vec<Json> = results
+    let rows = results
         .iter()
         .skip((page - 1) * per_page)
         .take(per_page)
         .map(|r| {
-            let doc: Json = serde_json::from_str(&r.result).unwrap_or_default();
-            json!({"office": r.office_id, "region": r.region, "kind": r.kind, "filed": r.filed, "total": doc["total"], "grade": r.grade, "service_share_percent": doc["service_share_percent"], "positions": doc["positions"], "to_next_grade": doc["to_next_grade"]})
+            let doc = r.document(p.id)?;
+            Ok(json!({"office": r.office_id, "region": r.region, "kind": r.kind, "filed": r.filed, "total": doc["total"], "grade": r.grade, "service_share_percent": doc["service_share_percent"], "positions": doc["positions"], "to_next_grade": doc["to_next_grade"]}))
         })
-        .collect();
+        .collect::<Result<Vec<Json>, StoreError>>()?;
     Ok(axum::Json(
         json!({"round": round, "stage": p.stage, "total": total, "page": page, "per_page": per_page, "results": rows}),
     ))
@@ -526,7 +526,7 @@ async fn export_results(
     header.extend(scope_cols.iter().map(String::as_str));
     w.write_record(&header).map_err(ApiError::internal)?;
     for r in &results {
-        let doc: Json = serde_json::from_str(&r.result).unwrap_or_default();
+        let doc = r.document(p.id)?;
         let mut row = vec![
             r.office_id.clone(),
             r.region.to_string(),
