@@ -292,13 +292,17 @@ async fn finalize(
             format!("round {round} is already finalized"),
         )));
     }
-    let files = files(&state, &rs, true).await?;
-    let (p, results) = write_publication(&state, &me, &rs, "final", files).await?;
     let first_results = state
         .store
         .publication_results(first.id, None, None)
         .await?;
-    let changes = publication::differences(&first_results, &results);
+    // A damaged first result stops the finalization before anything is written.
+    for r in &first_results {
+        r.document(first.id)?;
+    }
+    let files = files(&state, &rs, true).await?;
+    let (p, results) = write_publication(&state, &me, &rs, "final", files).await?;
+    let changes = publication::differences((first.id, &first_results), (p.id, &results))?;
     Ok((
         StatusCode::CREATED,
         axum::Json(json!({"publication": p, "grades": grade_counts(&results), "changed": changes})),

@@ -431,6 +431,35 @@ async fn a_corrupt_referral_objection_or_published_result_is_an_error_naming_the
         .get("/v1/rounds/1400-2/objections", Some(&reviewer))
         .await;
     assert_corrupt(s, &b, "objections row 1");
+
+    // Finalization stops at a damaged first result, before anything is written.
+    corrupt(
+        &app,
+        "update objections set status = 'rejected' where office_id = $1",
+        &["P-0001"],
+    )
+    .await;
+    corrupt(
+        &app,
+        "update publication_results set result = '[' where office_id = $1",
+        &["P-0002"],
+    )
+    .await;
+    app.at("1400/02/25 09:00");
+    let regulator = app.login("regulator.x", "regulator.x-password-1400").await;
+    let (s, b) = app
+        .post("/v1/rounds/1400-2/finalize", Some(&regulator), json!({}))
+        .await;
+    assert_corrupt(
+        s,
+        &b,
+        &format!("publication_results row {publication}/P-0002"),
+    );
+    let (s, b) = app
+        .get("/v1/rounds/1400-2/publications", Some(&regulator))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["publications"].as_array().unwrap().len(), 1, "{b}");
 }
 
 /// A content type that is JSON (`application/json`, with or without parameters).
