@@ -1,6 +1,8 @@
 //! Settings of the server: defaults, overridden by environment variables, overridden by flags
 //! (clap reads both; this module holds the defaults and their meaning).
 
+use std::time::Duration;
+
 /// Where the server listens by default.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// The embedded default database: a SQLite file created on first start.
@@ -39,6 +41,104 @@ impl Default for LoginLimits {
             per_address_per_minute: DEFAULT_LOGINS_PER_ADDRESS,
             hash_concurrency: cores,
             hash_queue: 2 * cores,
+        }
+    }
+}
+
+/// How long a connection may take to send a complete request head, from being opened or from its
+/// previous answer; hyper measures both with one timer, so this is also the idle timeout of a
+/// kept-alive connection.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a request body may take to arrive in full, from the end of its head (4 MB, the largest
+/// body accepted, at about 0.5 Mbit/s).
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(60);
+/// Open files kept free of connections: the database pool, the rules directory and its watcher,
+/// logs, and rule files read during a reload.
+pub const RESERVED_FILES: u64 = 64;
+
+/// How the server protects itself from slow, idle and too many clients (README, "Operating the
+/// server").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// See [`DEFAULT_HEADER_TIMEOUT`].
+    pub header_timeout: Duration,
+    /// See [`DEFAULT_BODY_TIMEOUT`].
+    pub body_timeout: Duration,
+    /// Connections open at once; one more is answered 503 and closed at once.
+    pub max_connections: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits {
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            max_connections: default_max_connections(),
+        }
+    }
+}
+
+/// A connection cap below the open-file limit, so the server never runs out of files while
+/// accepting: the limit less [`RESERVED_FILES`], between 16 and 10,000 (1,024 where the limit
+/// cannot be read).
+pub fn default_max_connections() -> usize {
+    match open_file_limit() {
+        Some(files) => files.saturating_sub(RESERVED_FILES).clamp(16, 10_000) as usize,
+        None => 1024,
+    }
+}
+
+/// The process's soft limit on open files (`ulimit -n`), read from `/proc/self/limits`; `None`
+/// where that file does not exist or says `unlimited`.
+pub fn open_file_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits
+        .lines()
+        .find_map(|l| l.strip_prefix("Max open files"))?;
+    line.split_whitespace().next()?.parse().ok()
+}
+
+/// A number of seconds, decimals allowed (`10`, `0.5`), as a duration; for the timeout flags.
+pub fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .trim()
+        .trim_end_matches('s')
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0 {
+        Ok(Duration::from_secs_f64(seconds))
+    } else {
+        Err(format!(
+            "`{text}`: give a number of seconds above 0 and at most 86400"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_are_read_as_seconds_with_decimals() {
+        assert_eq!(parse_seconds("10"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_seconds("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_seconds("2s"), Ok(Duration::from_secs(2)));
+        assert!(parse_seconds("0").is_err());
+        assert!(parse_seconds("-1").is_err());
+        assert!(parse_seconds("ten").unwrap_err().contains("ten"));
+    }
+
+    #[test]
+    fn the_default_connection_cap_leaves_room_below_the_open_file_limit() {
+        let cap = default_max_connections() as u64;
+        match open_file_limit() {
+            Some(files) if files > RESERVED_FILES + 16 => {
+                assert!(
+                    cap + RESERVED_FILES <= files,
+                    "{cap} + {RESERVED_FILES} > {files}"
+                )
+            }
+            _ => assert!(cap >= 16),
         }
     }
 }

@@ -4,9 +4,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::clock::{Clock, ShiftedClock, SystemClock};
-use crate::http::{AppState, serve};
+use crate::http::{AppState, ServerLimits, app, serve_with};
 use crate::rules::registry::{Origin, Registry};
 use crate::rules::watch::{WatchSettings, watch};
 use crate::store::Store;
@@ -49,6 +50,31 @@ pub struct ServeArgs {
     /// Log lines as JSON instead of text.
     #[arg(long, env = "ARZYAB_LOG_JSON")]
     pub log_json: bool,
+    /// Seconds a connection may take to send a complete request head, from opening or from its
+    /// previous answer (so also how long an idle kept-alive connection stays open).
+    #[arg(long, env = "ARZYAB_HEADER_TIMEOUT", value_name = "SECONDS", default_value = "10", value_parser = crate::config::parse_seconds)]
+    pub header_timeout: Duration,
+    /// Seconds a request body may take to arrive in full, from the end of its head.
+    #[arg(long, env = "ARZYAB_BODY_TIMEOUT", value_name = "SECONDS", default_value = "60", value_parser = crate::config::parse_seconds)]
+    pub body_timeout: Duration,
+    /// Connections open at once; more are answered 503 and closed. Default: the open-file limit
+    /// (`ulimit -n`) less 64, at most 10,000.
+    #[arg(long, env = "ARZYAB_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+}
+
+impl ServeArgs {
+    /// The connection limits the flags (or their environment variables) set.
+    fn limits(&self) -> ServerLimits {
+        ServerLimits {
+            header_timeout: self.header_timeout,
+            body_timeout: self.body_timeout,
+            max_connections: self
+                .max_connections
+                .unwrap_or_else(crate::config::default_max_connections)
+                .max(1),
+        }
+    }
 }
 
 fn init_logging(json: bool) {
@@ -116,8 +142,16 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, String> {
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         println!("arzyab listening on http://{addr}");
         tracing::info!(%addr, backend = ?store.backend, "serving");
+        let limits = args.limits();
+        let files = crate::config::open_file_limit();
+        tracing::info!(max_connections = limits.max_connections, header_timeout = ?limits.header_timeout, body_timeout = ?limits.body_timeout, open_file_limit = ?files, "connection limits");
+        if let Some(files) = files
+            && limits.max_connections as u64 + crate::config::RESERVED_FILES > files
+        {
+            tracing::warn!(max_connections = limits.max_connections, open_file_limit = files, "--max-connections is too close to the open-file limit: raise `ulimit -n` or lower it, or the server may fail to accept with \"too many open files\"");
+        }
         let state = AppState::new(store, registry, clock.clone()).with_login_limits(&login_limits(&args));
-        serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())?;
+        serve_with(listener, app(state), limits, shutdown_signal()).await.map_err(|e| e.to_string())?;
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)
     })

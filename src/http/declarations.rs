@@ -1,7 +1,7 @@
 //! An office's self-declaration: read it (with last round's values as the starting point), save
 //! drafts, and submit inside the self-declaration window.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};
@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, CurrentUser};
+use super::extract::{ApiJson, CurrentUser, Path};
 use super::idempotency::{Answer, Idempotency, Write};
 use super::rounds::live_round;
 use crate::domain::Role;
@@ -185,9 +185,11 @@ async fn save_mine(
     {
         return Err(stale(v, d.version));
     }
-    let (action, row) = match open_referral(&state, &rs, &office, existing.as_ref()).await? {
-        Some(r) => {
-            let d = existing.as_ref().expect("a referred file exists");
+    let (action, row) = match open_referral(&state, &rs, &office, existing.as_ref())
+        .await?
+        .zip(existing.as_ref())
+    {
+        Some((r, d)) => {
             let row = review::correct(&rs, d, &r, &req.values, now)?;
             ("declaration_corrected", row)
         }
@@ -285,21 +287,20 @@ async fn submit_mine(
         declaration: existing,
     } = my_file(&state, &me, &round).await?;
     let previous = previous_values(&state, &rs, &office).await?;
-    let (action, row, resolves) =
-        match open_referral(&state, &rs, &office, existing.as_ref()).await? {
-            Some(r) => {
-                let d = existing.as_ref().expect("a referred file exists");
-                (
-                    "declaration_resubmitted",
-                    review::resubmit(d, &r, now)?,
-                    Some(r.id),
-                )
-            }
-            None => {
-                let row = declaration::submit(&rs, &office, existing.as_ref(), &previous, now)?;
-                ("declaration_submitted", row, None)
-            }
-        };
+    let (action, row, resolves) = match open_referral(&state, &rs, &office, existing.as_ref())
+        .await?
+        .zip(existing.as_ref())
+    {
+        Some((r, d)) => (
+            "declaration_resubmitted",
+            review::resubmit(d, &r, now)?,
+            Some(r.id),
+        ),
+        None => {
+            let row = declaration::submit(&rs, &office, existing.as_ref(), &previous, now)?;
+            ("declaration_submitted", row, None)
+        }
+    };
     let mut tx = Write::begin(&state, idempotency).await?;
     let d = persist(&mut tx, &me, action, existing.as_ref(), row, now, resolves).await?;
     tx.commit(

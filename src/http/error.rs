@@ -43,7 +43,15 @@ pub struct ErrorDetail {
     /// For `locked`: seconds until the next attempt is allowed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_seconds: Option<i64>,
+    /// How many details and diagnostics were left out: an answer lists at most [`MAX_DETAILS`]
+    /// of each.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub omitted: Option<usize>,
 }
+
+/// The most details (and, separately, diagnostics) one error answer lists. A hostile request can
+/// have hundreds of thousands of problems; the answer stays small and says how many it left out.
+pub const MAX_DETAILS: usize = 50;
 
 /// An API error.
 #[derive(Debug)]
@@ -91,6 +99,16 @@ pub enum ApiError {
     },
     /// 409: a request with the same `Idempotency-Key` is still being answered.
     IdempotencyKeyInProgress,
+    /// 408: the request body did not arrive within the body timeout.
+    BodyTimeout(std::time::Duration),
+    /// 503: the server holds as many connections as it may.
+    TooManyConnections,
+    /// 500: a stored row that cannot be read; logged in full, the client is told which row.
+    CorruptRow {
+        table: &'static str,
+        row: String,
+        problem: String,
+    },
     /// 500: logged, never shown.
     Internal(String),
 }
@@ -120,6 +138,15 @@ impl From<StoreError> for ApiError {
                 m,
             )),
             StoreError::NotFound(m) => ApiError::NotFound(Label::new("پیدا نشد", m)),
+            StoreError::Corrupt {
+                table,
+                row,
+                problem,
+            } => ApiError::CorruptRow {
+                table,
+                row,
+                problem,
+            },
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -137,6 +164,21 @@ impl From<WorkflowError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let (status, detail) = self.into_parts();
+        let retry = detail.retry_after_seconds;
+        let mut response = (status, axum::Json(ErrorBody { error: detail })).into_response();
+        if let Some(s) = retry
+            && let Ok(v) = HeaderValue::from_str(&s.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        response
+    }
+}
+
+impl ApiError {
+    /// The status and body of the answer (internal errors are logged here), with details capped.
+    fn into_parts(self) -> (StatusCode, ErrorDetail) {
         let mut detail = ErrorDetail {
             code: "",
             message: Label::default(),
@@ -144,6 +186,7 @@ impl IntoResponse for ApiError {
             window: None,
             diagnostics: Vec::new(),
             retry_after_seconds: None,
+            omitted: None,
         };
         let status = match self {
             ApiError::BadRequest(code, m) => {
@@ -235,7 +278,10 @@ impl IntoResponse for ApiError {
             ApiError::Fields(f) => {
                 detail.code = "invalid_fields";
                 detail.message = Label::new(
-                    format!("{} مورد از اطلاعات ارسالی معتبر نیست", f.len()),
+                    format!(
+                        "{} مورد از اطلاعات ارسالی معتبر نیست",
+                        to_persian_digits(&f.len().to_string())
+                    ),
                     format!("{} field(s) are not valid", f.len()),
                 );
                 detail.details = f;
@@ -259,7 +305,10 @@ impl IntoResponse for ApiError {
             ApiError::Rules(d) => {
                 detail.code = "invalid_rules";
                 detail.message = Label::new(
-                    format!("مجموعه قواعد {} ایراد دارد", d.len()),
+                    format!(
+                        "مجموعه قواعد {} ایراد دارد",
+                        to_persian_digits(&d.len().to_string())
+                    ),
                     format!("the rule set has {} problem(s)", d.len()),
                 );
                 detail.diagnostics = d;
@@ -282,6 +331,41 @@ impl IntoResponse for ApiError {
                     "another request with this Idempotency-Key is still being answered; send the same request again shortly",
                 );
                 StatusCode::CONFLICT
+            ApiError::BodyTimeout(limit) => {
+                detail.code = "body_timeout";
+                let seconds = limit.as_secs_f64();
+                detail.message = Label::new(
+                    format!(
+                        "بدنه درخواست در {} ثانیه به‌طور کامل نرسید",
+                        to_persian_digits(&seconds.to_string()).replace('.', "٫")
+                    ),
+                    format!("the request body did not arrive in full within {seconds} s"),
+                );
+                StatusCode::REQUEST_TIMEOUT
+            }
+            ApiError::TooManyConnections => {
+                detail.code = "too_many_connections";
+                detail.message = Label::new(
+                    "کارساز اکنون بیش از اندازه اتصال باز دارد؛ کمی بعد دوباره تلاش کنید",
+                    "the server has as many open connections as it allows; try again shortly",
+                );
+                detail.retry_after_seconds = Some(1);
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ApiError::CorruptRow {
+                table,
+                row,
+                problem,
+            } => {
+                tracing::error!(table, row = %row, problem = %problem, "corrupt stored row: {table} row {row}: {problem}");
+                detail.code = "corrupt_row";
+                detail.message = Label::new(
+                    "یکی از سوابق ذخیره‌شده آسیب دیده است و خوانده نمی‌شود؛ این خطا ثبت شد، لطفاً به پشتیبانی سامانه اطلاع دهید",
+                    format!(
+                        "a stored record is damaged and cannot be read ({table} row {row}); this was logged, please tell the system's support"
+                    ),
+                );
+                StatusCode::INTERNAL_SERVER_ERROR
             }
             ApiError::Internal(e) => {
                 tracing::error!(error = %e, "internal error");
@@ -293,13 +377,76 @@ impl IntoResponse for ApiError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
-        let retry = detail.retry_after_seconds;
-        let mut response = (status, axum::Json(ErrorBody { error: detail })).into_response();
-        if let Some(s) = retry
-            && let Ok(v) = HeaderValue::from_str(&s.to_string())
-        {
-            response.headers_mut().insert(header::RETRY_AFTER, v);
+        let mut omitted = 0;
+        if detail.details.len() > MAX_DETAILS {
+            let more = detail.details.len() - MAX_DETAILS;
+            detail.details.truncate(MAX_DETAILS);
+            detail.details.push(FieldError::new(
+                "…",
+                format!("و {} مورد دیگر", to_persian_digits(&more.to_string())),
+                format!("and {more} more"),
+            ));
+            omitted += more;
         }
-        response
+        if detail.diagnostics.len() > MAX_DETAILS {
+            omitted += detail.diagnostics.len() - MAX_DETAILS;
+            detail.diagnostics.truncate(MAX_DETAILS);
+        }
+        detail.omitted = (omitted > 0).then_some(omitted);
+        (status, detail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_lists_at_most_fifty_details_and_says_how_many_more_there_were() {
+        let errors: Vec<FieldError> = (0..230)
+            .map(|i| FieldError::new(&format!("f{i}"), "نامعتبر", "not valid"))
+            .collect();
+        let (status, detail) = ApiError::Fields(errors).into_parts();
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(detail.details.len(), MAX_DETAILS + 1);
+        assert_eq!(detail.details[MAX_DETAILS - 1].field, "f49");
+        let last = &detail.details[MAX_DETAILS];
+        assert_eq!(last.message.en, "and 180 more");
+        assert_eq!(last.message.fa, "و ۱۸۰ مورد دیگر");
+        assert_eq!(detail.omitted, Some(180));
+        assert_eq!(detail.message.en, "230 field(s) are not valid");
+        assert!(
+            detail.message.fa.starts_with("۲۳۰ "),
+            "{}",
+            detail.message.fa
+        );
+    }
+
+    #[test]
+    fn a_short_list_of_details_is_answered_whole_without_a_count() {
+        let errors = vec![FieldError::new("area_m2", "نامعتبر", "not valid")];
+        let (_, detail) = ApiError::Fields(errors).into_parts();
+        assert_eq!(detail.details.len(), 1);
+        assert_eq!(detail.omitted, None);
+        assert!(
+            !serde_json::to_string(&ErrorBody { error: detail })
+                .unwrap()
+                .contains("omitted")
+        );
+    }
+
+    #[test]
+    fn a_corrupt_row_is_a_500_that_names_the_row_but_not_the_problem() {
+        let e = ApiError::from(StoreError::Corrupt {
+            table: "declarations",
+            row: "1400-2/P-0001".into(),
+            problem: "status `fild` is not a status".into(),
+        });
+        let (status, detail) = e.into_parts();
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(detail.code, "corrupt_row");
+        assert!(detail.message.en.contains("declarations row 1400-2/P-0001"));
+        assert!(!detail.message.en.contains("fild"));
+        assert!(!detail.message.fa.chars().any(|c| c.is_ascii_alphanumeric()));
     }
 }

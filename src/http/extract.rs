@@ -1,31 +1,51 @@
-//! Extractors that answer in our error shape: JSON bodies, CSV bodies and the signed-in user.
+//! Extractors that answer in our error shape: JSON bodies, CSV bodies, path parameters, query
+//! strings and the signed-in user.
+
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 
 use super::AppState;
 use super::error::ApiError;
+use super::server::BodyTimedOut;
 use crate::domain::{Label, Role};
 use crate::store::users::User;
 
-/// A JSON body; malformed, oversized or wrongly typed bodies get our error shape.
+/// Bodies larger than this are parsed on the blocking pool, so a 4 MB body does not hold an async
+/// worker (and every request queued behind it) for the time it takes.
+const INLINE_JSON_BYTES: usize = 64 * 1024;
+
+/// A JSON body; malformed, oversized, late or wrongly typed bodies get our error shape.
 pub struct ApiJson<T>(pub T);
 
-impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<T> {
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send + 'static> FromRequest<S>
+    for ApiJson<T>
+{
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !json_content_type(req.headers()) {
+            return Err(ApiError::UnsupportedMediaType(Label::new(
+                "بدنه درخواست باید JSON باشد (Content-Type: application/json)",
+                "the body must be JSON (Content-Type: application/json)",
+            )));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(bytes_rejection)?;
+        let parsed = if bytes.len() > INLINE_JSON_BYTES {
+            tokio::task::spawn_blocking(move || axum::Json::<T>::from_bytes(&bytes))
+                .await
+                .map_err(ApiError::internal)?
+        } else {
+            axum::Json::<T>::from_bytes(&bytes)
+        };
+        match parsed {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(JsonRejection::MissingJsonContentType(_)) => {
-                Err(ApiError::UnsupportedMediaType(Label::new(
-                    "بدنه درخواست باید JSON باشد (Content-Type: application/json)",
-                    "the body must be JSON (Content-Type: application/json)",
-                )))
-            }
             Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::BadRequest(
                 "malformed_json",
                 Label::new(
@@ -43,7 +63,6 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
                     ),
                 ),
             )),
-            Err(JsonRejection::BytesRejection(b)) => Err(bytes_rejection(b)),
             Err(other) => Err(ApiError::BadRequest(
                 "invalid_body",
                 Label::new("بدنه درخواست خوانده نشد", other.body_text()),
@@ -52,14 +71,87 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
     }
 }
 
+/// `application/json` or `application/…+json`, as axum's own `Json` accepts.
+fn json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or("").trim();
+    let Some((kind, subtype)) = essence.split_once('/') else {
+        return false;
+    };
+    kind.eq_ignore_ascii_case("application")
+        && (subtype.eq_ignore_ascii_case("json") || subtype.to_ascii_lowercase().ends_with("+json"))
+}
+
 pub(super) fn bytes_rejection(b: BytesRejection) -> ApiError {
-    if b.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+    if let Some(limit) = body_timeout(&b) {
+        ApiError::BodyTimeout(limit)
+    } else if b.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::TooLarge
     } else {
         ApiError::BadRequest(
             "invalid_body",
             Label::new("بدنه درخواست خوانده نشد", b.body_text()),
         )
+    }
+}
+
+/// The body timeout, if that is why the body could not be read.
+fn body_timeout(e: &(dyn std::error::Error + 'static)) -> Option<Duration> {
+    let mut next = Some(e);
+    while let Some(e) = next {
+        if let Some(t) = e.downcast_ref::<BodyTimedOut>() {
+            return Some(t.0);
+        }
+        next = e.source();
+    }
+    None
+}
+
+/// A request's path parameters (axum's `Path`, answering a malformed one in our error shape
+/// instead of plain text: `GET /v1/offices/%C0%AF` is a 400 `invalid_path`).
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Path(v)),
+            Err(e) if e.status().is_client_error() => Err(ApiError::BadRequest(
+                "invalid_path",
+                Label::new(
+                    "نشانی درخواست معتبر نیست",
+                    format!("the path is not valid: {}", e.body_text()),
+                ),
+            )),
+            Err(e) => Err(ApiError::Internal(e.body_text())),
+        }
+    }
+}
+
+/// A request's query string (axum's `Query`, answering a malformed one in our error shape
+/// instead of plain text: `?region=abc` is a 400 `invalid_query`).
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Query(v)),
+            Err(e) => Err(ApiError::BadRequest(
+                "invalid_query",
+                Label::new(
+                    "پارامترهای نشانی درخواست معتبر نیست",
+                    format!("the query string is not valid: {}", e.body_text()),
+                ),
+            )),
+        }
     }
 }
 

@@ -12,23 +12,26 @@ mod results;
 mod review;
 mod rounds;
 mod rules;
+mod server;
 mod simulate;
 mod throttle;
 mod users;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::response::IntoResponse;
 use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::clock::Clock;
+pub use crate::config::ServerLimits;
 use crate::rules::registry::Registry;
 use crate::store::Store;
 use error::ApiError;
@@ -132,9 +135,16 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 
 /// The whole application: routes, the OpenAPI document at `/openapi.json`, limits and logging.
 pub fn app(state: AppState) -> Router {
+    app_with(state, Router::new())
+}
+
+/// The application with `extra` routes merged in, under the same fallbacks and layers (a test adds
+/// a route that panics, to see the answer every route would give).
+pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     let (router, doc) = routes();
     let doc = Arc::new(doc);
     router
+        .merge(extra)
         .route(
             "/openapi.json",
             axum::routing::get(move || {
@@ -145,22 +155,41 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async { ApiError::not_found("این نشانی", "this path") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
         // For route middleware that needs the state (idempotent writes).
         .layer(axum::Extension(state.clone()))
         .with_state(state)
 }
 
-/// Serves until `shutdown` completes; requests already accepted finish first.
+/// A handler that panicked: logged with its message, answered with the JSON 500, and the
+/// connection stays up.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    ApiError::Internal(format!("a request handler panicked: {message}")).into_response()
+}
+
+/// Serves with the default [`ServerLimits`] until `shutdown` completes; requests already accepted
+/// finish first.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    serve_with(listener, app(state), ServerLimits::default(), shutdown).await
+}
+
+/// Serves `app` under `limits` (connection cap, header and body timeouts) until `shutdown`
+/// completes; requests already accepted finish first.
+pub async fn serve_with(
+    listener: TcpListener,
+    app: Router,
+    limits: ServerLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    server::serve(listener, app, limits, shutdown).await
 }

@@ -1,6 +1,6 @@
 //! Offices: bulk import of the registry, and reading one office.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -8,7 +8,7 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{CsvBody, CurrentUser};
+use super::extract::{CsvBody, CurrentUser, Path};
 use crate::domain::{Label, Role};
 use crate::population::registry::{RowError, parse_registry};
 use crate::store::offices::{ImportReport, OfficeRow};

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::Deserialize;
@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, CurrentUser};
+use super::extract::{ApiJson, CurrentUser, Path, Query};
 use super::idempotency::{Answer, Idempotency, Write};
 use super::review::expire_due_referrals;
 use super::rounds::live_round;
@@ -276,13 +276,17 @@ async fn finalize(
             format!("objections still pending: {}", pending.join(", ")),
         ));
     }
-    let files = files(&state, &rs, true).await?;
-    let (p, results) = write_publication(&state, &me, rs, "final", files).await?;
     let first_results = state
         .store
         .publication_results(first.id, None, None)
         .await?;
-    let changes = publication::differences(&first_results, &results);
+    // A damaged first result stops the finalization before anything is written.
+    for r in &first_results {
+        r.document(first.id)?;
+    }
+    let files = files(&state, &rs, true).await?;
+    let (p, results) = write_publication(&state, &me, rs, "final", files).await?;
+    let changes = publication::differences((first.id, &first_results), (p.id, &results))?;
     Ok((
         StatusCode::CREATED,
         axum::Json(json!({"publication": p, "grades": grade_counts(&results), "changed": changes})),
@@ -399,7 +403,7 @@ async fn my_result(
     let calendar = RoundCalendar::new(&rs, events(&state, &round).await?);
     let may_object = p.stage == "first" && calendar.is_open(Phase::Objection, state.clock.now());
     let objection = state.store.objection(&round, &office).await?;
-    let doc: Json = serde_json::from_str(&r.result).map_err(ApiError::internal)?;
+    let doc = r.document(p.id)?;
     Ok(axum::Json(
         json!({"stage": p.stage, "result": doc, "objection": objection, "objection_window": calendar.window(Phase::Objection).view(), "may_object": may_object && objection.is_none()}),
     ))
@@ -462,15 +466,15 @@ async fn list_results(
     let per_page = q.per_page.unwrap_or(100).clamp(1, 1000);
     let page = q.page.unwrap_or(1).max(1);
     let total = results.len();
-    let rows: Vec<Json> = results
+    let rows = results
         .iter()
         .skip((page - 1) * per_page)
         .take(per_page)
         .map(|r| {
-            let doc: Json = serde_json::from_str(&r.result).unwrap_or_default();
-            json!({"office": r.office_id, "region": r.region, "kind": r.kind, "filed": r.filed, "total": doc["total"], "grade": r.grade, "service_share_percent": doc["service_share_percent"], "positions": doc["positions"], "to_next_grade": doc["to_next_grade"]})
+            let doc = r.document(p.id)?;
+            Ok(json!({"office": r.office_id, "region": r.region, "kind": r.kind, "filed": r.filed, "total": doc["total"], "grade": r.grade, "service_share_percent": doc["service_share_percent"], "positions": doc["positions"], "to_next_grade": doc["to_next_grade"]}))
         })
-        .collect();
+        .collect::<Result<Vec<Json>, StoreError>>()?;
     Ok(axum::Json(
         json!({"round": round, "stage": p.stage, "total": total, "page": page, "per_page": per_page, "results": rows}),
     ))
@@ -503,7 +507,7 @@ async fn export_results(
     header.extend(scope_cols.iter().map(String::as_str));
     w.write_record(&header).map_err(ApiError::internal)?;
     for r in &results {
-        let doc: Json = serde_json::from_str(&r.result).unwrap_or_default();
+        let doc = r.document(p.id)?;
         let mut row = vec![
             r.office_id.clone(),
             r.region.to_string(),

@@ -1,7 +1,7 @@
 //! Regional review: reviewers see their region's files, record the region's inputs and inspection
 //! findings, refer files back for correction, and handle objections.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};
@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, CurrentUser};
+use super::extract::{ApiJson, CurrentUser, Path, Query};
 use super::idempotency::{Answer, Idempotency, Write};
 use super::offices::visible_office;
 use super::rounds::live_round;

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};
 use utoipa_axum::router::OpenApiRouter;
@@ -10,7 +10,8 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, CurrentUser};
+use super::extract::{ApiJson, CurrentUser, Path};
+use crate::domain::digits::to_persian_digits;
 use crate::domain::{Label, OfficeId, OfficeKind, RegionId, RoundId};
 use crate::engine::{OfficeRecord, Raw};
 use crate::rules::RuleSet;
@@ -235,6 +236,37 @@ fn record_of(req: &ScoreRequest, index: usize) -> Result<OfficeRecord, FieldErro
     })
 }
 
+/// An input map (`inputs`, `previous`) may hold at most this many names per input of the round,
+/// and never fewer than [`MIN_INPUT_NAMES`]: room for last round's names and a few mistakes, while
+/// a hostile map of 230,000 names is refused with one error instead of one per name.
+pub const INPUT_NAMES_PER_INPUT: usize = 4;
+/// See [`INPUT_NAMES_PER_INPUT`].
+pub const MIN_INPUT_NAMES: usize = 64;
+
+/// Refuses an office whose `inputs` or `previous` names more inputs than the round could use.
+fn check_map_sizes(rs: &RuleSet, req: &ScoreRequest, field_prefix: &str) -> Result<(), FieldError> {
+    let limit = (INPUT_NAMES_PER_INPUT * rs.inputs.len()).max(MIN_INPUT_NAMES);
+    for (name, map) in [("inputs", &req.inputs), ("previous", &req.previous)] {
+        if map.len() > limit {
+            return Err(FieldError::new(
+                &format!("{field_prefix}{name}"),
+                to_persian_digits(&format!(
+                    "حداکثر {limit} نام ورودی پذیرفته می‌شود (این دوره {} ورودی دارد)، اما {} نام فرستاده شد",
+                    rs.inputs.len(),
+                    map.len()
+                )),
+                format!(
+                    "at most {limit} input names are accepted (round {} has {} inputs), got {}",
+                    rs.round,
+                    rs.inputs.len(),
+                    map.len()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn prefix(errors: Vec<FieldError>, p: &str) -> Vec<FieldError> {
     errors
         .into_iter()
@@ -256,21 +288,31 @@ async fn score_one(
     ApiJson(req): ApiJson<ScoreRequest>,
 ) -> Result<axum::Json<Json>, ApiError> {
     let rs = live_round(&state, &round)?;
+    // Checking, scoring and explaining are CPU work, done off the async workers (where the
+    // request, however large, is also dropped).
+    let doc = tokio::task::spawn_blocking(move || score_request(&rs, req))
+        .await
+        .map_err(ApiError::internal)??;
+    Ok(axum::Json(doc))
+}
+
+fn score_request(rs: &RuleSet, req: ScoreRequest) -> Result<Json, ApiError> {
+    check_map_sizes(rs, &req, "").map_err(|e| ApiError::Fields(vec![e]))?;
     let record = record_of(&req, 0).map_err(|e| ApiError::Fields(vec![e]))?;
-    let office = crate::engine::prepare(&rs, &record)
+    let office = crate::engine::prepare(rs, &record)
         .map_err(|e| ApiError::Fields(prefix(e.errors, "inputs.")))?;
-    let ranking = crate::engine::rank(&rs, std::slice::from_ref(&office)).map_err(score_errors)?;
+    let ranking = crate::engine::rank(rs, std::slice::from_ref(&office)).map_err(score_errors)?;
     // A lone office's grade is meaningful only under cut points.
     let placement =
         matches!(rs.grading.method, GradeMethod::CutPoints { .. }).then(|| &ranking.placements[0]);
-    let explanation = crate::engine::explain::explain(&rs, &office, placement)
+    let explanation = crate::engine::explain::explain(rs, &office, placement)
         .map_err(|e| score_errors(vec![e]))?;
-    Ok(axum::Json(json!({
+    Ok(json!({
         "round": rs.round.to_string(),
         "rules_version": rs.version,
         "rules_hash": rs.hash(),
         "explanation": explanation,
-    })))
+    }))
 }
 
 fn score_errors(errors: Vec<crate::engine::ScoreError>) -> ApiError {
@@ -326,6 +368,10 @@ async fn score_batch(
         let mut errors = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for (i, o) in req.offices.iter().enumerate() {
+            if let Err(e) = check_map_sizes(&rs, o, &format!("offices[{i}].")) {
+                errors.push(e);
+                continue;
+            }
             match record_of(o, i) {
                 Ok(r) => {
                     if !seen.insert(r.id.clone()) {

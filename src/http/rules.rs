@@ -5,14 +5,14 @@
 //! Both endpoints need a signed-in user of any role: the rules are public policy, but the
 //! diagnostics of a failed edit show work in progress and the server's file paths.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde_json::{Value as Json, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::CurrentUser;
+use super::extract::{CurrentUser, Path};
 use crate::domain::{Label, RoundId};
 use crate::rules::registry::{replica_id, scoring_fingerprint};
 

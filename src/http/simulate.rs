@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use utoipa_axum::router::OpenApiRouter;
@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, CurrentUser};
+use super::extract::{ApiJson, CurrentUser, Path};
 use super::population::{prepare_all, score_errors};
 use super::rounds::live_round;
 use crate::domain::{Label, Role};

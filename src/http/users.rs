@@ -1,6 +1,6 @@
 //! Staff accounts and API-client tokens, created by admins.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -8,7 +8,7 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, CurrentUser};
+use super::extract::{ApiJson, CurrentUser, Path};
 use crate::accounts;
 use crate::domain::{Label, RegionId, Role};
 use crate::rules::value::FieldError;

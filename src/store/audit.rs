@@ -1,8 +1,9 @@
 //! The append-only audit log: who did what, when, with the state before and after.
 
 use serde::Serialize;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
+use super::row::Cells;
 use super::{Store, StoreError};
 
 /// One audit record.
@@ -61,18 +62,27 @@ impl Store {
                     .await?
             }
         };
-        let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
-        Ok(rows
-            .into_iter()
-            .map(|r| AuditEntry {
-                id: r.get("id"),
-                at: r.get("at"),
-                actor: r.get("actor"),
-                action: r.get("action"),
-                subject: r.get("subject"),
-                before: json(r.get("before")),
-                after: json(r.get("after")),
+        rows.iter()
+            .map(|r| {
+                let c = Cells::new(r, "audit_log", &["id"]);
+                let json = |column: &str| -> Result<Option<serde_json::Value>, StoreError> {
+                    c.get::<Option<String>>(column)?
+                        .map(|s| {
+                            serde_json::from_str(&s)
+                                .map_err(|e| c.corrupt(format!("{column} is not JSON ({e})")))
+                        })
+                        .transpose()
+                };
+                Ok(AuditEntry {
+                    id: c.get("id")?,
+                    at: c.get("at")?,
+                    actor: c.get("actor")?,
+                    action: c.get("action")?,
+                    subject: c.get("subject")?,
+                    before: json("before")?,
+                    after: json("after")?,
+                })
             })
-            .collect())
+            .collect()
     }
 }

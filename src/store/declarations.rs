@@ -1,9 +1,10 @@
 //! Self-declarations: one file per office and round, with optimistic concurrency.
 
 use serde::Serialize;
+use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 
+use super::row::Cells;
 use super::{Store, StoreError};
 
 /// Where a declaration is in its life.
@@ -27,11 +28,13 @@ impl DeclarationStatus {
         }
     }
 
-    fn parse(s: &str) -> Self {
+    /// The status stored as `s`; `None` for anything else.
+    pub fn parse(s: &str) -> Option<Self> {
         match s {
-            "submitted" => DeclarationStatus::Submitted,
-            "referred" => DeclarationStatus::Referred,
-            _ => DeclarationStatus::Draft,
+            "draft" => Some(DeclarationStatus::Draft),
+            "submitted" => Some(DeclarationStatus::Submitted),
+            "referred" => Some(DeclarationStatus::Referred),
+            _ => None,
         }
     }
 }
@@ -61,23 +64,19 @@ impl DeclarationRow {
     }
 }
 
-fn from_row(r: &AnyRow) -> DeclarationRow {
-    let map = |s: String| match serde_json::from_str(&s) {
-        Ok(serde_json::Value::Object(m)) => m,
-        _ => serde_json::Map::new(),
-    };
-    DeclarationRow {
-        round: r.get("round"),
-        office_id: r.get("office_id"),
-        status: DeclarationStatus::parse(r.get::<String, _>("status").as_str()),
-        office_values: map(r.get("office_values")),
-        region_values: map(r.get("region_values")),
-        carried_over: serde_json::from_str(r.get::<String, _>("carried_over").as_str())
-            .unwrap_or_default(),
-        version: r.get::<i64, _>("version"),
-        updated_at: r.get("updated_at"),
-        submitted_at: r.get("submitted_at"),
-    }
+fn from_row(r: &AnyRow) -> Result<DeclarationRow, StoreError> {
+    let c = Cells::new(r, "declarations", &["round", "office_id"]);
+    Ok(DeclarationRow {
+        round: c.get("round")?,
+        office_id: c.get("office_id")?,
+        status: c.parse("status", "a status", DeclarationStatus::parse)?,
+        office_values: c.json_map("office_values")?,
+        region_values: c.json_map("region_values")?,
+        carried_over: c.json("carried_over")?,
+        version: c.get("version")?,
+        updated_at: c.get("updated_at")?,
+        submitted_at: c.get("submitted_at")?,
+    })
 }
 
 const COLUMNS: &str = "round, office_id, status, office_values, region_values, carried_over, version, updated_at, submitted_at";
@@ -89,25 +88,26 @@ impl Store {
         office_id: &str,
     ) -> Result<Option<DeclarationRow>, StoreError> {
         let q = format!("select {COLUMNS} from declarations where round = $1 and office_id = $2");
-        Ok(sqlx::query(&q)
+        sqlx::query(&q)
             .bind(round)
             .bind(office_id)
             .fetch_optional(&self.pool)
             .await?
             .as_ref()
-            .map(from_row))
+            .map(from_row)
+            .transpose()
     }
 
     /// Every declaration of a round, ordered by office.
     pub async fn declarations(&self, round: &str) -> Result<Vec<DeclarationRow>, StoreError> {
         let q = format!("select {COLUMNS} from declarations where round = $1 order by office_id");
-        Ok(sqlx::query(&q)
+        sqlx::query(&q)
             .bind(round)
             .fetch_all(&self.pool)
             .await?
             .iter()
             .map(from_row)
-            .collect())
+            .collect()
     }
 }
 

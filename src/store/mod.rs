@@ -10,6 +10,7 @@ pub mod offices;
 pub mod population;
 pub mod publications;
 pub mod review;
+mod row;
 pub mod rule_versions;
 pub mod users;
 
@@ -49,6 +50,14 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Database(sqlx::Error),
+    /// A stored row that cannot be read back as it was written (edited by hand, a bad migration),
+    /// e.g. "declarations row 1400-2/P-THR-000030: status `fild` is not a status".
+    #[error("{table} row {row}: {problem}")]
+    Corrupt {
+        table: &'static str,
+        row: String,
+        problem: String,
+    },
 }
 
 impl From<sqlx::Error> for StoreError {

@@ -1,9 +1,10 @@
 //! Objections: an office's written objection to its first result, and the region's decision.
 
 use serde::Serialize;
+use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 
+use super::row::Cells;
 use super::{Store, StoreError};
 
 /// An objection as stored.
@@ -25,24 +26,22 @@ pub struct Objection {
     pub version: i64,
 }
 
-fn from_row(r: &AnyRow) -> Objection {
-    Objection {
-        id: r.get("id"),
-        round: r.get("round"),
-        office_id: r.get("office_id"),
-        text: r.get("text"),
-        criteria: serde_json::from_str(r.get::<String, _>("criteria").as_str()).unwrap_or_default(),
-        filed_at: r.get("filed_at"),
-        status: r.get("status"),
-        corrections: match serde_json::from_str(r.get::<String, _>("corrections").as_str()) {
-            Ok(serde_json::Value::Object(m)) => m,
-            _ => serde_json::Map::new(),
-        },
-        decision_reason: r.get("decision_reason"),
-        decided_by: r.get("decided_by"),
-        decided_at: r.get("decided_at"),
-        version: r.get::<i64, _>("version"),
-    }
+fn from_row(r: &AnyRow) -> Result<Objection, StoreError> {
+    let c = Cells::new(r, "objections", &["id"]);
+    Ok(Objection {
+        id: c.get("id")?,
+        round: c.get("round")?,
+        office_id: c.get("office_id")?,
+        text: c.get("text")?,
+        criteria: c.json("criteria")?,
+        filed_at: c.get("filed_at")?,
+        status: c.one_of("status", &["pending", "accepted", "rejected"])?,
+        corrections: c.json_map("corrections")?,
+        decision_reason: c.get("decision_reason")?,
+        decided_by: c.get("decided_by")?,
+        decided_at: c.get("decided_at")?,
+        version: c.get("version")?,
+    })
 }
 
 const COLUMNS: &str = "id, round, office_id, text, criteria, filed_at, status, corrections, decision_reason, decided_by, decided_at, version";
@@ -54,13 +53,14 @@ impl Store {
         office_id: &str,
     ) -> Result<Option<Objection>, StoreError> {
         let q = format!("select {COLUMNS} from objections where round = $1 and office_id = $2");
-        Ok(sqlx::query(&q)
+        sqlx::query(&q)
             .bind(round)
             .bind(office_id)
             .fetch_optional(&self.pool)
             .await?
             .as_ref()
-            .map(from_row))
+            .map(from_row)
+            .transpose()
     }
 
     /// Objections of a round, optionally only those of offices in one region.
@@ -77,14 +77,14 @@ impl Store {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        Ok(sqlx::query(&q)
+        sqlx::query(&q)
             .bind(round)
             .bind(region.map_or(0, |r| r as i64))
             .fetch_all(&self.pool)
             .await?
             .iter()
             .map(from_row)
-            .collect())
+            .collect()
     }
 }
 

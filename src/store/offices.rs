@@ -1,9 +1,10 @@
 //! Offices, imported in bulk with their holders' accounts.
 
 use serde::Serialize;
+use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 
+use super::row::Cells;
 use super::{Store, StoreError};
 use crate::domain::{NationalCode, OfficeId, OfficeKind, RegionId};
 
@@ -19,18 +20,18 @@ pub struct OfficeRow {
 }
 
 fn from_row(r: &AnyRow) -> Result<OfficeRow, StoreError> {
-    let bad =
-        |what: &str| StoreError::Database(sqlx::Error::Decode(format!("bad stored {what}").into()));
+    let c = Cells::new(r, "offices", &["id"]);
+    let region: i64 = c.get("region")?;
     Ok(OfficeRow {
-        id: OfficeId::parse(r.get::<String, _>("id").as_str()).map_err(|_| bad("office id"))?,
-        kind: OfficeKind::parse(r.get::<String, _>("kind").as_str()).ok_or_else(|| bad("kind"))?,
-        region: RegionId::new(r.get::<i64, _>("region")).map_err(|_| bad("region"))?,
-        province: r.get("province"),
-        name: r.get("name"),
-        holder_national_code: NationalCode::parse(
-            r.get::<String, _>("holder_national_code").as_str(),
-        )
-        .map_err(|_| bad("national code"))?,
+        id: c.parse("id", "a license number", |s| OfficeId::parse(s).ok())?,
+        kind: c.parse("kind", "an office kind", OfficeKind::parse)?,
+        region: RegionId::new(region)
+            .map_err(|_| c.corrupt(format!("region {region} is not a region")))?,
+        province: c.get("province")?,
+        name: c.get("name")?,
+        holder_national_code: c.parse("holder_national_code", "a national code", |s| {
+            NationalCode::parse(s).ok()
+        })?,
     })
 }
 

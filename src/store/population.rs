@@ -13,7 +13,7 @@ impl Store {
         let row = sqlx::query("select generation from population_generation where id = 1")
             .fetch_one(&self.pool)
             .await?;
-        Ok(row.get::<i64, _>("generation"))
+        Ok(row.try_get::<i64, _>("generation")?)
     }
 
     /// Offices whose record, or whose declaration of one of `rounds`, was written after
@@ -33,7 +33,10 @@ impl Store {
         .bind(rounds[1])
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().map(|r| r.get::<String, _>(0)).collect())
+        Ok(rows
+            .iter()
+            .map(|r| r.try_get::<String, _>(0))
+            .collect::<Result<_, _>>()?)
     }
 }
 
@@ -45,5 +48,5 @@ pub(crate) async fn bump(conn: &mut AnyConnection) -> Result<i64, StoreError> {
     )
     .fetch_one(conn)
     .await?;
-    Ok(row.get::<i64, _>(0))
+    Ok(row.try_get::<i64, _>(0)?)
 }

@@ -4,6 +4,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use super::row::Cells;
 use super::{Store, StoreError};
 
 /// A publication's header.
@@ -38,32 +39,54 @@ pub struct StoredResult {
     pub result: String,
 }
 
-fn header(r: &AnyRow) -> Publication {
-    Publication {
-        id: r.get("id"),
-        round: r.get("round"),
-        stage: r.get("stage"),
-        rules_hash: r.get("rules_hash"),
-        rules_version: r.get("rules_version"),
-        engine_version: r.get("engine_version"),
-        published_at: r.get("published_at"),
-        published_by: r.get("published_by"),
-        office_count: r.get::<i64, _>("office_count"),
-        snapshot_hash: r.get("snapshot_hash"),
-    }
+fn header(r: &AnyRow) -> Result<Publication, StoreError> {
+    let c = Cells::new(r, "publications", &["id"]);
+    Ok(Publication {
+        id: c.get("id")?,
+        round: c.get("round")?,
+        stage: c.one_of("stage", &["first", "final"])?,
+        rules_hash: c.get("rules_hash")?,
+        rules_version: c.get("rules_version")?,
+        engine_version: c.get("engine_version")?,
+        published_at: c.get("published_at")?,
+        published_by: c.get("published_by")?,
+        office_count: c.get("office_count")?,
+        snapshot_hash: c.get("snapshot_hash")?,
+    })
 }
 
-fn result(r: &AnyRow) -> StoredResult {
-    StoredResult {
-        office_id: r.get("office_id"),
-        region: r.get::<i64, _>("region") as u8,
-        kind: r.get("kind"),
-        filed: r.get::<i64, _>("filed") != 0,
-        total: r.get("total"),
-        grade: r.get::<i64, _>("grade") as u8,
-        service_share: r.get("service_share"),
-        inputs: serde_json::from_str(r.get::<String, _>("inputs").as_str()).unwrap_or_default(),
-        result: r.get("result"),
+fn result(r: &AnyRow) -> Result<StoredResult, StoreError> {
+    let c = Cells::new(r, "publication_results", &["publication_id", "office_id"]);
+    Ok(StoredResult {
+        office_id: c.get("office_id")?,
+        region: c.small("region")?,
+        kind: c.get("kind")?,
+        filed: c.get::<i64>("filed")? != 0,
+        total: c.get("total")?,
+        grade: c.small("grade")?,
+        service_share: c.get("service_share")?,
+        inputs: c.json("inputs")?,
+        result: c.get("result")?,
+    })
+}
+
+impl StoredResult {
+    /// The result document, parsed; text that is not a JSON object is a corrupt row of
+    /// `publication` (the text itself is kept byte for byte, as it was hashed).
+    pub fn document(&self, publication: i64) -> Result<serde_json::Value, StoreError> {
+        match serde_json::from_str(&self.result) {
+            Ok(doc @ serde_json::Value::Object(_)) => Ok(doc),
+            Ok(_) => Err(self.corrupt(publication, "result is JSON but not an object".into())),
+            Err(e) => Err(self.corrupt(publication, format!("result is not JSON ({e})"))),
+        }
+    }
+
+    fn corrupt(&self, publication: i64, problem: String) -> StoreError {
+        StoreError::Corrupt {
+            table: "publication_results",
+            row: format!("{publication}/{}", self.office_id),
+            problem,
+        }
     }
 }
 
@@ -74,13 +97,13 @@ impl Store {
     /// The publications of a round (first, then final).
     pub async fn publications(&self, round: &str) -> Result<Vec<Publication>, StoreError> {
         let q = format!("select {HEADER} from publications where round = $1 order by id");
-        Ok(sqlx::query(&q)
+        sqlx::query(&q)
             .bind(round)
             .fetch_all(&self.pool)
             .await?
             .iter()
             .map(header)
-            .collect())
+            .collect()
     }
 
     /// Results of a publication, optionally of one region or one office, in office order.
@@ -91,10 +114,10 @@ impl Store {
         office: Option<&str>,
     ) -> Result<Vec<StoredResult>, StoreError> {
         let q = format!(
-            "select {RESULT} from publication_results where publication_id = $1 \
+            "select publication_id, {RESULT} from publication_results where publication_id = $1 \
              and ($2 = 0 or region = $2) and ($3 = '' or office_id = $3) order by office_id"
         );
-        Ok(sqlx::query(&q)
+        sqlx::query(&q)
             .bind(publication)
             .bind(region.map_or(0, |r| r as i64))
             .bind(office.unwrap_or(""))
@@ -102,7 +125,7 @@ impl Store {
             .await?
             .iter()
             .map(result)
-            .collect())
+            .collect()
     }
 }
 
@@ -131,7 +154,7 @@ pub async fn insert_publication(
         StoreError::Conflict(_) => StoreError::Conflict(format!("round {} already has a {} publication", p.round, p.stage)),
         other => other,
     })?;
-    let id: i64 = row.get("id");
+    let id: i64 = row.try_get("id")?;
     for r in results {
         sqlx::query(
             "insert into publication_results (publication_id, office_id, region, kind, filed, total, grade, service_share, inputs, result) \

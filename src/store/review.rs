@@ -4,6 +4,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use super::row::Cells;
 use super::{Store, StoreError};
 
 /// A referral as stored.
@@ -24,26 +25,20 @@ pub struct Referral {
     pub status: String,
 }
 
-fn from_row(r: &AnyRow) -> Referral {
-    Referral {
-        id: r.get("id"),
-        round: r.get("round"),
-        office_id: r.get("office_id"),
-        reasons: match serde_json::from_str(r.get::<String, _>("reasons").as_str()) {
-            Ok(serde_json::Value::Object(m)) => m,
-            _ => serde_json::Map::new(),
-        },
-        original_values: match serde_json::from_str(r.get::<String, _>("original_values").as_str())
-        {
-            Ok(serde_json::Value::Object(m)) => m,
-            _ => serde_json::Map::new(),
-        },
-        referred_by: r.get("referred_by"),
-        referred_at: r.get("referred_at"),
-        deadline_at: r.get("deadline_at"),
-        resolved_at: r.get("resolved_at"),
-        status: r.get("status"),
-    }
+fn from_row(r: &AnyRow) -> Result<Referral, StoreError> {
+    let c = Cells::new(r, "referrals", &["id"]);
+    Ok(Referral {
+        id: c.get("id")?,
+        round: c.get("round")?,
+        office_id: c.get("office_id")?,
+        reasons: c.json_map("reasons")?,
+        original_values: c.json_map("original_values")?,
+        referred_by: c.get("referred_by")?,
+        referred_at: c.get("referred_at")?,
+        deadline_at: c.get("deadline_at")?,
+        resolved_at: c.get("resolved_at")?,
+        status: c.one_of("status", &["open", "resubmitted", "expired"])?,
+    })
 }
 
 const COLUMNS: &str = "id, round, office_id, reasons, original_values, referred_by, referred_at, deadline_at, resolved_at, status";
@@ -58,14 +53,14 @@ impl Store {
         let q = format!(
             "select {COLUMNS} from referrals where round = $1 and office_id = $2 order by id"
         );
-        Ok(sqlx::query(&q)
+        sqlx::query(&q)
             .bind(round)
             .bind(office_id)
             .fetch_all(&self.pool)
             .await?
             .iter()
             .map(from_row)
-            .collect())
+            .collect()
     }
 
     /// Referrals of a round that are still open.
@@ -73,13 +68,13 @@ impl Store {
         let q = format!(
             "select {COLUMNS} from referrals where round = $1 and status = 'open' order by id"
         );
-        Ok(sqlx::query(&q)
+        sqlx::query(&q)
             .bind(round)
             .fetch_all(&self.pool)
             .await?
             .iter()
             .map(from_row)
-            .collect())
+            .collect()
     }
 }
 
@@ -97,7 +92,7 @@ pub async fn insert_referral(conn: &mut AnyConnection, r: &Referral) -> Result<i
     .bind(r.deadline_at)
     .fetch_one(conn)
     .await?;
-    Ok(row.get("id"))
+    Ok(row.try_get("id")?)
 }
 
 /// Closes a referral (`resubmitted` or `expired`); `false` if it was no longer open.

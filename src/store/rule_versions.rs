@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::row::Cells;
 use super::{Store, StoreError, audit, from_millis, millis};
 use crate::domain::RoundId;
 use crate::rules::registry::{BoxFuture, GoingLive, VersionLog};
@@ -50,29 +51,26 @@ struct FileJson {
 const COLUMNS: &str = "v.round, v.hash, v.version, v.loaded_at, v.first_live_at, v.origin, v.replica, \
      (select max(a.at) from rule_activations a where a.round = v.round and a.hash = v.hash) as last_live_at";
 
-fn summary(r: &AnyRow) -> VersionSummary {
-    let first: i64 = r.get("first_live_at");
-    VersionSummary {
-        round: r.get("round"),
-        hash: r.get("hash"),
-        version: r.get("version"),
-        loaded_at: from_millis(r.get("loaded_at")),
+fn summary(r: &AnyRow) -> Result<VersionSummary, StoreError> {
+    let c = Cells::new(r, "rule_versions", &["round", "hash"]);
+    let first: i64 = c.get("first_live_at")?;
+    Ok(VersionSummary {
+        round: c.get("round")?,
+        hash: c.get("hash")?,
+        version: c.get("version")?,
+        loaded_at: from_millis(c.get("loaded_at")?),
         first_live_at: from_millis(first),
-        last_live_at: from_millis(r.get::<Option<i64>, _>("last_live_at").unwrap_or(first)),
-        origin: r.get("origin"),
-        replica: r.get("replica"),
-    }
+        // No activation recorded: it was last live when it first went live.
+        last_live_at: from_millis(c.get::<Option<i64>>("last_live_at")?.unwrap_or(first)),
+        origin: c.get("origin")?,
+        replica: c.get("replica")?,
+    })
 }
 
 fn stored(r: &AnyRow) -> Result<StoredVersion, StoreError> {
-    let source: String = r.get("source");
-    let parsed: SourceJson = serde_json::from_str(&source).map_err(|e| {
-        StoreError::Database(sqlx::Error::Decode(
-            format!("rule_versions.source is not the expected JSON: {e}").into(),
-        ))
-    })?;
+    let parsed: SourceJson = Cells::new(r, "rule_versions", &["round", "hash"]).json("source")?;
     Ok(StoredVersion {
-        summary: summary(r),
+        summary: summary(r)?,
         files: parsed
             .files
             .into_iter()
@@ -112,7 +110,8 @@ impl Store {
         .bind(&round)
         .fetch_optional(&mut *tx)
         .await?
-        .map(|r| r.get("hash"));
+        .map(|r| r.try_get("hash"))
+        .transpose()?;
         let inserted = sqlx::query(
             "insert into rule_versions (round, hash, version, source, loaded_at, first_live_at, origin, replica) \
              values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (round, hash) do nothing",
@@ -169,7 +168,7 @@ impl Store {
         .bind(round.to_string())
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().map(summary).collect())
+        rows.iter().map(summary).collect()
     }
 
     /// One stored version with its files.
@@ -195,10 +194,12 @@ impl Store {
         let rows = sqlx::query("select distinct round from rule_versions order by round")
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows
-            .iter()
-            .filter_map(|r| RoundId::parse(&r.get::<String, _>("round")).ok())
-            .collect())
+        rows.iter()
+            .map(|r| {
+                Cells::new(r, "rule_versions", &["round"])
+                    .parse("round", "a round", |s| RoundId::parse(s).ok())
+            })
+            .collect()
     }
 
     /// The version of a round that a server made live last.
@@ -212,7 +213,9 @@ impl Store {
         .bind(round.to_string())
         .fetch_optional(&self.pool)
         .await?
-        .map(|r| r.get::<String, _>("hash")) else {
+        .map(|r| r.try_get::<String, _>("hash"))
+        .transpose()?
+        else {
             return Ok(None);
         };
         self.rule_version(round, &hash).await

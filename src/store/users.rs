@@ -3,6 +3,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use super::row::Cells;
 use super::{Store, StoreError};
 use crate::domain::Role;
 
@@ -34,19 +35,20 @@ pub struct NewUser<'a> {
 
 const USER_COLUMNS: &str = "id, username, password_hash, role, office_id, region, national_code, failed_logins, locked_until";
 
-fn user_from_row(r: &AnyRow) -> User {
-    let region: Option<i64> = r.get("region");
-    User {
-        id: r.get("id"),
-        username: r.get("username"),
-        password_hash: r.get("password_hash"),
-        role: Role::parse(r.get::<String, _>("role").as_str()).unwrap_or(Role::ApiClient),
-        office_id: r.get("office_id"),
+fn user_from_row(r: &AnyRow) -> Result<User, StoreError> {
+    let c = Cells::new(r, "users", &["id"]);
+    let region: Option<i64> = c.get("region")?;
+    Ok(User {
+        id: c.get("id")?,
+        username: c.get("username")?,
+        password_hash: c.get("password_hash")?,
+        role: c.parse("role", "a role", Role::parse)?,
+        office_id: c.get("office_id")?,
         region: region.map(|x| x as u8),
-        national_code: r.get("national_code"),
-        failed_logins: r.get::<i64, _>("failed_logins"),
-        locked_until: r.get("locked_until"),
-    }
+        national_code: c.get("national_code")?,
+        failed_logins: c.get("failed_logins")?,
+        locked_until: c.get("locked_until")?,
+    })
 }
 
 /// A session or API token, by the SHA-256 of its secret.
@@ -73,37 +75,38 @@ pub enum LoginClaim {
 impl Store {
     /// An active account by username; a retired one (a replaced holder's) is no user any more.
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
-        let q =
-            format!("select {USER_COLUMNS} from users where username = $1 and retired_at is null");
-        Ok(sqlx::query(&q)
+        let q = format!("select {USER_COLUMNS} from users where username = $1 and retired_at is null");
+        sqlx::query(&q)
             .bind(username)
             .fetch_optional(&self.pool)
             .await?
             .as_ref()
-            .map(user_from_row))
+            .map(user_from_row)
+            .transpose()
     }
 
     /// An active account by id.
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
         let q = format!("select {USER_COLUMNS} from users where id = $1 and retired_at is null");
-        Ok(sqlx::query(&q)
+        sqlx::query(&q)
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
             .as_ref()
-            .map(user_from_row))
+            .map(user_from_row)
+            .transpose()
     }
 
     /// The holder account of an office.
     pub async fn user_of_office(&self, office_id: &str) -> Result<Option<User>, StoreError> {
-        let q =
-            format!("select {USER_COLUMNS} from users where office_id = $1 and retired_at is null");
-        Ok(sqlx::query(&q)
+        let q = format!("select {USER_COLUMNS} from users where office_id = $1 and retired_at is null");
+        sqlx::query(&q)
             .bind(office_id)
             .fetch_optional(&self.pool)
             .await?
             .as_ref()
-            .map(user_from_row))
+            .map(user_from_row)
+            .transpose()
     }
 
     /// The session behind a token hash, if it has not expired.
@@ -119,9 +122,9 @@ impl Store {
             .await?;
         let Some(row) = row else { return Ok(None) };
         let session = Session {
-            user_id: row.get("user_id"),
-            kind: row.get("kind"),
-            expires_at: row.get("expires_at"),
+            user_id: row.try_get("user_id")?,
+            kind: row.try_get("kind")?,
+            expires_at: row.try_get("expires_at")?,
         };
         Ok(self
             .user_by_id(session.user_id)
@@ -212,7 +215,7 @@ pub async fn insert_user(
     .bind(now)
     .fetch_one(conn)
     .await?;
-    Ok(row.get("id"))
+    Ok(row.try_get("id")?)
 }
 
 /// Changes username and/or password, and clears failed logins.

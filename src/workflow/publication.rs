@@ -11,6 +11,7 @@ use crate::domain::{Fixed, OfficeKind, RegionId};
 use crate::engine::{OfficeRecord, Raw};
 use crate::rules::RuleSet;
 use crate::rules::value::FieldError;
+use crate::store::StoreError;
 use crate::store::declarations::{DeclarationRow, DeclarationStatus};
 use crate::store::offices::OfficeRow;
 use crate::store::publications::{Publication, StoredResult};
@@ -258,29 +259,31 @@ pub fn snapshot_hash(results: &[StoredResult]) -> String {
     hex::encode(h.finalize())
 }
 
-/// What changed between the first publication and the final one, office by office.
-pub fn differences(first: &[StoredResult], last: &[StoredResult]) -> Vec<Json> {
+/// What changed between the first publication and the final one (given with their ids), office by
+/// office. A stored document that is not JSON is an error, not an office without positions.
+pub fn differences(
+    (first_id, first): (i64, &[StoredResult]),
+    (last_id, last): (i64, &[StoredResult]),
+) -> Result<Vec<Json>, StoreError> {
     let by_id: std::collections::HashMap<&str, &StoredResult> =
         first.iter().map(|r| (r.office_id.as_str(), r)).collect();
-    let position = |r: &StoredResult| -> Json {
-        serde_json::from_str::<Json>(&r.result)
-            .map(|d| d["positions"].clone())
-            .unwrap_or_default()
-    };
-    last.iter()
-        .filter_map(|n| {
-            let o = by_id.get(n.office_id.as_str())?;
-            let (po, pn) = (position(o), position(n));
-            (o.total != n.total || o.grade != n.grade || po != pn).then(|| {
-                json!({
-                    "office": n.office_id,
-                    "total": {"first": o.total, "final": n.total},
-                    "grade": {"first": o.grade, "final": n.grade},
-                    "positions": {"first": po, "final": pn},
-                })
-            })
-        })
-        .collect()
+    let mut changes = Vec::new();
+    for n in last {
+        let Some(o) = by_id.get(n.office_id.as_str()) else {
+            continue;
+        };
+        let po = o.document(first_id)?["positions"].take();
+        let pn = n.document(last_id)?["positions"].take();
+        if o.total != n.total || o.grade != n.grade || po != pn {
+            changes.push(json!({
+                "office": n.office_id,
+                "total": {"first": o.total, "final": n.total},
+                "grade": {"first": o.grade, "final": n.grade},
+                "positions": {"first": po, "final": pn},
+            }));
+        }
+    }
+    Ok(changes)
 }
 
 #[cfg(test)]

@@ -378,3 +378,84 @@ fn demo_data_is_deterministic_for_a_seed() {
     let offices: serde_json::Value = serde_json::from_str(&stdout(&a)).unwrap();
     assert_eq!(offices.as_array().unwrap().len(), 50);
 }
+
+#[test]
+fn serve_refuses_a_timeout_that_is_not_a_positive_number_of_seconds() {
+    let o = arzyab(&["serve", "--header-timeout", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("above 0"), "{}", stderr(&o));
+    let o = arzyab(&["serve", "--body-timeout", "soon"]);
+    assert!(
+        stderr(&o).contains("`soon` is not a number of seconds"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// The server process, killed when dropped.
+struct Served(std::process::Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn serve_takes_its_connection_cap_and_header_timeout_from_the_flags_and_environment() {
+    use std::io::{BufRead, Read, Write};
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("serve.db").display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_arzyab"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--no-watch"])
+        .args(["--database", &database, "--max-connections", "1"])
+        .env("ARZYAB_HEADER_TIMEOUT", "0.5")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _served = Served(child);
+    let addr = line
+        .trim()
+        .strip_prefix("arzyab listening on http://")
+        .unwrap();
+
+    // One idle connection holds the only place; the next is answered 503 and closed.
+    let mut idle = TcpStream::connect(addr).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let mut over = TcpStream::connect(addr).unwrap();
+    over.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut answer = String::new();
+    over.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("too_many_connections"), "{answer}");
+    // The idle one is closed after the header timeout, and the place is free again.
+    let started = Instant::now();
+    idle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    assert_eq!(idle.read(&mut [0u8; 16]).unwrap_or(0), 0);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    let mut fresh = TcpStream::connect(addr).unwrap();
+    fresh
+        .write_all(b"GET /health HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")
+        .unwrap();
+    fresh
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut health = String::new();
+    fresh.read_to_string(&mut health).unwrap();
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+}
