@@ -6,7 +6,10 @@
 //!
 //! 1. Save → serving: 20 edits of a label in `1400-2/criteria.yaml`; after each save the score
 //!    endpoint is polled every 5 ms until its `rules_hash` is the hash of the saved files.
-//! 2. Steady load: a few client tasks post the same score request back to back, first for a while
+//! 2. Save → serving while the rules are being read: the same 20 edits with a thread reading
+//!    every file of the round every 2 ms (as an editor or indexer does) and a client polling
+//!    `GET /v1/rules` every 50 ms. Reads must not delay a reload.
+//! 3. Steady load: a few client tasks post the same score request back to back, first for a while
 //!    with no reloads, then during 100 reloads alternating good (the `data_completeness` weight
 //!    toggled between 0.5 and 1, with the round's rule tests updated: 100 or 105 points) and
 //!    broken (bad indentation in `criteria.yaml`). Every response must be 200, name one of the two
@@ -104,6 +107,7 @@ struct Server {
     url: String,
     client: reqwest::Client,
     token: String,
+    admin: String,
     registry: Arc<Registry>,
 }
 
@@ -178,6 +182,7 @@ async fn start(rules: &Path, db: &Path) -> (Server, arzyab::rules::watch::RulesW
             url,
             client,
             token,
+            admin,
             registry,
         },
         watcher,
@@ -317,6 +322,37 @@ fn report(name: &str, st: &mut LoadStats, wall: Duration) {
     );
 }
 
+/// [`EDITS`] edits of a label in `criteria.yaml` (starting from `criteria`); after each save the
+/// score endpoint is polled every 5 ms until it names the saved files' hash. Sorted save → serving
+/// times.
+async fn edits(server: &Server, round: &Path, criteria: &str, tag: &str) -> Vec<Duration> {
+    let mut times = Vec::with_capacity(EDITS);
+    for i in 0..EDITS {
+        let text = replace_once(
+            criteria,
+            "en: Office space",
+            &format!("en: Office space ({tag} {i})"),
+        );
+        let t0 = Instant::now();
+        std::fs::write(round.join("criteria.yaml"), &text).unwrap();
+        let want = read_source(round).unwrap().hash;
+        loop {
+            let (_, out) = score(server).await;
+            if matches!(&out, Ok((h, _)) if *h == want) {
+                break;
+            }
+            assert!(
+                t0.elapsed() < RELOAD_LIMIT,
+                "{tag} {i} not served within {RELOAD_LIMIT:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        times.push(t0.elapsed());
+    }
+    times.sort();
+    times
+}
+
 /// Waits until `done` holds, checking every 2 ms, for at most [`RELOAD_LIMIT`].
 async fn until(what: &str, mut done: impl FnMut() -> bool) -> Duration {
     let t0 = Instant::now();
@@ -349,30 +385,7 @@ async fn run() {
         criteria: std::fs::read_to_string(round.join("criteria.yaml")).unwrap(),
         cases: std::fs::read_to_string(round.join("tests/cases.yaml")).unwrap(),
     };
-    let mut save_to_serving = Vec::with_capacity(EDITS);
-    for i in 0..EDITS {
-        let text = replace_once(
-            &original.criteria,
-            "en: Office space",
-            &format!("en: Office space (edit {i})"),
-        );
-        let t0 = Instant::now();
-        std::fs::write(round.join("criteria.yaml"), &text).unwrap();
-        let want = read_source(&round).unwrap().hash;
-        loop {
-            let (_, out) = score(&server).await;
-            if matches!(&out, Ok((h, _)) if *h == want) {
-                break;
-            }
-            assert!(
-                t0.elapsed() < RELOAD_LIMIT,
-                "edit {i} not served within {RELOAD_LIMIT:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        save_to_serving.push(t0.elapsed());
-    }
-    save_to_serving.sort();
+    let save_to_serving = edits(&server, &round, &original.criteria, "edit").await;
     println!(
         "save → serving   {EDITS} edits  min {}  p50 {}  p90 {}  max {}  (debounce {} included)",
         ms(save_to_serving[0]),
@@ -382,7 +395,56 @@ async fn run() {
         ms(WatchSettings::default().debounce)
     );
 
-    // 2. The versions a client may see, and what each must answer.
+    // 2. Save → serving while a reader and a poller read the rules.
+    let stop = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (round, stop) = (round.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let start = Instant::now();
+            let mut passes = 0usize;
+            while !stop.load(Ordering::Relaxed) && start.elapsed() < LOAD_LIMIT {
+                for entry in std::fs::read_dir(&round).into_iter().flatten().flatten() {
+                    let _ = std::fs::read(entry.path());
+                }
+                passes += 1;
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            passes
+        })
+    };
+    let poller = {
+        let (s, stop) = (server.clone(), stop.clone());
+        tokio::spawn(async move {
+            let start = Instant::now();
+            let mut polls = 0usize;
+            while !stop.load(Ordering::Relaxed) && start.elapsed() < LOAD_LIMIT {
+                let r = s
+                    .client
+                    .get(format!("{}/v1/rules", s.url))
+                    .bearer_auth(&s.admin)
+                    .send()
+                    .await
+                    .expect("GET /v1/rules");
+                assert!(r.status().is_success(), "GET /v1/rules: {}", r.status());
+                polls += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            polls
+        })
+    };
+    let while_read = edits(&server, &round, &original.criteria, "read edit").await;
+    stop.store(true, Ordering::Relaxed);
+    let passes = reader.join().unwrap();
+    let polls = poller.await.unwrap();
+    println!(
+        "save → serving   {EDITS} edits, reader + poller  min {}  p50 {}  p90 {}  max {}  ({passes} directory reads, {polls} polls of /v1/rules)",
+        ms(while_read[0]),
+        ms(percentile(&while_read, 0.5)),
+        ms(percentile(&while_read, 0.9)),
+        ms(percentile(&while_read, 1.0)),
+    );
+
+    // 3. The versions a client may see, and what each must answer.
     let a = original.clone();
     let b = Variant {
         criteria: replace_once(&a.criteria, "    weight: 0.5\n", "    weight: 1\n"),
@@ -517,7 +579,9 @@ async fn run() {
         with_reloads.by_hash.len() == 2,
         "both good versions should have served during the reloads"
     );
-    let worst = percentile(&save_to_serving, 1.0).max(percentile(&good, 1.0));
+    let worst = percentile(&save_to_serving, 1.0)
+        .max(percentile(&while_read, 1.0))
+        .max(percentile(&good, 1.0));
     assert!(
         worst < Duration::from_secs(1),
         "save → serving took {} (target < 1 s)",

@@ -83,8 +83,16 @@ fn input_json(d: &crate::rules::ruleset::InputDef) -> Json {
     if let Some(u) = &d.unit {
         m.insert("unit".into(), json!(u));
     }
-    if let Some((lo, hi)) = d.range {
-        m.insert("range".into(), json!([lo, hi]));
+    if let Some(range) = d.range {
+        if let crate::rules::ruleset::Bounds::Between(lo, hi) = range {
+            m.insert("range".into(), json!([lo, hi]));
+        }
+        if let Some(lo) = range.min() {
+            m.insert("min".into(), json!(lo));
+        }
+        if let Some(hi) = range.max() {
+            m.insert("max".into(), json!(hi));
+        }
     }
     if let InputKind::Choice(values) = &d.kind {
         m.insert("values".into(), json!(values));

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use crate::domain::{JalaliDate, OfficeId, OfficeKind, RegionId};
+use crate::domain::{Fixed, JalaliDate, OfficeId, OfficeKind, RegionId};
 use crate::engine::{OfficeRecord, Raw};
 use crate::rules::RuleSet;
 use crate::rules::ruleset::InputKind;
@@ -211,21 +211,20 @@ fn value_for(
             Raw::Json(round_start.add_days(-rng.i64(0..365)).to_string().into())
         }
         (_, InputKind::Integer) => {
-            let (lo, hi) = range.map_or((0, 20), |(lo, hi)| {
-                (
-                    lo.to_int().unwrap_or(0),
-                    hi.to_int().unwrap_or(20).min(lo.to_int().unwrap_or(0) + 40),
-                )
-            });
+            let lo = range.and_then(|r| r.min()?.to_int()).unwrap_or(0);
+            let hi = range
+                .and_then(|r| r.max()?.to_int())
+                .unwrap_or(lo + 20)
+                .min(lo + 40);
             int(lo + ((hi - lo) as f64 * (q * 0.8 + rng.f64() * 0.2)).round() as i64)
         }
         (_, InputKind::Decimal) => {
-            let (lo, hi) = range.map_or((0.0, 100.0), |(lo, hi)| {
-                (
-                    lo.raw() as f64 / 10_000.0,
-                    (hi.raw() as f64 / 10_000.0).min(lo.raw() as f64 / 10_000.0 + 200.0),
-                )
-            });
+            let as_f64 = |f: Fixed| f.raw() as f64 / 10_000.0;
+            let lo = range.and_then(|r| r.min()).map_or(0.0, as_f64);
+            let hi = range
+                .and_then(|r| r.max())
+                .map_or(lo + 100.0, as_f64)
+                .min(lo + 200.0);
             num(((lo + (hi - lo) * (q * 0.8 + rng.f64() * 0.2)) * 10.0).round() / 10.0)
         }
     }

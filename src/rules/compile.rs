@@ -108,6 +108,146 @@ impl Hint for Diagnostic {
     }
 }
 
+/// Names declared in a round's files, including entries that failed to load, and whether a file
+/// that could not be read may declare more. A reference is reported as unknown only when it is
+/// certainly wrong, so one broken entry or file gives one diagnostic, not one per reference to it.
+#[derive(Default)]
+struct Declared {
+    criteria: Names,
+    inputs: Names,
+    penalties: Names,
+    /// Top-level sections written in files that were read (whether or not they loaded).
+    sections: HashSet<String>,
+    /// Sections that files with YAML syntax errors may hold; `None` in the set means any.
+    unread: HashSet<Option<String>>,
+}
+
+#[derive(Default)]
+struct Names {
+    names: HashSet<String>,
+    /// Some entries could not even be named (a broken file, an item without an id).
+    unknown: bool,
+}
+
+impl Names {
+    /// Whether a reference to `name` is certainly to nothing declared.
+    fn lacks(&self, name: &str) -> bool {
+        !self.unknown && !self.names.contains(name)
+    }
+
+    /// Whether every declared entry is among `loaded`.
+    fn all_in(&self, loaded: &[&str]) -> bool {
+        !self.unknown && self.names.iter().all(|n| loaded.contains(&n.as_str()))
+    }
+
+    /// Ids of the items of a `criteria:` or `penalties:` list.
+    fn add_ids(&mut self, list: &yaml::Node) {
+        match &list.value {
+            yaml::NodeValue::Seq(items) => {
+                for item in items {
+                    let id = match &item.value {
+                        yaml::NodeValue::Map(entries) => entries
+                            .iter()
+                            .find(|(k, _)| k.value == yaml::NodeValue::Str("id".into()))
+                            .and_then(|(_, v)| scalar_text(v)),
+                        _ => None,
+                    };
+                    match id {
+                        Some(id) => {
+                            self.names.insert(id);
+                        }
+                        None => self.unknown = true,
+                    }
+                }
+            }
+            yaml::NodeValue::Null => {}
+            _ => self.unknown = true,
+        }
+    }
+
+    /// The keys of the `inputs:` mapping.
+    fn add_keys(&mut self, map: &yaml::Node) {
+        match &map.value {
+            yaml::NodeValue::Map(entries) => {
+                for (k, _) in entries {
+                    match scalar_text(k) {
+                        Some(name) => {
+                            self.names.insert(name);
+                        }
+                        None => self.unknown = true,
+                    }
+                }
+            }
+            yaml::NodeValue::Null => {}
+            _ => self.unknown = true,
+        }
+    }
+}
+
+fn scalar_text(node: &yaml::Node) -> Option<String> {
+    match &node.value {
+        yaml::NodeValue::Str(s) => Some(s.clone()),
+        yaml::NodeValue::Int(i) => Some(i.to_string()),
+        _ => None,
+    }
+}
+
+impl Declared {
+    /// Everything a rule file that parsed declares.
+    fn add_file(&mut self, node: &yaml::Node) {
+        let yaml::NodeValue::Map(entries) = &node.value else {
+            return;
+        };
+        for (k, v) in entries {
+            let Some(section) = scalar_text(k) else {
+                continue;
+            };
+            match section.as_str() {
+                "criteria" => self.criteria.add_ids(v),
+                "penalties" => self.penalties.add_ids(v),
+                "inputs" => self.inputs.add_keys(v),
+                _ => {}
+            }
+            self.sections.insert(section);
+        }
+    }
+
+    /// A rule file with a YAML syntax error: the sections its lines seem to start may hold anything.
+    fn add_unread(&mut self, text: &str) {
+        let sections: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with(|c: char| c.is_ascii_alphabetic()))
+            .filter_map(|l| l.split_once(':').map(|(key, _)| key.trim_end()))
+            .filter(|key| key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            .collect();
+        if sections.is_empty() {
+            self.unread.insert(None);
+        }
+        for s in sections {
+            self.unread.insert(Some(s.to_string()));
+        }
+        for (name, names) in [
+            ("criteria", &mut self.criteria),
+            ("inputs", &mut self.inputs),
+            ("penalties", &mut self.penalties),
+        ] {
+            if self.unread.contains(&None) || self.unread.contains(&Some(name.to_string())) {
+                names.unknown = true;
+            }
+        }
+    }
+
+    /// Whether a section may exist in some file, loaded or not (a misspelled section name is
+    /// reported as an unknown key with "did you mean").
+    fn may_have(&self, section: &str) -> bool {
+        self.sections
+            .iter()
+            .chain(self.unread.iter().flatten())
+            .any(|k| k == section || super::diagnostic::did_you_mean(k, [section]).is_some())
+            || self.unread.contains(&None)
+    }
+}
+
 /// A section and the file it came from.
 struct In<T> {
     file: PathBuf,
@@ -130,6 +270,7 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
     let mut test_files: Vec<In<TestFile>> = Vec::new();
     let mut rhai_files: Vec<&SourceFile> = Vec::new();
     let mut parsed_any = false;
+    let mut declared = Declared::default();
 
     for f in &source.files {
         let path = display(&f.path);
@@ -141,6 +282,9 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
             Ok(n) => n,
             Err(e) => {
                 cx.diags.push(e.into_diagnostic(&path));
+                if !f.path.starts_with("tests/") {
+                    declared.add_unread(&f.text);
+                }
                 continue;
             }
         };
@@ -161,6 +305,7 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
             }
             continue;
         }
+        declared.add_file(&node);
         let parsed: Result<RuleFile, yaml::Failed> = yaml::from_node(&node, &problems);
         cx.diags.extend(
             problems
@@ -228,7 +373,7 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
         );
     }
     let missing = |present: bool, name: &str, cx: &mut Ctx| {
-        if !present && parsed_any {
+        if !present && parsed_any && !declared.may_have(name) {
             cx.error_at(
                 Position::file(&dir),
                 format!("no `{name}:` section in any file of the round"),
@@ -407,23 +552,7 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
         if spec.values.is_some() && !matches!(kind, InputKind::Choice(_)) {
             cx.error(file, &spec.kind, "`values:` is only for choice inputs");
         }
-        let range = spec.range.as_ref().map(|r| {
-            if r.value.0 > r.value.1 {
-                cx.error(
-                    file,
-                    r,
-                    format!(
-                        "the range starts at {} but ends at {}",
-                        r.value.0, r.value.1
-                    ),
-                )
-                .hint("write the smallest allowed value first: [min, max]");
-            }
-            if !matches!(kind, InputKind::Integer | InputKind::Decimal) {
-                cx.error(file, r, "`range:` is only for integer and decimal inputs");
-            }
-            r.value
-        });
+        let range = input_bounds(&mut cx, file, spec, &kind);
         let mut def = InputDef {
             name: name.value.clone(),
             label: spec.label.clone(),
@@ -466,6 +595,7 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
         && !compiled_inputs
             .iter()
             .any(|i| i.kind == InputKind::Violations)
+        && declared.inputs.all_in(&input_names)
         && let Some(In { file, value: p }) = penalties.first()
     {
         cx.error(
@@ -551,7 +681,8 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
         }
         let resolve = |cx: &mut Ctx, name: &Located<String>| -> Option<usize> {
             let found = input_names.iter().position(|n| *n == name.value);
-            if found.is_none() {
+            // An input declared but not loaded has its own diagnostic.
+            if found.is_none() && declared.inputs.lacks(name) {
                 cx.error(
                     file,
                     name,
@@ -664,6 +795,21 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
             )
         } else if let Some(text) = &c.formula {
             let reads = formula_inputs(&text.value, &input_names);
+            let unloaded = unloaded_names(&text.value, &input_names, &declared.inputs, &known);
+            if !unloaded.is_empty() {
+                // It reads inputs that did not load (each has its own diagnostic): check only
+                // that the formula itself can be read.
+                let mut names: Vec<String> = reads
+                    .iter()
+                    .map(|i| compiled_inputs[*i].name.clone())
+                    .collect();
+                names.extend(unloaded);
+                if let Err(problems) = script::compile_formula(&engine, &known, &text.value, &names)
+                {
+                    formula_problems(&mut cx, &source, file, text, problems);
+                }
+                continue;
+            }
             if reads.len() > script::MAX_ARGS {
                 cx.error(
                     file,
@@ -711,19 +857,7 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
                     (Rule::Program(program), reads)
                 }
                 Err(problems) => {
-                    // Columns inside the formula are counted from its first character, after any quote.
-                    let quoted = source_char(&source, &dir, file, text.line, text.column)
-                        .is_some_and(|c| c == '"' || c == '\'');
-                    for p in problems {
-                        let col = text.column + quoted as u32 + p.column.saturating_sub(1);
-                        let d = cx.error_at(
-                            Position::new(file, text.line, col),
-                            format!("in the formula: {}", p.message),
-                        );
-                        if let Some(h) = p.hint {
-                            d.hint(h);
-                        }
-                    }
+                    formula_problems(&mut cx, &source, file, text, problems);
                     continue;
                 }
             }
@@ -830,7 +964,11 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
             reads,
         });
     }
-    if criteria.is_empty() && parsed_any {
+    if criteria.is_empty()
+        && parsed_any
+        && declared.criteria.names.is_empty()
+        && !declared.criteria.unknown
+    {
         cx.error_at(Position::file(&dir), "the round has no criteria")
             .hint("add a `criteria:` list (see docs/rules.md)");
     }
@@ -853,10 +991,15 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
     let criterion_names: Vec<&str> = compiled_criteria.iter().map(|c| c.id.as_str()).collect();
     let ranking = ranking.and_then(|r| {
         let file = r.file;
-        r.value
-            .value
-            .ok()
-            .and_then(|spec| compile_ranking(&mut cx, &file, &spec, &criterion_names, &input_names))
+        r.value.value.ok().and_then(|spec| {
+            compile_ranking(
+                &mut cx,
+                &file,
+                &spec,
+                (&criterion_names, &declared.criteria),
+                (&input_names, &declared.inputs),
+            )
+        })
     });
     if let (Some(g), Some(r)) = (&grading, &ranking)
         && !r.scopes.contains(&g.scope)
@@ -877,8 +1020,8 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
                 &mut cx,
                 &file,
                 case,
-                &criterion_names,
-                &violation_kinds,
+                (&criterion_names, &declared.criteria),
+                (&violation_kinds, &declared.penalties),
             ));
         }
     }
@@ -917,6 +1060,55 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
     })
 }
 
+/// Reports problems inside a formula at their place in the YAML file.
+fn formula_problems(
+    cx: &mut Ctx,
+    source: &Source,
+    file: &Path,
+    text: &Located<String>,
+    problems: Vec<script::ScriptProblem>,
+) {
+    // Columns inside the formula are counted from its first character, after any quote.
+    let quoted = source_char(source, &source.dir, file, text.line, text.column)
+        .is_some_and(|c| c == '"' || c == '\'');
+    for p in problems {
+        let col = text.column + quoted as u32 + p.column.saturating_sub(1);
+        let d = cx.error_at(
+            Position::new(file, text.line, col),
+            format!("in the formula: {}", p.message),
+        );
+        if let Some(h) = p.hint {
+            d.hint(h);
+        }
+    }
+}
+
+/// Rhai's keywords and literals, which a formula's words may include.
+const RHAI_WORDS: &[&str] = &[
+    "if", "else", "let", "const", "true", "false", "return", "fn", "while", "for", "in", "loop",
+    "do", "until", "break", "continue", "switch", "throw", "try", "catch", "this", "global",
+];
+
+/// Names a formula mentions that may be inputs which did not load: declared but not compiled,
+/// or anything unknown when a file with inputs could not be read.
+fn unloaded_names(
+    text: &str,
+    loaded: &[&str],
+    declared: &Names,
+    functions: &BTreeSet<String>,
+) -> Vec<String> {
+    let mut out: Vec<String> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|t| t.starts_with(|c: char| c.is_alphabetic() || c == '_'))
+        .filter(|t| !loaded.contains(t) && !functions.contains(*t) && !RHAI_WORDS.contains(t))
+        .filter(|t| declared.unknown || declared.names.contains(*t))
+        .map(str::to_string)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// The character at a line and column of a source file (for locating text inside quotes).
 fn source_char(source: &Source, dir: &Path, file: &Path, line: u32, column: u32) -> Option<char> {
     let f = source.files.iter().find(|f| dir.join(&f.path) == file)?;
@@ -941,6 +1133,76 @@ fn check_id(cx: &mut Ctx, file: &Path, id: &Located<String>) {
         cx.error(file, id, format!("`{}` is not a valid name", id.value))
             .hint("names use lowercase English letters, digits and _, starting with a letter (labels carry the Persian)");
     }
+}
+
+/// The allowed values of a number input, from `range: [min, max]` or from `min:` and/or `max:`.
+fn input_bounds(cx: &mut Ctx, file: &Path, spec: &InputSpec, kind: &InputKind) -> Option<Bounds> {
+    let bounds = match (&spec.range, &spec.min, &spec.max) {
+        (None, None, None) => return None,
+        (Some(_), Some(at), _) | (Some(_), None, Some(at)) => {
+            cx.error(file, at, "`range:` and `min:`/`max:` are both given")
+                .hint("keep either `range: [smallest, largest]` or `min:` and `max:`");
+            return None;
+        }
+        (Some(r), None, None) => match r.value.as_slice() {
+            [lo, hi] if lo.value > hi.value => {
+                cx.error(
+                    file,
+                    r,
+                    format!("the range starts at {} but ends at {}", lo.value, hi.value),
+                )
+                .hint("write the smallest allowed value first: [min, max]");
+                return None;
+            }
+            [lo, hi] => Bounds::Between(lo.value, hi.value),
+            [only] => {
+                cx.error(
+                    file,
+                    r,
+                    "`range:` has one value; it needs two, `[smallest, largest]`",
+                )
+                .hint(format!(
+                    "for a range open at one end write `min: {0}` (or `max: {0}`) instead of `range:`",
+                    only.value
+                ));
+                return None;
+            }
+            items => {
+                cx.error(
+                    file,
+                    r,
+                    format!(
+                        "`range:` needs two values, `[smallest, largest]`; it has {}",
+                        items.len()
+                    ),
+                )
+                .hint("for a range open at one end write `min:` or `max:` instead");
+                return None;
+            }
+        },
+        (None, Some(lo), Some(hi)) if lo.value > hi.value => {
+            cx.error(
+                file,
+                lo,
+                format!("`min: {}` is larger than `max: {}`", lo.value, hi.value),
+            )
+            .hint("`min:` is the smallest allowed value, `max:` the largest");
+            return None;
+        }
+        (None, Some(lo), Some(hi)) => Bounds::Between(lo.value, hi.value),
+        (None, Some(lo), None) => Bounds::AtLeast(lo.value),
+        (None, None, Some(hi)) => Bounds::AtMost(hi.value),
+    };
+    if !matches!(kind, InputKind::Integer | InputKind::Decimal) {
+        let (at, what) = match (&spec.range, &spec.min, &spec.max) {
+            (Some(r), _, _) => (r.at(file), "`range:`"),
+            (None, Some(m), _) => (m.at(file), "`min:`"),
+            (None, None, Some(m)) => (m.at(file), "`max:`"),
+            (None, None, None) => unreachable!("returned above"),
+        };
+        cx.error_at(at, format!("{what} is only for integer and decimal inputs"));
+    }
+    Some(bounds)
 }
 
 fn kinds(
@@ -983,7 +1245,7 @@ fn numeric(cx: &mut Ctx, file: &Path, name: &Located<String>, def: &InputDef) {
 }
 
 fn compile_bands(cx: &mut Ctx, file: &Path, spec: &BandsSpec, max: Fixed) -> Vec<Band> {
-    let bands: Vec<&BandSpec> = spec
+    let mut bands: Vec<&BandSpec> = spec
         .bands
         .iter()
         .filter_map(|b| match b {
@@ -996,6 +1258,34 @@ fn compile_bands(cx: &mut Ctx, file: &Path, spec: &BandsSpec, max: Fixed) -> Vec
             .hint("list at least one band");
         return Vec::new();
     }
+    // Bands may be written from high to low, as policy documents often state them; they are
+    // checked and kept from low to high. Any other order is one mistake, reported once.
+    let lo = |b: &BandSpec| b.at_least.as_ref().map(|x| x.value);
+    let hi = |b: &BandSpec| b.below.as_ref().map_or((1, Fixed::ZERO), |x| (0, x.value));
+    let lies_below = |b: &BandSpec, a: &BandSpec| lo(b) < lo(a) && hi(b) < hi(a);
+    let descending = bands.len() > 1 && bands.windows(2).all(|w| lies_below(w[1], w[0]));
+    if descending {
+        bands.reverse();
+    } else if let Some(w) = bands.windows(2).find(|w| lies_below(w[1], w[0])) {
+        let b = w[1];
+        cx.error_at(
+            band_place(file, b),
+            "the bands are not in order: this band starts below the one before it",
+        )
+        .hint("list bands from low to high");
+        return Vec::new();
+    }
+    // Words for the neighbour a band is compared with, in the order the bands are written.
+    let (before, lowest_first) = if descending {
+        ("the one after it", "the last (lowest)")
+    } else {
+        ("the one before", "the first")
+    };
+    let highest = if descending {
+        "the first (highest)"
+    } else {
+        "the last"
+    };
     let mut out = Vec::with_capacity(bands.len());
     for (i, b) in bands.iter().enumerate() {
         if let (Some(lo), Some(hi)) = (&b.at_least, &b.below)
@@ -1026,17 +1316,22 @@ fn compile_bands(cx: &mut Ctx, file: &Path, spec: &BandsSpec, max: Fixed) -> Vec
             match (&prev.below, &b.at_least) {
                 (Some(end), Some(start)) if start.value < end.value => {
                     cx.error(file, start, format!(
-                        "this band overlaps the one before: it starts at {} but that one runs below {}",
+                        "this band overlaps {before}: it starts at {} but that one runs below {}",
                         start.value, end.value
                     ))
                     .hint(format!("start this band at {}", end.value));
                 }
                 (Some(end), Some(start)) if start.value > end.value => {
+                    let gap = if descending {
+                        "gap below this band"
+                    } else {
+                        "gap after the band before"
+                    };
                     cx.error(
                         file,
                         start,
                         format!(
-                            "values from {} up to {} fall in no band (gap after the band before)",
+                            "values from {} up to {} fall in no band ({gap})",
                             end.value, start.value
                         ),
                     )
@@ -1046,9 +1341,9 @@ fn compile_bands(cx: &mut Ctx, file: &Path, spec: &BandsSpec, max: Fixed) -> Vec
                     cx.error(
                         file,
                         &b.points,
-                        "a band follows one that has no upper end (`below`)",
+                        "this band lies above one that has no upper end (`below`)",
                     )
-                    .hint("only the last band may leave out `below`");
+                    .hint(format!("only {highest} band may leave out `below`"));
                 }
                 (Some(end), None) => {
                     cx.error(
@@ -1059,7 +1354,7 @@ fn compile_bands(cx: &mut Ctx, file: &Path, spec: &BandsSpec, max: Fixed) -> Vec
                             end.value
                         ),
                     )
-                    .hint("only the first band may leave out `at_least`");
+                    .hint(format!("only {lowest_first} band may leave out `at_least`"));
                 }
                 _ => {}
             }
@@ -1071,6 +1366,14 @@ fn compile_bands(cx: &mut Ctx, file: &Path, spec: &BandsSpec, max: Fixed) -> Vec
         });
     }
     out
+}
+
+/// Where a band is written (its first bound, else its points).
+fn band_place(file: &Path, b: &BandSpec) -> Position {
+    match (&b.at_least, &b.below) {
+        (Some(x), _) | (None, Some(x)) => x.at(file),
+        (None, None) => b.points.at(file),
+    }
 }
 
 /// Input names a formula mentions, in declaration order (identifiers not declared are left to
@@ -1360,12 +1663,13 @@ fn compile_grading(cx: &mut Ctx, file: &Path, g: &GradingSpec) -> Option<Grading
     })
 }
 
+/// `criteria` and `inputs` are the loaded names (whose indexes the chain uses) and every declared one.
 fn compile_ranking(
     cx: &mut Ctx,
     file: &Path,
     r: &RankingSpec,
-    criteria: &[&str],
-    inputs: &[&str],
+    (criteria, declared_criteria): (&[&str], &Names),
+    (inputs, declared_inputs): (&[&str], &Names),
 ) -> Option<Ranking> {
     if r.scopes.value.is_empty() {
         cx.error(file, &r.scopes, "list at least one scope")
@@ -1393,8 +1697,10 @@ fn compile_ranking(
                     descending: descending.unwrap_or(true),
                 }),
                 None => {
-                    cx.error(file, item, format!("`{id}` is not a criterion"))
-                        .hint(suggestion(id, criteria));
+                    if declared_criteria.lacks(id) {
+                        cx.error(file, item, format!("`{id}` is not a criterion"))
+                            .hint(suggestion(id, criteria));
+                    }
                     None
                 }
             },
@@ -1404,15 +1710,22 @@ fn compile_ranking(
                     descending: descending.unwrap_or(true),
                 }),
                 None => {
-                    cx.error(file, item, format!("`{name}` is not a declared input"))
-                        .hint(suggestion(name, inputs));
+                    if declared_inputs.lacks(name) {
+                        cx.error(file, item, format!("`{name}` is not a declared input"))
+                            .hint(tie_break_hint(name, inputs));
+                    }
                     None
                 }
             },
             _ => {
-                cx.error(file, item, format!("`{}` is not a tie-break", item.value)).hint(
-                    "write `total`, `criterion <id>`, `input <name>` or `office_id`, optionally followed by ascending/descending",
-                );
+                let hint = match words {
+                    [name] | ["criterion", name] if names_the_office_id(name) => {
+                        OFFICE_ID_HINT.to_string()
+                    }
+                    _ => "write `total`, `criterion <id>`, `input <name>` or `office_id`, optionally followed by ascending/descending".to_string(),
+                };
+                cx.error(file, item, format!("`{}` is not a tie-break", item.value))
+                    .hint(hint);
                 None
             }
         };
@@ -1441,35 +1754,67 @@ fn compile_ranking(
     })
 }
 
+const OFFICE_ID_HINT: &str =
+    "the office's id (its license number) is the tie-break `office_id`; write `office_id`";
+
+/// Whether a name in a tie-break means the office's id by another name (`license_no`, …).
+fn names_the_office_id(name: &str) -> bool {
+    let n = name.to_lowercase();
+    ["licen", "permit", "parvan", "mojavez"]
+        .iter()
+        .any(|w| n.contains(w))
+        || n.split(['_', '-']).all(|w| {
+            matches!(
+                w,
+                "office" | "id" | "no" | "num" | "number" | "code" | "serial"
+            )
+        })
+}
+
+/// The hint for an undeclared input in a tie-break: a close input name, else `office_id` if that
+/// is what it means.
+fn tie_break_hint(name: &str, inputs: &[&str]) -> String {
+    match super::diagnostic::did_you_mean(name, inputs.iter().copied()) {
+        None if names_the_office_id(name) => OFFICE_ID_HINT.to_string(),
+        _ => suggestion(name, inputs),
+    }
+}
+
+/// `criteria` and `penalties` are the loaded names and every declared one.
 fn compile_test(
     cx: &mut Ctx,
     file: &Path,
     case: TestCaseSpec,
-    criteria: &[&str],
-    penalties: &[String],
+    (criteria, declared_criteria): (&[&str], &Names),
+    (penalties, declared_penalties): (&[String], &Names),
 ) -> TestCase {
     let e = case.expect.value;
-    let mut check =
-        |names: &OrderedMap<Located<Fixed>>, known: &[&str], what: &str| -> Vec<(String, Fixed)> {
-            names
-                .0
-                .iter()
-                .filter_map(|(k, v)| {
-                    if known.contains(&k.value.as_str()) {
-                        Some((k.value.clone(), v.value))
-                    } else {
+    let mut check = |names: &OrderedMap<Located<Fixed>>,
+                     known: &[&str],
+                     declared: &Names,
+                     what: &str|
+     -> Vec<(String, Fixed)> {
+        names
+            .0
+            .iter()
+            .filter_map(|(k, v)| {
+                if known.contains(&k.value.as_str()) {
+                    Some((k.value.clone(), v.value))
+                } else {
+                    if declared.lacks(k) {
                         cx.error(file, k, format!("`{}` is not a {what}", k.value))
                             .hint(suggestion(k, known));
-                        None
                     }
-                })
-                .collect()
-        };
+                    None
+                }
+            })
+            .collect()
+    };
     let penalty_names: Vec<&str> = penalties.iter().map(String::as_str).collect();
     let expect = Expectation {
-        points: check(&e.points, criteria, "criterion"),
-        contributions: check(&e.contributions, criteria, "criterion"),
-        penalties: check(&e.penalties, &penalty_names, "penalty"),
+        points: check(&e.points, criteria, declared_criteria, "criterion"),
+        contributions: check(&e.contributions, criteria, declared_criteria, "criterion"),
+        penalties: check(&e.penalties, &penalty_names, declared_penalties, "penalty"),
         total: e.total.map(|t| t.value),
         grade: e.grade.map(|g| g.value),
         error: e.error.map(|x| x.value),

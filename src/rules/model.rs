@@ -144,7 +144,12 @@ pub struct InputSpec {
     #[serde(rename = "type")]
     pub kind: Located<InputType>,
     pub unit: Option<Label>,
-    pub range: Option<Located<(Fixed, Fixed)>>,
+    /// `[smallest, largest]`, both allowed. A list, so that a wrong length gets our own message.
+    pub range: Option<Located<Vec<Located<Fixed>>>>,
+    /// The smallest allowed value, for a range open above (or instead of `range:`, with `max:`).
+    pub min: Option<Located<Fixed>>,
+    /// The largest allowed value, for a range open below.
+    pub max: Option<Located<Fixed>>,
     /// For `choice`: the allowed values and their labels.
     pub values: Option<OrderedMap<Label>>,
     pub supplied_by: Supplier,

@@ -121,12 +121,51 @@ pub struct InputDef {
     pub label: Label,
     pub kind: InputKind,
     pub unit: Option<Label>,
-    pub range: Option<(Fixed, Fixed)>,
+    pub range: Option<Bounds>,
     pub supplied_by: Supplier,
     pub when_missing: Missing,
     pub help: Option<Label>,
     /// For `violations` inputs: the penalty ids a record may name.
     pub violation_kinds: Vec<String>,
+}
+
+/// The allowed values of a number input, both ends included; one end may be open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bounds {
+    Between(Fixed, Fixed),
+    AtLeast(Fixed),
+    AtMost(Fixed),
+}
+
+impl Bounds {
+    pub fn min(self) -> Option<Fixed> {
+        match self {
+            Bounds::Between(lo, _) | Bounds::AtLeast(lo) => Some(lo),
+            Bounds::AtMost(_) => None,
+        }
+    }
+
+    pub fn max(self) -> Option<Fixed> {
+        match self {
+            Bounds::Between(_, hi) | Bounds::AtMost(hi) => Some(hi),
+            Bounds::AtLeast(_) => None,
+        }
+    }
+
+    pub fn contains(self, n: Fixed) -> bool {
+        self.min().is_none_or(|lo| n >= lo) && self.max().is_none_or(|hi| n <= hi)
+    }
+}
+
+impl std::fmt::Display for Bounds {
+    /// "0 to 100", "at least 0", "at most 100".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Bounds::Between(lo, hi) => write!(f, "{lo} to {hi}"),
+            Bounds::AtLeast(lo) => write!(f, "at least {lo}"),
+            Bounds::AtMost(hi) => write!(f, "at most {hi}"),
+        }
+    }
 }
 
 /// The type of an input, with its allowed values for choices.

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::ruleset::{InputDef, InputKind};
+use super::ruleset::{Bounds, InputDef, InputKind};
+use crate::domain::digits::to_persian_digits;
 use crate::domain::{Fixed, JalaliDate, Label};
 
 /// A checked value of one input.
@@ -230,14 +231,20 @@ fn check_number(def: &InputDef, n: Fixed) -> Result<Value, FieldError> {
             format!("{n} must be a whole number"),
         ));
     }
-    if let Some((lo, hi)) = def.range
-        && (n < lo || n > hi)
+    if let Some(range) = def.range
+        && !range.contains(n)
     {
-        return Err(FieldError::new(
-            &def.name,
-            format!("{n} خارج از بازه مجاز {lo} تا {hi} است"),
-            format!("{n} is outside the allowed range {lo} to {hi}"),
-        ));
+        let fa = match range {
+            Bounds::Between(lo, hi) => format!("{n} خارج از بازه مجاز {lo} تا {hi} است"),
+            Bounds::AtLeast(lo) => format!("{n} کمتر از کمینه مجاز {lo} است"),
+            Bounds::AtMost(hi) => format!("{n} بیشتر از بیشینه مجاز {hi} است"),
+        };
+        let en = match range {
+            Bounds::Between(lo, hi) => format!("{n} is outside the allowed range {lo} to {hi}"),
+            Bounds::AtLeast(lo) => format!("{n} is below the allowed minimum {lo}"),
+            Bounds::AtMost(hi) => format!("{n} is above the allowed maximum {hi}"),
+        };
+        return Err(FieldError::new(&def.name, to_persian_digits(&fa), en));
     }
     Ok(Value::Number(n))
 }

@@ -149,7 +149,9 @@ struct Batch {
 }
 
 impl Batch {
-    fn add(&mut self, root: &Path, signal: Signal) {
+    /// Adds a signal; `false` if it cannot change anything (a file opened or read), so it must not
+    /// delay the reload: the quiet period is extended only by signals that count.
+    fn add(&mut self, root: &Path, signal: Signal) -> bool {
         match signal {
             Signal::Broken(why) => self.broken = Some(why),
             Signal::Rescan => self.everything = true,
@@ -158,7 +160,7 @@ impl Batch {
                     self.everything = true;
                 }
                 if !changes_content(&e.kind) {
-                    return;
+                    return e.need_rescan();
                 }
                 for path in &e.paths {
                     let Ok(rel) = path.strip_prefix(root) else {
@@ -195,6 +197,7 @@ impl Batch {
                 }
             }
         }
+        true
     }
 }
 
@@ -236,27 +239,38 @@ async fn run(
         let mut batch = match pending.take() {
             Some(b) => b,
             None => {
-                let first = tokio::select! {
-                    _ = &mut stop => return,
-                    s = rx.recv() => match s { Some(s) => s, None => return },
-                    _ = rescan.tick() => {
-                        // The directory replaced wholesale (e.g. a deploy that swaps it) keeps no
-                        // watch: recreate the watcher.
-                        if dir_identity(&root) != identity {
-                            Signal::Broken("the rules directory was replaced".into())
-                        } else {
-                            Signal::Rescan
-                        }
-                    }
-                };
+                // Reads (a client polling the rules, an editor or indexer opening files, the
+                // reloads themselves) are dropped here and never start or extend a burst.
                 let mut b = Batch::default();
-                b.add(&root, first);
-                let latest = Instant::now() + settings.max_delay;
                 loop {
-                    let quiet = (Instant::now() + settings.debounce).min(latest);
+                    let first = tokio::select! {
+                        _ = &mut stop => return,
+                        s = rx.recv() => match s { Some(s) => s, None => return },
+                        _ = rescan.tick() => {
+                            // The directory replaced wholesale (e.g. a deploy that swaps it) keeps
+                            // no watch: recreate the watcher.
+                            if dir_identity(&root) != identity {
+                                Signal::Broken("the rules directory was replaced".into())
+                            } else {
+                                Signal::Rescan
+                            }
+                        }
+                    };
+                    if b.add(&root, first) {
+                        break;
+                    }
+                }
+                let latest = Instant::now() + settings.max_delay;
+                let mut quiet = (Instant::now() + settings.debounce).min(latest);
+                loop {
                     tokio::select! {
                         _ = &mut stop => return,
-                        s = rx.recv() => match s { Some(s) => b.add(&root, s), None => return },
+                        s = rx.recv() => match s {
+                            Some(s) => if b.add(&root, s) {
+                                quiet = (Instant::now() + settings.debounce).min(latest);
+                            },
+                            None => return,
+                        },
                         _ = tokio::time::sleep_until(quiet) => break,
                     }
                 }
@@ -330,6 +344,83 @@ fn dir_identity(dir: &Path) -> Option<(u64, u64)> {
 mod tests {
     use super::*;
     use notify::event::{CreateKind, DataChange, MetadataKind, RenameMode};
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// Reads every file of `dir` over and over (as an editor or indexer does) until `stop`, for
+    /// at most a minute; gives the number of passes.
+    fn hammer(dir: PathBuf, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<usize> {
+        std::thread::spawn(move || {
+            let start = std::time::Instant::now();
+            let mut passes = 0;
+            while !stop.load(Ordering::Relaxed) && start.elapsed() < Duration::from_secs(60) {
+                let Ok(entries) = std::fs::read_dir(&dir) else {
+                    break;
+                };
+                for entry in entries.flatten() {
+                    let _ = std::fs::read(entry.path());
+                }
+                passes += 1;
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            passes
+        })
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_reader_hammering_the_rules_directory_does_not_delay_a_reload() {
+        let tmp = tempfile::tempdir().unwrap();
+        let rules = tmp.path().join("rules");
+        let round = rules.join("1400-2");
+        crate::rules::test_support::copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/1400-2"),
+            &round,
+        );
+        let registry = Arc::new(Registry::new(&rules));
+        let clock: Arc<dyn Clock> = Arc::new(crate::clock::SystemClock);
+        assert!(
+            registry
+                .reload_all(Origin::Startup, clock.now())
+                .await
+                .is_empty()
+        );
+        // A burst may last 30 s here, so a reload held back by the reads would show clearly.
+        let settings = WatchSettings {
+            max_delay: Duration::from_secs(30),
+            ..WatchSettings::default()
+        };
+        let watcher = watch(registry.clone(), clock, settings).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let reader = hammer(round.clone(), stop.clone());
+        // Past the watcher's start-up rescan.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+
+        let id = RoundId::parse("1400-2").unwrap();
+        let path = round.join("criteria.yaml");
+        let text = std::fs::read_to_string(&path).unwrap().replacen(
+            "en: Office space",
+            "en: Usable office space",
+            1,
+        );
+        let saved = std::time::Instant::now();
+        std::fs::write(&path, text).unwrap();
+        let want = crate::rules::compile::read_source(&round).unwrap().hash;
+        while registry.get(id).is_none_or(|rs| rs.hash() != want) {
+            assert!(
+                saved.elapsed() < Duration::from_secs(10),
+                "the edit was not live within 10 s"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let took = saved.elapsed();
+        stop.store(true, Ordering::Relaxed);
+        let passes = reader.join().unwrap();
+        watcher.stop().await;
+        assert!(passes > 50, "the reader made only {passes} passes");
+        assert!(
+            took < Duration::from_secs(5),
+            "save → live took {took:?} with a reader hammering the directory"
+        );
+    }
 
     fn event(kind: EventKind, paths: &[&str]) -> Signal {
         let mut e = notify::Event::new(kind);

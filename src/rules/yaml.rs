@@ -66,6 +66,8 @@ impl fmt::Display for YamlError {
 
 impl std::error::Error for YamlError {}
 
+/// serde's visitors describe problems in Rust terms ("invalid length 1, expected a tuple of size
+/// 2"); every one of them is reworded here in the terms of the rule language.
 impl de::Error for YamlError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
         YamlError {
@@ -74,6 +76,97 @@ impl de::Error for YamlError {
             line: 0,
             column: 0,
         }
+    }
+
+    fn invalid_type(found: de::Unexpected, expected: &dyn de::Expected) -> Self {
+        Self::custom(format_args!(
+            "expected {}, found {}",
+            in_words(expected),
+            found_in_words(&found)
+        ))
+    }
+
+    fn invalid_value(found: de::Unexpected, expected: &dyn de::Expected) -> Self {
+        Self::custom(format_args!(
+            "{} is not allowed here: expected {}",
+            found_in_words(&found),
+            in_words(expected)
+        ))
+    }
+
+    fn invalid_length(len: usize, expected: &dyn de::Expected) -> Self {
+        let found = match len {
+            0 => "an empty list".to_string(),
+            1 => "a list of one value".to_string(),
+            n => format!("a list of {n} values"),
+        };
+        Self::custom(format_args!(
+            "expected {}, found {found}",
+            in_words(expected)
+        ))
+    }
+
+    fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
+        let mut e = Self::custom(format_args!("`{variant}` is not one of the allowed values"));
+        e.hint = Some(suggestion(variant, expected));
+        e
+    }
+
+    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+        let mut e = Self::custom(format_args!("unknown key `{field}`"));
+        e.hint = Some(suggestion(field, expected));
+        e
+    }
+
+    fn duplicate_field(field: &'static str) -> Self {
+        let mut e = Self::custom(format_args!("`{field}:` is given twice"));
+        e.hint = Some("keep one of them".into());
+        e
+    }
+}
+
+/// What a visitor expected, in the rule language's words rather than Rust's.
+fn in_words(expected: &dyn de::Expected) -> String {
+    let text = expected.to_string();
+    match text.as_str() {
+        "u8" => "a whole number from 0 to 255".into(),
+        "u16" => "a whole number from 0 to 65535".into(),
+        "u32" | "u64" | "u128" | "usize" => "a whole number, 0 or more".into(),
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => "a whole number".into(),
+        "f32" | "f64" => "a number".into(),
+        "a boolean" | "bool" => "`true` or `false`".into(),
+        "a string" | "a borrowed string" | "a character" | "char" | "string" => "a text".into(),
+        "a sequence" | "sequence" => "a list".into(),
+        "a map" | "map" => "a mapping".into(),
+        "unit" | "unit value" | "option" => "nothing".into(),
+        other => {
+            if let Some(n) = other.strip_prefix("a tuple of size ") {
+                format!("a list of {n} values")
+            } else if other.starts_with("struct ") || other.starts_with("tuple struct ") {
+                "a mapping".into()
+            } else if other.starts_with("enum ") || other.ends_with(" identifier") {
+                "a name".into()
+            } else {
+                other.to_string()
+            }
+        }
+    }
+}
+
+/// What was found, for a message.
+fn found_in_words(found: &de::Unexpected) -> String {
+    use de::Unexpected as U;
+    match found {
+        U::Bool(b) => format!("the yes/no value `{b}`"),
+        U::Unsigned(n) => format!("the whole number {n}"),
+        U::Signed(n) => format!("the whole number {n}"),
+        U::Float(x) => format!("the number {x}"),
+        U::Char(c) => format!("the text `{c}`"),
+        U::Str(s) => format!("the text `{s}`"),
+        U::Unit | U::Option => "nothing".into(),
+        U::Seq => "a list".into(),
+        U::Map => "a mapping".into(),
+        _ => "a value of another kind".into(),
     }
 }
 
@@ -139,7 +232,7 @@ impl<'de> Deserialize<'de> for RawValue {
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawValue, E> {
                 i64::try_from(v)
                     .map(|v| RawValue(NodeValue::Int(v)))
-                    .map_err(|_| E::custom("number too large"))
+                    .map_err(|_| E::custom(TOO_LARGE))
             }
             fn visit_f64<E>(self, v: f64) -> Result<RawValue, E> {
                 Ok(RawValue(NodeValue::Float(v)))
@@ -180,26 +273,401 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
         });
     }
     let options = serde_saphyr::options! { with_snippet: false };
-    match serde_saphyr::from_str_with_options::<RawNode>(text, options) {
-        Ok(RawNode(n)) => Ok(n),
-        Err(e) => {
-            let (line, column) = e
-                .location()
-                .map(|l| (l.line() as u32, l.column() as u32))
-                .unwrap_or((0, 0));
-            let mut message = e.to_string();
-            // serde-saphyr appends the location; we print it ourselves in front.
-            if let Some(i) = message.find(" at line ") {
-                message.truncate(i);
+    serde_saphyr::from_str_with_options::<RawNode>(text, options)
+        .map(|RawNode(n)| n)
+        .map_err(|e| syntax_error(text, &e))
+}
+
+/// A number too large for the rule language (from [`RawValue`]).
+const TOO_LARGE: &str = "the number is too large";
+
+/// A YAML syntax error in the rule language's words (never the parser's), at the place to fix:
+/// an unclosed `[` or `{` is reported where it was opened, a key without `:` on its own line.
+fn syntax_error(text: &str, e: &serde_saphyr::Error) -> YamlError {
+    use serde_saphyr::granit_parser::ErrorKind as K;
+    use serde_saphyr::{Error as E, ExternalMessageSource};
+    let mut e = e;
+    while let E::AliasError { error, .. } | E::WithSnippet { error, .. } = e {
+        e = error;
+    }
+    let (line, column) = e
+        .location()
+        .map(|l| (l.line() as u32, l.column() as u32))
+        .unwrap_or((0, 0));
+    let at = |message: String, hint: &str, (line, column): (u32, u32)| YamlError {
+        message: format!("YAML syntax: {message}"),
+        hint: Some(hint.to_string()),
+        line,
+        column,
+    };
+    let here = (line, column);
+    let kind = match e {
+        E::ExternalMessage { source, .. } => match source.as_ref() {
+            ExternalMessageSource::Parser(scan) => Some(scan.kind()),
+            _ => None,
+        },
+        _ => None,
+    };
+    if let Some(K::MismatchedFlowCollectionEnd { open, close }) = kind {
+        return at(
+            format!("this `{close}` closes the `{open}` opened before it"),
+            "close a `[` with `]` and a `{` with `}`",
+            here,
+        );
+    }
+    let flow_kind = matches!(
+        kind,
+        Some(
+            K::UnclosedFlowCollection { .. }
+                | K::ExpectedFlowMappingSeparator
+                | K::ExpectedFlowSequenceSeparator
+                | K::UnexpectedEofFlowSequence
+                | K::UnexpectedEofFlowMapping
+                | K::UnexpectedEofImplicitFlowMapping
+        )
+    );
+    let open = open_at(text, line, column);
+    if let Some(start) = open.long_quote {
+        return at(
+            "the quoted text that starts here is not closed on its line".into(),
+            "end it with the same quote it starts with; a quote inside is written \\\" within double quotes, or '' within single quotes",
+            start,
+        );
+    }
+    match open.flow {
+        Some((l, c, open)) if flow_kind || l < line => {
+            let (what, close) = if open == '[' {
+                ("list", ']')
+            } else {
+                ("mapping", '}')
+            };
+            return at(
+                format!("the {what} opened here with `{open}` is not closed"),
+                &format!(
+                    "end it with `{close}`; put a text inside it that contains a comma, `:` or brackets in quotes"
+                ),
+                (l, c),
+            );
+        }
+        _ if flow_kind => {
+            return at(
+                "a list in `[ ]` or a mapping in `{ }` is not closed properly".into(),
+                "check its commas and its closing bracket",
+                here,
+            );
+        }
+        _ => {}
+    }
+    let spaces = "YAML indents with spaces only; replace the tab with spaces";
+    if let Some(tab_line) = tab_indented(text, line) {
+        return at(
+            "a tab is used for indentation".into(),
+            spaces,
+            (tab_line, 1),
+        );
+    }
+    match (e, kind) {
+        (E::DuplicateMappingKey { key, .. }, _) => at(
+            match key {
+                Some(k) => format!("`{k}` is written twice in the same mapping"),
+                None => "a key is written twice in the same mapping".into(),
+            },
+            "keep one of them",
+            here,
+        ),
+        (E::UnknownAnchor { .. }, _) | (_, Some(K::UnknownAnchor)) => {
+            let name = alias_at(text, line, column).unwrap_or_default();
+            at(
+                format!("`*{name}` repeats an anchor that is not defined above it"),
+                &format!(
+                    "mark the value to repeat with `&{name}` before using `*{name}` (see docs/rules.md)"
+                ),
+                here,
+            )
+        }
+        (E::MultipleDocuments { .. }, _) => at(
+            "a rule file holds one YAML document".into(),
+            "remove the `---` line that starts a second one",
+            here,
+        ),
+        (E::Message { msg, .. }, _) if msg == TOO_LARGE => at(
+            TOO_LARGE.into(),
+            "numbers in rule files are at most 9223372036854775807",
+            here,
+        ),
+        (_, Some(K::UnclosedQuotedScalar)) => at(
+            "a quoted text is not closed".into(),
+            "end the text with the same quote it starts with",
+            here,
+        ),
+        (
+            _,
+            Some(
+                K::TabInBlockIndentation
+                | K::TabInIndentation
+                | K::TabNotAllowed
+                | K::TabInPlainScalar
+                | K::TabAtBlockScalarStart,
+            ),
+        ) => at("a tab is used here".into(), spaces, here),
+        (_, Some(K::ExpectedBlockMappingKey)) => at(
+            "this line is not lined up with the keys around it".into(),
+            "indent it by as many spaces as the other keys of the same block",
+            here,
+        ),
+        (_, Some(K::ExpectedBlockSequenceEntry)) => at(
+            "this line is not lined up with the list it is in".into(),
+            "start every item of a list with `- ` at the same indentation, and line up an item's keys under its first key",
+            here,
+        ),
+        (
+            _,
+            Some(
+                K::InvalidIndentation
+                | K::InvalidFlowScalarIndent
+                | K::InvalidQuotedScalarIndent
+                | K::InvalidBlockScalarIndent,
+            ),
+        ) => at(
+            "the indentation of this line does not fit the lines above it".into(),
+            "indent with spaces so that what belongs together lines up",
+            here,
+        ),
+        (_, Some(K::SimpleKeyExpected)) => at(
+            "a `:` is missing after the key".into(),
+            "write `key: value`, with a space after the `:`",
+            here,
+        ),
+        (
+            _,
+            Some(K::MappingValueNotAllowed | K::InvalidColonPlacement | K::MappingKeyNotAllowed),
+        ) => match (
+            key_without_colon_before(text, line),
+            indented_under_a_value(text, line),
+        ) {
+            (Some(place), _) => at(
+                "a `:` is missing after the key".into(),
+                "write `key: value`, with a space after the `:`",
+                place,
+            ),
+            (None, Some(place)) => at(
+                "this line is indented more than the key above it, which already has a value"
+                    .into(),
+                "line it up with the other keys of the same block",
+                place,
+            ),
+            (None, None) => at(
+                "a `key: value` cannot start here".into(),
+                "check this line's indentation, and put a text that contains `: ` in quotes",
+                here,
+            ),
+        },
+        (_, Some(K::BlockSequenceEntryNotAllowed | K::BlockEntryInFlowCollection)) => at(
+            "a list item (`- `) cannot start here".into(),
+            "write the list on the lines under its key, indented, or as `[a, b]`",
+            here,
+        ),
+        (_, Some(K::InvalidTrailingSingleQuotedScalar | K::InvalidTrailingDoubleQuotedScalar)) => {
+            at(
+                "there is text after the closing quote".into(),
+                "put the whole text inside the quotes",
+                here,
+            )
+        }
+        (_, Some(K::UnexpectedCharacter { character })) => at(
+            format!("a value cannot start with `{character}`"),
+            "put the text in quotes",
+            here,
+        ),
+        (
+            _,
+            Some(
+                K::UnknownQuotedScalarEscape
+                | K::InvalidQuotedScalarHexEscape
+                | K::InvalidUnicodeEscape
+                | K::InvalidLowSurrogate
+                | K::InvalidLowSurrogateHexEscape
+                | K::MissingLowSurrogate
+                | K::UnpairedLowSurrogate,
+            ),
+        ) => at(
+            "a `\\` in a double-quoted text starts an escape that is not valid".into(),
+            "write `\\\\` for a backslash, or put the text in single quotes",
+            here,
+        ),
+        (_, Some(K::CommentNotSeparated)) => at(
+            "a `#` comment must follow a space".into(),
+            "put a space before the `#`, or quote a text that contains `#`",
+            here,
+        ),
+        (E::Eof { .. }, _)
+        | (
+            _,
+            Some(K::UnexpectedEof | K::UnexpectedEofBlockMapping | K::UnexpectedEofBlockSequence),
+        ) => at(
+            "the file ends in the middle of a value".into(),
+            "check that every quote and bracket is closed",
+            here,
+        ),
+        _ => at(
+            "this cannot be read as YAML".into(),
+            "check the indentation (spaces, not tabs), the `: ` after each key, and that quotes and brackets are closed",
+            here,
+        ),
+    }
+}
+
+/// What is open where a syntax error was found.
+#[derive(Debug, Default, PartialEq)]
+struct Open {
+    /// The `[` or `{` of a flow collection still open, innermost, with its place.
+    flow: Option<(u32, u32, char)>,
+    /// The start of a quoted text that began on an earlier line and is still open, or closed on
+    /// this line: a quote left open runs on until the next quote character.
+    long_quote: Option<(u32, u32)>,
+}
+
+/// Scans the text up to `line`:`column` (1-based). Quoted texts and comments are skipped; a
+/// bracket or quote counts only where a value starts (a plain text may contain them).
+fn open_at(text: &str, line: u32, column: u32) -> Open {
+    let mut flow: Vec<(u32, u32, char)> = Vec::new();
+    let mut quote: Option<(char, u32, u32)> = None;
+    let mut long_quote = None;
+    for (l, row) in text.lines().enumerate() {
+        let l = l as u32 + 1;
+        if l > line {
+            break;
+        }
+        let chars: Vec<char> = row.chars().collect();
+        let mut value_start = true;
+        let mut i = 0;
+        while i < chars.len() {
+            let (c, col) = (chars[i], i as u32 + 1);
+            if l == line && col >= column {
+                break;
             }
-            Err(YamlError {
-                message: format!("YAML syntax: {message}"),
-                hint: Some("check indentation, colons after keys and matching quotes".into()),
-                line,
-                column,
-            })
+            let next = chars.get(i + 1).copied();
+            if let Some((q, from_line, from_col)) = quote {
+                let escaped = (c == '\\' && q == '"') || (c == q && q == '\'' && next == Some(q));
+                if escaped {
+                    i += 1;
+                } else if c == q {
+                    quote = None;
+                    value_start = false;
+                    if l == line && from_line < line {
+                        long_quote = Some((from_line, from_col));
+                    }
+                }
+                i += 1;
+                continue;
+            }
+            match c {
+                ' ' => {}
+                '#' if i == 0 || chars[i - 1] == ' ' => break,
+                '"' | '\'' if value_start => quote = Some((c, l, col)),
+                '[' | '{' if value_start => flow.push((l, col, c)),
+                ']' | '}' if !flow.is_empty() => {
+                    flow.pop();
+                    value_start = false;
+                }
+                ',' if !flow.is_empty() => value_start = true,
+                ':' if next.is_none_or(|n| n == ' ') || !flow.is_empty() => value_start = true,
+                '-' | '?' if value_start && next.is_none_or(|n| n == ' ') => {}
+                _ => value_start = false,
+            }
+            i += 1;
         }
     }
+    if let Some((_, from_line, from_col)) = quote
+        && from_line < line
+    {
+        long_quote = Some((from_line, from_col));
+    }
+    Open {
+        flow: flow.last().copied(),
+        long_quote,
+    }
+}
+
+/// `line`, the line after it, or the nearest line above it with content, if its indentation has
+/// a tab (a tab there confuses YAML about what belongs to what, so the error shows up nearby).
+fn tab_indented(text: &str, line: u32) -> Option<u32> {
+    let rows: Vec<&str> = text.lines().collect();
+    let upto = (line as usize).min(rows.len());
+    let mut candidates = (0..upto).rev().filter(|i| !rows[*i].trim().is_empty());
+    let here = (line as usize).checked_sub(1).filter(|i| *i < rows.len());
+    let next = Some(line as usize).filter(|i| *i < rows.len());
+    let above = candidates.find(|i| Some(*i) != here);
+    [here, next, above]
+        .into_iter()
+        .flatten()
+        .find(|i| {
+            rows[*i]
+                .chars()
+                .take_while(|c| c.is_whitespace())
+                .any(|c| c == '\t')
+        })
+        .map(|i| i as u32 + 1)
+}
+
+/// The nearest line above `line` with content, if it holds a key with no `:` (e.g. `- id area`
+/// before a line that is a `key: value`): where that key starts.
+fn key_without_colon_before(text: &str, line: u32) -> Option<(u32, u32)> {
+    let rows: Vec<&str> = text.lines().collect();
+    let above = rows.get(..(line as usize).checked_sub(1)?)?;
+    let (i, row) = above.iter().enumerate().rev().find(|(_, r)| {
+        let t = r.trim_start();
+        !t.is_empty() && !t.starts_with('#')
+    })?;
+    let content = match row.find(" #") {
+        Some(k) => &row[..k],
+        None => row,
+    };
+    let trimmed = content.trim_start();
+    let item = trimmed.strip_prefix("- ").unwrap_or(trimmed).trim_start();
+    if item.is_empty()
+        || item.contains(": ")
+        || item.ends_with(':')
+        || item.starts_with(['[', '{', '"', '\'', '|', '>', '&', '*', '-'])
+        || content.trim_end().ends_with(',')
+    {
+        return None;
+    }
+    let col = content.chars().count() - item.chars().count() + 1;
+    Some((i as u32 + 1, col as u32))
+}
+
+/// Where `line` starts, if it is a `key: …` indented deeper than the line above it, which is a
+/// `key: value` with its value written (so nothing may be nested under it).
+fn indented_under_a_value(text: &str, line: u32) -> Option<(u32, u32)> {
+    let rows: Vec<&str> = text.lines().collect();
+    let here = *rows.get((line as usize).checked_sub(1)?)?;
+    let above = rows[..line as usize - 1]
+        .iter()
+        .rev()
+        .find(|r| !r.trim().is_empty() && !r.trim_start().starts_with('#'))?;
+    let indent = |r: &str| r.chars().take_while(|c| *c == ' ').count();
+    let value = above.split_once(": ").map(|(_, v)| v.trim())?;
+    let is_key = here.trim_start().split_once(':').is_some();
+    (indent(here) > indent(above) && !value.is_empty() && !value.starts_with('#') && is_key)
+        .then(|| (line, indent(here) as u32 + 1))
+}
+
+/// The name of the alias (`*name`) written at or just before a place.
+fn alias_at(text: &str, line: u32, column: u32) -> Option<String> {
+    let row = text.lines().nth((line as usize).checked_sub(1)?)?;
+    let chars: Vec<char> = row.chars().collect();
+    let upto = (column as usize).min(chars.len());
+    let star = chars[..upto]
+        .iter()
+        .rposition(|c| *c == '*')
+        .or_else(|| chars.iter().position(|c| *c == '*'))?;
+    Some(
+        chars[star + 1..]
+            .iter()
+            .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | ']' | '}'))
+            .collect(),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -873,6 +1341,140 @@ mod tests {
             panic!()
         };
         assert_eq!((c.id.value.as_str(), c.id.line, c.id.column), ("c", 7, 9));
+    }
+
+    /// Parses `text` and gives the error's place, message and hint.
+    fn syntax(text: &str) -> (u32, u32, String, String) {
+        let e = parse(text).expect_err("a syntax error");
+        (e.line, e.column, e.message, e.hint.unwrap_or_default())
+    }
+
+    #[test]
+    fn an_unclosed_bracket_is_reported_where_it_opens_not_where_the_parser_gives_up() {
+        let (line, column, message, hint) =
+            syntax("a:\n  weight: [1.5\n  max_points: 10\n  id: x\n");
+        assert_eq!((line, column), (2, 11));
+        assert_eq!(
+            message,
+            "YAML syntax: the list opened here with `[` is not closed"
+        );
+        assert!(hint.starts_with("end it with `]`"), "{hint}");
+        let (line, column, message, _) = syntax("label: { fa: x, en: y\nclause: \"a\"\nid: b\n");
+        assert_eq!((line, column), (1, 8));
+        assert_eq!(
+            message,
+            "YAML syntax: the mapping opened here with `{` is not closed"
+        );
+    }
+
+    #[test]
+    fn a_quote_left_open_is_reported_at_its_start_not_at_the_next_quote() {
+        let (line, column, message, _) =
+            syntax("a:\n  clause: \"Table 5-1\n  weight: 1\n  formula: \"x + 1\"\n");
+        assert_eq!((line, column), (2, 11));
+        assert_eq!(
+            message,
+            "YAML syntax: the quoted text that starts here is not closed on its line"
+        );
+        let (line, column, message, _) = syntax("a: 1\nb: \"open\n");
+        assert_eq!((line, column), (2, 4));
+        assert_eq!(message, "YAML syntax: a quoted text is not closed");
+    }
+
+    #[test]
+    fn a_key_without_its_colon_is_reported_on_its_own_line() {
+        let (line, column, message, hint) =
+            syntax("criteria:\n  - id: a\n    weight: 1\n  - id b\n    weight: 2\n");
+        assert_eq!((line, column), (4, 5));
+        assert_eq!(message, "YAML syntax: a `:` is missing after the key");
+        assert_eq!(hint, "write `key: value`, with a space after the `:`");
+        let (line, column, message, _) = syntax("inputs:\n  area\n    type: decimal\n");
+        assert_eq!((line, column), (2, 3));
+        assert_eq!(message, "YAML syntax: a `:` is missing after the key");
+    }
+
+    #[test]
+    fn indentation_tabs_duplicates_and_unknown_anchors_are_explained_in_our_words() {
+        let (line, column, message, _) = syntax("a:\n  b: 1\n    c: 2\n");
+        assert_eq!((line, column), (3, 5));
+        assert_eq!(
+            message,
+            "YAML syntax: this line is indented more than the key above it, which already has a value"
+        );
+        let (line, column, message, hint) = syntax("a:\n  b: \"1\"\n    c: 2\n");
+        assert_eq!((line, column), (3, 5));
+        assert_eq!(
+            message,
+            "YAML syntax: this line is not lined up with the keys around it"
+        );
+        assert!(hint.contains("as many spaces"), "{hint}");
+        let (line, column, message, _) = syntax("a:\n  b: 1\n\tc: 2\n");
+        assert_eq!((line, column), (3, 1));
+        assert_eq!(message, "YAML syntax: a tab is used for indentation");
+        let (line, column, message, hint) = syntax("a:\n  b: 1\n  b: 2\n");
+        assert_eq!((line, column), (3, 3));
+        assert_eq!(
+            message,
+            "YAML syntax: `b` is written twice in the same mapping"
+        );
+        assert_eq!(hint, "keep one of them");
+        let (line, _, message, hint) = syntax("a: 1\nb: *base\n");
+        assert_eq!(line, 2);
+        assert_eq!(
+            message,
+            "YAML syntax: `*base` repeats an anchor that is not defined above it"
+        );
+        assert!(hint.contains("`&base`"), "{hint}");
+        let (line, column, message, _) = syntax("a:\n  - 1\n - 2\n");
+        assert_eq!(line, 3, "{message}");
+        assert!(column <= 2, "{column}");
+        assert!(message.starts_with("YAML syntax: "), "{message}");
+    }
+
+    #[test]
+    fn serde_problems_are_worded_for_policy_staff() {
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct S {
+            pair: (u32, u32),
+            count: u8,
+            flag: bool,
+            list: Vec<u32>,
+        }
+        let cases = [
+            (
+                "pair: [1]\ncount: 1\nflag: true\nlist: []\n",
+                "expected a list of 2 values, found a list of one value",
+            ),
+            (
+                "pair: [1, 2]\ncount: 300\nflag: true\nlist: []\n",
+                "the whole number 300 is not allowed here: expected a whole number from 0 to 255",
+            ),
+            (
+                "pair: [1, 2]\ncount: 1.5\nflag: true\nlist: []\n",
+                "expected a whole number from 0 to 255, found the number 1.5",
+            ),
+            (
+                "pair: [1, -2]\ncount: 1\nflag: true\nlist: []\n",
+                "the whole number -2 is not allowed here: expected a whole number, 0 or more",
+            ),
+            (
+                "pair: [1, 2]\ncount: 1\nflag: 3\nlist: []\n",
+                "expected `true` or `false`, found the whole number 3",
+            ),
+            (
+                "pair: [1, 2]\ncount: 1\nflag: true\nlist: [x]\n",
+                "expected a whole number, 0 or more, found the text `x`",
+            ),
+        ];
+        for (text, want) in cases {
+            let node = parse(text).unwrap();
+            let problems = Problems::default();
+            let _ = from_node::<S>(&node, &problems);
+            let problems = problems.into_vec();
+            assert_eq!(problems.len(), 1, "{text}: {problems:?}");
+            assert_eq!(problems[0].message, want, "{text}");
+        }
     }
 
     #[test]

@@ -24,6 +24,7 @@ both_backends!(spawn_watching =>
     every_version_that_was_live_is_stored_with_its_source_and_audited,
     a_published_frozen_round_refuses_scoring_changes_and_replays_its_published_rules,
     a_removed_round_directory_keeps_its_live_version,
+    a_save_is_live_within_a_second_while_a_client_polls_and_a_reader_reads_the_rules,
 );
 
 /// A perfect office under 1400-2: every criterion at its cap, 100 points.
@@ -595,4 +596,83 @@ async fn a_removed_round_directory_keeps_its_live_version(app: TestApp) {
     assert_eq!(health_hash(&app, "1401-1").await, h);
     let (s, _) = app.get("/v1/rounds/1401-1", None).await;
     assert_eq!(s, 200);
+}
+
+/// Before: every open and read of a rule file restarted the watcher's quiet period, so with a
+/// client polling `GET /v1/rules` and an editor reading files, every reload waited the 2 s limit.
+async fn a_save_is_live_within_a_second_while_a_client_polls_and_a_reader_reads_the_rules(
+    app: TestApp,
+) {
+    let admin = app.admin().await;
+    let round = app.rules_dir.join("1400-2");
+    let h0 = health_hash(&app, "1400-2").await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (round, stop) = (round.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let start = Instant::now();
+            let mut passes = 0usize;
+            while !stop.load(Ordering::Relaxed) && start.elapsed() < Duration::from_secs(60) {
+                let Ok(entries) = std::fs::read_dir(&round) else {
+                    break;
+                };
+                for entry in entries.flatten() {
+                    let _ = std::fs::read(entry.path());
+                }
+                passes += 1;
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            passes
+        })
+    };
+    let poller = {
+        let (client, url, stop) = (app.client.clone(), app.url.clone(), stop.clone());
+        tokio::spawn(async move {
+            let start = Instant::now();
+            let mut polls = 0usize;
+            while !stop.load(Ordering::Relaxed) && start.elapsed() < Duration::from_secs(60) {
+                let r = client
+                    .get(format!("{url}/v1/rules"))
+                    .bearer_auth(&admin)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status().as_u16(), 200);
+                polls += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            polls
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let id = RoundId::parse("1400-2").unwrap();
+    let saved = Instant::now();
+    edit(
+        &round.join("criteria.yaml"),
+        "en: Office space",
+        "en: Usable office space",
+    );
+    while app.rules.get(id).is_none_or(|rs| rs.hash() == h0) {
+        assert!(
+            saved.elapsed() < Duration::from_secs(10),
+            "the edit was not live within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let took = saved.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let passes = reader.join().unwrap();
+    let polls = poller.await.unwrap();
+    assert!(passes > 50 && polls > 5, "{passes} reads, {polls} polls");
+    let live = app.rules.get(id).unwrap();
+    assert!(
+        live.criteria[0].label.en == "Usable office space",
+        "the new version is live"
+    );
+    assert_eq!(health_hash(&app, "1400-2").await, live.hash());
+    assert!(
+        took < Duration::from_secs(1),
+        "save → live took {took:?} with a client polling and a reader reading the rules"
+    );
 }

@@ -109,6 +109,104 @@ fn check_prints_every_problem_with_its_line_and_exits_1() {
     assert_eq!(json[0]["line"], line);
 }
 
+/// A copy of rules/1400-2 (with its rule tests) in a temporary directory.
+fn copy_round(tmp: &Path) -> PathBuf {
+    let dir = tmp.join("1400-2");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/1400-2");
+    std::fs::create_dir_all(dir.join("tests")).unwrap();
+    for f in [
+        "round.yaml",
+        "inputs.yaml",
+        "criteria.yaml",
+        "penalties.yaml",
+        "location.rhai",
+        "tests/cases.yaml",
+    ] {
+        std::fs::copy(src.join(f), dir.join(f)).unwrap();
+    }
+    dir
+}
+
+fn replace_in(path: &Path, from: &str, to: &str) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert_eq!(text.matches(from).count(), 1, "{from:?}");
+    let text = text.replacen(from, to, 1);
+    std::fs::write(path, &text).unwrap();
+    text
+}
+
+#[test]
+fn check_reports_a_yaml_typo_and_a_missing_brace_once_each_at_their_real_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_round(tmp.path());
+    // Before: 45 problems (no criteria, then every reference to a criterion), and the missing
+    // brace as "`access` is not a declared input".
+    let criteria = replace_in(
+        &dir.join("criteria.yaml"),
+        "    weight: 1.5\n",
+        "    weight: [1.5\n",
+    );
+    let script = replace_in(
+        &dir.join("location.rhai"),
+        "let access = if step_free { 3 } else { 0 };",
+        "let access = if step_free { 3 } else { 0 ;",
+    );
+    let o = arzyab(&["check", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    let place = |text: &str, needle: &str, token: &str| {
+        let (i, line) = text
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.contains(needle))
+            .unwrap();
+        format!("{}:{}", i + 1, line.find(token).unwrap() + 1)
+    };
+    assert!(
+        err.contains(&format!(
+            "criteria.yaml:{}: YAML syntax: the list opened here with `[` is not closed",
+            place(&criteria, "weight: [1.5", "[")
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "location.rhai:{}: syntax error: this `{{` is never closed",
+            place(&script, "else { 0 ;", "{ 0 ;")
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("is not a criterion"), "{err}");
+    assert!(!err.contains("is not a declared input"), "{err}");
+    assert!(err.contains("2 problem(s)"), "{err}");
+}
+
+#[test]
+fn check_accepts_min_without_max_and_bands_from_high_to_low() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_round(tmp.path());
+    replace_in(
+        &dir.join("inputs.yaml"),
+        "    range: [0, 5000]",
+        "    min: 0",
+    );
+    replace_in(
+        &dir.join("criteria.yaml"),
+        "        - { below: 50, points: 0 }
+        - { at_least: 50, below: 80, points: 3 }
+        - { at_least: 80, below: 95, points: 6 }
+        - { at_least: 95, points: 10 }",
+        "        - { at_least: 95, points: 10 }
+        - { at_least: 80, below: 95, points: 6 }
+        - { at_least: 50, below: 80, points: 3 }
+        - { below: 50, points: 0 }",
+    );
+    let o = arzyab(&["check", dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = arzyab(&["test", dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+}
+
 #[test]
 fn rule_tests_of_both_rounds_pass() {
     let o = arzyab(&["test", ROUNDS[0], ROUNDS[1]]);

@@ -7,8 +7,8 @@ use serde::Serialize;
 use crate::domain::{Fixed, Label};
 use crate::rules::RuleSet;
 use crate::rules::ruleset::{
-    Band, Calendar, Criterion, GradeMethod, InputDef, InputKind, KindSet, Missing, Penalty, Period,
-    Rule, TieBreak,
+    Band, Bounds, Calendar, Criterion, GradeMethod, InputDef, InputKind, KindSet, Missing, Penalty,
+    Period, Rule, TieBreak,
 };
 use crate::rules::script::ProgramSource;
 use crate::rules::value;
@@ -589,8 +589,8 @@ fn kind_text(k: &InputKind) -> String {
     }
 }
 
-fn range(r: Option<(Fixed, Fixed)>) -> String {
-    r.map_or("—".into(), |(lo, hi)| format!("{lo} to {hi}"))
+fn range(r: Option<Bounds>) -> String {
+    r.map_or("—".into(), |b| b.to_string())
 }
 
 fn missing(def: &InputDef) -> String {
