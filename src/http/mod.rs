@@ -26,9 +26,11 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::clock::Clock;
+use crate::rules::budget::{Budget, Limits, Stop};
 use crate::rules::registry::Registry;
 use crate::store::Store;
 use error::ApiError;
+pub use simulate::SimulationLimits;
 
 /// The largest request body accepted (an office import of ~20,000 rows fits).
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
@@ -42,6 +44,11 @@ pub struct AppState {
     pub started_at: jiff::Timestamp,
     /// Rounds' populations kept ranked between simulations.
     populations: Arc<population::PopulationCache>,
+    /// The parent of every budget the server's evaluations run under: stopped at shutdown, so
+    /// no evaluation holds the server up.
+    pub evaluations: Arc<Budget>,
+    /// Slots for simulations, and what their candidates' scripts may spend.
+    simulations: Arc<simulate::Simulations>,
 }
 
 impl AppState {
@@ -53,7 +60,15 @@ impl AppState {
             started_at: clock.now(),
             clock,
             populations: Arc::default(),
+            evaluations: Budget::new(Limits::default()),
+            simulations: Arc::new(simulate::Simulations::new(SimulationLimits::default())),
         }
+    }
+
+    /// The same state with other limits on simulations.
+    pub fn with_simulation_limits(mut self, limits: SimulationLimits) -> Self {
+        self.simulations = Arc::new(simulate::Simulations::new(limits));
+        self
     }
 }
 
@@ -117,16 +132,21 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until `shutdown` completes; requests already accepted finish first.
+/// Serves until `shutdown` completes; requests already accepted finish first, and evaluations
+/// still running are stopped so that they finish at once (with `503 shutting_down`).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let evaluations = state.evaluations.clone();
     axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        evaluations.stop(Stop::ShuttingDown);
+    })
     .await
 }

@@ -100,7 +100,22 @@ impl TestApp {
     }
 
     pub async fn spawn_with_rules(backend: Backend, rules: &Path) -> TestApp {
-        Self::launch(backend, rules, false).await
+        Self::launch(backend, rules, false, None).await
+    }
+
+    /// A server that runs one simulation at a time and lets a candidate's script run for two
+    /// minutes without a limit on operations: a looping script holds the slot while a test looks.
+    pub async fn spawn_single_slot(backend: Backend) -> TestApp {
+        let limits = arzyab::http::SimulationLimits {
+            concurrent: 1,
+            evaluation: arzyab::rules::budget::Limits {
+                operations: u64::MAX,
+                evaluation: std::time::Duration::from_secs(120),
+                total: Some(std::time::Duration::from_secs(120)),
+            },
+        };
+        let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        Self::launch(backend, &rules, false, Some(limits)).await
     }
 
     /// A server on a temporary copy of `rules/` that stores every version that goes live in the
@@ -109,7 +124,7 @@ impl TestApp {
         let copy = tempfile::tempdir().unwrap();
         let rules = copy.path().join("rules");
         copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &rules);
-        let mut app = Self::launch(backend, &rules, true).await;
+        let mut app = Self::launch(backend, &rules, true, None).await;
         let watcher = arzyab::rules::watch::watch(
             app.rules.clone(),
             app.clock.clone(),
@@ -121,7 +136,12 @@ impl TestApp {
         app
     }
 
-    async fn launch(backend: Backend, rules: &Path, record_versions: bool) -> TestApp {
+    async fn launch(
+        backend: Backend,
+        rules: &Path,
+        record_versions: bool,
+        simulation_limits: Option<arzyab::http::SimulationLimits>,
+    ) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let database_url = fresh_database(backend, dir.path()).await;
         let store = Store::connect(&database_url)
@@ -156,7 +176,10 @@ impl TestApp {
         tx.commit().await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let state = AppState::new(store.clone(), registry.clone(), clock.clone());
+        let mut state = AppState::new(store.clone(), registry.clone(), clock.clone());
+        if let Some(limits) = simulation_limits {
+            state = state.with_simulation_limits(limits);
+        }
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(arzyab::http::serve(listener, state, async {
             let _ = rx.await;

@@ -8,5 +8,6 @@ mod declarations;
 mod platform;
 mod reload;
 mod round_life;
+mod sandbox;
 mod scoring;
 mod simulation;
