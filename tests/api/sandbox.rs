@@ -121,15 +121,22 @@ async fn a_hostile_script_in_an_uploaded_bundle_is_stopped_in_time_with_a_clear_
     .await
     .expect("an answer in time");
     assert_eq!(s, 422, "{body}");
+    // Stopped by the charge for its work, or (in a slow debug build) first by the clock.
     let error = &body["error"];
-    assert_eq!(error["code"], "evaluation_limit", "{body}");
+    let (code, limit, limit_fa) = match error["code"].as_str() {
+        Some("evaluation_limit") => ("evaluation_limit", "after 200000 operations", "۲۰۰٬۰۰۰"),
+        _ => ("evaluation_timeout", "ran longer than 1 s", "۱ ثانیه"),
+    };
+    assert_eq!(error["code"], code, "{body}");
     let en = error["message"]["en"].as_str().unwrap();
     assert!(
-        en.contains("script `location_points` of criterion `location`")
-            && en.contains("after 200000 operations"),
+        en.contains("script `location_points` of criterion `location`") && en.contains(limit),
         "{body}"
     );
-    assert!(error["message"]["fa"].as_str().unwrap().contains("۲۰۰٬۰۰۰"));
+    assert!(
+        error["message"]["fa"].as_str().unwrap().contains(limit_fa),
+        "{body}"
+    );
     let field = error["details"][0]["field"].as_str().unwrap();
     assert!(
         field.starts_with("P-") && field.ends_with(".location"),
@@ -255,9 +262,16 @@ async fn the_rules_page_is_for_staff_and_shows_no_server_path(app: TestApp) {
             .find(|r| r["round"] == "1400-2")
             .unwrap();
         let errors = entry["last_attempt"]["errors"].as_array().unwrap();
-        assert!(!errors.is_empty(), "{entry}");
+        assert!(
+            errors.iter().any(|e| e["file"] == "1400-2/criteria.yaml"),
+            "{entry}"
+        );
         for e in errors {
-            assert_eq!(e["file"], "1400-2/criteria.yaml", "{e}");
+            let file = e["file"].as_str().unwrap();
+            assert!(
+                file.starts_with("1400-2/") && app.rules_dir.join(file).is_file(),
+                "{e}"
+            );
         }
         let text = body.to_string();
         for absolute in [
