@@ -151,7 +151,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, String> {
             tracing::warn!(max_connections = limits.max_connections, open_file_limit = files, "--max-connections is too close to the open-file limit: raise `ulimit -n` or lower it, or the server may fail to accept with \"too many open files\"");
         }
         let state = AppState::new(store, registry, clock.clone()).with_login_limits(&login_limits(&args));
-        serve_with(listener, app(state), limits, shutdown_signal()).await.map_err(|e| e.to_string())?;
+        let shutdown = crate::http::stopping_evaluations(&state, shutdown_signal());
+        serve_with(listener, app(state), limits, shutdown).await.map_err(|e| e.to_string())?;
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)
     })

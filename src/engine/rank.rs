@@ -10,6 +10,7 @@ use super::office::Office;
 use super::score::{ScoreError, score_into};
 use crate::domain::{Fixed, Grade};
 use crate::rules::RuleSet;
+use crate::rules::budget::Budget;
 use crate::rules::model::{NonFilerPolicy, Scope};
 use crate::rules::ruleset::{GradeMethod, TieBreak};
 use crate::rules::value::Value;
@@ -46,9 +47,11 @@ pub fn score_all(rs: &RuleSet, offices: &[Office]) -> Result<ScoreTable, Vec<Sco
     let p = rs.penalties.len();
     let n = offices.len();
     const CHUNK: usize = 1024;
+    let budget = Budget::current();
     let chunks: Vec<ChunkScores> = offices
         .par_chunks(CHUNK)
         .map(|chunk| {
+            let _budget = Budget::enter(budget.clone());
             let mut pts = vec![Fixed::ZERO; chunk.len() * c];
             let mut pens = vec![Fixed::ZERO; chunk.len() * p];
             let mut tots = vec![None; chunk.len()];

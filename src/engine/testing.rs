@@ -6,6 +6,7 @@ use super::office::{OfficeRecord, Raw, prepare};
 use super::score::score;
 use crate::domain::{Fixed, OfficeId, RegionId};
 use crate::rules::RuleSet;
+use crate::rules::budget::{Budget, Limits, MAX_TEST_RUN_TIME};
 use crate::rules::ruleset::{GradeMethod, TestCase};
 
 /// The outcome of one case.
@@ -24,9 +25,28 @@ impl CaseResult {
     }
 }
 
-/// Runs every rule test of the rule set.
+/// Runs every rule test of the rule set, within [`MAX_TEST_RUN_TIME`] together. Each case has a
+/// budget of its own under that one, so a case that expects a script to be stopped stops no other.
 pub fn run_tests(rs: &RuleSet) -> Vec<CaseResult> {
-    rs.tests.iter().map(|case| run_case(rs, case)).collect()
+    let current = Budget::current();
+    let limits = Limits {
+        total: Some(MAX_TEST_RUN_TIME),
+        ..current.as_deref().map(Budget::limits).unwrap_or_default()
+    };
+    let run = match &current {
+        Some(b) => b.child(limits),
+        None => Budget::new(limits),
+    };
+    rs.tests
+        .iter()
+        .map(|case| {
+            let _case = Budget::enter(Some(run.child(Limits {
+                total: None,
+                ..limits
+            })));
+            run_case(rs, case)
+        })
+        .collect()
 }
 
 fn run_case(rs: &RuleSet, case: &TestCase) -> CaseResult {

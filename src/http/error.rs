@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::domain::Label;
 use crate::domain::digits::to_persian_digits;
 use crate::rules::Diagnostic;
+use crate::rules::budget::{Seconds, Stop, Stopped};
 use crate::rules::value::FieldError;
 use crate::store::StoreError;
 use crate::workflow::{Window, WorkflowError};
@@ -108,6 +109,18 @@ pub enum ApiError {
         table: &'static str,
         row: String,
         problem: String,
+    },
+    /// 422 (a script's limit, or the request's time budget) or 503 (the server is stopping):
+    /// evaluations of rule scripts were stopped; names the office and criterion when known.
+    Stopped {
+        stopped: Stopped,
+        office: Option<String>,
+        criterion: Option<String>,
+    },
+    /// 503 with `Retry-After`: as many simulations as allowed are running.
+    Busy {
+        running: usize,
+        retry_after_seconds: i64,
     },
     /// 500: logged, never shown.
     Internal(String),
@@ -331,6 +344,7 @@ impl ApiError {
                     "another request with this Idempotency-Key is still being answered; send the same request again shortly",
                 );
                 StatusCode::CONFLICT
+            }
             ApiError::BodyTimeout(limit) => {
                 detail.code = "body_timeout";
                 let seconds = limit.as_secs_f64();
@@ -366,6 +380,41 @@ impl ApiError {
                     ),
                 );
                 StatusCode::INTERNAL_SERVER_ERROR
+            }
+            ApiError::Stopped {
+                stopped,
+                office,
+                criterion,
+            } => {
+                let (code, status, message) =
+                    describe_stop(&stopped, office.as_deref(), criterion.as_deref());
+                detail.code = code;
+                detail.message = message;
+                if let (Some(office), Some(criterion)) = (office, criterion) {
+                    detail.details = vec![FieldError::new(
+                        &format!("{office}.{criterion}"),
+                        stop_fa(stopped.stop),
+                        stopped.stop.to_string(),
+                    )];
+                }
+                status
+            }
+            ApiError::Busy {
+                running,
+                retry_after_seconds,
+            } => {
+                detail.code = "too_many_simulations";
+                detail.message = Label::new(
+                    format!(
+                        "هم‌اکنون {} شبیه‌سازی در حال اجراست که بیشترین تعداد مجاز است؛ چند ثانیه دیگر دوباره تلاش کنید",
+                        fa_number(running as u64)
+                    ),
+                    format!(
+                        "{running} simulation(s) are running, the most allowed at once; try again in a few seconds"
+                    ),
+                );
+                detail.retry_after_seconds = Some(retry_after_seconds);
+                StatusCode::SERVICE_UNAVAILABLE
             }
             ApiError::Internal(e) => {
                 tracing::error!(error = %e, "internal error");
@@ -448,5 +497,161 @@ mod tests {
         assert!(detail.message.en.contains("declarations row 1400-2/P-0001"));
         assert!(!detail.message.en.contains("fild"));
         assert!(!detail.message.fa.chars().any(|c| c.is_ascii_alphanumeric()));
+    }
+}
+
+/// A number in Persian digits with Persian thousands separators: `۲۰۰٬۰۰۰`.
+fn fa_number(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('٬');
+        }
+        out.push(c);
+    }
+    to_persian_digits(&out)
+}
+
+/// A duration in Persian: `۱ ثانیه`, `۱٫۵ ثانیه`, `۲۰۰ میلی‌ثانیه`.
+fn fa_duration(d: std::time::Duration) -> String {
+    let ms = d.as_millis() as u64;
+    if ms < 1000 {
+        format!("{} میلی‌ثانیه", fa_number(ms))
+    } else if ms.is_multiple_of(1000) {
+        format!("{} ثانیه", fa_number(ms / 1000))
+    } else {
+        let tenths = format!("{}٫{}", ms / 1000, (ms % 1000) / 100);
+        format!("{} ثانیه", to_persian_digits(&tenths))
+    }
+}
+
+/// What a stop means, in Persian (for one office's evaluation).
+fn stop_fa(stop: Stop) -> String {
+    match stop {
+        Stop::Operations(n) => format!(
+            "اسکریپت پس از {} عملیات متوقف شد (حلقهٔ بی‌پایان؟)",
+            fa_number(n)
+        ),
+        Stop::EvaluationTime(d) => format!(
+            "اجرای اسکریپت بیش از {} طول کشید و متوقف شد",
+            fa_duration(d)
+        ),
+        Stop::Budget(d) => format!(
+            "زمان مجاز این درخواست ({}) به پایان رسید و محاسبه متوقف شد",
+            fa_duration(d)
+        ),
+        Stop::Cancelled => "محاسبه لغو شد، زیرا درخواست رها شد".to_string(),
+        Stop::ShuttingDown => "محاسبه لغو شد، زیرا سرور در حال خاموش شدن است".to_string(),
+    }
+}
+
+/// The code, status and message of stopped evaluations.
+fn describe_stop(
+    stopped: &Stopped,
+    office: Option<&str>,
+    criterion: Option<&str>,
+) -> (&'static str, StatusCode, Label) {
+    let program = stopped.program.as_deref().unwrap_or("a script");
+    let at = match (office, criterion) {
+        (Some(o), Some(c)) => format!("{program} of criterion `{c}`, for office {o}"),
+        _ => program.to_string(),
+    };
+    match stopped.stop {
+        Stop::Operations(n) => (
+            "evaluation_limit",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Label::new(
+                format!(
+                    "اجرای اسکریپت یکی از معیارها پس از {} عملیات متوقف شد (حلقهٔ بی‌پایان؟)؛ معیار و دفتر در جزئیات آمده است",
+                    fa_number(n)
+                ),
+                format!("{at} was stopped after {n} operations (an endless loop?)"),
+            ),
+        ),
+        Stop::EvaluationTime(d) => (
+            "evaluation_timeout",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Label::new(
+                format!(
+                    "اجرای اسکریپت یکی از معیارها برای یک دفتر بیش از {} طول کشید و متوقف شد؛ معیار و دفتر در جزئیات آمده است",
+                    fa_duration(d)
+                ),
+                format!(
+                    "{at} ran longer than {}, the limit for one evaluation, and was stopped",
+                    Seconds(d)
+                ),
+            ),
+        ),
+        Stop::Budget(d) => (
+            "evaluation_timeout",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Label::new(
+                format!(
+                    "محاسبه‌ها از زمان مجاز این درخواست ({}) فراتر رفت و متوقف شد",
+                    fa_duration(d)
+                ),
+                format!(
+                    "the evaluations took longer than this request's time budget of {} and were stopped (at {at})",
+                    Seconds(d)
+                ),
+            ),
+        ),
+        Stop::Cancelled => (
+            "cancelled",
+            StatusCode::SERVICE_UNAVAILABLE,
+            Label::new(stop_fa(Stop::Cancelled), Stop::Cancelled.to_string()),
+        ),
+        Stop::ShuttingDown => (
+            "shutting_down",
+            StatusCode::SERVICE_UNAVAILABLE,
+            Label::new(
+                "سرور در حال خاموش شدن است و محاسبه متوقف شد؛ کمی بعد دوباره تلاش کنید",
+                "the server is shutting down and stopped the evaluations; try again shortly",
+            ),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn persian_numbers_and_durations_are_wholly_persian() {
+        assert_eq!(fa_number(200_000), "۲۰۰٬۰۰۰");
+        assert_eq!(fa_number(7), "۷");
+        assert_eq!(
+            fa_duration(std::time::Duration::from_millis(1500)),
+            "۱٫۵ ثانیه"
+        );
+        assert_eq!(fa_duration(std::time::Duration::from_secs(30)), "۳۰ ثانیه");
+        assert_eq!(
+            fa_duration(std::time::Duration::from_millis(250)),
+            "۲۵۰ میلی‌ثانیه"
+        );
+        for stop in [
+            Stop::Operations(200_000),
+            Stop::EvaluationTime(std::time::Duration::from_secs(1)),
+            Stop::Budget(std::time::Duration::from_secs(30)),
+            Stop::Cancelled,
+            Stop::ShuttingDown,
+        ] {
+            let fa = stop_fa(stop);
+            assert!(!fa.chars().any(|c| c.is_ascii_alphanumeric()), "{fa}");
+            let (_, _, label) = describe_stop(
+                &Stopped {
+                    stop,
+                    program: Some("script `x`".into()),
+                },
+                Some("P-1"),
+                Some("location"),
+            );
+            assert!(
+                !label.fa.chars().any(|c| c.is_ascii_alphanumeric()),
+                "{}",
+                label.fa
+            );
+        }
     }
 }

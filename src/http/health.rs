@@ -1,5 +1,6 @@
 //! `GET /health`: readiness, the clock, and the live rule sets' hashes — with this replica's id,
-//! so an operator running several replicas on PostgreSQL can see that all serve the same rules.
+//! so an operator running several replicas on PostgreSQL can see that all serve the same rules —
+//! and how many simulations are computing.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -29,6 +30,14 @@ struct Health {
     /// This server among several replicas (`host:pid`).
     replica: &'static str,
     rules: Vec<RuleHash>,
+    simulations: Simulations,
+}
+
+/// Simulations computing now, and how many may at once.
+#[derive(Serialize, utoipa::ToSchema)]
+struct Simulations {
+    running: usize,
+    limit: usize,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -66,6 +75,10 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
                 hash: rs.hash().to_string(),
             })
             .collect(),
+        simulations: Simulations {
+            running: state.simulations.running(),
+            limit: state.simulations.limit(),
+        },
     };
     (
         if db_ok {

@@ -32,9 +32,11 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::clock::Clock;
 pub use crate::config::ServerLimits;
+use crate::rules::budget::{Budget, Limits, Stop};
 use crate::rules::registry::Registry;
 use crate::store::Store;
 use error::ApiError;
+pub use simulate::SimulationLimits;
 
 /// The largest request body accepted (an office import of ~20,000 rows fits).
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
@@ -55,6 +57,11 @@ pub struct AppState {
     publication_hook: Arc<Mutex<Option<PublicationHook>>>,
     /// Sign-in limits: per username, per address, and on hashing at once.
     logins: Arc<throttle::LoginThrottle>,
+    /// The parent of every budget the server's evaluations run under: stopped at shutdown, so
+    /// no evaluation holds the server up.
+    pub evaluations: Arc<Budget>,
+    /// Slots for simulations, and what their candidates' scripts may spend.
+    simulations: Arc<simulate::Simulations>,
 }
 
 impl AppState {
@@ -88,6 +95,12 @@ impl AppState {
     /// The same state with other sign-in limits (the defaults: [`crate::config::LoginLimits`]).
     pub fn with_login_limits(mut self, limits: &crate::config::LoginLimits) -> Self {
         self.logins = Arc::new(throttle::LoginThrottle::new(limits));
+        self
+    }
+
+    /// The same state with other limits on simulations.
+    pub fn with_simulation_limits(mut self, limits: SimulationLimits) -> Self {
+        self.simulations = Arc::new(simulate::Simulations::new(limits));
         self
     }
 }
@@ -174,13 +187,28 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::respo
 }
 
 /// Serves with the default [`ServerLimits`] until `shutdown` completes; requests already accepted
-/// finish first.
+/// finish first, and evaluations still running are stopped so that they finish at once (with
+/// `503 shutting_down`).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let shutdown = stopping_evaluations(&state, shutdown);
     serve_with(listener, app(state), ServerLimits::default(), shutdown).await
+}
+
+/// `shutdown`, followed by stopping every evaluation the server is running, so that no script
+/// holds a graceful shutdown up.
+pub fn stopping_evaluations(
+    state: &AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> impl Future<Output = ()> + Send + 'static {
+    let evaluations = state.evaluations.clone();
+    async move {
+        shutdown.await;
+        evaluations.stop(Stop::ShuttingDown);
+    }
 }
 
 /// Serves `app` under `limits` (connection cap, header and body timeouts) until `shutdown`

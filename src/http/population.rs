@@ -7,7 +7,8 @@
 //! they were when it was built. When the generation moved, the next simulation fetches only the
 //! offices written since and ranks again (tens of milliseconds); new rules, a new office or many
 //! changes load it whole. Concurrent requests for a round wait for one update instead of each
-//! starting their own.
+//! starting their own. The live rules' evaluations run under a budget of the server's, so a
+//! shutdown stops them too.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,6 +19,7 @@ use crate::domain::RoundId;
 use crate::engine::simulate::Baseline;
 use crate::engine::{InvalidFile, Office, OfficeRecord, Ranking, ScoreError};
 use crate::rules::RuleSet;
+use crate::rules::budget::{Budget, Limits};
 use crate::rules::value::FieldError;
 use crate::workflow::publication::FileData;
 
@@ -133,7 +135,9 @@ impl PopulationCache {
                 for id in &changed {
                     files.extend(super::results::file_of(state, &rs, id).await?);
                 }
+                let work = state.evaluations.child(Limits::default());
                 let next = tokio::task::spawn_blocking(move || {
+                    let _budget = Budget::enter(Some(work));
                     // In place unless a simulation still running holds this copy.
                     let mut next = Arc::unwrap_or_clone(p);
                     next.refresh(generation, files).map(|()| next)
@@ -146,9 +150,13 @@ impl PopulationCache {
             }
         }
         let files = super::results::files(state, &rs, false).await?;
-        let built = tokio::task::spawn_blocking(move || Population::build(rs, generation, files))
-            .await
-            .map_err(ApiError::internal)??;
+        let work = state.evaluations.child(Limits::default());
+        let built = tokio::task::spawn_blocking(move || {
+            let _budget = Budget::enter(Some(work));
+            Population::build(rs, generation, files)
+        })
+        .await
+        .map_err(ApiError::internal)??;
         let built = Arc::new(built);
         *kept = Some(built.clone());
         Ok(built)

@@ -2,8 +2,11 @@
 //! its files (with every diagnostic at file:line:column), and every version that was ever live,
 //! whose full source can be fetched by hash.
 //!
-//! Both endpoints need a signed-in user of any role: the rules are public policy, but the
-//! diagnostics of a failed edit show work in progress and the server's file paths.
+//! The list is for staff (reviewers, the regulator, admins): the diagnostics of a failed edit
+//! show work in progress. Their files are named relative to the rules directory, never by the
+//! server's own paths. A version by hash is public policy: any signed-in user may read it.
+
+use std::path::{Path as FsPath, PathBuf};
 
 use axum::extract::State;
 use serde_json::{Value as Json, json};
@@ -13,8 +16,8 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{CurrentUser, Path};
-use crate::domain::{Label, RoundId};
-use crate::rules::registry::{replica_id, scoring_fingerprint};
+use crate::domain::{Label, Role, RoundId};
+use crate::rules::registry::{Attempt, replica_id, scoring_fingerprint};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -33,13 +36,15 @@ fn round_id(round: &str) -> Result<RoundId, ApiError> {
 
 /// Every round the server knows (live, tried, or with a directory): its live version (hash,
 /// loaded at), the last attempt to load its files (at, ok, every error with file, line and
-/// column), and the stored versions that were ever live (hash, version, first live at).
+/// column, the file relative to the rules directory), and the stored versions that were ever live
+/// (hash, version, first live at). Staff only.
 #[utoipa::path(get, path = "/v1/rules", tag = "rules", security(("bearer" = [])),
-    responses((status = 200, body = Object), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn list_rules(
     State(state): State<AppState>,
-    _me: CurrentUser,
+    me: CurrentUser,
 ) -> Result<axum::Json<Json>, ApiError> {
+    me.require(&[Role::Reviewer, Role::Regulator, Role::Admin])?;
     let registry = &state.rules;
     let live = registry.rounds();
     let attempts = registry.attempts();
@@ -61,7 +66,7 @@ async fn list_rules(
         rounds.push(json!({
             "round": id.to_string(),
             "live": live,
-            "last_attempt": attempts.get(&id.to_string()),
+            "last_attempt": attempts.get(&id.to_string()).map(|a| relative_attempt(a, &registry.dir)),
             "versions": versions.iter().map(|v| json!({
                 "hash": v.hash,
                 "version": v.version,
@@ -76,6 +81,19 @@ async fn list_rules(
         "replica": replica_id(),
         "rounds": rounds,
     })))
+}
+
+/// The attempt with every file named relative to the rules directory `root` (a file elsewhere by
+/// its name alone), so the server's own paths are never shown.
+fn relative_attempt(attempt: &Attempt, root: &FsPath) -> Attempt {
+    let mut attempt = attempt.clone();
+    for d in &mut attempt.errors {
+        d.at.file = match d.at.file.strip_prefix(root) {
+            Ok(rel) => rel.to_path_buf(),
+            Err(_) => d.at.file.file_name().map(PathBuf::from).unwrap_or_default(),
+        };
+    }
+    attempt
 }
 
 /// One version of a round's rules by content hash, with every file's path and full text: the

@@ -1,11 +1,18 @@
 //! Simulation over the round's stored declarations: what a candidate rule set would do to every
 //! office, before it is adopted. Never changes live rules or official results; every run is audited.
+//!
+//! Simulations are costly and an uploaded bundle's scripts are untrusted: a few run at once (the
+//! rest are refused at once), and each runs under a [`Budget`] that stops its evaluations at the
+//! sandbox's limits, at the request's time budget, when its client goes away, or at shutdown.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -15,9 +22,11 @@ use super::extract::{ApiJson, CurrentUser, Path};
 use super::population::{prepare_all, score_errors};
 use super::rounds::live_round;
 use crate::domain::{Label, Role};
+use crate::engine::ScoreError;
 use crate::engine::simulate::overrides::{self, Override};
-use crate::engine::simulate::sweep::SweepSpec;
+use crate::engine::simulate::sweep::{SweepError, SweepSpec};
 use crate::engine::simulate::{self, Options};
+use crate::rules::budget::{Budget, Limits};
 use crate::rules::compile::compile_source;
 use crate::rules::ruleset::{Source, SourceFile};
 use crate::rules::value::FieldError;
@@ -25,6 +34,82 @@ use crate::store::{StoreError, audit};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(run_simulation))
+}
+
+/// How many simulations may run at once, and what a candidate's scripts may spend.
+#[derive(Clone, Copy, Debug)]
+pub struct SimulationLimits {
+    /// Simulations running at once; one more is refused (`503`, `Retry-After`) until one ends.
+    pub concurrent: usize,
+    /// Per evaluation (operations, time), and `total` for all of a request's evaluations.
+    pub evaluation: Limits,
+}
+
+impl Default for SimulationLimits {
+    /// Two at once (each uses every core), 30 s per request.
+    fn default() -> Self {
+        SimulationLimits {
+            concurrent: 2,
+            evaluation: Limits {
+                total: Some(Duration::from_secs(30)),
+                ..Limits::default()
+            },
+        }
+    }
+}
+
+/// The server's simulation slots.
+pub(super) struct Simulations {
+    limits: SimulationLimits,
+    slots: Arc<Semaphore>,
+}
+
+impl Simulations {
+    pub fn new(limits: SimulationLimits) -> Self {
+        Simulations {
+            limits,
+            slots: Arc::new(Semaphore::new(limits.concurrent)),
+        }
+    }
+
+    /// Simulations running now (each holds its slot until its computation has ended, even when
+    /// its client went away).
+    pub fn running(&self) -> usize {
+        self.limits.concurrent - self.slots.available_permits()
+    }
+
+    pub fn limit(&self) -> usize {
+        self.limits.concurrent
+    }
+
+    /// A slot, or `503 too_many_simulations` at once.
+    fn start(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.slots
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ApiError::Busy {
+                running: self.running(),
+                retry_after_seconds: 5,
+            })
+    }
+}
+
+/// `error` of work under `budget`, or what stopped the budget's evaluations (naming the office and
+/// criterion of the first evaluation that was stopped, when `failed` has it).
+pub(super) fn unless_stopped(budget: &Budget, failed: &[ScoreError], error: ApiError) -> ApiError {
+    let Some(stopped) = budget.stopped() else {
+        return error;
+    };
+    let own = stopped.stop.to_string();
+    let at = failed
+        .iter()
+        .find(|e| e.message == own)
+        .or_else(|| failed.first());
+    ApiError::Stopped {
+        stopped: stopped.clone(),
+        office: at.map(|e| e.office.clone()),
+        criterion: at.map(|e| e.criterion.clone()),
+    }
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -54,7 +139,8 @@ fn field(name: &str, en: impl Into<String>) -> ApiError {
 /// over the round's stored declarations.
 #[utoipa::path(post, path = "/v1/rounds/{round}/simulate", tag = "simulation", request_body = SimulationRequest, security(("bearer" = [])),
     params(("round" = String, Path, description = "e.g. 1400-2")),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody, description = "invalid candidate, or its scripts were stopped (`evaluation_limit`, `evaluation_timeout`)"),
+        (status = 503, body = ErrorBody, description = "`too_many_simulations` (with Retry-After) or `shutting_down`")))]
 async fn run_simulation(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -85,6 +171,12 @@ async fn run_simulation(
         .transpose()?;
     // The candidate: a fresh compile of the uploaded bundle or of the live source (a compiled rule
     // set cannot be cloned), then the overrides on top.
+    // Refused at once when the slots are taken; the slot is held until the computation ends.
+    let slot = state.simulations.start()?;
+    // The candidate's evaluations: stopped at the request's time budget, when the client goes
+    // away (this handler is dropped), or when the server shuts down.
+    let budget = state.evaluations.child(state.simulations.limits.evaluation);
+    let _cancel = budget.cancel_on_drop();
     let source = if req.files.is_empty() {
         base.source.clone()
     } else {
@@ -116,10 +208,17 @@ async fn run_simulation(
     })?;
     // Files whose referral deadline passed stand as they were referred, as in the results.
     super::review::expire_due_referrals(&state, &base.round.to_string(), state.clock.now()).await?;
-    let population = state.populations.get(&state, base).await?;
+    let population = state
+        .populations
+        .get(&state, base)
+        .await
+        .map_err(|e| unless_stopped(&budget, &[], e))?;
     let top = req.top.unwrap_or(20).min(500);
     let include_offices = req.include_offices;
+    let work = budget.clone();
     let (sim, sweep) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+        let _slot = slot;
+        let _budget = Budget::enter(Some(work.clone()));
         let baseline = population.baseline();
         let cand_own = if simulate::same_inputs(&population.rs, &cand) {
             None
@@ -129,11 +228,16 @@ async fn run_simulation(
         let cand_offices = cand_own.as_deref().unwrap_or(&population.offices);
         let mut sim =
             simulate::simulate(&baseline, &cand, cand_offices, &Options { top_movers: top })
-                .map_err(score_errors)?;
+                .map_err(|e| unless_stopped(&work, &e, score_errors(e.clone())))?;
         let sweep = match &spec {
             Some(spec) => Some(
-                simulate::sweep(&baseline, &mut cand, cand_offices, spec)
-                    .map_err(|e| field("sweep", e.to_string()))?,
+                simulate::sweep(&baseline, &mut cand, cand_offices, spec).map_err(|e| {
+                    let failed = match &e {
+                        SweepError::Score(f) => f.as_slice(),
+                        SweepError::Setting(_) => &[],
+                    };
+                    unless_stopped(&work, failed, field("sweep", e.to_string()))
+                })?,
             ),
             None => None,
         };

@@ -4,6 +4,7 @@
 //! and builds a [`RuleSet`], `script` sandboxes Rhai and lowers simple scripts to native code.
 //! `registry` holds the live rule sets and reloads them; `watch` turns file changes into reloads.
 
+pub mod budget;
 pub mod compile;
 pub mod diagnostic;
 pub mod model;

@@ -920,6 +920,32 @@ mod tests {
     }
 
     #[test]
+    fn a_hostile_script_on_disk_is_refused_by_the_rule_tests_with_a_diagnostic() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("1400-2");
+        copy_round(&dir);
+        let registry = Registry::new(tmp.path());
+        let id = RoundId::parse("1400-2").unwrap();
+        let now = jiff::Timestamp::UNIX_EPOCH;
+        let good = registry.load(id, &dir, now).unwrap();
+        edit(
+            &dir.join("location.rhai"),
+            "    base + spread + access\n}",
+            "    let v = []; v.pad(9999, 0); loop { if v.contains(1) { return 1; } }\n}",
+        );
+        let d = registry.load(id, &dir, now).unwrap_err();
+        assert!(
+            d.0.iter().any(|d| d.at.file.ends_with("tests/cases.yaml")
+                && d.at.line > 0
+                && d.message.contains(
+                    "criterion `location`: the script was stopped after 200000 operations"
+                )),
+            "{d}"
+        );
+        assert_eq!(registry.get(id).unwrap().hash(), good.hash());
+    }
+
+    #[test]
     fn a_version_whose_rule_tests_fail_is_kept_out_with_the_case_line() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("1400-2");

@@ -6,7 +6,9 @@
 //! (integer and `Decimal` arithmetic, overflow and division errors) and runs without the
 //! interpreter; property tests check the two agree. Anything else is interpreted by a sandboxed
 //! Rhai engine (one per thread) with strict limits, so a runaway script fails its evaluation with a
-//! clear error instead of hanging or exhausting memory.
+//! clear error instead of hanging or exhausting memory: its operations and time are counted against
+//! the [`Budget`](super::budget::Budget) entered on the thread, and built-ins whose cost grows with
+//! their argument (`contains`, `==` on arrays, `sort`, `pad` …) charge for the work they do.
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -16,12 +18,13 @@ use std::sync::Arc;
 use rhai::{AST, ASTNode, Dynamic, Engine, EvalAltResult, Expr as RExpr, INT, Scope, Stmt};
 use rust_decimal::{Decimal, RoundingStrategy};
 
+use super::budget;
 use super::ruleset::{InputDef, InputKind};
 use super::value::Value;
 use crate::domain::Fixed;
 
-/// Limits of the sandbox, chosen far above what any honest criterion needs.
-pub const MAX_OPERATIONS: u64 = 200_000;
+/// Limits of the sandbox, chosen far above what any honest criterion needs. Operations and time
+/// are limited per evaluation by [`super::budget`].
 const MAX_CALL_LEVELS: usize = 32;
 const MAX_EXPR_DEPTH: usize = 64;
 const MAX_STRING: usize = 4_096;
@@ -44,7 +47,9 @@ pub fn sandboxed_engine() -> Engine {
     engine.register_global_module(BasicMapPackage::new().as_shared_module());
     engine.register_global_module(BasicStringPackage::new().as_shared_module());
     engine
-        .set_max_operations(MAX_OPERATIONS)
+        // Counted by the budget instead, which also counts work done inside closures and charged
+        // by costly built-ins (Rhai's own count misses both).
+        .set_max_operations(0)
         .set_max_call_levels(MAX_CALL_LEVELS)
         .set_max_expr_depths(MAX_EXPR_DEPTH, MAX_EXPR_DEPTH)
         .set_max_string_size(MAX_STRING)
@@ -59,6 +64,8 @@ pub fn sandboxed_engine() -> Engine {
     engine.disable_symbol("eval");
     engine.on_print(|_| {});
     engine.on_debug(|_, _, _| {});
+    engine.on_progress(|_| budget::tick().then_some(Dynamic::UNIT));
+    costly::register(&mut engine);
     engine.register_fn("sleep", |_: INT| -> Result<(), Box<EvalAltResult>> {
         Err("sleep is not allowed in rules".into())
     });
@@ -126,6 +133,8 @@ fn register_math(engine: &mut Engine) {
     });
 }
 
+#[path = "script_costly.rs"]
+mod costly;
 #[path = "script_int.rs"]
 mod int;
 pub use int::IntNative;
@@ -887,6 +896,13 @@ impl Program {
             .zip(values)
             .map(|(slot, v)| to_dynamic_value(&inputs[*slot], v))
             .collect();
+        if let Err(halt) = budget::begin() {
+            return Err(halt.message(
+                budget::Budget::current()
+                    .as_deref()
+                    .and_then(|b| b.stopped()),
+            ));
+        }
         let result = ENGINE.with(|engine| {
             let engine = engine.borrow();
             match &self.source {
@@ -912,9 +928,23 @@ impl Program {
                 }
             }
         });
-        match result {
-            Ok(d) => dynamic_points(d),
-            Err(e) => Err(describe_eval_error(&e)),
+        let halt = budget::end(|| self.describe());
+        match (result, halt) {
+            (_, Some(halt)) => Err(halt.message(
+                budget::Budget::current()
+                    .as_deref()
+                    .and_then(|b| b.stopped()),
+            )),
+            (Ok(d), None) => dynamic_points(d),
+            (Err(e), None) => Err(describe_eval_error(&e)),
+        }
+    }
+
+    /// `script location_points` or `formula area_m2 * 2`, for messages.
+    pub fn describe(&self) -> String {
+        match &self.source {
+            ProgramSource::Formula { text, .. } => format!("formula `{text}`"),
+            ProgramSource::Function { name, .. } => format!("script `{name}`"),
         }
     }
 }
@@ -925,9 +955,6 @@ thread_local! {
 
 fn describe_eval_error(e: &EvalAltResult) -> String {
     match e {
-        EvalAltResult::ErrorTooManyOperations(_) => {
-            format!("the script was stopped after {MAX_OPERATIONS} operations (an endless loop?)")
-        }
         EvalAltResult::ErrorDataTooLarge(what, _) => {
             format!("the script was stopped: {what} grew beyond the sandbox's limit")
         }

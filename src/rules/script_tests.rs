@@ -2,11 +2,14 @@
 
 use std::collections::BTreeMap;
 
+use std::time::Duration;
+
 use proptest::prelude::*;
 
 use super::*;
 use crate::domain::{Fixed, Label};
 use crate::engine::{OfficeRecord, Raw, prepare, score};
+use crate::rules::budget::{Budget, Limits};
 use crate::rules::load_round;
 use crate::rules::model::Supplier;
 use crate::rules::ruleset::{ChoiceValue, InputDef, InputKind, Missing};
@@ -119,6 +122,132 @@ fn a_script_that_always_returns_text_is_refused_when_compiled() {
 fn an_interpreted_script_returning_text_fails_its_evaluation_clearly() {
     let err = run_location_body("let t = []; t.push(\"ten\"); t[0]").unwrap_err();
     assert!(err.contains("must give a number"), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Budgets: costly built-ins are charged for their work, and the clock stops what is not
+
+/// Runs the location script with `body` under the usual operations but a time limit of a minute,
+/// so that only the charge for work can stop a hostile script soon.
+fn run_charged(body: &str) -> String {
+    let budget = Budget::new(Limits {
+        evaluation: Duration::from_secs(60),
+        ..Limits::default()
+    });
+    let _in = Budget::enter(Some(budget));
+    run_location_body(body).unwrap_err()
+}
+
+fn assert_stopped_by_operations(body: &str) {
+    let err = run_charged(body);
+    assert_eq!(
+        err, "the script was stopped after 200000 operations (an endless loop?)",
+        "{body}"
+    );
+}
+
+/// Ten thousand zeros in `v` (and in `w`), then `rest`.
+fn on_big_arrays(rest: &str) -> String {
+    format!("let v = []; v.pad(9999, 0); let w = []; w.pad(9999, 0); {rest}")
+}
+
+#[test]
+fn a_hostile_contains_in_a_loop_is_stopped_by_its_charge() {
+    assert_stopped_by_operations(&on_big_arrays("loop { if v.contains(1) { return 1; } }"));
+    assert_stopped_by_operations(&on_big_arrays("loop { if 1 in v { return 1; } }"));
+}
+
+#[test]
+fn a_hostile_index_of_in_a_loop_is_stopped_by_its_charge() {
+    assert_stopped_by_operations(&on_big_arrays(
+        "loop { if v.index_of(1) >= 0 { return 1; } }",
+    ));
+    assert_stopped_by_operations(&on_big_arrays(
+        "loop { if v.index_of(1, 0) >= 0 { return 1; } }",
+    ));
+}
+
+#[test]
+fn a_hostile_array_comparison_in_a_loop_is_stopped_by_its_charge() {
+    assert_stopped_by_operations(&on_big_arrays("loop { if v != w { return 1; } }"));
+    assert_stopped_by_operations(&on_big_arrays("loop { if !(v == w) { return 1; } }"));
+}
+
+#[test]
+fn a_hostile_map_comparison_in_a_loop_is_stopped_by_its_charge() {
+    assert_stopped_by_operations(
+        "let m = #{}; for i in 0..1000 { m[`k${i}`] = i; } let n = m; \
+         loop { if m != n { return 1; } }",
+    );
+}
+
+#[test]
+fn a_hostile_sort_in_a_loop_is_stopped_by_its_charge() {
+    assert_stopped_by_operations(&on_big_arrays("loop { v.sort(); }"));
+    assert_stopped_by_operations(&on_big_arrays("loop { v.sort_desc(); }"));
+}
+
+#[test]
+fn a_hostile_pad_in_a_loop_is_stopped_by_its_charge() {
+    assert_stopped_by_operations("loop { let v = []; v.pad(9999, 0); }");
+}
+
+#[test]
+fn work_inside_closures_counts_against_the_operations() {
+    assert_stopped_by_operations("let v = []; v.pad(999, 0); loop { v.map(|x| x + 1); }");
+}
+
+#[test]
+fn a_script_cannot_catch_its_way_past_a_stop() {
+    assert_stopped_by_operations(
+        "loop { try { [1].map(|x| { let n = x; loop { n += 1; } }); } catch { } }",
+    );
+}
+
+#[test]
+fn a_pad_beyond_the_array_limit_is_refused_before_any_work() {
+    let err = run_charged("let v = []; v.pad(100000, 0); 1");
+    assert!(
+        err.contains("Size of array") && err.contains("limit"),
+        "{err}"
+    );
+}
+
+#[test]
+fn what_no_charge_covers_is_stopped_by_the_clock() {
+    // `reverse` is not charged: ten thousand swaps count as one operation.
+    let budget = Budget::new(Limits {
+        operations: u64::MAX,
+        evaluation: Duration::from_millis(300),
+        total: None,
+    });
+    let _in = Budget::enter(Some(budget));
+    let err = run_location_body(&on_big_arrays("loop { v.reverse(); }")).unwrap_err();
+    assert_eq!(
+        err,
+        "the script was stopped after running for 300 ms (the limit for one evaluation)"
+    );
+}
+
+#[test]
+fn the_charged_built_ins_keep_rhais_meaning() {
+    let body = r#"
+        let v = [3, 1, 2];
+        v.sort();
+        let ok = v == [1, 2, 3] && v != [1, 2] && v.contains(2) && !v.contains("2") && 4 in [4]
+            && v.index_of(3) == 2 && v.index_of(9) == -1 && v.index_of(1, -2) == -1
+            && v.index_of(2, -2) == 1 && #{a: 1} == #{a: 1} && #{a: 1} != #{a: 2};
+        let d = ["b", "c", "a"];
+        d.sort_desc();
+        ok = ok && d == ["c", "b", "a"];
+        let p = [1];
+        p.pad(3, 0);
+        p.pad(1, 9);
+        if ok && p == [1, 0, 0] { 1 } else { 0 }
+    "#;
+    assert_eq!(run_location_body(body), Ok(Fixed::from_int(1)));
+    let err = run_location_body("let v = [1, \"a\"]; v.sort(); 1").unwrap_err();
+    assert!(err.contains("different types cannot be sorted"), "{err}");
 }
 
 // ---------------------------------------------------------------------------------------------

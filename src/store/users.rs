@@ -75,7 +75,8 @@ pub enum LoginClaim {
 impl Store {
     /// An active account by username; a retired one (a replaced holder's) is no user any more.
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
-        let q = format!("select {USER_COLUMNS} from users where username = $1 and retired_at is null");
+        let q =
+            format!("select {USER_COLUMNS} from users where username = $1 and retired_at is null");
         sqlx::query(&q)
             .bind(username)
             .fetch_optional(&self.pool)
@@ -99,7 +100,8 @@ impl Store {
 
     /// The holder account of an office.
     pub async fn user_of_office(&self, office_id: &str) -> Result<Option<User>, StoreError> {
-        let q = format!("select {USER_COLUMNS} from users where office_id = $1 and retired_at is null");
+        let q =
+            format!("select {USER_COLUMNS} from users where office_id = $1 and retired_at is null");
         sqlx::query(&q)
             .bind(office_id)
             .fetch_optional(&self.pool)

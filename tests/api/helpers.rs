@@ -120,11 +120,11 @@ impl TestApp {
     /// A server with these sign-in limits instead of the defaults.
     pub async fn spawn_with_login_limits(backend: Backend, limits: LoginLimits) -> TestApp {
         let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
-        Self::launch(backend, &rules, false, false, &limits).await
+        Self::launch(backend, &rules, false, false, &limits, None).await
     }
 
     pub async fn spawn_with_rules(backend: Backend, rules: &Path) -> TestApp {
-        Self::launch(backend, rules, false, false, &LoginLimits::default()).await
+        Self::launch(backend, rules, false, false, &LoginLimits::default(), None).await
     }
 
     /// A server on the machine's clock ([`SystemClock`], finer than a millisecond) and a
@@ -134,9 +134,33 @@ impl TestApp {
         let copy = tempfile::tempdir().unwrap();
         let rules = copy.path().join("rules");
         copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &rules);
-        let mut app = Self::launch(backend, &rules, true, true, &LoginLimits::default()).await;
+        let mut app =
+            Self::launch(backend, &rules, true, true, &LoginLimits::default(), None).await;
         app._rules_copy = Some(copy);
         app
+    }
+
+    /// A server that runs one simulation at a time and lets a candidate's script run for two
+    /// minutes without a limit on operations: a looping script holds the slot while a test looks.
+    pub async fn spawn_single_slot(backend: Backend) -> TestApp {
+        let limits = arzyab::http::SimulationLimits {
+            concurrent: 1,
+            evaluation: arzyab::rules::budget::Limits {
+                operations: u64::MAX,
+                evaluation: std::time::Duration::from_secs(120),
+                total: Some(std::time::Duration::from_secs(120)),
+            },
+        };
+        let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        Self::launch(
+            backend,
+            &rules,
+            false,
+            false,
+            &LoginLimits::default(),
+            Some(limits),
+        )
+        .await
     }
 
     /// A server on a temporary copy of `rules/` that stores every version that goes live in the
@@ -145,7 +169,8 @@ impl TestApp {
         let copy = tempfile::tempdir().unwrap();
         let rules = copy.path().join("rules");
         copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &rules);
-        let mut app = Self::launch(backend, &rules, true, false, &LoginLimits::default()).await;
+        let mut app =
+            Self::launch(backend, &rules, true, false, &LoginLimits::default(), None).await;
         let watcher = arzyab::rules::watch::watch(
             app.rules.clone(),
             app.clock.clone(),
@@ -163,6 +188,7 @@ impl TestApp {
         record_versions: bool,
         real_clock: bool,
         limits: &LoginLimits,
+        simulation_limits: Option<arzyab::http::SimulationLimits>,
     ) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let database_url = fresh_database(backend, dir.path()).await;
@@ -203,8 +229,11 @@ impl TestApp {
         tx.commit().await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let state =
+        let mut state =
             AppState::new(store.clone(), registry.clone(), clock.clone()).with_login_limits(limits);
+        if let Some(limits) = simulation_limits {
+            state = state.with_simulation_limits(limits);
+        }
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(arzyab::http::serve(listener, state.clone(), async {
             let _ = rx.await;

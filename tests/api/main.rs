@@ -10,5 +10,6 @@ mod platform;
 mod reload;
 mod review;
 mod round_life;
+mod sandbox;
 mod scoring;
 mod simulation;

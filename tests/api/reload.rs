@@ -142,9 +142,9 @@ async fn score(app: &TestApp, token: &str, round: &str) -> (f64, String) {
     )
 }
 
-/// The round's entry in `GET /v1/rules`.
-async fn rules_entry(app: &TestApp, token: &str, round: &str) -> Value {
-    let (s, body) = app.get("/v1/rules", Some(token)).await;
+/// The round's entry in `GET /v1/rules` (a page for staff: read as the admin).
+async fn rules_entry(app: &TestApp, round: &str) -> Value {
+    let (s, body) = app.get("/v1/rules", Some(&app.admin().await)).await;
     assert_eq!(s, 200, "{body}");
     body["rounds"]
         .as_array()
@@ -156,9 +156,9 @@ async fn rules_entry(app: &TestApp, token: &str, round: &str) -> Value {
 }
 
 /// Waits until the last attempt to load `round` has the given outcome, other than `not_hash`.
-async fn attempt(app: &TestApp, token: &str, round: &str, ok: bool, not_hash: &str) -> Value {
+async fn attempt(app: &TestApp, round: &str, ok: bool, not_hash: &str) -> Value {
     eventually(&format!("an attempt on {round} with ok = {ok}"), || async {
-        let a = rules_entry(app, token, round).await["last_attempt"].clone();
+        let a = rules_entry(app, round).await["last_attempt"].clone();
         (a["ok"] == ok && a["hash"] != not_hash).then_some(a)
     })
     .await
@@ -193,7 +193,7 @@ async fn an_edited_weight_must_pass_the_rule_tests_then_serves_new_scores_under_
         "    weight: 0.5\n",
         "    weight: 1\n",
     );
-    let failed = attempt(&app, &token, "1400-2", false, "").await;
+    let failed = attempt(&app, "1400-2", false, "").await;
     let errors = failed["errors"].as_array().unwrap();
     assert!(!errors.is_empty());
     for e in errors {
@@ -217,13 +217,13 @@ async fn an_edited_weight_must_pass_the_rule_tests_then_serves_new_scores_under_
     update_cases_for_double_completeness_weight(&round);
     let h1 = new_hash(&app, "1400-2", &h0).await;
     assert_eq!(score(&app, &token, "1400-2").await, (105.0, h1.clone()));
-    let entry = rules_entry(&app, &token, "1400-2").await;
+    let entry = rules_entry(&app, "1400-2").await;
     assert_eq!(entry["live"]["hash"], h1);
     assert_eq!(entry["last_attempt"]["ok"], true);
     assert_eq!(entry["last_attempt"]["origin"], "file_watcher");
     // The other round was not touched.
     assert_eq!(
-        rules_entry(&app, &token, "1401-1").await["live"]["hash"],
+        rules_entry(&app, "1401-1").await["live"]["hash"],
         health_hash(&app, "1401-1").await
     );
 }
@@ -242,7 +242,7 @@ async fn broken_yaml_keeps_the_old_version_serving_and_v1_rules_shows_the_line_u
         + 1;
     // Over-indented: no longer valid YAML.
     edit(&criteria, "    weight: 1.5\n", "      weight: 1.5\n");
-    let failed = attempt(&app, &token, "1400-2", false, "").await;
+    let failed = attempt(&app, "1400-2", false, "").await;
     // The syntax error, at the line and column of the bad save (what follows from the file
     // no longer defining any criterion is listed too).
     let first = failed["errors"]
@@ -265,13 +265,13 @@ async fn broken_yaml_keeps_the_old_version_serving_and_v1_rules_shows_the_line_u
     // The last good version still serves, and says so.
     assert_eq!(health_hash(&app, "1400-2").await, h0);
     assert_eq!(score(&app, &token, "1400-2").await, (100.0, h0.clone()));
-    let entry = rules_entry(&app, &token, "1400-2").await;
+    let entry = rules_entry(&app, "1400-2").await;
     assert_eq!(entry["live"]["hash"], h0);
 
     // Fixed (with a note of the fix): live again.
     std::fs::write(&criteria, format!("{original}# fixed after a bad save\n")).unwrap();
     let h1 = new_hash(&app, "1400-2", &h0).await;
-    let fixed = attempt(&app, &token, "1400-2", true, "").await;
+    let fixed = attempt(&app, "1400-2", true, "").await;
     assert_eq!(fixed["hash"], h1);
     assert_eq!(fixed["errors"], json!([]));
     assert_eq!(score(&app, &token, "1400-2").await, (100.0, h1.clone()));
@@ -328,7 +328,7 @@ async fn a_new_round_directory_becomes_available_without_a_restart(app: TestApp)
     assert_eq!(total, 100.0);
     assert_eq!(hash, round["hash"].as_str().unwrap());
     // It is a version like any other: stored, and a new file in it is watched too.
-    let entry = rules_entry(&app, &token, "1402-1").await;
+    let entry = rules_entry(&app, "1402-1").await;
     assert_eq!(entry["versions"].as_array().unwrap().len(), 1, "{entry}");
     let penalties = new.join("penalties.yaml");
     let text = std::fs::read_to_string(&penalties).unwrap();
@@ -389,7 +389,7 @@ async fn every_version_that_was_live_is_stored_with_its_source_and_audited(app: 
     std::fs::write(&criteria, &v0).unwrap();
     assert_eq!(new_hash(&app, "1400-2", &h2).await, h0);
 
-    let entry = rules_entry(&app, &token, "1400-2").await;
+    let entry = rules_entry(&app, "1400-2").await;
     let hashes: Vec<&str> = entry["versions"]
         .as_array()
         .unwrap()
@@ -401,7 +401,7 @@ async fn every_version_that_was_live_is_stored_with_its_source_and_audited(app: 
     assert_eq!(entry["versions"][1]["origin"], "file_watcher");
     assert_eq!(entry["versions"][0]["version"], "1400-2.1");
     assert_eq!(
-        rules_entry(&app, &token, "1401-1").await["versions"]
+        rules_entry(&app, "1401-1").await["versions"]
             .as_array()
             .unwrap()
             .len(),
@@ -513,7 +513,7 @@ async fn a_published_frozen_round_refuses_scoring_changes_and_replays_its_publis
     // publication.
     double_completeness_weight(&round);
     let refused = eventually("the change refused as frozen", || async {
-        let a = rules_entry(&app, &token, "1400-2").await["last_attempt"].clone();
+        let a = rules_entry(&app, "1400-2").await["last_attempt"].clone();
         (a["errors"][0]["message"] == "round 1400-2 is published; its scoring is frozen")
             .then_some(a)
     })
@@ -581,14 +581,13 @@ async fn a_published_frozen_round_refuses_scoring_changes_and_replays_its_publis
 }
 
 async fn a_removed_round_directory_keeps_its_live_version(app: TestApp) {
-    let token = token(&app).await;
     let h = health_hash(&app, "1401-1").await;
     std::fs::rename(
         app.rules_dir.join("1401-1"),
         app.rules_dir.join("retired-1401-1"),
     )
     .unwrap();
-    let noted = attempt(&app, &token, "1401-1", false, "").await;
+    let noted = attempt(&app, "1401-1", false, "").await;
     assert_eq!(
         noted["errors"][0]["message"],
         "the round directory was removed"

@@ -14,6 +14,7 @@ use crate::engine::office::Office;
 use crate::engine::rank::ScoreTable;
 use crate::engine::score::{ScoreError, score_into};
 use crate::rules::RuleSet;
+use crate::rules::budget::Budget;
 use crate::rules::model::NonFilerPolicy;
 use crate::rules::ruleset::{Criterion, InputDef, InputKind, Penalty, Rule};
 use crate::rules::script::{Program, ProgramSource};
@@ -111,10 +112,12 @@ pub fn rescore_with(
     let p = cand.penalties.len();
     let reuse_penalties = plan.penalties.iter().all(Option::is_some);
     const CHUNK: usize = 1024;
+    let budget = Budget::current();
     let chunks: Vec<ChunkScores> = offices
         .par_chunks(CHUNK)
         .enumerate()
         .map(|(ci, chunk)| {
+            let _budget = Budget::enter(budget.clone());
             let mut pts = vec![Fixed::ZERO; chunk.len() * c];
             let mut pens = vec![Fixed::ZERO; chunk.len() * p];
             let mut tots = vec![None; chunk.len()];
