@@ -446,60 +446,6 @@ impl ApiError {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_answer_lists_at_most_fifty_details_and_says_how_many_more_there_were() {
-        let errors: Vec<FieldError> = (0..230)
-            .map(|i| FieldError::new(&format!("f{i}"), "نامعتبر", "not valid"))
-            .collect();
-        let (status, detail) = ApiError::Fields(errors).into_parts();
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(detail.details.len(), MAX_DETAILS + 1);
-        assert_eq!(detail.details[MAX_DETAILS - 1].field, "f49");
-        let last = &detail.details[MAX_DETAILS];
-        assert_eq!(last.message.en, "and 180 more");
-        assert_eq!(last.message.fa, "و ۱۸۰ مورد دیگر");
-        assert_eq!(detail.omitted, Some(180));
-        assert_eq!(detail.message.en, "230 field(s) are not valid");
-        assert!(
-            detail.message.fa.starts_with("۲۳۰ "),
-            "{}",
-            detail.message.fa
-        );
-    }
-
-    #[test]
-    fn a_short_list_of_details_is_answered_whole_without_a_count() {
-        let errors = vec![FieldError::new("area_m2", "نامعتبر", "not valid")];
-        let (_, detail) = ApiError::Fields(errors).into_parts();
-        assert_eq!(detail.details.len(), 1);
-        assert_eq!(detail.omitted, None);
-        assert!(
-            !serde_json::to_string(&ErrorBody { error: detail })
-                .unwrap()
-                .contains("omitted")
-        );
-    }
-
-    #[test]
-    fn a_corrupt_row_is_a_500_that_names_the_row_but_not_the_problem() {
-        let e = ApiError::from(StoreError::Corrupt {
-            table: "declarations",
-            row: "1400-2/P-0001".into(),
-            problem: "status `fild` is not a status".into(),
-        });
-        let (status, detail) = e.into_parts();
-        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(detail.code, "corrupt_row");
-        assert!(detail.message.en.contains("declarations row 1400-2/P-0001"));
-        assert!(!detail.message.en.contains("fild"));
-        assert!(!detail.message.fa.chars().any(|c| c.is_ascii_alphanumeric()));
-    }
-}
-
 /// A number in Persian digits with Persian thousands separators: `۲۰۰٬۰۰۰`.
 fn fa_number(n: u64) -> String {
     let digits = n.to_string();
@@ -616,6 +562,55 @@ fn describe_stop(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_answer_lists_at_most_fifty_details_and_says_how_many_more_there_were() {
+        let errors: Vec<FieldError> = (0..230)
+            .map(|i| FieldError::new(&format!("f{i}"), "نامعتبر", "not valid"))
+            .collect();
+        let (status, detail) = ApiError::Fields(errors).into_parts();
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(detail.details.len(), MAX_DETAILS + 1);
+        assert_eq!(detail.details[MAX_DETAILS - 1].field, "f49");
+        let last = &detail.details[MAX_DETAILS];
+        assert_eq!(last.message.en, "and 180 more");
+        assert_eq!(last.message.fa, "و ۱۸۰ مورد دیگر");
+        assert_eq!(detail.omitted, Some(180));
+        assert_eq!(detail.message.en, "230 field(s) are not valid");
+        assert!(
+            detail.message.fa.starts_with("۲۳۰ "),
+            "{}",
+            detail.message.fa
+        );
+    }
+
+    #[test]
+    fn a_short_list_of_details_is_answered_whole_without_a_count() {
+        let errors = vec![FieldError::new("area_m2", "نامعتبر", "not valid")];
+        let (_, detail) = ApiError::Fields(errors).into_parts();
+        assert_eq!(detail.details.len(), 1);
+        assert_eq!(detail.omitted, None);
+        assert!(
+            !serde_json::to_string(&ErrorBody { error: detail })
+                .unwrap()
+                .contains("omitted")
+        );
+    }
+
+    #[test]
+    fn a_corrupt_row_is_a_500_that_names_the_row_but_not_the_problem() {
+        let e = ApiError::from(StoreError::Corrupt {
+            table: "declarations",
+            row: "1400-2/P-0001".into(),
+            problem: "status `fild` is not a status".into(),
+        });
+        let (status, detail) = e.into_parts();
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(detail.code, "corrupt_row");
+        assert!(detail.message.en.contains("declarations row 1400-2/P-0001"));
+        assert!(!detail.message.en.contains("fild"));
+        assert!(!detail.message.fa.chars().any(|c| c.is_ascii_alphanumeric()));
+    }
 
     #[test]
     fn persian_numbers_and_durations_are_wholly_persian() {

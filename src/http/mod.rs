@@ -77,6 +77,8 @@ impl AppState {
             logins: Arc::new(throttle::LoginThrottle::new(
                 &crate::config::LoginLimits::default(),
             )),
+            evaluations: Budget::new(Limits::default()),
+            simulations: Arc::new(simulate::Simulations::new(SimulationLimits::default())),
         }
     }
 

@@ -249,12 +249,13 @@ async fn retire_replaced_holder(
     .fetch_optional(&mut *conn)
     .await?;
     let Some(holder) = holder else { return Ok(()) };
-    let code: Option<String> = holder.get("national_code");
+    let holder = Cells::new(&holder, "users", &["id"]);
+    let code: Option<String> = holder.get("national_code")?;
     if code.as_deref() == Some(row.holder_national_code.as_str()) {
         return Ok(());
     }
-    let username: String = holder.get("username");
-    let renamed = super::users::retire_user(conn, holder.get("id"), &username, now).await?;
+    let username: String = holder.get("username")?;
+    let renamed = super::users::retire_user(conn, holder.get("id")?, &username, now).await?;
     super::audit::record(
         conn,
         now,
