@@ -12,8 +12,10 @@ pub const DEFAULT_RULES: &str = "rules";
 
 /// Sign-in attempts allowed per minute for one username, by default.
 pub const DEFAULT_LOGINS_PER_USERNAME: u32 = 10;
-/// Sign-in attempts allowed per minute from one client address, by default.
-pub const DEFAULT_LOGINS_PER_ADDRESS: u32 = 60;
+/// Sign-in attempts allowed per minute from one client address, by default: generous, because many
+/// offices can share one address (a mobile carrier's NAT, a provincial network); the hashing bound
+/// and the per-username limit are what hold a flood and a guesser.
+pub const DEFAULT_LOGINS_PER_ADDRESS: u32 = 300;
 
 /// Limits on sign-in attempts, against password guessing and against floods that would exhaust
 /// memory and CPU (every password check is an argon2 hash holding 19 MiB for tens of
