@@ -96,7 +96,7 @@ impl Simulations {
 
 /// `error` of work under `budget`, or what stopped the budget's evaluations (naming the office and
 /// criterion of the first evaluation that was stopped, when `failed` has it).
-pub(super) fn unless_stopped(budget: &Budget, failed: &[ScoreError], error: ApiError) -> ApiError {
+fn unless_stopped(budget: &Budget, failed: &[ScoreError], error: ApiError) -> ApiError {
     let Some(stopped) = budget.stopped() else {
         return error;
     };
@@ -169,14 +169,14 @@ async fn run_simulation(
         .as_deref()
         .map(|s| SweepSpec::parse(s).map_err(|e| field("sweep", e)))
         .transpose()?;
-    // The candidate: a fresh compile of the uploaded bundle or of the live source (a compiled rule
-    // set cannot be cloned), then the overrides on top.
     // Refused at once when the slots are taken; the slot is held until the computation ends.
     let slot = state.simulations.start()?;
     // The candidate's evaluations: stopped at the request's time budget, when the client goes
     // away (this handler is dropped), or when the server shuts down.
     let budget = state.evaluations.child(state.simulations.limits.evaluation);
     let _cancel = budget.cancel_on_drop();
+    // The candidate: a fresh compile of the uploaded bundle or of the live source (a compiled rule
+    // set cannot be cloned), then the overrides on top.
     let source = if req.files.is_empty() {
         base.source.clone()
     } else {

@@ -224,8 +224,9 @@ pub struct Halt {
 
 impl Halt {
     /// The message of the score error: the stop, or for work skipped after another
-    /// evaluation's stop, which program was stopped.
-    pub fn message(&self, first: Option<&Stopped>) -> String {
+    /// evaluation's stop (under the budget entered on this thread), which program was stopped.
+    pub fn message(&self) -> String {
+        let first = METER.with_borrow(|m| m.budget.as_deref().and_then(|b| b.stopped().cloned()));
         match first {
             Some(Stopped {
                 stop,
@@ -406,10 +407,10 @@ mod tests {
         assert_eq!(next.stop, Stop::Operations(1000));
         assert!(!next.own);
         assert!(
-            next.message(budget.stopped())
+            next.message()
                 .contains("script spin was stopped for another office"),
             "{}",
-            next.message(budget.stopped())
+            next.message()
         );
     }
 

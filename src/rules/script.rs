@@ -23,8 +23,8 @@ use super::ruleset::{InputDef, InputKind};
 use super::value::Value;
 use crate::domain::Fixed;
 
-/// Limits of the sandbox, chosen far above what any honest criterion needs. Operations and time
-/// are limited per evaluation by [`super::budget`].
+// Limits of the sandbox, chosen far above what any honest criterion needs. Operations and time
+// are limited per evaluation by `super::budget`.
 const MAX_CALL_LEVELS: usize = 32;
 const MAX_EXPR_DEPTH: usize = 64;
 const MAX_STRING: usize = 4_096;
@@ -897,11 +897,7 @@ impl Program {
             .map(|(slot, v)| to_dynamic_value(&inputs[*slot], v))
             .collect();
         if let Err(halt) = budget::begin() {
-            return Err(halt.message(
-                budget::Budget::current()
-                    .as_deref()
-                    .and_then(|b| b.stopped()),
-            ));
+            return Err(halt.message());
         }
         let result = ENGINE.with(|engine| {
             let engine = engine.borrow();
@@ -930,11 +926,7 @@ impl Program {
         });
         let halt = budget::end(|| self.describe());
         match (result, halt) {
-            (_, Some(halt)) => Err(halt.message(
-                budget::Budget::current()
-                    .as_deref()
-                    .and_then(|b| b.stopped()),
-            )),
+            (_, Some(halt)) => Err(halt.message()),
             (Ok(d), None) => dynamic_points(d),
             (Err(e), None) => Err(describe_eval_error(&e)),
         }
