@@ -35,14 +35,16 @@ pub struct LoginLimits {
 }
 
 impl Default for LoginLimits {
-    /// As many hashes at once as there are cores, and twice as many waiting.
+    /// As many hashes at once as there are cores less one (at least one), so a core is left for
+    /// every other request, and twice as many waiting.
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let hashes = cores.saturating_sub(1).max(1);
         LoginLimits {
             per_username_per_minute: DEFAULT_LOGINS_PER_USERNAME,
             per_address_per_minute: DEFAULT_LOGINS_PER_ADDRESS,
-            hash_concurrency: cores,
-            hash_queue: 2 * cores,
+            hash_concurrency: hashes,
+            hash_queue: 2 * hashes,
         }
     }
 }

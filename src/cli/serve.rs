@@ -40,7 +40,7 @@ pub struct ServeArgs {
     /// Sign-in attempts allowed per minute from one client address (0: no limit).
     #[arg(long, env = "ARZYAB_LOGINS_PER_ADDRESS", default_value_t = crate::config::DEFAULT_LOGINS_PER_ADDRESS)]
     pub logins_per_address: u32,
-    /// Password hashes computed at once (default: the number of cores).
+    /// Password hashes computed at once (default: the number of cores less one, at least one).
     #[arg(long, env = "ARZYAB_LOGIN_HASHES", value_parser = clap::value_parser!(u32).range(1..))]
     pub login_hashes: Option<u32>,
     /// Sign-ins that may wait for a hashing slot before the answer is 429 (default: twice the
