@@ -240,10 +240,23 @@ impl Declared {
     /// Whether a section may exist in some file, loaded or not (a misspelled section name is
     /// reported as an unknown key with "did you mean").
     fn may_have(&self, section: &str) -> bool {
+        const SECTIONS: [&str; 7] = [
+            "round",
+            "calendar",
+            "inputs",
+            "criteria",
+            "penalties",
+            "grading",
+            "ranking",
+        ];
         self.sections
             .iter()
             .chain(self.unread.iter().flatten())
-            .any(|k| k == section || super::diagnostic::did_you_mean(k, [section]).is_some())
+            .any(|k| {
+                k == section
+                    || (!SECTIONS.contains(&k.as_str())
+                        && super::diagnostic::did_you_mean(k, [section]).is_some())
+            })
             || self.unread.contains(&None)
     }
 }

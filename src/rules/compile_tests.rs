@@ -625,7 +625,11 @@ fn a_range_with_one_value_is_one_diagnostic_pointing_to_min_and_max() {
         d.message,
         "`range:` needs two values, `[smallest, largest]`; it has 3"
     );
-    assert_eq!(d.at.line, line_of(&dir, "inputs.yaml", "[0, 5000, 6000]"));
+    assert!(d.at.file.ends_with("inputs.yaml"));
+    assert_eq!(
+        (d.at.line, d.at.column),
+        (line_of(&dir, "inputs.yaml", "[0, 5000, 6000]"), 12)
+    );
 }
 
 #[test]
@@ -681,7 +685,10 @@ fn min_and_max_are_checked_against_each_other_and_against_range() {
     );
     let d = only(&dir);
     assert_eq!(d.message, "`min: 5000` is larger than `max: 0`");
-    assert_eq!(d.at.line, line_of(&dir, "inputs.yaml", "min: 5000"));
+    assert_eq!(
+        (d.at.line, d.at.column),
+        (line_of(&dir, "inputs.yaml", "min: 5000"), 10)
+    );
 
     let (_t, dir) = example();
     edit(
@@ -692,7 +699,11 @@ fn min_and_max_are_checked_against_each_other_and_against_range() {
     );
     let d = only(&dir);
     assert_eq!(d.message, "`min:` is only for integer and decimal inputs");
-    assert_eq!(d.at.line, line_of(&dir, "inputs.yaml", "    min: 0"));
+    assert!(d.at.file.ends_with("inputs.yaml"));
+    assert_eq!(
+        (d.at.line, d.at.column),
+        (line_of(&dir, "inputs.yaml", "    min: 0"), 10)
+    );
 }
 
 #[test]
@@ -797,6 +808,11 @@ fn a_tie_break_naming_the_license_number_otherwise_hints_at_office_id() {
     let d = only(&dir);
     assert_eq!(d.message, "`license_no` is not a tie-break");
     assert_eq!(d.hint.as_deref(), Some(hint));
+    assert!(d.at.file.ends_with("round.yaml"));
+    assert_eq!(
+        (d.at.line, d.at.column),
+        (line_of(&dir, "round.yaml", "- license_no"), 7)
+    );
 
     // A near miss of a declared input still suggests that input.
     let (_t, dir) = example();
@@ -1001,6 +1017,33 @@ fn anchors_and_merge_keys_repeat_values_without_changing_the_rules() {
         (
             crate::domain::Fixed::from_int(1),
             crate::domain::Fixed::from_int(15)
+        )
+    );
+}
+
+#[test]
+fn a_band_above_one_without_an_upper_end_is_reported_at_its_points() {
+    let (_t, dir) = example();
+    edit(
+        &dir,
+        "criteria.yaml",
+        "{ at_least: 40, below: 60, points: 7 }",
+        "{ at_least: 40, points: 7 }",
+    );
+    let d = only(&dir);
+    assert_eq!(
+        d.message,
+        "this band lies above one that has no upper end (`below`)"
+    );
+    assert_eq!(
+        d.hint.as_deref(),
+        Some("only the last band may leave out `below`")
+    );
+    assert_eq!(
+        (d.at.line, d.at.column),
+        (
+            line_of(&dir, "criteria.yaml", "{ at_least: 60, below: 100"),
+            column_of(&dir, "criteria.yaml", "{ at_least: 60, below: 100", "9 }")
         )
     );
 }

@@ -173,6 +173,7 @@ async fn rounds_describe_phases_inputs_and_criteria(app: TestApp) {
         .unwrap();
     assert_eq!(area["label"]["fa"], "مساحت مفید دفتر");
     assert_eq!(area["range"], json!([0, 5000]));
+    assert_eq!((&area["min"], &area["max"]), (&json!(0), &json!(5000)));
     let location = r["criteria"]
         .as_array()
         .unwrap()
