@@ -8,12 +8,11 @@ use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
 use super::office::Office;
-use super::rank::{Decider, Placement, Ranking, ScoreTable, decider};
+use super::rank::{Decider, Placement, Ranking, ScoreTable, decider, group_of};
 use super::score::{Matched, ScoreError, Trace, score};
 use crate::domain::digits::to_persian_number;
 use crate::domain::{Fixed, Grade, Label};
 use crate::rules::RuleSet;
-use crate::rules::model::Scope;
 use crate::rules::ruleset::TieBreak;
 use crate::rules::value;
 
@@ -291,12 +290,7 @@ pub fn neighbours(
         return Vec::new();
     };
     let mine = &ranking.placements[index];
-    let group = |i: usize| match scope {
-        Scope::Nationwide => (0, 0),
-        Scope::Region => (offices[i].region.get(), 0),
-        Scope::OfficeKind => (0, offices[i].kind.index()),
-        Scope::RegionAndKind => (offices[i].region.get(), offices[i].kind.index()),
-    };
+    let group = |i: usize| group_of(scope, &offices[i]);
     let at = |position: u32| {
         (0..offices.len())
             .find(|&i| group(i) == group(index) && ranking.placements[i].positions[si] == position)

@@ -123,7 +123,8 @@ pub fn rank(rs: &RuleSet, offices: &[Office]) -> Result<Ranking, Vec<ScoreError>
     Ok(Ranking { scores, placements })
 }
 
-fn group_of(scope: Scope, o: &Office) -> u32 {
+/// The group an office is ranked in under `scope` (its region, its kind, both, or everyone).
+pub(crate) fn group_of(scope: Scope, o: &Office) -> u32 {
     match scope {
         Scope::Nationwide => 0,
         Scope::Region => o.region.get() as u32,
