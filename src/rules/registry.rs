@@ -937,9 +937,8 @@ mod tests {
         assert!(
             d.0.iter().any(|d| d.at.file.ends_with("tests/cases.yaml")
                 && d.at.line > 0
-                && d.message.contains(
-                    "criterion `location`: the script was stopped after 200000 operations"
-                )),
+                // After its operations, or in a slow debug build first after its second.
+                && d.message.contains("criterion `location`: the script was stopped after")),
             "{d}"
         );
         assert_eq!(registry.get(id).unwrap().hash(), good.hash());
