@@ -16,6 +16,7 @@ use super::review::expire_due_referrals;
 use super::rounds::live_round;
 use crate::domain::{Label, Role};
 use crate::rules::RuleSet;
+use crate::rules::budget::{Budget, Limits};
 use crate::store::declarations::DeclarationRow;
 use crate::store::objections::{Objection, insert_objection};
 use crate::store::publications::{Publication, StoredResult, insert_publication};
@@ -132,7 +133,10 @@ async fn write_publication(
         .get(rs_for_build)
         .ok_or_else(|| ApiError::internal("round vanished"))?;
     let stage_owned = stage.to_string();
+    // Stopped at shutdown, like every evaluation the server runs.
+    let work = state.evaluations.child(Limits::default());
     let results = tokio::task::spawn_blocking(move || {
+        let _budget = Budget::enter(Some(work));
         let stamp = Stamp {
             stage: &stage_owned,
             published_at: now,
@@ -356,7 +360,9 @@ async fn verify(
         .collect();
     let stamp_at = crate::store::from_millis(p.published_at);
     let stage_c = p.stage.clone();
+    let work = state.evaluations.child(Limits::default());
     let recomputed = tokio::task::spawn_blocking(move || {
+        let _budget = Budget::enter(Some(work));
         publication::compute(
             &rs,
             &Stamp {
