@@ -19,6 +19,7 @@ use super::review::expire_due_referrals;
 use super::rounds::live_round;
 use crate::domain::{Label, Role};
 use crate::rules::RuleSet;
+use crate::rules::budget::{Budget, Limits};
 use crate::store::declarations::DeclarationRow;
 use crate::store::objections::{Objection, insert_objection};
 use crate::store::publications::{Publication, StoredResult, insert_publication};
@@ -134,10 +135,14 @@ async fn write_publication(
     state.run_publication_hook().await;
     let stamp = Stamp::new(stage, state.clock.now());
     let for_build = rs.clone();
-    let results =
-        tokio::task::spawn_blocking(move || publication::build(&for_build, &stamp, &files))
-            .await
-            .map_err(ApiError::internal)??;
+    // Stopped at shutdown, like every evaluation the server runs.
+    let work = state.evaluations.child(Limits::default());
+    let results = tokio::task::spawn_blocking(move || {
+        let _budget = Budget::enter(Some(work));
+        publication::build(&for_build, &stamp, &files)
+    })
+    .await
+    .map_err(ApiError::internal)??;
     let header = Publication {
         id: 0,
         round: rs.round.to_string(),
@@ -344,7 +349,9 @@ async fn verify(
         .collect();
     let stamp_at = crate::store::from_millis(p.published_at);
     let stage_c = p.stage.clone();
+    let work = state.evaluations.child(Limits::default());
     let recomputed = tokio::task::spawn_blocking(move || {
+        let _budget = Budget::enter(Some(work));
         publication::compute(&rs, &Stamp::new(&stage_c, stamp_at), &offices)
     })
     .await

@@ -15,6 +15,7 @@ use crate::domain::digits::to_persian_digits;
 use crate::domain::{Label, OfficeId, OfficeKind, RegionId, RoundId};
 use crate::engine::{OfficeRecord, Raw};
 use crate::rules::RuleSet;
+use crate::rules::budget::{Budget, Limits};
 use crate::rules::ruleset::{GradeMethod, InputKind, Missing, Rule, TieBreak};
 use crate::rules::value::FieldError;
 use crate::workflow::calendar::RoundCalendar;
@@ -371,7 +372,10 @@ async fn score_batch(
             ),
         )]));
     }
+    // Stopped at shutdown, like every evaluation the server runs.
+    let work = state.evaluations.child(Limits::default());
     let result = tokio::task::spawn_blocking(move || {
+        let _budget = Budget::enter(Some(work));
         let mut offices = Vec::with_capacity(req.offices.len());
         let mut errors = Vec::new();
         let mut seen = std::collections::HashSet::new();
