@@ -1,8 +1,9 @@
 //! Hostile `/score` bodies against the real server binary over loopback: six clients each send
 //! 4 MB bodies of 230,000 unknown input names while a seventh polls `/health`. Prints the server
 //! process's peak memory (VmHWM, read from /proc), the size and time of the hostile answers, and
-//! `/health` latency idle and under the load. Bounded: 6 × 3 hostile requests, 60 s at most.
-//! Run with `cargo bench --bench abuse` (Linux: it reads /proc/<pid>/status).
+//! `/health` latency idle and under the load. Bounded: 6 × 20 hostile requests, 60 s at most.
+//! Run with `cargo bench --bench abuse` (Linux: it reads /proc/<pid>/status); to compare builds,
+//! point `ARZYAB_BENCH_SERVER` at another `arzyab` binary.
 
 use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 const CLIENTS: usize = 6;
-const REQUESTS_PER_CLIENT: usize = 3;
+const REQUESTS_PER_CLIENT: usize = 20;
 const BODY_BYTES: usize = 4_100_000;
 const HEALTH_EVERY: Duration = Duration::from_millis(20);
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -62,11 +63,12 @@ fn hostile_body() -> (String, usize) {
 }
 
 fn main() {
-    let bin = env!("CARGO_BIN_EXE_arzyab");
+    let bin = std::env::var("ARZYAB_BENCH_SERVER")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_arzyab").to_string());
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}", dir.path().join("abuse.db").display());
     let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
-    let made = Command::new(bin)
+    let made = Command::new(&bin)
         .args([
             "create-admin",
             "--username",
@@ -82,7 +84,7 @@ fn main() {
         "{}",
         String::from_utf8_lossy(&made.stderr)
     );
-    let mut child = Command::new(bin)
+    let mut child = Command::new(&bin)
         .args(["serve", "--listen", "127.0.0.1:0", "--no-watch"])
         .args(["--database", &database, "--now", "1400/01/20 09:00"])
         .arg("--rules")

@@ -207,11 +207,59 @@ struct ScoreRequest {
     /// Input name → value, as in the round's `inputs`.
     #[serde(default)]
     #[schema(value_type = Object)]
-    inputs: Map<String, Json>,
+    inputs: InputMap,
     /// Last round's values, for `carry_over` inputs.
     #[serde(default)]
     #[schema(value_type = Object)]
-    previous: Map<String, Json>,
+    previous: InputMap,
+}
+
+/// The most names of one input map that are kept while a request is parsed; beyond it names are
+/// only counted, so a hostile map of 230,000 names costs no memory beyond its body before it is
+/// refused (see [`INPUT_NAMES_PER_INPUT`]).
+const KEPT_INPUT_NAMES: usize = 4096;
+
+/// An input map as sent: its names and values (the first [`KEPT_INPUT_NAMES`]) and how many names
+/// it had.
+#[derive(Default)]
+struct InputMap {
+    values: Map<String, Json>,
+    sent: usize,
+}
+
+impl<'de> Deserialize<'de> for InputMap {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Counting;
+        impl<'de> serde::de::Visitor<'de> for Counting {
+            type Value = InputMap;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of input names and values")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<InputMap, A::Error> {
+                let mut map = InputMap::default();
+                while map.sent < KEPT_INPUT_NAMES {
+                    let Some((name, value)) = a.next_entry::<String, Json>()? else {
+                        return Ok(map);
+                    };
+                    map.values.insert(name, value);
+                    map.sent += 1;
+                }
+                while a
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {
+                    map.sent += 1;
+                }
+                Ok(map)
+            }
+        }
+        d.deserialize_map(Counting)
+    }
 }
 
 fn yes() -> bool {
@@ -234,11 +282,13 @@ fn record_of(req: &ScoreRequest, index: usize) -> Result<OfficeRecord, FieldErro
         filed: req.filed,
         inputs: req
             .inputs
+            .values
             .iter()
             .map(|(k, v)| (k.clone(), Raw::Json(v.clone())))
             .collect(),
         previous: req
             .previous
+            .values
             .iter()
             .map(|(k, v)| (k.clone(), Raw::Json(v.clone())))
             .collect(),
@@ -254,21 +304,21 @@ pub const MIN_INPUT_NAMES: usize = 64;
 
 /// Refuses an office whose `inputs` or `previous` names more inputs than the round could use.
 fn check_map_sizes(rs: &RuleSet, req: &ScoreRequest, field_prefix: &str) -> Result<(), FieldError> {
-    let limit = (INPUT_NAMES_PER_INPUT * rs.inputs.len()).max(MIN_INPUT_NAMES);
+    let limit = (INPUT_NAMES_PER_INPUT * rs.inputs.len()).clamp(MIN_INPUT_NAMES, KEPT_INPUT_NAMES);
     for (name, map) in [("inputs", &req.inputs), ("previous", &req.previous)] {
-        if map.len() > limit {
+        if map.sent > limit {
             return Err(FieldError::new(
                 &format!("{field_prefix}{name}"),
                 to_persian_digits(&format!(
                     "حداکثر {limit} نام ورودی پذیرفته می‌شود (این دوره {} ورودی دارد)، اما {} نام فرستاده شد",
                     rs.inputs.len(),
-                    map.len()
+                    map.sent
                 )),
                 format!(
                     "at most {limit} input names are accepted (round {} has {} inputs), got {}",
                     rs.round,
                     rs.inputs.len(),
-                    map.len()
+                    map.sent
                 ),
             ));
         }
