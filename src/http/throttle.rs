@@ -3,9 +3,9 @@
 //! 429 at once, so a flood of logins costs neither memory (19 MiB per hash) nor other requests'
 //! latency.
 //!
-//! Hashes run on threads of their own, as many as may hash at once. On tokio's blocking pool
-//! each hash could land on another thread, and the allocator kept each thread's 19 MiB block in
-//! that thread's arena: 450 MB after a flood with only two hashes at a time.
+//! Hashes run on threads of their own, as many as may hash at once, rather than on tokio's
+//! blocking pool (up to 512 threads). Peak memory still grows by about 15 MB per hash done (see
+//! README, Speed): the rate limits keep that count low.
 
 use std::collections::HashMap;
 use std::hash::Hash;
