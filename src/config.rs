@@ -56,6 +56,10 @@ pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a request body may take to arrive in full, from the end of its head (4 MB, the largest
 /// body accepted, at about 0.5 Mbit/s).
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long writing an answer may make no progress at all before the connection is closed: a
+/// client that stops reading (its receive window full) would otherwise hold its connection for
+/// ever. Any progress starts the wait again, so a slow but living link is never cut.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Open files kept free of connections: the database pool, the rules directory and its watcher,
 /// logs, and rule files read during a reload.
 pub const RESERVED_FILES: u64 = 64;
@@ -68,6 +72,8 @@ pub struct ServerLimits {
     pub header_timeout: Duration,
     /// See [`DEFAULT_BODY_TIMEOUT`].
     pub body_timeout: Duration,
+    /// See [`DEFAULT_WRITE_TIMEOUT`].
+    pub write_timeout: Duration,
     /// Connections open at once; one more is answered 503 and closed at once.
     pub max_connections: usize,
 }
@@ -77,6 +83,7 @@ impl Default for ServerLimits {
         ServerLimits {
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
             max_connections: default_max_connections(),
         }
     }

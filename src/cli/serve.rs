@@ -57,6 +57,10 @@ pub struct ServeArgs {
     /// Seconds a request body may take to arrive in full, from the end of its head.
     #[arg(long, env = "ARZYAB_BODY_TIMEOUT", value_name = "SECONDS", default_value = "60", value_parser = crate::config::parse_seconds)]
     pub body_timeout: Duration,
+    /// Seconds writing an answer may make no progress (the client stopped reading) before the
+    /// connection is closed.
+    #[arg(long, env = "ARZYAB_WRITE_TIMEOUT", value_name = "SECONDS", default_value = "30", value_parser = crate::config::parse_seconds)]
+    pub write_timeout: Duration,
     /// Connections open at once; more are answered 503 and closed. Default: the open-file limit
     /// (`ulimit -n`) less 64, at most 10,000.
     #[arg(long, env = "ARZYAB_MAX_CONNECTIONS")]
@@ -69,6 +73,7 @@ impl ServeArgs {
         ServerLimits {
             header_timeout: self.header_timeout,
             body_timeout: self.body_timeout,
+            write_timeout: self.write_timeout,
             max_connections: self
                 .max_connections
                 .unwrap_or_else(crate::config::default_max_connections)
@@ -144,7 +149,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, String> {
         tracing::info!(%addr, backend = ?store.backend, "serving");
         let limits = args.limits();
         let files = crate::config::open_file_limit();
-        tracing::info!(max_connections = limits.max_connections, header_timeout = ?limits.header_timeout, body_timeout = ?limits.body_timeout, open_file_limit = ?files, "connection limits");
+        tracing::info!(max_connections = limits.max_connections, header_timeout = ?limits.header_timeout, body_timeout = ?limits.body_timeout, write_timeout = ?limits.write_timeout, open_file_limit = ?files, "connection limits");
         if let Some(files) = files
             && limits.max_connections as u64 + crate::config::RESERVED_FILES > files
         {

@@ -104,6 +104,9 @@ pub enum ApiError {
     BodyTimeout(std::time::Duration),
     /// 503: the server holds as many connections as it may.
     TooManyConnections,
+    /// 400, 414 or 431: a request that could not be read as HTTP at all (a malformed request
+    /// line or header, a target or head too large); the connection is closed after the answer.
+    UnreadableRequest(u16),
     /// 500: a stored row that cannot be read; logged in full, the client is told which row.
     CorruptRow {
         table: &'static str,
@@ -365,6 +368,31 @@ impl ApiError {
                 );
                 detail.retry_after_seconds = Some(1);
                 StatusCode::SERVICE_UNAVAILABLE
+            }
+            ApiError::UnreadableRequest(status) => {
+                let (code, fa, en, status) = match status {
+                    431 => (
+                        "headers_too_large",
+                        "سرآیندهای درخواست بیش از اندازه بزرگ است",
+                        "the request's headers are too large",
+                        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                    ),
+                    414 => (
+                        "uri_too_long",
+                        "نشانی درخواست بیش از اندازه بلند است",
+                        "the request's target (its URL) is too long",
+                        StatusCode::URI_TOO_LONG,
+                    ),
+                    _ => (
+                        "malformed_request",
+                        "درخواست خوانا نیست: خط درخواست یا یکی از سرآیندهای آن نادرست است",
+                        "the request cannot be read as HTTP: its request line or a header is malformed",
+                        StatusCode::BAD_REQUEST,
+                    ),
+                };
+                detail.code = code;
+                detail.message = Label::new(fa, en);
+                status
             }
             ApiError::CorruptRow {
                 table,

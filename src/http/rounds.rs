@@ -348,10 +348,14 @@ async fn score_one(
 ) -> Result<axum::Json<Json>, ApiError> {
     let rs = live_round(&state, &round)?;
     // Checking, scoring and explaining are CPU work, done off the async workers (where the
-    // request, however large, is also dropped).
-    let doc = tokio::task::spawn_blocking(move || score_request(&rs, req))
-        .await
-        .map_err(ApiError::internal)??;
+    // request, however large, is also dropped), stopped at shutdown like every evaluation.
+    let work = state.evaluations.child(Limits::default());
+    let doc = tokio::task::spawn_blocking(move || {
+        let _budget = Budget::enter(Some(work));
+        score_request(&rs, req)
+    })
+    .await
+    .map_err(ApiError::internal)??;
     Ok(axum::Json(doc))
 }
 

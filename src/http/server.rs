@@ -1,5 +1,5 @@
 //! The accept loop: a cap on open connections, the header (and idle) timeout, the body timeout,
-//! and graceful shutdown. axum's own `serve` has none of these knobs, and without them a few
+//! the write timeout, and graceful shutdown. axum's own `serve` has none of these knobs, and without them a few
 //! hundred idle or slow-dripping connections use up the process's open files.
 
 use std::future::Future;
@@ -18,6 +18,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::time::{Instant, Sleep};
@@ -79,15 +80,193 @@ impl http_body::Body for DeadlineBody {
     }
 }
 
-/// The bytes sent on a connection over the cap before it is closed: a 503 in our error shape.
-async fn refusal() -> Vec<u8> {
-    let response = ApiError::TooManyConnections.into_response();
+/// A connection as the server writes it: writes may make no progress for at most `limit` (a
+/// client that stops reading its answers, its receive window full, is dropped rather than kept
+/// for ever; each write that goes through starts the wait again), and hyper's own bodiless
+/// answers to requests it cannot parse are replaced by the one JSON error shape.
+struct StallGuard<T> {
+    inner: T,
+    limit: Duration,
+    /// Armed when a write first has to wait; disarmed by the next one that goes through.
+    timer: Option<Pin<Box<Sleep>>>,
+    unreadable: Arc<UnreadableAnswers>,
+    /// A replacement answer still being written, and how much of it is.
+    replacing: Option<(&'static [u8], usize)>,
+}
+
+impl<T: AsyncWrite + Unpin> StallGuard<T> {
+    fn new(inner: T, limit: Duration, unreadable: Arc<UnreadableAnswers>) -> Self {
+        StallGuard {
+            inner,
+            limit,
+            timer: None,
+            unreadable,
+            replacing: None,
+        }
+    }
+
+    /// Takes `head` (what hyper is writing) in place of writing it, when it is hyper's automatic
+    /// answer to a request it could not parse: the JSON answer is written instead.
+    fn replaces(&mut self, head: &[u8]) -> bool {
+        let Some(answer) = self.unreadable.instead_of(head) else {
+            return false;
+        };
+        self.replacing = Some((answer, 0));
+        true
+    }
+
+    /// Writes what is left of a replacement answer.
+    fn drain(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        while let Some((answer, written)) = self.replacing {
+            if written == answer.len() {
+                self.replacing = None;
+                break;
+            }
+            let polled = Pin::new(&mut self.inner).poll_write(cx, &answer[written..]);
+            match self.after(cx, polled) {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
+                }
+                Poll::Ready(Ok(n)) => self.replacing = Some((answer, written + n)),
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// What a write (or flush) that made progress or failed answers, and what one that has to
+    /// wait answers: still waiting, or the error that closes the connection.
+    fn after<R>(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<std::io::Result<R>>,
+    ) -> Poll<std::io::Result<R>> {
+        if polled.is_ready() {
+            self.timer = None;
+            return polled;
+        }
+        let limit = self.limit;
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("the client read nothing of its answer for {limit:?}"),
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for StallGuard<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for StallGuard<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        if this.replaces(buf) {
+            return Poll::Ready(Ok(buf.len()));
+        }
+        std::task::ready!(this.drain(cx))?;
+        let polled = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.after(cx, polled)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let mut nonempty = bufs.iter().filter(|b| !b.is_empty());
+        if let (Some(only), None) = (nonempty.next(), nonempty.next())
+            && this.replaces(only)
+        {
+            return Poll::Ready(Ok(only.len()));
+        }
+        std::task::ready!(this.drain(cx))?;
+        let polled = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.after(cx, polled)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        std::task::ready!(this.drain(cx))?;
+        let polled = Pin::new(&mut this.inner).poll_flush(cx);
+        this.after(cx, polled)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        std::task::ready!(this.drain(cx))?;
+        Pin::new(&mut this.inner).poll_shutdown(cx)
+    }
+}
+
+/// The answers, in the one JSON error shape, that replace hyper's bodiless ones to requests it
+/// cannot parse: a malformed request line or header (400), a head too large (431), a target too
+/// long (414). Such a connection is closed after its answer, as hyper would.
+pub(crate) struct UnreadableAnswers {
+    answers: Vec<(&'static [u8], &'static [u8])>,
+}
+
+impl UnreadableAnswers {
+    async fn new() -> Self {
+        let mut answers = Vec::new();
+        for status in [400u16, 431, 414] {
+            let head: &'static [u8] = match status {
+                400 => b"HTTP/1.1 400 Bad Request\r\n",
+                431 => b"HTTP/1.1 431 Request Header Fields Too Large\r\n",
+                _ => b"HTTP/1.1 414 URI Too Long\r\n",
+            };
+            let response = ApiError::UnreadableRequest(status).into_response();
+            let answer = raw_answer(response, "").await;
+            answers.push((head, &*Box::leak(answer.into_boxed_slice())));
+        }
+        UnreadableAnswers { answers }
+    }
+
+    /// The JSON answer for `written` when it is one of hyper's automatic answers: the status
+    /// line above, and a head with no content type and no body.
+    fn instead_of(&self, written: &[u8]) -> Option<&'static [u8]> {
+        let (_, answer) = self
+            .answers
+            .iter()
+            .find(|(head, _)| written.starts_with(head))?;
+        let text = std::str::from_utf8(written).ok()?.to_ascii_lowercase();
+        (text.ends_with("\r\n\r\n")
+            && text.contains("\r\ncontent-length: 0\r\n")
+            && !text.contains("\r\ncontent-type:"))
+        .then_some(*answer)
+    }
+}
+
+/// `response` as the bytes of an HTTP/1.1 answer that closes its connection, with `extra` header
+/// lines (each ending in CRLF).
+async fn raw_answer(response: axum::response::Response, extra: &str) -> Vec<u8> {
     let status = response.status();
     let body = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
         .unwrap_or_default();
     let mut bytes = format!(
-        "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n",
+        "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{extra}connection: close\r\n\r\n",
         status.as_u16(),
         status.canonical_reason().unwrap_or(""),
         body.len()
@@ -95,6 +274,15 @@ async fn refusal() -> Vec<u8> {
     .into_bytes();
     bytes.extend_from_slice(&body);
     bytes
+}
+
+/// The bytes sent on a connection over the cap before it is closed: a 503 in our error shape.
+async fn refusal() -> Vec<u8> {
+    raw_answer(
+        ApiError::TooManyConnections.into_response(),
+        "retry-after: 1\r\n",
+    )
+    .await
 }
 
 /// Serves `app` until `shutdown` completes; connections already accepted finish their requests.
@@ -107,6 +295,7 @@ pub async fn serve(
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     let refusal = refusal().await;
+    let unreadable = Arc::new(UnreadableAnswers::new().await);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout);
@@ -154,6 +343,7 @@ pub async fn serve(
             };
             Request::from_parts(parts, Body::new(body))
         });
+        let stream = StallGuard::new(stream, limits.write_timeout, unreadable.clone());
         let connection = graceful
             .watch(http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)));
         tokio::spawn(async move {

@@ -216,7 +216,7 @@ async fn run_simulation(
     let top = req.top.unwrap_or(20).min(500);
     let include_offices = req.include_offices;
     let work = budget.clone();
-    let (sim, sweep) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+    let (mut sim, sweep) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
         let _slot = slot;
         let _budget = Budget::enter(Some(work.clone()));
         let baseline = population.baseline();
@@ -248,6 +248,9 @@ async fn run_simulation(
     })
     .await
     .map_err(ApiError::internal)??;
+    for side in [&mut sim.baseline, &mut sim.candidate] {
+        side.dir = shown_dir(&side.dir, &state.rules.dir);
+    }
     let now = state.clock.now().as_millisecond();
     let mut tx = state.store.pool.begin().await.map_err(StoreError::from)?;
     let what = json!({"set": req.set, "files": req.files.keys().collect::<Vec<_>>(), "sweep": req.sweep, "candidate_hash": sim.candidate});
@@ -263,4 +266,32 @@ async fn run_simulation(
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(axum::Json(json!({"simulation": sim, "sweep": sweep})))
+}
+
+/// Where a rule set came from, as a client may see it: its path under the rules directory
+/// (`1400-2`) or the uploaded bundle's name (`candidate/1400-2`), never the server's own paths.
+fn shown_dir(dir: &str, root: &std::path::Path) -> String {
+    use std::path::{Path, PathBuf};
+    let dir = Path::new(dir);
+    if let Ok(relative) = dir.strip_prefix(root) {
+        return relative.display().to_string();
+    }
+    let canonical = || -> Option<PathBuf> {
+        let root = root.canonicalize().ok()?;
+        Some(
+            dir.canonicalize()
+                .ok()?
+                .strip_prefix(root)
+                .ok()?
+                .to_path_buf(),
+        )
+    };
+    match canonical() {
+        Some(relative) => relative.display().to_string(),
+        None if dir.is_relative() => dir.display().to_string(),
+        None => dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    }
 }

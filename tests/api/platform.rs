@@ -27,6 +27,8 @@ both_backends!(
     a_panicking_handler_answers_the_json_500_and_the_connection_stays_up,
     an_idle_connection_and_a_half_sent_head_are_closed_after_the_header_timeout,
     a_body_dripping_past_the_body_timeout_is_answered_408_in_the_error_shape,
+    a_client_that_stops_reading_its_answer_is_closed_after_the_write_timeout,
+    requests_that_are_not_readable_http_are_answered_in_the_json_error_shape,
     connections_over_the_cap_are_refused_at_once_while_health_still_answers
 );
 
@@ -775,6 +777,7 @@ fn short(header: f64, body: f64, max_connections: usize) -> ServerLimits {
     ServerLimits {
         header_timeout: Duration::from_secs_f64(header),
         body_timeout: Duration::from_secs_f64(body),
+        write_timeout: Duration::from_secs(30),
         max_connections,
     }
 }
@@ -805,6 +808,103 @@ async fn an_idle_connection_and_a_half_sent_head_are_closed_after_the_header_tim
     // A client that keeps up is not affected.
     let mut fresh = TcpStream::connect(addr).await.unwrap();
     assert_eq!(exchange(&mut fresh, HEALTH).await.0, 200);
+}
+
+async fn requests_that_are_not_readable_http_are_answered_in_the_json_error_shape(app: TestApp) {
+    let (addr, _stop) = limited_server(&app, ServerLimits::default(), axum::Router::new()).await;
+    let many_headers: String = (0..150).map(|i| format!("x-header-{i}: {i}\r\n")).collect();
+    let cases = [
+        (
+            "a malformed request line",
+            "GARBAGE\r\n\r\n".to_string(),
+            400,
+            "malformed_request",
+        ),
+        (
+            "a malformed header",
+            "GET /health HTTP/1.1\r\nhost localhost\r\n\r\n".to_string(),
+            400,
+            "malformed_request",
+        ),
+        (
+            "too many headers",
+            format!("GET /health HTTP/1.1\r\nhost: localhost\r\n{many_headers}\r\n"),
+            431,
+            "headers_too_large",
+        ),
+    ];
+    for (what, request, status, code) in cases {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let (s, head, body) = exchange(&mut stream, &request).await;
+        assert_eq!(s, status, "{what}: {head}{body}");
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("content-type: application/json"),
+            "{what}: {head}"
+        );
+        let b: Value =
+            serde_json::from_str(&body).unwrap_or_else(|e| panic!("{what}: {e}: {body}"));
+        assert_eq!(b["error"]["code"], code, "{what}: {b}");
+        assert!(!b["error"]["message"]["fa"].as_str().unwrap().is_empty());
+        assert!(
+            closed_within(&mut stream, Duration::from_secs(5))
+                .await
+                .is_some(),
+            "{what}: the connection is closed after the answer"
+        );
+    }
+    // A readable request on a fresh connection is served as always.
+    let mut fresh = TcpStream::connect(addr).await.unwrap();
+    assert_eq!(exchange(&mut fresh, HEALTH).await.0, 200);
+}
+
+async fn a_client_that_stops_reading_its_answer_is_closed_after_the_write_timeout(app: TestApp) {
+    const BIG: usize = 32 << 20;
+    async fn big() -> Vec<u8> {
+        vec![b'x'; BIG]
+    }
+    let route = axum::Router::new().route("/v1/test/big", axum::routing::get(big));
+    let limits = ServerLimits {
+        write_timeout: Duration::from_secs(1),
+        ..short(5.0, 5.0, 64)
+    };
+    let (addr, _stop) = limited_server(&app, limits, route).await;
+    // A small receive window, and nothing read: the server's writes stall within a few kB.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stream = socket.connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /v1/test/big HTTP/1.1\r\nhost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    // The server gave up on the answer: what is buffered arrives, then the connection ends,
+    // long before the 32 MB.
+    let mut received = 0;
+    let mut chunk = vec![0u8; 64 << 10];
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => received += n,
+            }
+        }
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "still open after the write timeout ({received} bytes read)"
+    );
+    assert!(received < BIG, "the whole answer arrived: {received} bytes");
+    // A client that reads gets the whole answer.
+    let mut reader = TcpStream::connect(addr).await.unwrap();
+    reader
+        .write_all(b"GET /v1/test/big HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut all = Vec::new();
+    reader.read_to_end(&mut all).await.unwrap();
+    assert!(all.len() > BIG, "{} bytes", all.len());
 }
 
 async fn a_body_dripping_past_the_body_timeout_is_answered_408_in_the_error_shape(app: TestApp) {

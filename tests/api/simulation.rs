@@ -43,6 +43,9 @@ async fn a_weight_change_is_simulated_over_stored_declarations_and_changes_nothi
     let (s, body) = app.post("/v1/rounds/1400-2/simulate", Some(&regulator), json!({"set": ["weight:area=3"], "include_offices": true, "sweep": "weight:area=0:3:1"})).await;
     assert_eq!(s, 200, "{body}");
     let sim = &body["simulation"];
+    // Where the rules came from, without the server's own paths.
+    assert_eq!(sim["baseline"]["dir"], "1400-2", "{}", sim["baseline"]);
+    assert_eq!(sim["candidate"]["dir"], "1400-2", "{}", sim["candidate"]);
     assert_eq!(sim["summary"]["offices"], 12);
     assert_eq!(sim["summary"]["filers"], 10);
     // Weight 1.5 → 3 adds 1.5 × the area points: every filer but office 0 (18 m² → 0 points) moves.
