@@ -406,49 +406,12 @@ impl Registry {
             Prepared::Ready(rs) => Arc::new(*rs),
         };
 
-        // A published, frozen round keeps its scoring: compare with the live version, or at
-        // start-up with the version that was live last.
-        let reference = match &live {
-            Some(l) => Some(l.clone()),
-            None => self.last_stored(id, candidate.hash()).await,
-        };
-        if let Some(reference) = reference
-            && reference.freeze_after_publication
-            && reference.hash() != candidate.hash()
-        {
-            let check = self.publication.read().expect("lock").clone();
-            let (r, c) = (reference.clone(), candidate.clone());
-            let frozen = tokio::task::spawn_blocking(move || {
-                scoring_fingerprint(&r) != scoring_fingerprint(&c) && check.is_published(id)
-            })
+        if let Some(refused) = self
+            .refuse_if_frozen(id, &dir, live.as_ref(), &candidate, origin, now)
             .await
-            .unwrap_or(true);
-            if frozen {
-                let d = Diagnostic::new(
-                    Position::file(&dir),
-                    format!("round {id} is published; its scoring is frozen"),
-                )
-                .with_hint(format!(
-                    "version {} ({}) has `freeze_after_publication: true`: criteria, inputs, penalties, grading and ranking can no longer change; restore them (labels and notices may still change)",
-                    reference.version,
-                    &reference.hash()[..16]
-                ));
-                if live.is_none() {
-                    // Start-up with edited files: the stored version serves, as it did before.
-                    if let Err(e) = self.go_live(reference.clone(), origin, now).await {
-                        tracing::error!(round = %id, "the frozen version could not be restored: {e}");
-                    }
-                }
-                return self.reject(
-                    id,
-                    Some(candidate.hash().to_string()),
-                    origin,
-                    Diagnostics(vec![d]),
-                    now,
-                );
-            }
+        {
+            return refused;
         }
-
         match self.go_live(candidate.clone(), origin, now).await {
             Ok(()) => Reloaded::Live(candidate),
             Err(e) => {
@@ -466,6 +429,61 @@ impl Registry {
                 )
             }
         }
+    }
+
+    /// A published, frozen round keeps its scoring: the candidate is refused (with a diagnostic)
+    /// when its scoring differs from the live version's, or at start-up from the version that
+    /// was live last.
+    async fn refuse_if_frozen(
+        &self,
+        id: RoundId,
+        dir: &Path,
+        live: Option<&Arc<RuleSet>>,
+        candidate: &Arc<RuleSet>,
+        origin: Origin,
+        now: jiff::Timestamp,
+    ) -> Option<Reloaded> {
+        let reference = match live {
+            Some(l) => Some(l.clone()),
+            None => self.last_stored(id, candidate.hash()).await,
+        };
+        if let Some(reference) = reference
+            && reference.freeze_after_publication
+            && reference.hash() != candidate.hash()
+        {
+            let check = self.publication.read().expect("lock").clone();
+            let (r, c) = (reference.clone(), candidate.clone());
+            let frozen = tokio::task::spawn_blocking(move || {
+                scoring_fingerprint(&r) != scoring_fingerprint(&c) && check.is_published(id)
+            })
+            .await
+            .unwrap_or(true);
+            if frozen {
+                let d = Diagnostic::new(
+                    Position::file(dir),
+                    format!("round {id} is published; its scoring is frozen"),
+                )
+                .with_hint(format!(
+                    "version {} ({}) has `freeze_after_publication: true`: criteria, inputs, penalties, grading and ranking can no longer change; restore them (labels and notices may still change)",
+                    reference.version,
+                    &reference.hash()[..16]
+                ));
+                if live.is_none() {
+                    // Start-up with edited files: the stored version serves, as it did before.
+                    if let Err(e) = self.go_live(reference.clone(), origin, now).await {
+                        tracing::error!(round = %id, "the frozen version could not be restored: {e}");
+                    }
+                }
+                return Some(self.reject(
+                    id,
+                    Some(candidate.hash().to_string()),
+                    origin,
+                    Diagnostics(vec![d]),
+                    now,
+                ));
+            }
+        }
+        None
     }
 
     fn reject(
