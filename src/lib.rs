@@ -2,6 +2,10 @@
 //! government-service counter offices, non-governmental public-sector counters and rural ICT offices.
 #![forbid(unsafe_code)]
 
+/// The architecture test: which room may use which (docs/architecture.md).
+#[cfg(test)]
+mod architecture;
+
 /// Accounts: password hashing, tokens, the login-failure policy.
 pub mod accounts;
 /// The command line, one file per subcommand.
