@@ -46,6 +46,8 @@ pub struct LowerArg<'a> {
 pub(super) struct Lowerer<'a> {
     args: &'a [LowerArg<'a>],
     locals: Vec<(String, Ty)>,
+    /// Each local's name by slot (kept after its scope ends, for explanations).
+    names: Vec<String>,
 }
 
 pub(super) type Lowered = Result<(Native, Ty), LowerError>;
@@ -238,6 +240,7 @@ impl<'a> Lowerer<'a> {
                 }
                 let slot = self.locals.len() as u8;
                 self.locals.push((name.name.to_string(), t));
+                self.names.push(name.name.to_string());
                 let (body, tb) = self.block(rest)?;
                 // Rhai's scope keeps the variable to the end of the block; so do we.
                 Ok((Native::Let(slot, Box::new(v), Box::new(body)), tb))
@@ -314,17 +317,35 @@ pub(super) fn join(a: Ty, b: Ty) -> Ty {
 
 /// Lowers a compiled formula to native code, if it uses only what the native form supports.
 pub fn lower_formula(ast: &AST, args: &[LowerArg]) -> Result<Native, LowerError> {
+    lower_formula_named(ast, args).map(|(n, _)| n)
+}
+
+/// Like [`lower_formula`], with the name of each local by slot.
+pub fn lower_formula_named(
+    ast: &AST,
+    args: &[LowerArg],
+) -> Result<(Native, Vec<String>), LowerError> {
     let mut l = Lowerer {
         args,
         locals: Vec::new(),
+        names: Vec::new(),
     };
     let (n, t) = l.block(ast.statements())?;
     check_points_type(t)?;
-    Ok(n)
+    Ok((n, l.names))
 }
 
 /// Lowers a script function whose parameters are bound to `args` in order.
 pub fn lower_function(ast: &AST, name: &str, args: &[LowerArg]) -> Result<Native, LowerError> {
+    lower_function_named(ast, name, args).map(|(n, _)| n)
+}
+
+/// Like [`lower_function`], with the name of each local by slot.
+pub fn lower_function_named(
+    ast: &AST,
+    name: &str,
+    args: &[LowerArg],
+) -> Result<(Native, Vec<String>), LowerError> {
     // The function body type is not exported by Rhai; walking an AST that holds only this
     // function yields its top-level statements in order.
     let arity = args.len();
@@ -342,10 +363,11 @@ pub fn lower_function(ast: &AST, name: &str, args: &[LowerArg]) -> Result<Native
     let mut l = Lowerer {
         args,
         locals: Vec::new(),
+        names: Vec::new(),
     };
     let (n, t) = l.block(&body)?;
     check_points_type(t)?;
-    Ok(n)
+    Ok((n, l.names))
 }
 
 pub(super) fn check_points_type(t: Ty) -> Result<(), LowerError> {

@@ -12,7 +12,8 @@
 //!
 //! `sandbox` builds the engine; `checks` compiles formulas and script files and reports problems;
 //! `lower` turns simple ones into the `native` tree (and `int` into its integer form);
-//! `program` evaluates a criterion's program either way; `costly` charges built-ins by their work.
+//! `program` evaluates a criterion's program either way, and `trace` records what a lowered one
+//! did for an explanation; `costly` charges built-ins by their work.
 
 mod checks;
 mod costly;
@@ -21,13 +22,17 @@ mod lower;
 mod native;
 mod program;
 mod sandbox;
+mod trace;
 
 pub use checks::{ScriptProblem, compile_file, compile_formula, known_functions};
 pub use int::IntNative;
-pub use lower::{LowerArg, LowerError, lower_formula, lower_function};
-pub use native::{BinOp, MAX_ARGS, NVal, Native, Rounding};
+pub use lower::{
+    LowerArg, LowerError, lower_formula, lower_formula_named, lower_function, lower_function_named,
+};
+pub use native::{BinOp, MAX_ARGS, NVal, Native, Rounding, Watch};
 pub use program::{Program, ProgramSource, ScriptFile, Scripts, to_dynamic_value};
 pub use sandbox::sandboxed_engine;
+pub use trace::ProgramStep;
 
 #[cfg(test)]
 #[allow(unused_imports)]

@@ -74,6 +74,23 @@ pub enum BinOp {
 }
 
 impl BinOp {
+    /// The operator as written in Rhai.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Rem => "%",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+        }
+    }
+
     pub(super) fn parse(name: &str) -> Option<BinOp> {
         Some(match name {
             "+" => BinOp::Add,
@@ -199,6 +216,22 @@ pub enum Native {
     Let(u8, Box<Native>, Box<Native>),
 }
 
+/// Sees a lowered program run: the values `let` binds and the branches taken (for explanations).
+/// `()` sees nothing and costs nothing.
+pub trait Watch {
+    /// Local `slot` was bound to `value`.
+    fn bound(&mut self, slot: u8, value: NVal);
+    /// An `if` on `condition` took its first branch (`true`) or its `else`.
+    fn branch(&mut self, condition: &Native, taken: bool);
+}
+
+impl Watch for () {
+    #[inline(always)]
+    fn bound(&mut self, _: u8, _: NVal) {}
+    #[inline(always)]
+    fn branch(&mut self, _: &Native, _: bool) {}
+}
+
 /// Which rounding function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rounding {
@@ -215,10 +248,22 @@ impl Native {
     /// Evaluates with the given arguments.
     pub fn eval(&self, args: &[NVal]) -> Result<NVal, String> {
         let mut locals = [NVal::Unit; MAX_LOCALS];
-        self.eval_in(args, &mut locals)
+        self.eval_in(args, &mut locals, &mut ())
     }
 
-    fn eval_in(&self, args: &[NVal], locals: &mut [NVal; MAX_LOCALS]) -> Result<NVal, String> {
+    /// Evaluates like [`Native::eval`], telling `watch` each `let` bound and each branch taken.
+    pub fn eval_watched(&self, args: &[NVal], watch: &mut impl Watch) -> Result<NVal, String> {
+        let mut locals = [NVal::Unit; MAX_LOCALS];
+        self.eval_in(args, &mut locals, watch)
+    }
+
+    // Long on purpose: one arm per node of the tree, each mirroring one Rhai operation.
+    fn eval_in<W: Watch>(
+        &self,
+        args: &[NVal],
+        locals: &mut [NVal; MAX_LOCALS],
+        watch: &mut W,
+    ) -> Result<NVal, String> {
         Ok(match self {
             Native::Const(v) => *v,
             Native::Arg(i) => args[*i as usize],
@@ -227,7 +272,7 @@ impl Native {
                 NVal::Choice(c) => NVal::Bool((c == *index) != *negate),
                 other => return Err(format!("expected a choice, found {other:?}")),
             },
-            Native::Neg(e) => match e.eval_in(args, locals)? {
+            Native::Neg(e) => match e.eval_in(args, locals, watch)? {
                 NVal::Int(i) => NVal::Int(
                     i.checked_neg()
                         .ok_or_else(|| format!("Negation overflow: -{i}"))?,
@@ -235,18 +280,18 @@ impl Native {
                 NVal::Dec(d) => NVal::Dec(-d),
                 other => return Err(format!("cannot negate {other:?}")),
             },
-            Native::Not(e) => match e.eval_in(args, locals)? {
+            Native::Not(e) => match e.eval_in(args, locals, watch)? {
                 NVal::Bool(b) => NVal::Bool(!b),
                 other => return Err(format!("cannot negate {other:?}")),
             },
             Native::Binary(op, a, b) => {
-                let x = a.eval_in(args, locals)?;
-                let y = b.eval_in(args, locals)?;
+                let x = a.eval_in(args, locals, watch)?;
+                let y = b.eval_in(args, locals, watch)?;
                 binary(*op, x, y)?
             }
             Native::And(items) => {
                 for item in items {
-                    match item.eval_in(args, locals)? {
+                    match item.eval_in(args, locals, watch)? {
                         NVal::Bool(true) => {}
                         NVal::Bool(false) => return Ok(NVal::Bool(false)),
                         other => return Err(format!("`&&` needs yes/no values, found {other:?}")),
@@ -256,7 +301,7 @@ impl Native {
             }
             Native::Or(items) => {
                 for item in items {
-                    match item.eval_in(args, locals)? {
+                    match item.eval_in(args, locals, watch)? {
                         NVal::Bool(false) => {}
                         NVal::Bool(true) => return Ok(NVal::Bool(true)),
                         other => return Err(format!("`||` needs yes/no values, found {other:?}")),
@@ -264,28 +309,34 @@ impl Native {
                 }
                 NVal::Bool(false)
             }
-            Native::If(c, t, e) => match c.eval_in(args, locals)? {
-                NVal::Bool(true) => t.eval_in(args, locals)?,
-                NVal::Bool(false) => e.eval_in(args, locals)?,
+            Native::If(c, t, e) => match c.eval_in(args, locals, watch)? {
+                NVal::Bool(true) => {
+                    watch.branch(c, true);
+                    t.eval_in(args, locals, watch)?
+                }
+                NVal::Bool(false) => {
+                    watch.branch(c, false);
+                    e.eval_in(args, locals, watch)?
+                }
                 other => return Err(format!("`if` needs a yes/no condition, found {other:?}")),
             },
             Native::Min(a, b) => call_min(
-                num(a.eval_in(args, locals)?)?,
-                num(b.eval_in(args, locals)?)?,
+                num(a.eval_in(args, locals, watch)?)?,
+                num(b.eval_in(args, locals, watch)?)?,
             ),
             Native::Max(a, b) => call_max(
-                num(a.eval_in(args, locals)?)?,
-                num(b.eval_in(args, locals)?)?,
+                num(a.eval_in(args, locals, watch)?)?,
+                num(b.eval_in(args, locals, watch)?)?,
             ),
             Native::Clamp(v) => {
-                let x = num(v[0].eval_in(args, locals)?)?;
-                let lo = num(v[1].eval_in(args, locals)?)?;
-                let hi = num(v[2].eval_in(args, locals)?)?;
+                let x = num(v[0].eval_in(args, locals, watch)?)?;
+                let lo = num(v[1].eval_in(args, locals, watch)?)?;
+                let hi = num(v[2].eval_in(args, locals, watch)?)?;
                 call_clamp(x, lo, hi)
             }
-            Native::Abs(a) => call_abs(num(a.eval_in(args, locals)?)?)?,
+            Native::Abs(a) => call_abs(num(a.eval_in(args, locals, watch)?)?)?,
             Native::Round(a, r) => {
-                let x = num(a.eval_in(args, locals)?)?;
+                let x = num(a.eval_in(args, locals, watch)?)?;
                 call_round(
                     x,
                     match r {
@@ -296,8 +347,9 @@ impl Native {
                 )
             }
             Native::Let(slot, value, body) => {
-                locals[*slot as usize] = value.eval_in(args, locals)?;
-                body.eval_in(args, locals)?
+                locals[*slot as usize] = value.eval_in(args, locals, watch)?;
+                watch.bound(*slot, locals[*slot as usize]);
+                body.eval_in(args, locals, watch)?
             }
         })
     }

@@ -39,6 +39,8 @@ pub struct Program {
     /// The integer form of `native`, when the program computes with integers, yes/no values and
     /// choices only: tried first, with `native` giving the error when it declines.
     pub(super) int_form: Option<IntNative>,
+    /// The names of the lowered form's locals by slot, for explanations.
+    pub(super) locals: Vec<String>,
 }
 
 /// Where a program's code lives.
@@ -70,7 +72,14 @@ impl Program {
             args,
             native,
             int_form,
+            locals: Vec::new(),
         }
+    }
+
+    /// Names the lowered form's locals (by slot), so an explanation can show what each bound.
+    pub fn with_local_names(mut self, names: Vec<String>) -> Program {
+        self.locals = names;
+        self
     }
 
     /// The lowered form, when the code needs no interpreter.

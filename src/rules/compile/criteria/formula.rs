@@ -62,12 +62,12 @@ pub(super) fn compile(
                     input: &env.inputs[*i],
                 })
                 .collect();
-            let native = match script::lower_formula(&ast, &lower_args) {
-                Ok(n) => Some(n),
-                Err(LowerError::Unsupported(_)) => None,
+            let (native, locals) = match script::lower_formula_named(&ast, &lower_args) {
+                Ok((n, locals)) => (Some(n), locals),
+                Err(LowerError::Unsupported(_)) => (None, Vec::new()),
                 Err(LowerError::Invalid(msg)) => {
                     cx.error(file, text, msg);
-                    None
+                    (None, Vec::new())
                 }
             };
             let program = Program::new(
@@ -79,7 +79,8 @@ pub(super) fn compile(
                 reads.clone(),
                 native,
                 env.inputs,
-            );
+            )
+            .with_local_names(locals);
             Some((Rule::Program(program), reads))
         }
         Err(problems) => {

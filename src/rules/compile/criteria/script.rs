@@ -82,16 +82,16 @@ pub(super) fn compile(
             input: &env.inputs[*i],
         })
         .collect();
-    let native = match script::lower_function(ast, &s.function.value, &lower_args) {
-        Ok(n) => Some(n),
-        Err(LowerError::Unsupported(_)) => None,
+    let (native, locals) = match script::lower_function_named(ast, &s.function.value, &lower_args) {
+        Ok((n, locals)) => (Some(n), locals),
+        Err(LowerError::Unsupported(_)) => (None, Vec::new()),
         Err(LowerError::Invalid(msg)) => {
             cx.error(
                 file,
                 &s.function,
                 format!("in `{}`: {msg}", s.function.value),
             );
-            None
+            (None, Vec::new())
         }
     };
     let program = Program::new(
@@ -102,6 +102,7 @@ pub(super) fn compile(
         reads.clone(),
         native,
         env.inputs,
-    );
+    )
+    .with_local_names(locals);
     Some((Rule::Program(program), reads))
 }
