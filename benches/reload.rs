@@ -27,9 +27,9 @@ use std::time::{Duration, Instant};
 use arzyab::clock::{Clock, SystemClock};
 use arzyab::domain::{Role, RoundId};
 use arzyab::http::AppState;
+use arzyab::live::{Origin, Registry};
+use arzyab::live::{WatchSettings, watch};
 use arzyab::rules::compile::read_source;
-use arzyab::rules::registry::{Origin, Registry};
-use arzyab::rules::watch::{WatchSettings, watch};
 use arzyab::store::Store;
 use serde_json::{Value, json};
 
@@ -111,7 +111,7 @@ struct Server {
     registry: Arc<Registry>,
 }
 
-async fn start(rules: &Path, db: &Path) -> (Server, arzyab::rules::watch::RulesWatcher) {
+async fn start(rules: &Path, db: &Path) -> (Server, arzyab::live::RulesWatcher) {
     let store = Store::connect(&format!("sqlite://{}", db.display()))
         .await
         .expect("database");

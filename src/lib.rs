@@ -2,6 +2,10 @@
 //! government-service counter offices, non-governmental public-sector counters and rural ICT offices.
 #![forbid(unsafe_code)]
 
+/// The architecture test: which room may use which (docs/architecture.md).
+#[cfg(test)]
+mod architecture;
+
 /// Accounts: password hashing, tokens, the login-failure policy.
 pub mod accounts;
 /// The command line, one file per subcommand.
@@ -16,11 +20,13 @@ pub mod domain;
 pub mod engine;
 /// The HTTP API.
 pub mod http;
+/// Live rules: the rule sets being served, reloaded from their files and recorded as they go live.
+pub mod live;
 /// Populations of offices: CSV/JSON files and synthetic demo data.
 pub mod population;
 /// Self-contained HTML reports (inline CSS and SVG charts), e.g. of a simulation.
 pub mod report;
-/// The rule language: load, validate and compile a round's YAML and Rhai files.
+/// The rule language: load, validate and compile a round's YAML and Rhai files (a pure compiler).
 pub mod rules;
 /// Storage on SQLite or PostgreSQL.
 pub mod store;

@@ -4,8 +4,8 @@
 //! and the next start seeds again.
 
 use crate::domain::{NationalCode, Role};
+use crate::live::Registry;
 use crate::population::demo::{self, DemoSettings};
-use crate::rules::registry::Registry;
 use crate::store::offices::{self, OfficeRow};
 use crate::store::{Store, audit, users};
 

@@ -213,33 +213,17 @@ fn load_offices(
             lines.join("\n")
         ));
     }
-    let bar = indicatif::ProgressBar::new(records.len() as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len}")
-            .expect("valid template"),
-    );
-    bar.set_message("checking offices");
-    let mut offices = Vec::with_capacity(records.len());
-    let mut errors = Vec::new();
-    for r in &records {
-        match crate::engine::prepare(rs, r) {
-            Ok(o) => offices.push(o),
-            Err(e) => errors.push(e.to_string()),
-        }
-        bar.inc(1);
+    let errors: Vec<String> = match crate::engine::prepare_all(rs, &records) {
+        Ok(offices) => return Ok(offices),
+        Err(invalid) => invalid.iter().map(|e| e.to_string()).collect(),
+    };
+    let more = errors.len().saturating_sub(50);
+    let mut msg = errors.into_iter().take(50).collect::<Vec<_>>().join("\n");
+    if more > 0 {
+        msg.push_str(&format!("\n… and {more} more"));
     }
-    bar.finish_and_clear();
-    if errors.is_empty() {
-        Ok(offices)
-    } else {
-        let more = errors.len().saturating_sub(50);
-        let mut msg = errors.into_iter().take(50).collect::<Vec<_>>().join("\n");
-        if more > 0 {
-            msg.push_str(&format!("\n… and {more} more"));
-        }
-        Err(format!(
-            "{}: some offices' files are not valid:\n{msg}",
-            path.display()
-        ))
-    }
+    Err(format!(
+        "{}: some offices' files are not valid:\n{msg}",
+        path.display()
+    ))
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use crate::clock::{Clock, ShiftedClock, SystemClock};
 use crate::http::{AppState, ServerLimits, app, serve_with};
-use crate::rules::registry::{Origin, Registry};
-use crate::rules::watch::{WatchSettings, watch};
+use crate::live::{Origin, Registry};
+use crate::live::{WatchSettings, watch};
 use crate::store::Store;
 
 /// Options of `serve`.

@@ -13,7 +13,8 @@ use super::score::{Matched, ScoreError, Trace, score};
 use crate::domain::digits::to_persian_number;
 use crate::domain::{Fixed, Grade, Label};
 use crate::rules::RuleSet;
-use crate::rules::ruleset::TieBreak;
+use crate::rules::ruleset::{Rule, TieBreak};
+use crate::rules::script::ProgramStep;
 use crate::rules::value;
 
 /// The full explanation of one office's result.
@@ -66,6 +67,10 @@ pub struct CriterionLine {
     pub max_points: Fixed,
     pub weight: Fixed,
     pub contribution: Fixed,
+    /// For a lowered formula or script: each `let` with its value and each `if` with the branch
+    /// taken, in the order they ran (empty when interpreted, or when the criterion did not run).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<ProgramStep>,
 }
 
 /// An input a criterion read.
@@ -208,6 +213,11 @@ pub fn explain(
             max_points: c.max_points,
             weight: c.weight,
             contribution,
+            steps: if t.applies && t.missing.is_empty() {
+                program_steps(rs, &c.rule, office)
+            } else {
+                Vec::new()
+            },
         });
     }
     let mut penalties = Vec::new();
@@ -476,9 +486,52 @@ fn trim_line_end(out: &mut String) {
     out.push('\n');
 }
 
+/// What a lowered program did for the office (run again, only for the explanation).
+fn program_steps(rs: &RuleSet, rule: &Rule, office: &Office) -> Vec<ProgramStep> {
+    let Rule::Program(p) = rule else {
+        return Vec::new();
+    };
+    let values: Option<Vec<&value::Value>> = p
+        .args
+        .iter()
+        .map(|&slot| office.values[slot].as_ref())
+        .collect();
+    values
+        .and_then(|values| p.trace(&rs.inputs, &values))
+        .unwrap_or_default()
+}
+
 /// A number or date as Persian text reads it.
 fn fa_num(text: &str) -> String {
     to_persian_number(text)
+}
+
+/// A step of a lowered program: `let base = 6`, `if distance_m >= 2000 → not taken`; in Persian
+/// the code stays in «» and values read in Persian.
+fn render_step(step: &ProgramStep, fa: bool) -> String {
+    match (step, fa) {
+        (ProgramStep::Let { name, value }, false) => format!("let {name} = {value}"),
+        (ProgramStep::Let { name, value }, true) => {
+            let value = match value.as_str() {
+                "true" => "بله".to_string(),
+                "false" => "خیر".to_string(),
+                v => fa_num(v),
+            };
+            format!("مقدار «{name}» = {value}")
+        }
+        (ProgramStep::Branch { condition, taken }, false) => format!(
+            "if {condition} → {}",
+            if *taken { "taken" } else { "not taken (else)" }
+        ),
+        (ProgramStep::Branch { condition, taken }, true) => format!(
+            "شرط «{condition}»: {}",
+            if *taken {
+                "برقرار بود"
+            } else {
+                "برقرار نبود"
+            }
+        ),
+    }
 }
 
 /// A scope's name in Persian.
@@ -626,6 +679,9 @@ impl Explanation {
                     v.push_str(&t(" (از دوره قبل)", " (carried over)"));
                 }
                 let _ = writeln!(out, "      {} = {}", l(&i.label), v);
+            }
+            for step in &c.steps {
+                let _ = writeln!(out, "      {}", render_step(step, fa));
             }
             let mut how = l(&c.matched);
             if let Some(from) = c.capped_from {

@@ -64,7 +64,7 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
         ),
         started_at: state.started_at.to_string(),
         version: env!("CARGO_PKG_VERSION"),
-        replica: crate::rules::registry::replica_id(),
+        replica: crate::live::replica_id(),
         rules: state
             .rules
             .rounds()

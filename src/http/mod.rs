@@ -32,8 +32,8 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::clock::Clock;
 pub use crate::config::ServerLimits;
+use crate::live::Registry;
 use crate::rules::budget::{Budget, Limits, Stop};
-use crate::rules::registry::Registry;
 use crate::store::Store;
 use error::ApiError;
 pub use simulate::SimulationLimits;

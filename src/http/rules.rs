@@ -17,7 +17,7 @@ use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{CurrentUser, Path};
 use crate::domain::{Label, Role, RoundId};
-use crate::rules::registry::{Attempt, replica_id, scoring_fingerprint};
+use crate::live::{Attempt, replica_id, scoring_fingerprint};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

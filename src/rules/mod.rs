@@ -2,17 +2,15 @@
 //!
 //! `model` mirrors the files, `yaml` reads them with exact positions, `compile` checks everything
 //! and builds a [`RuleSet`], `script` sandboxes Rhai and lowers simple scripts to native code.
-//! `registry` holds the live rule sets and reloads them; `watch` turns file changes into reloads.
+//! Files in, a [`RuleSet`] or diagnostics out: the live rule sets and their reloads are `live`'s.
 
 pub mod budget;
 pub mod compile;
 pub mod diagnostic;
 pub mod model;
-pub mod registry;
 pub mod ruleset;
 pub mod script;
 pub mod value;
-pub mod watch;
 pub mod yaml;
 
 #[cfg(test)]

@@ -283,6 +283,8 @@ const TOO_LARGE: &str = "the number is too large";
 
 /// A YAML syntax error in the rule language's words (never the parser's), at the place to fix:
 /// an unclosed `[` or `{` is reported where it was opened, a key without `:` on its own line.
+// Long on purpose: one table of the parser's errors, each with its own words and place to fix;
+// split up, the table would be scattered over functions that each hold one row.
 fn syntax_error(text: &str, e: &serde_saphyr::Error) -> YamlError {
     use serde_saphyr::granit_parser::ErrorKind as K;
     use serde_saphyr::{Error as E, ExternalMessageSource};

@@ -176,7 +176,7 @@ pub async fn insert_publication(
     Ok(id)
 }
 
-impl crate::rules::registry::PublicationCheck for Store {
+impl crate::live::PublicationCheck for Store {
     /// Asked by the registry (off the async workers) before a change to a frozen round goes live.
     fn is_published(&self, round: crate::domain::RoundId) -> bool {
         let store = self.clone();

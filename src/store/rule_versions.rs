@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 use super::row::Cells;
 use super::{Store, StoreError, audit, from_millis, millis};
 use crate::domain::RoundId;
-use crate::rules::registry::{BoxFuture, GoingLive, VersionLog};
+use crate::live::{BoxFuture, GoingLive, VersionLog};
 use crate::rules::ruleset::SourceFile;
 
 /// A stored version, without its source.

@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use arzyab::clock::{Clock, ManualClock, SystemClock};
 use arzyab::config::LoginLimits;
 use arzyab::http::AppState;
-use arzyab::rules::registry::Registry;
+use arzyab::live::Registry;
 use arzyab::store::{Backend, Store};
 use serde_json::{Value, json};
 
@@ -85,7 +85,7 @@ pub struct TestApp {
     /// The rules directory the server reads: a temporary copy for [`TestApp::spawn_watching`].
     pub rules_dir: std::path::PathBuf,
     /// The rules-directory watcher of [`TestApp::spawn_watching`].
-    pub watcher: Option<arzyab::rules::watch::RulesWatcher>,
+    pub watcher: Option<arzyab::live::RulesWatcher>,
     _rules_copy: Option<tempfile::TempDir>,
 }
 
@@ -171,10 +171,10 @@ impl TestApp {
         copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &rules);
         let mut app =
             Self::launch(backend, &rules, true, false, &LoginLimits::default(), None).await;
-        let watcher = arzyab::rules::watch::watch(
+        let watcher = arzyab::live::watch(
             app.rules.clone(),
             app.clock.clone(),
-            arzyab::rules::watch::WatchSettings::default(),
+            arzyab::live::WatchSettings::default(),
         )
         .expect("watch the rules copy");
         app.watcher = Some(watcher);
@@ -206,7 +206,7 @@ impl TestApp {
             registry.set_version_log(Arc::new(store.clone()));
             registry.set_publication_check(Arc::new(store.clone()));
             registry
-                .reload_all(arzyab::rules::registry::Origin::Startup, clock.now())
+                .reload_all(arzyab::live::Origin::Startup, clock.now())
                 .await
         } else {
             registry.load_all(clock.now())

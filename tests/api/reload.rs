@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use arzyab::clock::Clock;
 use arzyab::domain::{OfficeId, OfficeKind, RegionId, RoundId};
 use arzyab::engine::{OfficeRecord, Raw};
+use arzyab::live::{Origin, PublicationCheck, Registry, Reloaded};
 use arzyab::rules::RuleSet;
-use arzyab::rules::registry::{Origin, PublicationCheck, Registry, Reloaded};
 use serde_json::{Value, json};
 
 use crate::both_backends;

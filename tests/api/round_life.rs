@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use arzyab::domain::{JalaliDate, RoundId};
-use arzyab::rules::registry::{Origin, Reloaded};
+use arzyab::live::{Origin, Reloaded};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 

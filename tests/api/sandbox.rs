@@ -212,14 +212,10 @@ async fn the_rules_page_is_for_staff_and_shows_no_server_path(app: TestApp) {
     let round = arzyab::domain::RoundId::parse("1400-2").unwrap();
     let outcome = app
         .rules
-        .reload(
-            round,
-            arzyab::rules::registry::Origin::FileWatcher,
-            app.clock.now(),
-        )
+        .reload(round, arzyab::live::Origin::FileWatcher, app.clock.now())
         .await;
     assert!(
-        matches!(outcome, arzyab::rules::registry::Reloaded::Rejected(_)),
+        matches!(outcome, arzyab::live::Reloaded::Rejected(_)),
         "{outcome:?}"
     );
 

@@ -466,6 +466,83 @@ fn explain_shows_every_criterion_the_grade_and_what_is_lacking() {
 }
 
 #[test]
+fn explain_shows_the_let_values_and_branches_of_a_lowered_script_criterion() {
+    let tmp = tempfile::tempdir().unwrap();
+    let json = demo(tmp.path(), ROUNDS[0], 20, "json");
+    let offices = json.to_str().unwrap();
+    let o = arzyab(&["rank", ROUNDS[0], "--offices", offices, "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let id = doc["offices"][0]["office"].as_str().unwrap();
+    let run = |more: &[&str]| {
+        let mut args = vec!["explain", ROUNDS[0], "--offices", offices, "--office", id];
+        args.extend(more);
+        let o = arzyab(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let e: serde_json::Value = serde_json::from_str(&run(&["--json"])).unwrap();
+    let location = e["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "location")
+        .unwrap();
+    let steps = location["steps"].as_array().expect("steps of the script");
+    let lets: Vec<(&str, i64)> = steps
+        .iter()
+        .filter(|s| s["step"] == "let")
+        .map(|s| {
+            let value = s["value"].as_str().unwrap().parse().unwrap();
+            (s["name"].as_str().unwrap(), value)
+        })
+        .collect();
+    let names: Vec<&str> = lets.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, ["base", "spread", "access"], "{location}");
+    let sum: i64 = lets.iter().map(|(_, v)| v).sum();
+    assert_eq!(
+        sum as f64,
+        location["points"].as_f64().unwrap(),
+        "the script returns base + spread + access: {location}"
+    );
+    let taken: Vec<&str> = steps
+        .iter()
+        .filter(|s| s["step"] == "branch" && s["taken"] == true)
+        .map(|s| s["condition"].as_str().unwrap())
+        .collect();
+    assert!(
+        taken.iter().any(|c| c.starts_with("location_type == ")),
+        "one location branch is taken: {location}"
+    );
+    // Declarative criteria have no steps.
+    assert!(
+        e["criteria"][0].get("steps").is_none(),
+        "{}",
+        e["criteria"][0]
+    );
+
+    let text = run(&[]);
+    let (base, spread) = (lets[0].1, lets[1].1);
+    assert!(
+        text.contains(&format!("      let base = {base}\n")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("      let spread = {spread}\n")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("      if {} → taken\n", taken[0])),
+        "{text}"
+    );
+    let fa = run(&["--fa"]);
+    assert!(fa.contains("مقدار «base» = "), "{fa}");
+    assert!(
+        fa.contains(&format!("شرط «{}»: برقرار بود", taken[0])),
+        "{fa}"
+    );
+}
+
+#[test]
 fn demo_data_is_deterministic_for_a_seed() {
     let json = ["--format", "json"];
     let a = arzyab(&[&["demo-data", "--offices", "50", "--seed", "9"][..], &json].concat());

@@ -1,6 +1,7 @@
 //! The sandbox stops runaway scripts; lowered code agrees with Rhai's own evaluation.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ use crate::rules::load_round;
 use crate::rules::model::Supplier;
 use crate::rules::ruleset::{ChoiceValue, InputDef, InputKind, Missing};
 use crate::rules::test_support::{edit, example};
+use crate::rules::value::Value;
 
 /// A typical urban office with the required inputs of 1400-2.
 fn typical_office() -> OfficeRecord {

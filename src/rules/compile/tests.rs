@@ -1004,7 +1004,7 @@ fn anchors_and_merge_keys_repeat_values_without_changing_the_rules() {
         "    clause: \"Table 5-1, row 7\"\n    weight: *one\n",
     );
     let anchored = load_round(&dir).unwrap_or_else(|d| panic!("{d}"));
-    use crate::rules::registry::scoring_fingerprint;
+    use crate::live::scoring_fingerprint;
     assert_eq!(scoring_fingerprint(&anchored), scoring_fingerprint(&plain));
     assert_ne!(anchored.hash(), plain.hash());
     let location = anchored

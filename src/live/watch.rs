@@ -212,6 +212,8 @@ fn changes_content(kind: &EventKind) -> bool {
     }
 }
 
+// Long on purpose: the watcher's one event loop, whose state (the watcher, the directory's
+// identity, the pending batch, the retry delay) lives across its branches.
 async fn run(
     registry: Arc<Registry>,
     clock: Arc<dyn Clock>,

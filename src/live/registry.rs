@@ -9,20 +9,19 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
-use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use arc_swap::ArcSwap;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
-use super::compile::{compile_source, hash_files, read_source};
-use super::diagnostic::{Diagnostic, Diagnostics, Position};
-use super::ruleset::{Source, SourceFile};
-use super::{RuleSet, load_round};
+use super::fingerprint::scoring_fingerprint;
+use super::gate::{Prepared, checked, prepare};
+use super::versions::{GoingLive, NothingPublished, PublicationCheck, VersionLog, replica_id};
 use crate::domain::RoundId;
+use crate::rules::compile::{compile_source, hash_files};
+use crate::rules::ruleset::{Source, SourceFile};
+use crate::rules::{Diagnostic, Diagnostics, Position, RuleSet, load_round};
 
 /// The live rule sets by round.
 pub type Rounds = BTreeMap<RoundId, Arc<RuleSet>>;
@@ -59,56 +58,6 @@ pub struct Attempt {
     pub origin: Option<Origin>,
     /// Every problem, with file, line and column; empty when `ok`.
     pub errors: Vec<Diagnostic>,
-}
-
-/// Whether a round has published results. The registry asks before letting a change to the
-/// scoring of a round with `freeze_after_publication: true` go live.
-///
-/// It is called off the async workers (inside `spawn_blocking`), so an implementation may block
-/// briefly, e.g. on `tokio::runtime::Handle::current().block_on(query)`.
-pub trait PublicationCheck: Send + Sync {
-    fn is_published(&self, round: RoundId) -> bool;
-}
-
-/// The default [`PublicationCheck`]: nothing is published, so nothing is frozen.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NothingPublished;
-
-impl PublicationCheck for NothingPublished {
-    fn is_published(&self, _round: RoundId) -> bool {
-        false
-    }
-}
-
-/// A boxed future, for the object-safe [`VersionLog`].
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// A version about to go live, as handed to the [`VersionLog`].
-#[derive(Clone, Copy, Debug)]
-pub struct GoingLive<'a> {
-    pub rules: &'a RuleSet,
-    pub origin: Origin,
-    /// Which server makes it live ([`replica_id`]).
-    pub replica: &'a str,
-    pub at: jiff::Timestamp,
-}
-
-/// Where every version that was ever live is kept with its full source text (the database; see
-/// `store::rule_versions`). The registry records a version *before* it goes live, so a version
-/// that served is never lost.
-pub trait VersionLog: Send + Sync {
-    /// Stores the version (idempotent by round and hash) and notes that it went live.
-    fn record<'a>(&'a self, version: GoingLive<'a>) -> BoxFuture<'a, Result<(), String>>;
-    /// The files of a stored version, if there is one with that hash.
-    fn source<'a>(
-        &'a self,
-        round: RoundId,
-        hash: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Vec<SourceFile>>, String>>;
-    /// The files of the version of a round that went live last (on any replica).
-    fn last_live(&self, round: RoundId) -> BoxFuture<'_, Result<Option<Vec<SourceFile>>, String>>;
-    /// Every round with a stored version.
-    fn rounds(&self) -> BoxFuture<'_, Result<Vec<RoundId>, String>>;
 }
 
 /// What a reload did.
@@ -457,49 +406,12 @@ impl Registry {
             Prepared::Ready(rs) => Arc::new(*rs),
         };
 
-        // A published, frozen round keeps its scoring: compare with the live version, or at
-        // start-up with the version that was live last.
-        let reference = match &live {
-            Some(l) => Some(l.clone()),
-            None => self.last_stored(id, candidate.hash()).await,
-        };
-        if let Some(reference) = reference
-            && reference.freeze_after_publication
-            && reference.hash() != candidate.hash()
-        {
-            let check = self.publication.read().expect("lock").clone();
-            let (r, c) = (reference.clone(), candidate.clone());
-            let frozen = tokio::task::spawn_blocking(move || {
-                scoring_fingerprint(&r) != scoring_fingerprint(&c) && check.is_published(id)
-            })
+        if let Some(refused) = self
+            .refuse_if_frozen(id, &dir, live.as_ref(), &candidate, origin, now)
             .await
-            .unwrap_or(true);
-            if frozen {
-                let d = Diagnostic::new(
-                    Position::file(&dir),
-                    format!("round {id} is published; its scoring is frozen"),
-                )
-                .with_hint(format!(
-                    "version {} ({}) has `freeze_after_publication: true`: criteria, inputs, penalties, grading and ranking can no longer change; restore them (labels and notices may still change)",
-                    reference.version,
-                    &reference.hash()[..16]
-                ));
-                if live.is_none() {
-                    // Start-up with edited files: the stored version serves, as it did before.
-                    if let Err(e) = self.go_live(reference.clone(), origin, now).await {
-                        tracing::error!(round = %id, "the frozen version could not be restored: {e}");
-                    }
-                }
-                return self.reject(
-                    id,
-                    Some(candidate.hash().to_string()),
-                    origin,
-                    Diagnostics(vec![d]),
-                    now,
-                );
-            }
+        {
+            return refused;
         }
-
         match self.go_live(candidate.clone(), origin, now).await {
             Ok(()) => Reloaded::Live(candidate),
             Err(e) => {
@@ -517,6 +429,61 @@ impl Registry {
                 )
             }
         }
+    }
+
+    /// A published, frozen round keeps its scoring: the candidate is refused (with a diagnostic)
+    /// when its scoring differs from the live version's, or at start-up from the version that
+    /// was live last.
+    async fn refuse_if_frozen(
+        &self,
+        id: RoundId,
+        dir: &Path,
+        live: Option<&Arc<RuleSet>>,
+        candidate: &Arc<RuleSet>,
+        origin: Origin,
+        now: jiff::Timestamp,
+    ) -> Option<Reloaded> {
+        let reference = match live {
+            Some(l) => Some(l.clone()),
+            None => self.last_stored(id, candidate.hash()).await,
+        };
+        if let Some(reference) = reference
+            && reference.freeze_after_publication
+            && reference.hash() != candidate.hash()
+        {
+            let check = self.publication.read().expect("lock").clone();
+            let (r, c) = (reference.clone(), candidate.clone());
+            let frozen = tokio::task::spawn_blocking(move || {
+                scoring_fingerprint(&r) != scoring_fingerprint(&c) && check.is_published(id)
+            })
+            .await
+            .unwrap_or(true);
+            if frozen {
+                let d = Diagnostic::new(
+                    Position::file(dir),
+                    format!("round {id} is published; its scoring is frozen"),
+                )
+                .with_hint(format!(
+                    "version {} ({}) has `freeze_after_publication: true`: criteria, inputs, penalties, grading and ranking can no longer change; restore them (labels and notices may still change)",
+                    reference.version,
+                    &reference.hash()[..16]
+                ));
+                if live.is_none() {
+                    // Start-up with edited files: the stored version serves, as it did before.
+                    if let Err(e) = self.go_live(reference.clone(), origin, now).await {
+                        tracing::error!(round = %id, "the frozen version could not be restored: {e}");
+                    }
+                }
+                return Some(self.reject(
+                    id,
+                    Some(candidate.hash().to_string()),
+                    origin,
+                    Diagnostics(vec![d]),
+                    now,
+                ));
+            }
+        }
+        None
     }
 
     fn reject(
@@ -669,267 +636,21 @@ impl Registry {
     }
 }
 
-/// The outcome of the blocking part of a reload.
-enum Prepared {
-    Missing,
-    Unchanged,
-    Failed(Option<String>, Diagnostics),
-    Ready(Box<RuleSet>),
-}
-
-/// Reads, compiles and tests a round directory (blocking: run it in `spawn_blocking`).
-fn prepare(id: RoundId, dir: &Path, live: Option<&str>, failed: Option<&str>) -> Prepared {
-    if !dir.is_dir() {
-        return Prepared::Missing;
-    }
-    let source = match read_source(dir) {
-        Ok(s) => s,
-        Err(d) => return Prepared::Failed(None, Diagnostics(vec![d])),
-    };
-    if Some(source.hash.as_str()) == live || Some(source.hash.as_str()) == failed {
-        return Prepared::Unchanged;
-    }
-    let hash = source.hash.clone();
-    match compile_source(source).and_then(|rs| checked(id, rs)) {
-        Ok(rs) => Prepared::Ready(Box::new(rs)),
-        Err(d) => Prepared::Failed(Some(hash), d),
-    }
-}
-
-/// A compiled rule set may go live only if it is the round its directory names and passes every
-/// one of its rule tests; failing cases come back as diagnostics at the case's line.
-fn checked(id: RoundId, rs: RuleSet) -> Result<RuleSet, Diagnostics> {
-    if rs.round != id {
-        return Err(Diagnostics(vec![
-            Diagnostic::new(
-                Position::file(&rs.source.dir),
-                format!("the directory of round {id} holds round {}", rs.round),
-            )
-            .with_hint("name the directory after `round: id:` in round.yaml"),
-        ]));
-    }
-    let results = crate::engine::testing::run_tests(&rs);
-    let failures: Vec<Diagnostic> = results
-        .iter()
-        .zip(&rs.tests)
-        .filter(|(r, _)| !r.passed())
-        .flat_map(|(r, case)| {
-            r.failures.iter().map(move |f| {
-                Diagnostic::new(
-                    Position::new(&case.file, case.line, 1),
-                    format!("rule test `{}` failed: {f}", r.name),
-                )
-                .with_hint(
-                    "fix the rules or the test's expected values; the previous version stays live",
-                )
-            })
-        })
-        .collect();
-    if failures.is_empty() {
-        Ok(rs)
-    } else {
-        Err(Diagnostics(failures))
-    }
-}
-
-/// A fingerprint of everything in a rule set that decides a score, grade or rank: inputs (names,
-/// types, ranges, missing-value rules), criteria (ids, weights, maximum points, office kinds,
-/// rules), penalties, the Rhai scripts, grading, ranking and the freeze flag itself — but not
-/// labels, notices, help texts, the calendar, tests or comments. Two versions with the same
-/// fingerprint score every office alike.
-pub fn scoring_fingerprint(rs: &RuleSet) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::new();
-    let _ = writeln!(s, "freeze {}", rs.freeze_after_publication);
-    for i in &rs.inputs {
-        let kind = match &i.kind {
-            super::ruleset::InputKind::Choice(values) => format!(
-                "choice[{}]",
-                values
-                    .iter()
-                    .map(|v| v.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            ),
-            other => other.name().to_string(),
-        };
-        let _ = writeln!(
-            s,
-            "input {} {kind} {:?} {:?} {:?}",
-            i.name, i.range, i.when_missing, i.violation_kinds
-        );
-    }
-    for c in &rs.criteria {
-        let _ = writeln!(
-            s,
-            "criterion {} {:?} {:?} {:?} {:?} {:?}",
-            c.id, c.weight, c.max_points, c.applies_to, c.reads, c.rule
-        );
-    }
-    for p in &rs.penalties {
-        let _ = writeln!(
-            s,
-            "penalty {} {:?} {:?} {:?} {:?}",
-            p.id, p.points, p.repeat_points, p.cap, p.applies_to
-        );
-    }
-    for f in &rs.scripts.files {
-        let name = f.path.file_name().map(|n| n.to_string_lossy());
-        let _ = writeln!(s, "script {name:?} {:?}", f.ast);
-    }
-    let _ = writeln!(s, "grading {:?}", rs.grading);
-    let _ = writeln!(s, "ranking {:?}", rs.ranking);
-    hex::encode(Sha256::digest(without_positions(&s).as_bytes()))
-}
-
-/// Drops source positions (`12:5`, `3:1-7`, `@ 4`) from a `Debug` rendering, so moving code
-/// around a file (a comment added above it) does not count as a change.
-fn without_positions(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = String::with_capacity(s.len());
-    let mut i = 0;
-    let digits = |mut j: usize| {
-        while j < b.len() && b[j].is_ascii_digit() {
-            j += 1;
-        }
-        j
-    };
-    while i < b.len() {
-        let prev_is_word = i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
-        if b[i].is_ascii_digit() && !prev_is_word {
-            let end = digits(i);
-            if end + 1 < b.len() && b[end] == b':' && b[end + 1].is_ascii_digit() {
-                // line:column, optionally followed by -column or -line:column
-                let mut j = digits(end + 1);
-                if j + 1 < b.len() && b[j] == b'-' && b[j + 1].is_ascii_digit() {
-                    j = digits(j + 1);
-                    if j + 1 < b.len() && b[j] == b':' && b[j + 1].is_ascii_digit() {
-                        j = digits(j + 1);
-                    }
-                }
-                out.push('_');
-                i = j;
-                continue;
-            }
-        }
-        if s[i..].starts_with(" @ ") {
-            let mut j = i + 3;
-            if s[j..].starts_with("none") {
-                j += 4;
-            } else {
-                // line, line:column, spans such as 3:1-7 or ..4:2
-                while j < b.len() && (b[j].is_ascii_digit() || b"-:.".contains(&b[j])) {
-                    j += 1;
-                }
-            }
-            out.push_str(" @ _");
-            i = j;
-            continue;
-        }
-        let ch = s[i..].chars().next().expect("in bounds");
-        out.push(ch);
-        i += ch.len_utf8();
-    }
-    out
-}
-
-/// This server's identity among several replicas (`host:pid`), shown on `/health` and kept with
-/// each version it made live, so an operator can see that all replicas serve the same rules.
-pub fn replica_id() -> &'static str {
-    static ID: OnceLock<String> = OnceLock::new();
-    ID.get_or_init(|| {
-        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .ok()
-            .map(|h| h.trim().to_string())
-            .filter(|h| !h.is_empty())
-            .or_else(|| std::env::var("HOSTNAME").ok())
-            .or_else(|| std::env::var("COMPUTERNAME").ok())
-            .unwrap_or_else(|| "localhost".to_string());
-        format!("{host}:{}", std::process::id())
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn copy_round(to: &Path) {
-        let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/1400-2");
-        std::fs::create_dir_all(to.join("tests")).unwrap();
-        for rel in [
-            "round.yaml",
-            "criteria.yaml",
-            "inputs.yaml",
-            "penalties.yaml",
-            "location.rhai",
-            "tests/cases.yaml",
-        ] {
-            std::fs::copy(from.join(rel), to.join(rel)).unwrap();
-        }
-    }
-
-    fn edit(path: &Path, from: &str, to: &str) {
-        let text = std::fs::read_to_string(path).unwrap();
-        assert!(text.contains(from), "{from:?} not in {}", path.display());
-        std::fs::write(path, text.replacen(from, to, 1)).unwrap();
-    }
-
-    #[test]
-    fn positions_are_dropped_but_numbers_kept() {
-        assert_eq!(
-            without_positions("If(x @ 12:5, IntegerConstant(8) @ 3, y 4:1-9, v1:2, 0.4)"),
-            "If(x @ _, IntegerConstant(8) @ _, y _, v1:2, 0.4)"
-        );
-    }
-
-    #[test]
-    fn the_fingerprint_ignores_comments_and_labels_but_not_weights_or_scripts() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("1400-2");
-        copy_round(&dir);
-        let base = scoring_fingerprint(&load_round(&dir).unwrap());
-
-        edit(
-            &dir.join("location.rhai"),
-            "// Location points",
-            "// A new first line\n// Location points",
-        );
-        edit(
-            &dir.join("criteria.yaml"),
-            "en: Office space",
-            "en: Usable office space",
-        );
-        edit(
-            &dir.join("round.yaml"),
-            "point values in this round",
-            "numbers in this round",
-        );
-        let cosmetic = load_round(&dir).unwrap();
-        assert_eq!(scoring_fingerprint(&cosmetic), base);
-
-        edit(
-            &dir.join("location.rhai"),
-            "let access = if step_free { 3 }",
-            "let access = if step_free { 4 }",
-        );
-        assert_ne!(scoring_fingerprint(&load_round(&dir).unwrap()), base);
-
-        copy_round(&dir);
-        edit(&dir.join("criteria.yaml"), "weight: 0.5", "weight: 0.6");
-        assert_ne!(scoring_fingerprint(&load_round(&dir).unwrap()), base);
-    }
+    use crate::rules::test_support::{edit, example};
 
     #[test]
     fn a_hostile_script_on_disk_is_refused_by_the_rule_tests_with_a_diagnostic() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("1400-2");
-        copy_round(&dir);
+        let (tmp, dir) = example();
         let registry = Registry::new(tmp.path());
         let id = RoundId::parse("1400-2").unwrap();
         let now = jiff::Timestamp::UNIX_EPOCH;
         let good = registry.load(id, &dir, now).unwrap();
         edit(
-            &dir.join("location.rhai"),
+            &dir,
+            "location.rhai",
             "    base + spread + access\n}",
             "    let v = []; v.pad(9999, 0); loop { if v.contains(1) { return 1; } }\n}",
         );
@@ -946,15 +667,13 @@ mod tests {
 
     #[test]
     fn a_version_whose_rule_tests_fail_is_kept_out_with_the_case_line() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("1400-2");
-        copy_round(&dir);
+        let (tmp, dir) = example();
         let registry = Registry::new(tmp.path());
         let now = jiff::Timestamp::UNIX_EPOCH;
         let good = registry
             .load(RoundId::parse("1400-2").unwrap(), &dir, now)
             .unwrap();
-        edit(&dir.join("criteria.yaml"), "weight: 1.5", "weight: 2");
+        edit(&dir, "criteria.yaml", "weight: 1.5", "weight: 2");
         let d = registry
             .load(RoundId::parse("1400-2").unwrap(), &dir, now)
             .unwrap_err();

@@ -12,7 +12,7 @@ use std::cmp::Ordering;
 
 use rhai::{Array, Dynamic, Engine, EvalAltResult, FuncRegistration, INT, Map, NativeCallContext};
 
-use super::budget;
+use crate::rules::budget;
 
 type Fallible<T> = Result<T, Box<EvalAltResult>>;
 

@@ -1,0 +1,162 @@
+//! Criteria scored by a formula: a Rhai expression over the round's inputs, lowered to native code
+//! when it can be.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::super::declared::Names;
+use super::super::{Ctx, Hint};
+use super::Env;
+use crate::rules::diagnostic::Position;
+use crate::rules::ruleset::{Rule, Source};
+use crate::rules::script::{self, LowerArg, LowerError, Program, ProgramSource};
+use crate::rules::yaml::Located;
+
+/// Compiles a formula criterion: its inputs are the input names it mentions.
+pub(super) fn compile(
+    cx: &mut Ctx,
+    env: &Env,
+    file: &Path,
+    text: &Located<String>,
+) -> Option<(Rule, Vec<usize>)> {
+    let reads = formula_inputs(&text.value, env.input_names);
+    let unloaded = unloaded_names(
+        &text.value,
+        env.input_names,
+        &env.declared.inputs,
+        &env.scripts.known,
+    );
+    if !unloaded.is_empty() {
+        // It reads inputs that did not load (each has its own diagnostic): check only
+        // that the formula itself can be read.
+        let mut names: Vec<String> = reads.iter().map(|i| env.inputs[*i].name.clone()).collect();
+        names.extend(unloaded);
+        if let Err(problems) =
+            script::compile_formula(&env.scripts.engine, &env.scripts.known, &text.value, &names)
+        {
+            formula_problems(cx, env.source, file, text, problems);
+        }
+        return None;
+    }
+    if reads.len() > script::MAX_ARGS {
+        cx.error(
+            file,
+            text,
+            format!(
+                "the formula reads {} inputs; at most {} are allowed",
+                reads.len(),
+                script::MAX_ARGS
+            ),
+        )
+        .hint("split it into several criteria, or move it into a script function");
+        return None;
+    }
+    let names: Vec<String> = reads.iter().map(|i| env.inputs[*i].name.clone()).collect();
+    match script::compile_formula(&env.scripts.engine, &env.scripts.known, &text.value, &names) {
+        Ok(ast) => {
+            let lower_args: Vec<LowerArg> = reads
+                .iter()
+                .map(|i| LowerArg {
+                    name: &env.inputs[*i].name,
+                    input: &env.inputs[*i],
+                })
+                .collect();
+            let (native, locals) = match script::lower_formula_named(&ast, &lower_args) {
+                Ok((n, locals)) => (Some(n), locals),
+                Err(LowerError::Unsupported(_)) => (None, Vec::new()),
+                Err(LowerError::Invalid(msg)) => {
+                    cx.error(file, text, msg);
+                    (None, Vec::new())
+                }
+            };
+            let program = Program::new(
+                ProgramSource::Formula {
+                    text: text.value.clone(),
+                    ast: Arc::new(ast),
+                    names,
+                },
+                reads.clone(),
+                native,
+                env.inputs,
+            )
+            .with_local_names(locals);
+            Some((Rule::Program(program), reads))
+        }
+        Err(problems) => {
+            formula_problems(cx, env.source, file, text, problems);
+            None
+        }
+    }
+}
+
+/// Reports problems inside a formula at their place in the YAML file.
+fn formula_problems(
+    cx: &mut Ctx,
+    source: &Source,
+    file: &Path,
+    text: &Located<String>,
+    problems: Vec<script::ScriptProblem>,
+) {
+    // Columns inside the formula are counted from its first character, after any quote.
+    let quoted = source_char(source, &source.dir, file, text.line, text.column)
+        .is_some_and(|c| c == '"' || c == '\'');
+    for p in problems {
+        let col = text.column + quoted as u32 + p.column.saturating_sub(1);
+        let d = cx.error_at(
+            Position::new(file, text.line, col),
+            format!("in the formula: {}", p.message),
+        );
+        if let Some(h) = p.hint {
+            d.hint(h);
+        }
+    }
+}
+
+/// Rhai's keywords and literals, which a formula's words may include.
+const RHAI_WORDS: &[&str] = &[
+    "if", "else", "let", "const", "true", "false", "return", "fn", "while", "for", "in", "loop",
+    "do", "until", "break", "continue", "switch", "throw", "try", "catch", "this", "global",
+];
+
+/// Names a formula mentions that may be inputs which did not load: declared but not compiled,
+/// or anything unknown when a file with inputs could not be read.
+fn unloaded_names(
+    text: &str,
+    loaded: &[&str],
+    declared: &Names,
+    functions: &BTreeSet<String>,
+) -> Vec<String> {
+    let mut out: Vec<String> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|t| t.starts_with(|c: char| c.is_alphabetic() || c == '_'))
+        .filter(|t| !loaded.contains(t) && !functions.contains(*t) && !RHAI_WORDS.contains(t))
+        .filter(|t| declared.unknown || declared.names.contains(*t))
+        .map(str::to_string)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The character at a line and column of a source file (for locating text inside quotes).
+fn source_char(source: &Source, dir: &Path, file: &Path, line: u32, column: u32) -> Option<char> {
+    let f = source.files.iter().find(|f| dir.join(&f.path) == file)?;
+    f.text
+        .lines()
+        .nth(line.checked_sub(1)? as usize)?
+        .chars()
+        .nth(column.checked_sub(1)? as usize)
+}
+
+/// Input names a formula mentions, in declaration order (identifiers not declared are left to
+/// Rhai's strict-variable check, which reports them with a position).
+fn formula_inputs(text: &str, names: &[&str]) -> Vec<usize> {
+    let mut found = BTreeSet::new();
+    for token in text.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+        if let Some(i) = names.iter().position(|n| *n == token) {
+            found.insert(i);
+        }
+    }
+    found.into_iter().collect()
+}
