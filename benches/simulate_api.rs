@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arzyab::clock::{Clock, ManualClock};
+use arzyab::domain::DeclarationStatus;
 use arzyab::domain::{NationalCode, Role};
 use arzyab::engine::Raw;
 use arzyab::http::AppState;
@@ -15,7 +16,7 @@ use arzyab::population::demo::{self, DemoSettings};
 use arzyab::rules::model::Supplier;
 use arzyab::rules::registry::Registry;
 use arzyab::store::Store;
-use arzyab::store::declarations::{DeclarationRow, DeclarationStatus, save_declaration};
+use arzyab::store::declarations::{DeclarationRow, save_declaration};
 use arzyab::store::offices::OfficeRow;
 use serde_json::{Map, Value, json};
 

@@ -6,38 +6,7 @@ use sqlx::any::AnyRow;
 
 use super::row::Cells;
 use super::{Store, StoreError};
-
-/// Where a declaration is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DeclarationStatus {
-    /// Being filled in by the office.
-    Draft,
-    /// Filed by the office inside the window.
-    Submitted,
-    /// Sent back to the office for correction (see the open referral).
-    Referred,
-}
-
-impl DeclarationStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeclarationStatus::Draft => "draft",
-            DeclarationStatus::Submitted => "submitted",
-            DeclarationStatus::Referred => "referred",
-        }
-    }
-
-    /// The status stored as `s`; `None` for anything else.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "draft" => Some(DeclarationStatus::Draft),
-            "submitted" => Some(DeclarationStatus::Submitted),
-            "referred" => Some(DeclarationStatus::Referred),
-            _ => None,
-        }
-    }
-}
+use crate::domain::DeclarationStatus;
 
 /// A stored declaration. Values are kept as the JSON the office sent, already checked.
 #[derive(Clone, Debug, PartialEq, Serialize)]

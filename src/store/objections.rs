@@ -6,6 +6,7 @@ use sqlx::any::AnyRow;
 
 use super::row::Cells;
 use super::{Store, StoreError};
+use crate::domain::ObjectionStatus;
 
 /// An objection as stored.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -16,8 +17,7 @@ pub struct Objection {
     pub text: String,
     pub criteria: Vec<String>,
     pub filed_at: i64,
-    /// `pending`, `accepted` or `rejected`.
-    pub status: String,
+    pub status: ObjectionStatus,
     /// Input name → corrected value, applied at finalization if the objection is accepted.
     pub corrections: serde_json::Map<String, serde_json::Value>,
     pub decision_reason: Option<String>,
@@ -35,7 +35,7 @@ fn from_row(r: &AnyRow) -> Result<Objection, StoreError> {
         text: c.get("text")?,
         criteria: c.json("criteria")?,
         filed_at: c.get("filed_at")?,
-        status: c.one_of("status", &["pending", "accepted", "rejected"])?,
+        status: c.parse("status", "an objection status", ObjectionStatus::parse)?,
         corrections: c.json_map("corrections")?,
         decision_reason: c.get("decision_reason")?,
         decided_by: c.get("decided_by")?,
@@ -116,7 +116,7 @@ pub async fn update_objection(
         "update objections set status = $1, corrections = $2, decision_reason = $3, decided_by = $4, decided_at = $5, version = $6 \
          where id = $7 and version = $8",
     )
-    .bind(&o.status)
+    .bind(o.status.as_str())
     .bind(serde_json::Value::Object(o.corrections.clone()).to_string())
     .bind(&o.decision_reason)
     .bind(&o.decided_by)

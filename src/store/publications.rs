@@ -6,14 +6,14 @@ use sqlx::{AnyConnection, Row};
 
 use super::row::Cells;
 use super::{Store, StoreError};
+use crate::domain::Stage;
 
 /// A publication's header.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Publication {
     pub id: i64,
     pub round: String,
-    /// `first` or `final`.
-    pub stage: String,
+    pub stage: Stage,
     pub rules_hash: String,
     pub rules_version: String,
     pub engine_version: String,
@@ -44,7 +44,7 @@ fn header(r: &AnyRow) -> Result<Publication, StoreError> {
     Ok(Publication {
         id: c.get("id")?,
         round: c.get("round")?,
-        stage: c.one_of("stage", &["first", "final"])?,
+        stage: c.parse("stage", "a stage", Stage::parse)?,
         rules_hash: c.get("rules_hash")?,
         rules_version: c.get("rules_version")?,
         engine_version: c.get("engine_version")?,
@@ -140,7 +140,7 @@ pub async fn insert_publication(
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id",
     )
     .bind(&p.round)
-    .bind(&p.stage)
+    .bind(p.stage.as_str())
     .bind(&p.rules_hash)
     .bind(&p.rules_version)
     .bind(&p.engine_version)

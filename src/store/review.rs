@@ -6,6 +6,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::row::Cells;
 use super::{Store, StoreError};
+use crate::domain::ReferralStatus;
 
 /// A referral as stored.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -21,8 +22,7 @@ pub struct Referral {
     pub referred_at: i64,
     pub deadline_at: i64,
     pub resolved_at: Option<i64>,
-    /// `open`, `resubmitted` or `expired`.
-    pub status: String,
+    pub status: ReferralStatus,
 }
 
 fn from_row(r: &AnyRow) -> Result<Referral, StoreError> {
@@ -37,7 +37,7 @@ fn from_row(r: &AnyRow) -> Result<Referral, StoreError> {
         referred_at: c.get("referred_at")?,
         deadline_at: c.get("deadline_at")?,
         resolved_at: c.get("resolved_at")?,
-        status: c.one_of("status", &["open", "resubmitted", "expired"])?,
+        status: c.parse("status", "a referral status", ReferralStatus::parse)?,
     })
 }
 
@@ -99,13 +99,13 @@ pub async fn insert_referral(conn: &mut AnyConnection, r: &Referral) -> Result<i
 pub async fn close_referral(
     conn: &mut AnyConnection,
     id: i64,
-    status: &str,
+    status: ReferralStatus,
     at: i64,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "update referrals set status = $1, resolved_at = $2 where id = $3 and status = 'open'",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(at)
     .bind(id)
     .execute(conn)

@@ -67,13 +67,6 @@ impl<'r> Cells<'r> {
         parse(&text).ok_or_else(|| self.corrupt(format!("{column} `{text}` is not {what}")))
     }
 
-    /// A text column that must be one of `allowed`.
-    pub fn one_of(&self, column: &str, allowed: &[&str]) -> Result<String, StoreError> {
-        self.parse(column, &format!("one of {}", allowed.join(", ")), |s| {
-            allowed.contains(&s).then(|| s.to_string())
-        })
-    }
-
     /// An integer column that must fit a `u8`.
     pub fn small(&self, column: &str) -> Result<u8, StoreError> {
         let n: i64 = self.get(column)?;

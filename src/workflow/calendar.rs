@@ -237,7 +237,8 @@ mod tests {
     use serde_json::{Map, json};
 
     use super::*;
-    use crate::store::declarations::{DeclarationRow, DeclarationStatus};
+    use crate::domain::DeclarationStatus;
+    use crate::store::declarations::DeclarationRow;
     use crate::workflow::{declaration, review};
 
     static RULES: LazyLock<RuleSet> = LazyLock::new(|| {

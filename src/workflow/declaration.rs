@@ -4,12 +4,13 @@ use serde_json::{Map, Value as Json};
 
 use super::calendar::{Events, RoundCalendar};
 use super::{Phase, WorkflowError};
+use crate::domain::DeclarationStatus;
 use crate::domain::Label;
 use crate::rules::RuleSet;
 use crate::rules::model::Supplier;
 use crate::rules::ruleset::Missing;
 use crate::rules::value::{self, FieldError};
-use crate::store::declarations::{DeclarationRow, DeclarationStatus};
+use crate::store::declarations::DeclarationRow;
 
 /// Refuses the action unless `phase` is open at `now`: for the phases before publication, which
 /// no event moves (the others ask a [`RoundCalendar`] with the round's events).

@@ -7,12 +7,13 @@ use sha2::{Digest, Sha256};
 
 use super::WorkflowError;
 use super::calendar::Events;
+use crate::domain::{DeclarationStatus, Stage};
 use crate::domain::{Fixed, OfficeKind, RegionId};
 use crate::engine::{OfficeRecord, Raw};
 use crate::rules::RuleSet;
 use crate::rules::value::FieldError;
 use crate::store::StoreError;
-use crate::store::declarations::{DeclarationRow, DeclarationStatus};
+use crate::store::declarations::DeclarationRow;
 use crate::store::offices::OfficeRow;
 use crate::store::publications::{Publication, StoredResult};
 
@@ -81,20 +82,20 @@ fn record_from_inputs(office_id: &str, inputs: &Json) -> Result<OfficeRecord, St
 /// The header fields every result document repeats: the stage, and the instant cut to the
 /// millisecond a publication is stored with, so that its verification stamps exactly the same.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Stamp<'a> {
-    stage: &'a str,
+pub struct Stamp {
+    stage: Stage,
     published_at: jiff::Timestamp,
 }
 
-impl<'a> Stamp<'a> {
-    pub fn new(stage: &'a str, at: jiff::Timestamp) -> Self {
+impl Stamp {
+    pub fn new(stage: Stage, at: jiff::Timestamp) -> Self {
         Stamp {
             stage,
             published_at: crate::store::from_millis(at.as_millisecond()),
         }
     }
 
-    pub fn stage(&self) -> &'a str {
+    pub fn stage(&self) -> Stage {
         self.stage
     }
 
@@ -106,15 +107,15 @@ impl<'a> Stamp<'a> {
 
 /// The events of a round's publications (first results and final ranks) that move its calendar.
 pub fn events(publications: &[Publication]) -> Events {
-    let at = |stage: &str| {
+    let at = |stage: Stage| {
         publications
             .iter()
             .find(|p| p.stage == stage)
             .map(|p| crate::store::from_millis(p.published_at))
     };
     Events {
-        published_at: at("first"),
-        finalized_at: at("final"),
+        published_at: at(Stage::First),
+        finalized_at: at(Stage::Final),
     }
 }
 
@@ -205,7 +206,7 @@ pub fn compute(
 struct ResultDoc<'a> {
     office: &'a str,
     round: String,
-    stage: &'a str,
+    stage: Stage,
     rules_version: &'a str,
     rules_hash: &'a str,
     engine_version: &'a str,
@@ -327,9 +328,9 @@ mod tests {
                 .unwrap();
         let at = crate::clock::parse_instant("1400/02/16 10:00").unwrap()
             + SignedDuration::from_nanos(123_456_789);
-        let published = Stamp::new("first", at);
+        let published = Stamp::new(Stage::First, at);
         assert_eq!(published.millis(), at.as_millisecond());
-        let verified = Stamp::new("first", crate::store::from_millis(published.millis()));
+        let verified = Stamp::new(Stage::First, crate::store::from_millis(published.millis()));
         assert_eq!(published, verified);
         let file = FileData {
             office: office(),
