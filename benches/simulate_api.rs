@@ -85,8 +85,8 @@ async fn run() {
             }
         }
         let d = DeclarationRow {
-            round: "1400-2".into(),
-            office_id: r.id.to_string(),
+            round: rs.round,
+            office_id: r.id.clone(),
             status: DeclarationStatus::Submitted,
             office_values,
             region_values,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value as Json};
 
 use super::{Actor, App, AppError, Claim, Tx, Written};
-use crate::domain::{DeclarationStatus, Label};
+use crate::domain::{DeclarationStatus, Label, OfficeId};
 use crate::rules::RuleSet;
 use crate::store::audit;
 use crate::store::declarations::{DeclarationRow, save_declaration};
@@ -14,7 +14,7 @@ use crate::workflow::{declaration, review};
 
 /// An office's file of a round, as its holder sees it.
 pub struct MyFile {
-    pub office: String,
+    pub office: OfficeId,
     pub rs: Arc<RuleSet>,
     pub now: jiff::Timestamp,
     /// The declaration, once referrals past their deadline are closed.
@@ -28,22 +28,21 @@ pub struct MyFile {
 /// The actor's own file of `round` (office holders only).
 #[tracing::instrument(skip_all, fields(round))]
 pub async fn mine(app: &App, actor: &Actor, round: &str) -> Result<MyFile, AppError> {
-    let office = actor.own_office()?.to_string();
+    let office = actor.own_office()?.clone();
     let rs = app.live_round(round)?;
     let now = app.clock.now();
     super::review::expire_due_referrals(app, rs.round, now).await?;
-    let round = rs.round.to_string();
-    let declaration = app.store.declaration(&round, &office).await?;
+    let declaration = app.store.declaration(rs.round, &office).await?;
     let previous = app
         .store
-        .declaration(&rs.round.previous().to_string(), &office)
+        .declaration(rs.round.previous(), &office)
         .await?
         .map(DeclarationRow::all_values)
         .unwrap_or_default();
     let referral = match &declaration {
         Some(d) if d.status == DeclarationStatus::Referred => app
             .store
-            .referrals(&round, &office)
+            .referrals(rs.round, &office)
             .await?
             .into_iter()
             .find(|r| r.status == crate::domain::ReferralStatus::Open),

@@ -14,7 +14,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use crate::clock::Clock;
-use crate::domain::{Label, Role, RoundId};
+use crate::domain::{Label, OfficeId, Role, RoundId};
 use crate::rules::RuleSet;
 use crate::rules::budget::Budget;
 use crate::rules::registry::Registry;
@@ -107,7 +107,7 @@ pub struct Actor {
     name: String,
     pub role: Role,
     /// The office an office holder's account is linked to.
-    pub office_id: Option<String>,
+    pub office_id: Option<OfficeId>,
     /// A reviewer's region.
     pub region: Option<u8>,
 }
@@ -159,9 +159,9 @@ impl Actor {
     }
 
     /// The office of an office holder: refused for other roles and unlinked accounts.
-    pub fn own_office(&self) -> Result<&str, AppError> {
+    pub fn own_office(&self) -> Result<&OfficeId, AppError> {
         self.require(&[Role::Office])?;
-        self.office_id.as_deref().ok_or_else(|| {
+        self.office_id.as_ref().ok_or_else(|| {
             AppError::Forbidden(Label::new(
                 "این حساب به دفتری متصل نیست",
                 "this account is not linked to an office",

@@ -118,13 +118,12 @@ impl PopulationCache {
                 *kept = Some(p.clone());
                 return Ok(p);
             }
-            let rounds = [rs.round.to_string(), rs.round.previous().to_string()];
             let changed = app
                 .store
-                .population_changes([&rounds[0], &rounds[1]], p.generation)
+                .population_changes([rs.round, rs.round.previous()], p.generation)
                 .await?;
             if changed.len() * 100 <= p.offices.len() * PATCH_LIMIT_PERCENT
-                && changed.iter().all(|id| p.index.contains_key(id))
+                && changed.iter().all(|id| p.index.contains_key(id.as_str()))
             {
                 let mut files = Vec::with_capacity(changed.len());
                 for id in &changed {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value as Json, json};
 
 use super::{Actor, App, AppError, Claim, Written};
-use crate::domain::{Label, ObjectionStatus, Role, Stage};
+use crate::domain::{Label, ObjectionStatus, OfficeId, Role, RoundId, Stage};
 use crate::rules::RuleSet;
 use crate::rules::budget::{Budget, Limits};
 use crate::rules::value::FieldError;
@@ -27,26 +27,24 @@ pub async fn files(
     rs: &RuleSet,
     with_corrections: bool,
 ) -> Result<Vec<FileData>, AppError> {
-    let round = rs.round.to_string();
-    let prev_round = rs.round.previous().to_string();
     let offices = app.store.offices(None).await?;
-    let mut decls: HashMap<String, _> = app
+    let mut decls: HashMap<OfficeId, _> = app
         .store
-        .declarations(&round)
+        .declarations(rs.round)
         .await?
         .into_iter()
         .map(|d| (d.office_id.clone(), d))
         .collect();
-    let mut previous: HashMap<String, _> = app
+    let mut previous: HashMap<OfficeId, _> = app
         .store
-        .declarations(&prev_round)
+        .declarations(rs.round.previous())
         .await?
         .into_iter()
         .map(|d| (d.office_id.clone(), d))
         .collect();
-    let mut corrections: HashMap<String, Map<String, Json>> = HashMap::new();
+    let mut corrections: HashMap<OfficeId, Map<String, Json>> = HashMap::new();
     if with_corrections {
-        for o in app.store.objections(&round, None).await? {
+        for o in app.store.objections(rs.round, None).await? {
             if o.status == ObjectionStatus::Accepted {
                 corrections.insert(o.office_id.clone(), o.corrections);
             }
@@ -55,12 +53,11 @@ pub async fn files(
     Ok(offices
         .into_iter()
         .map(|o| {
-            let id = o.id.to_string();
-            let prev = previous.remove(&id).map(DeclarationRow::all_values);
+            let prev = previous.remove(&o.id).map(DeclarationRow::all_values);
             FileData {
-                declaration: decls.remove(&id),
+                declaration: decls.remove(&o.id),
                 previous: prev.unwrap_or_default(),
-                corrections: corrections.remove(&id).unwrap_or_default(),
+                corrections: corrections.remove(&o.id).unwrap_or_default(),
                 office: o,
             }
         })
@@ -71,18 +68,15 @@ pub async fn files(
 pub async fn file_of(
     app: &App,
     rs: &RuleSet,
-    office_id: &str,
+    office_id: &OfficeId,
 ) -> Result<Option<FileData>, AppError> {
     let Some(office) = app.store.office(office_id).await? else {
         return Ok(None);
     };
-    let declaration = app
-        .store
-        .declaration(&rs.round.to_string(), office_id)
-        .await?;
+    let declaration = app.store.declaration(rs.round, office_id).await?;
     let previous = app
         .store
-        .declaration(&rs.round.previous().to_string(), office_id)
+        .declaration(rs.round.previous(), office_id)
         .await?
         .map(DeclarationRow::all_values)
         .unwrap_or_default();
@@ -95,24 +89,27 @@ pub async fn file_of(
 }
 
 /// The round's calendar events: what its publications moved.
-pub async fn events(app: &App, round: &str) -> Result<Events, AppError> {
+pub async fn events(app: &App, round: RoundId) -> Result<Events, AppError> {
     Ok(publication::events(&app.store.publications(round).await?))
 }
 
 /// The round's publication of `stage` (as a client names it: `first`, `final`), or `NotFound`.
 pub async fn publication_of(app: &App, round: &str, stage: &str) -> Result<Publication, AppError> {
-    let wanted = Stage::parse(stage);
+    let none = || {
+        AppError::NotFound(Label::new(
+            format!("انتشار {stage} برای این دوره وجود ندارد"),
+            format!("round {round} has no {stage} publication"),
+        ))
+    };
+    let (Ok(id), Some(wanted)) = (RoundId::parse(round), Stage::parse(stage)) else {
+        return Err(none());
+    };
     app.store
-        .publications(round)
+        .publications(id)
         .await?
         .into_iter()
-        .find(|p| Some(p.stage) == wanted)
-        .ok_or_else(|| {
-            AppError::NotFound(Label::new(
-                format!("انتشار {stage} برای این دوره وجود ندارد"),
-                format!("round {round} has no {stage} publication"),
-            ))
-        })
+        .find(|p| p.stage == wanted)
+        .ok_or_else(none)
 }
 
 /// A publication just written, with every office's result.
@@ -143,7 +140,7 @@ async fn write_publication(
     .map_err(AppError::internal)??;
     let header = Publication {
         id: 0,
-        round: rs.round.to_string(),
+        round: rs.round,
         stage,
         rules_hash: rs.hash().to_string(),
         rules_version: rs.version.clone(),
@@ -188,7 +185,7 @@ pub async fn publish(
     actor.require(&[Role::Regulator])?;
     let rs = app.live_round(round)?;
     let now = app.clock.now();
-    let events = events(app, round).await?;
+    let events = events(app, rs.round).await?;
     if events.published_at.is_some() {
         return Err(AppError::Conflict(Label::new(
             "نتایج این دوره قبلاً اعلام شده است",
@@ -199,7 +196,7 @@ pub async fn publish(
     super::review::expire_due_referrals(app, rs.round, now).await?;
     let open = super::review::open_referrals(app, rs.round).await?;
     if !open.is_empty() {
-        let ids: Vec<String> = open.iter().map(|r| r.office_id.clone()).collect();
+        let ids: Vec<&str> = open.iter().map(|r| r.office_id.as_str()).collect();
         return Err(AppError::state(
             "پرونده‌هایی هنوز در مهلت اصلاح هستند",
             format!(
@@ -232,7 +229,7 @@ pub async fn finalize(
     let rs = app.live_round(round)?;
     let first = publication_of(app, round, Stage::First.as_str()).await?;
     let now = app.clock.now();
-    let events = events(app, round).await?;
+    let events = events(app, rs.round).await?;
     if events.finalized_at.is_some() {
         return Err(AppError::Conflict(Label::new(
             "رتبه نهایی قبلاً اعلام شده است",
@@ -242,11 +239,11 @@ pub async fn finalize(
     RoundCalendar::new(&rs, events).require_open(Phase::Final, now)?;
     let pending: Vec<String> = app
         .store
-        .objections(round, None)
+        .objections(rs.round, None)
         .await?
         .into_iter()
         .filter(|o| o.status == ObjectionStatus::Pending)
-        .map(|o| o.office_id)
+        .map(|o| o.office_id.to_string())
         .collect();
     if !pending.is_empty() {
         return Err(AppError::state(
@@ -285,11 +282,11 @@ pub async fn object(
     req: NewObjection,
     claim: Claim,
 ) -> Result<Written<Objection>, AppError> {
-    let office = actor.own_office()?.to_string();
+    let office = actor.own_office()?.clone();
     let rs = app.live_round(round)?;
     publication_of(app, round, Stage::First.as_str()).await?;
     let now = app.clock.now();
-    RoundCalendar::new(&rs, events(app, round).await?).require_open(Phase::Objection, now)?;
+    RoundCalendar::new(&rs, events(app, rs.round).await?).require_open(Phase::Objection, now)?;
     let mut errors = Vec::new();
     if req.text.trim().chars().count() < 10 {
         errors.push(FieldError::new(
@@ -319,7 +316,7 @@ pub async fn object(
     }
     let o = Objection {
         id: 0,
-        round: round.to_string(),
+        round: rs.round,
         office_id: office.clone(),
         text: req.text.trim().to_string(),
         criteria: req.criteria,

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use serde_json::{Map, Value as Json, json};
 
 use super::{Actor, App, AppError, Claim, Written};
-use crate::domain::{Label, ObjectionStatus, ReferralStatus, RegionId, Role, RoundId, Stage};
+use crate::domain::{
+    Label, ObjectionStatus, OfficeId, ReferralStatus, RegionId, Role, RoundId, Stage,
+};
 use crate::rules::RuleSet;
 use crate::rules::value::FieldError;
 use crate::store::declarations::{DeclarationRow, save_declaration};
@@ -28,7 +30,7 @@ pub async fn expire_due_referrals(
     let now_ms = now.as_millisecond();
     for r in app
         .store
-        .open_referrals(&round.to_string())
+        .open_referrals(round)
         .await?
         .into_iter()
         .filter(|r| r.deadline_at <= now_ms)
@@ -44,7 +46,7 @@ pub async fn expire_due_referrals(
 async fn expire_referral(app: &App, r: &Referral, now_ms: i64) -> Result<(), AppError> {
     const ATTEMPTS: usize = 3;
     for attempt in 1..=ATTEMPTS {
-        let Some(d) = app.store.declaration(&r.round, &r.office_id).await? else {
+        let Some(d) = app.store.declaration(r.round, &r.office_id).await? else {
             return Ok(());
         };
         let row = review::expire(&d, r);
@@ -79,17 +81,19 @@ async fn expire_referral(app: &App, r: &Referral, now_ms: i64) -> Result<(), App
 /// regulator and admins. An office the actor may not see is `NotFound` exactly as one that does
 /// not exist, so ids cannot be probed.
 pub async fn visible_office(app: &App, actor: &Actor, id: &str) -> Result<OfficeRow, AppError> {
+    let not_found = || AppError::not_found("دفتر", "the office");
+    let id = OfficeId::parse(id).map_err(|_| not_found())?;
     let may_see = |office: &OfficeRow| match actor.role {
-        Role::Office => actor.office_id.as_deref() == Some(office.id.as_str()),
+        Role::Office => actor.office_id.as_ref() == Some(&office.id),
         Role::Reviewer => actor.region == Some(office.region.get()),
         Role::Regulator | Role::Admin => true,
         Role::ApiClient => false,
     };
     app.store
-        .office(id)
+        .office(&id)
         .await?
         .filter(may_see)
-        .ok_or_else(|| AppError::not_found("دفتر", "the office"))
+        .ok_or_else(not_found)
 }
 
 /// The region whose files the actor may list: a reviewer's own; regulators and admins any (or all).
@@ -144,9 +148,9 @@ pub async fn files(
         })?;
     expire_due_referrals(app, rs.round, app.clock.now()).await?;
     let offices = app.store.offices(region).await?;
-    let mut declarations: HashMap<String, DeclarationRow> = app
+    let mut declarations: HashMap<OfficeId, DeclarationRow> = app
         .store
-        .declarations(&rs.round.to_string())
+        .declarations(rs.round)
         .await?
         .into_iter()
         .map(|d| (d.office_id.clone(), d))
@@ -154,7 +158,7 @@ pub async fn files(
     let files = offices
         .into_iter()
         .map(|o| {
-            let d = declarations.remove(o.id.as_str());
+            let d = declarations.remove(&o.id);
             (o, d)
         })
         .collect();
@@ -174,11 +178,10 @@ pub struct File {
 pub async fn file(app: &App, actor: &Actor, round: &str, office: &str) -> Result<File, AppError> {
     let rs = app.live_round(round)?;
     expire_due_referrals(app, rs.round, app.clock.now()).await?;
-    let round = rs.round.to_string();
     let o = visible_office(app, actor, office).await?;
-    let declaration = app.store.declaration(&round, office).await?;
-    let referrals = app.store.referrals(&round, office).await?;
-    let objection = app.store.objection(&round, office).await?;
+    let declaration = app.store.declaration(rs.round, &o.id).await?;
+    let referrals = app.store.referrals(rs.round, &o.id).await?;
+    let objection = app.store.objection(rs.round, &o.id).await?;
     Ok(File {
         office: o,
         declaration,
@@ -198,10 +201,10 @@ async fn declared_file(
     let rs = app.live_round(round)?;
     let now = app.clock.now();
     expire_due_referrals(app, rs.round, now).await?;
-    visible_office(app, actor, office).await?;
+    let o = visible_office(app, actor, office).await?;
     let d = app
         .store
-        .declaration(&rs.round.to_string(), office)
+        .declaration(rs.round, &o.id)
         .await?
         .ok_or_else(|| {
             AppError::state(
@@ -272,7 +275,7 @@ pub async fn refer(
     claim: Claim,
 ) -> Result<Written<Referral>, AppError> {
     let (rs, now, d) = declared_file(app, actor, round, office).await?;
-    let earlier = app.store.referrals(&rs.round.to_string(), office).await?;
+    let earlier = app.store.referrals(rs.round, &d.office_id).await?;
     let (row, mut referral) = review::refer(&rs, &d, &earlier, reasons, actor.name(), now)?;
     let ms = now.as_millisecond();
     let mut tx = app.begin(claim).await?;
@@ -315,15 +318,15 @@ pub async fn handle_objection(
 ) -> Result<Written<Objection>, AppError> {
     actor.require(&[Role::Reviewer])?;
     let rs = app.live_round(round)?;
-    visible_office(app, actor, office).await?;
+    let o = visible_office(app, actor, office).await?;
     let objection = app
         .store
-        .objection(&rs.round.to_string(), office)
+        .objection(rs.round, &o.id)
         .await?
         .ok_or_else(|| AppError::not_found("اعتراض", "the objection"))?;
     if app
         .store
-        .publications(&rs.round.to_string())
+        .publications(rs.round)
         .await?
         .iter()
         .any(|p| p.stage == Stage::Final)
@@ -410,5 +413,5 @@ pub async fn handle_objection(
 
 /// Every referral of a round's files that is still open.
 pub(super) async fn open_referrals(app: &App, round: RoundId) -> Result<Vec<Referral>, AppError> {
-    Ok(app.store.open_referrals(&round.to_string()).await?)
+    Ok(app.store.open_referrals(round).await?)
 }

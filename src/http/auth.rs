@@ -54,7 +54,7 @@ fn me_of(u: &users::User) -> Me {
     Me {
         username: u.username.clone(),
         role: u.role,
-        office_id: u.office_id.clone(),
+        office_id: u.office_id.as_ref().map(ToString::to_string),
         region: u.region,
         initial_password: u.password_hash.is_none(),
     }

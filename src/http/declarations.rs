@@ -13,6 +13,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, CurrentUser, Path};
 use super::idempotency::{Answer, Idempotency, reply};
 use crate::app::declarations::{self, MyFile};
+use crate::domain::OfficeId;
 use crate::rules::RuleSet;
 use crate::rules::model::Supplier;
 use crate::store::declarations::DeclarationRow;
@@ -31,7 +32,7 @@ fn file_view(f: &MyFile) -> Json {
 
 fn view(
     rs: &RuleSet,
-    office: &str,
+    office: &OfficeId,
     d: Option<&DeclarationRow>,
     previous: &Map<String, Json>,
     now: jiff::Timestamp,

@@ -15,7 +15,7 @@ use super::extract::{ApiJson, CurrentUser, Path, Query};
 use super::idempotency::{Answer, Idempotency, reply};
 use super::rounds::live_round;
 use crate::app::publication::{self as app_publication, NewObjection, Published};
-use crate::domain::{Label, Role, Stage};
+use crate::domain::{Label, OfficeId, Role, RoundId, Stage};
 use crate::rules::RuleSet;
 use crate::rules::budget::{Budget, Limits};
 use crate::store::StoreError;
@@ -46,7 +46,7 @@ fn refused(fa: &str, en: String) -> ApiError {
 }
 
 /// The round's calendar with what has happened in it (its publications).
-pub(super) async fn events(state: &AppState, round: &str) -> Result<Events, ApiError> {
+pub(super) async fn events(state: &AppState, round: RoundId) -> Result<Events, ApiError> {
     Ok(app_publication::events(state, round).await?)
 }
 
@@ -123,7 +123,7 @@ async fn list_publications(
 ) -> Result<axum::Json<Json>, ApiError> {
     let rs = live_round(&state, &round)?;
     Ok(axum::Json(
-        json!({"round": rs.round.to_string(), "publications": state.store.publications(&round).await?}),
+        json!({"round": rs.round.to_string(), "publications": state.store.publications(rs.round).await?}),
     ))
 }
 
@@ -187,14 +187,16 @@ async fn verify(
 
 /// The latest publication of a round (final if there is one).
 async fn latest(state: &AppState, round: &str) -> Result<Publication, ApiError> {
-    let mut ps = state.store.publications(round).await?;
-    ps.sort_by_key(|p| p.stage != Stage::Final);
-    ps.into_iter().next().ok_or_else(|| {
+    let none = || {
         ApiError::NotFound(Label::new(
             "نتایج این دوره هنوز اعلام نشده است",
             format!("round {round} has no published results yet"),
         ))
-    })
+    };
+    let id = RoundId::parse(round).map_err(|_| none())?;
+    let mut ps = state.store.publications(id).await?;
+    ps.sort_by_key(|p| p.stage != Stage::Final);
+    ps.into_iter().next().ok_or_else(none)
 }
 
 /// The office's own result and explanation, with what it lacks for the next grade.
@@ -206,25 +208,20 @@ async fn my_result(
     me: CurrentUser,
     Path(round): Path<String>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    me.require(&[Role::Office])?;
-    let office = me.user.office_id.clone().ok_or_else(|| {
-        ApiError::forbidden(
-            "این حساب به دفتری متصل نیست",
-            "this account is not linked to an office",
-        )
-    })?;
+    let actor = me.actor();
+    let office = actor.own_office()?;
     let rs = live_round(&state, &round)?;
     let p = latest(&state, &round).await?;
     let r = state
         .store
-        .publication_results(p.id, None, Some(&office))
+        .publication_results(p.id, None, Some(office.as_str()))
         .await?
         .pop()
         .ok_or_else(|| ApiError::not_found("نتیجه این دفتر", "this office's result"))?;
-    let calendar = RoundCalendar::new(&rs, events(&state, &round).await?);
+    let calendar = RoundCalendar::new(&rs, events(&state, rs.round).await?);
     let may_object =
         p.stage == Stage::First && calendar.is_open(Phase::Objection, state.clock.now());
-    let objection = state.store.objection(&round, &office).await?;
+    let objection = state.store.objection(rs.round, office).await?;
     let doc = r.document(p.id)?;
     Ok(axum::Json(
         json!({"stage": p.stage, "result": doc, "objection": objection, "objection_window": calendar.window(Phase::Objection).view(), "may_object": may_object && objection.is_none()}),
@@ -397,11 +394,11 @@ async fn services(
     Query(q): Query<ResultsQuery>,
 ) -> Result<axum::Json<Json>, ApiError> {
     let (p, results) = if me.user.role == Role::Office {
-        let office = me.user.office_id.clone().unwrap_or_default();
+        let office = me.user.office_id.as_ref().map_or("", OfficeId::as_str);
         let p = latest(&state, &round).await?;
         let r = state
             .store
-            .publication_results(p.id, None, Some(&office))
+            .publication_results(p.id, None, Some(office))
             .await?;
         (p, r)
     } else {

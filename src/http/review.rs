@@ -188,10 +188,7 @@ async fn list_objections(
 ) -> Result<axum::Json<Json>, ApiError> {
     let rs = live_round(&state, &round)?;
     let region = app_review::region_scope(&me.actor(), q.region)?;
-    let objections = state
-        .store
-        .objections(&rs.round.to_string(), region)
-        .await?;
+    let objections = state.store.objections(rs.round, region).await?;
     Ok(axum::Json(
         json!({"round": rs.round.to_string(), "objections": objections}),
     ))

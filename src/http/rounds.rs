@@ -36,7 +36,7 @@ pub fn live_round(state: &AppState, round: &str) -> Result<Arc<RuleSet>, ApiErro
 /// A round's identity and its calendar as enforced now: every phase's window and the phase open.
 async fn summary(state: &AppState, rs: &RuleSet) -> Result<Json, ApiError> {
     let now = state.clock.now();
-    let events = super::results::events(state, &rs.round.to_string()).await?;
+    let events = super::results::events(state, rs.round).await?;
     let calendar = RoundCalendar::new(rs, events);
     Ok(json!({
         "round": rs.round.to_string(),

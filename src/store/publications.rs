@@ -6,13 +6,13 @@ use sqlx::{AnyConnection, Row};
 
 use super::row::Cells;
 use super::{Store, StoreError};
-use crate::domain::Stage;
+use crate::domain::{RoundId, Stage};
 
 /// A publication's header.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Publication {
     pub id: i64,
-    pub round: String,
+    pub round: RoundId,
     pub stage: Stage,
     pub rules_hash: String,
     pub rules_version: String,
@@ -43,7 +43,7 @@ fn header(r: &AnyRow) -> Result<Publication, StoreError> {
     let c = Cells::new(r, "publications", &["id"]);
     Ok(Publication {
         id: c.get("id")?,
-        round: c.get("round")?,
+        round: c.round("round")?,
         stage: c.parse("stage", "a stage", Stage::parse)?,
         rules_hash: c.get("rules_hash")?,
         rules_version: c.get("rules_version")?,
@@ -95,10 +95,11 @@ const RESULT: &str = "office_id, region, kind, filed, total, grade, service_shar
 
 impl Store {
     /// The publications of a round (first, then final).
-    pub async fn publications(&self, round: &str) -> Result<Vec<Publication>, StoreError> {
+    #[tracing::instrument(skip_all, fields(%round))]
+    pub async fn publications(&self, round: RoundId) -> Result<Vec<Publication>, StoreError> {
         let q = format!("select {HEADER} from publications where round = $1 order by id");
         sqlx::query(&q)
-            .bind(round)
+            .bind(round.to_string())
             .fetch_all(&self.pool)
             .await?
             .iter()
@@ -107,6 +108,7 @@ impl Store {
     }
 
     /// Results of a publication, optionally of one region or one office, in office order.
+    #[tracing::instrument(skip_all, fields(publication))]
     pub async fn publication_results(
         &self,
         publication: i64,
@@ -139,7 +141,7 @@ pub async fn insert_publication(
         "insert into publications (round, stage, rules_hash, rules_version, engine_version, published_at, published_by, office_count, snapshot_hash) \
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id",
     )
-    .bind(&p.round)
+    .bind(p.round.to_string())
     .bind(p.stage.as_str())
     .bind(&p.rules_hash)
     .bind(&p.rules_version)
@@ -180,12 +182,11 @@ impl crate::rules::registry::PublicationCheck for Store {
     /// Asked by the registry (off the async workers) before a change to a frozen round goes live.
     fn is_published(&self, round: crate::domain::RoundId) -> bool {
         let store = self.clone();
-        let round = round.to_string();
         match tokio::runtime::Handle::try_current() {
             // Fail safe: if the database cannot say, treat the round as published (frozen).
             Ok(h) => h.block_on(async move {
                 store
-                    .publications(&round)
+                    .publications(round)
                     .await
                     .map(|p| !p.is_empty())
                     .unwrap_or(true)

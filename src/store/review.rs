@@ -6,14 +6,14 @@ use sqlx::{AnyConnection, Row};
 
 use super::row::Cells;
 use super::{Store, StoreError};
-use crate::domain::ReferralStatus;
+use crate::domain::{OfficeId, ReferralStatus, RoundId};
 
 /// A referral as stored.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Referral {
     pub id: i64,
-    pub round: String,
-    pub office_id: String,
+    pub round: RoundId,
+    pub office_id: OfficeId,
     /// Input name → why it must be corrected.
     pub reasons: serde_json::Map<String, serde_json::Value>,
     /// The office's values when the file was referred; restored if the referral expires.
@@ -29,8 +29,8 @@ fn from_row(r: &AnyRow) -> Result<Referral, StoreError> {
     let c = Cells::new(r, "referrals", &["id"]);
     Ok(Referral {
         id: c.get("id")?,
-        round: c.get("round")?,
-        office_id: c.get("office_id")?,
+        round: c.round("round")?,
+        office_id: c.office("office_id")?,
         reasons: c.json_map("reasons")?,
         original_values: c.json_map("original_values")?,
         referred_by: c.get("referred_by")?,
@@ -45,17 +45,18 @@ const COLUMNS: &str = "id, round, office_id, reasons, original_values, referred_
 
 impl Store {
     /// Every referral of a file, oldest first.
+    #[tracing::instrument(skip_all, fields(%round, %office_id))]
     pub async fn referrals(
         &self,
-        round: &str,
-        office_id: &str,
+        round: RoundId,
+        office_id: &OfficeId,
     ) -> Result<Vec<Referral>, StoreError> {
         let q = format!(
             "select {COLUMNS} from referrals where round = $1 and office_id = $2 order by id"
         );
         sqlx::query(&q)
-            .bind(round)
-            .bind(office_id)
+            .bind(round.to_string())
+            .bind(office_id.as_str())
             .fetch_all(&self.pool)
             .await?
             .iter()
@@ -64,12 +65,13 @@ impl Store {
     }
 
     /// Referrals of a round that are still open.
-    pub async fn open_referrals(&self, round: &str) -> Result<Vec<Referral>, StoreError> {
+    #[tracing::instrument(skip_all, fields(%round))]
+    pub async fn open_referrals(&self, round: RoundId) -> Result<Vec<Referral>, StoreError> {
         let q = format!(
             "select {COLUMNS} from referrals where round = $1 and status = 'open' order by id"
         );
         sqlx::query(&q)
-            .bind(round)
+            .bind(round.to_string())
             .fetch_all(&self.pool)
             .await?
             .iter()
@@ -83,8 +85,8 @@ pub async fn insert_referral(conn: &mut AnyConnection, r: &Referral) -> Result<i
         "insert into referrals (round, office_id, reasons, original_values, referred_by, referred_at, deadline_at, status) \
          values ($1, $2, $3, $4, $5, $6, $7, 'open') returning id",
     )
-    .bind(&r.round)
-    .bind(&r.office_id)
+    .bind(r.round.to_string())
+    .bind(r.office_id.as_str())
     .bind(serde_json::Value::Object(r.reasons.clone()).to_string())
     .bind(serde_json::Value::Object(r.original_values.clone()).to_string())
     .bind(&r.referred_by)

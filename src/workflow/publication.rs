@@ -309,8 +309,8 @@ mod tests {
 
     fn declaration(office_values: Json, region_values: Json) -> DeclarationRow {
         DeclarationRow {
-            round: "1400-2".into(),
-            office_id: "P-0001".into(),
+            round: crate::domain::RoundId::parse("1400-2").unwrap(),
+            office_id: crate::domain::OfficeId::parse("P-0001").unwrap(),
             status: DeclarationStatus::Submitted,
             office_values: office_values.as_object().unwrap().clone(),
             region_values: region_values.as_object().unwrap().clone(),

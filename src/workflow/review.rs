@@ -167,7 +167,7 @@ pub fn refer(
     row.status = DeclarationStatus::Referred;
     let referral = Referral {
         id: 0,
-        round: rs.round.to_string(),
+        round: rs.round,
         office_id: d.office_id.clone(),
         reasons: reasons.clone(),
         original_values: d.office_values.clone(),

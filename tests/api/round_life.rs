@@ -337,7 +337,7 @@ async fn a_whole_round_from_self_declaration_to_final_ranks_and_services(app: Te
     );
     let stored = app
         .store
-        .declaration("1400-2", &id(1))
+        .declaration(crate::helpers::rid("1400-2"), &crate::helpers::oid(&id(1)))
         .await
         .unwrap()
         .unwrap();
