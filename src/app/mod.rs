@@ -290,3 +290,153 @@ impl<T> Written<T> {
         Ok(self.value)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Map;
+
+    use super::*;
+    use crate::clock::ShiftedClock;
+    use crate::domain::{DeclarationStatus, NationalCode, OfficeKind, RegionId, Username};
+    use crate::store::offices::OfficeRow;
+
+    /// The demo's offices and staff on a fresh SQLite database, on a clock running from inside
+    /// round 1400-2's self-declaration window.
+    async fn demo_app() -> (App, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("app.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        let now = crate::clock::parse_instant("1400/01/20 09:00").unwrap();
+        let rules = Registry::new(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"));
+        assert!(rules.load_all(now).is_empty());
+        let app = App::new(
+            store,
+            Arc::new(rules),
+            Arc::new(ShiftedClock::starting_at(now)),
+        );
+        let offices: Vec<OfficeRow> = (1..=2)
+            .map(|i| OfficeRow {
+                id: OfficeId::parse(&format!("P-000{i}")).unwrap(),
+                kind: OfficeKind::Pishkhan,
+                region: RegionId::new(1).unwrap(),
+                province: "تهران".into(),
+                name: format!("دفتر {i}"),
+                holder_national_code: NationalCode::from_prefix(7_622_964 + i).unwrap(),
+            })
+            .collect();
+        let staff = [
+            ("regulator", Role::Regulator, None),
+            ("reviewer1", Role::Reviewer, Some(1)),
+        ]
+        .map(|(name, role, region)| accounts::DemoAccount {
+            username: Username::parse(name).unwrap(),
+            password_hash: None,
+            role,
+            region,
+        });
+        accounts::seed_demo(&app, &Actor::cli("test"), &offices, &staff)
+            .await
+            .unwrap();
+        (app, dir)
+    }
+
+    async fn actor(app: &App, username: &str) -> Actor {
+        Actor::user(&app.store.user_by_username(username).await.unwrap().unwrap())
+    }
+
+    async fn an_office_holder(app: &App) -> Actor {
+        let office = app.store.offices(None).await.unwrap().remove(0);
+        let holder = app.store.user_of_office(&office.id).await.unwrap().unwrap();
+        Actor::user(&holder)
+    }
+
+    fn forbidden<T>(outcome: Result<T, AppError>) -> bool {
+        matches!(outcome, Err(AppError::Forbidden(_)))
+    }
+
+    #[tokio::test]
+    async fn commands_check_the_actors_role_themselves_so_no_front_end_can_skip_the_check() {
+        let (app, _dir) = demo_app().await;
+        let office = an_office_holder(&app).await;
+        let regulator = actor(&app, "regulator").await;
+        let reviewer = actor(&app, "reviewer1").await;
+        let nothing = Map::new();
+        let save = declarations::save(&app, &regulator, "1400-2", &nothing, None, Claim::default());
+        assert!(forbidden(save.await));
+        assert!(forbidden(
+            publication::publish(&app, &office, "1400-2").await
+        ));
+        assert!(forbidden(
+            accounts::import_offices(&app, &reviewer, &[]).await
+        ));
+        let reasons = Map::new();
+        let refer = review::refer(
+            &app,
+            &regulator,
+            "1400-2",
+            "P-0001",
+            &reasons,
+            Claim::default(),
+        );
+        assert!(forbidden(refer.await));
+        let new = accounts::NewAccount {
+            username: "reviewer9".into(),
+            password: Some("a-good-passphrase-1400".into()),
+            role: Role::Reviewer,
+            region: Some(1),
+        };
+        assert!(forbidden(
+            accounts::create_user(&app, &regulator, new).await
+        ));
+        assert!(
+            app.store
+                .user_by_username("reviewer9")
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_committed_command_is_stored_with_its_audit_record_and_an_uncommitted_one_leaves_nothing()
+     {
+        let (app, _dir) = demo_app().await;
+        let office = an_office_holder(&app).await;
+        let id = office.office_id.clone().unwrap();
+        let subject = format!("declaration:1400-2:{id}");
+        let nothing = Map::new();
+        let dropped = declarations::save(&app, &office, "1400-2", &nothing, None, Claim::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            dropped.value().declaration.as_ref().map(|d| d.status),
+            Some(DeclarationStatus::Draft)
+        );
+        drop(dropped);
+        let round = RoundId::parse("1400-2").unwrap();
+        assert_eq!(app.store.declaration(round, &id).await.unwrap(), None);
+        assert!(
+            app.store
+                .audit_entries(Some(&subject), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        let saved = declarations::save(&app, &office, "1400-2", &nothing, None, Claim::default())
+            .await
+            .unwrap()
+            .commit()
+            .await
+            .unwrap();
+        let stored = app.store.declaration(round, &id).await.unwrap().unwrap();
+        assert_eq!(Some(&stored), saved.declaration.as_ref());
+        assert_eq!(stored.version, 1);
+        let audit = app.store.audit_entries(Some(&subject), 10).await.unwrap();
+        assert_eq!(audit.len(), 1);
+        assert_eq!(
+            (audit[0].actor.as_str(), audit[0].action.as_str()),
+            (office.name(), "declaration_saved")
+        );
+    }
+}

@@ -156,7 +156,7 @@ impl Store {
             "update users set failed_logins = failed_logins + 1, \
              locked_until = case when failed_logins + 1 >= $1 then $2 else null end, updated_at = $3 \
              where id = $4 and (locked_until is null or locked_until <= $3) \
-             returning failed_logins, locked_until",
+             returning id, failed_logins, locked_until",
         )
         .bind(max)
         .bind(now + lock_ms)
@@ -165,16 +165,21 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         if let Some(row) = claimed {
+            let c = Cells::new(&row, "users", &["id"]);
             return Ok(LoginClaim::Granted {
-                failures: row.get::<i64, _>("failed_logins"),
-                locked_until: row.get("locked_until"),
+                failures: c.get("failed_logins")?,
+                locked_until: c.get("locked_until")?,
             });
         }
-        let until: Option<i64> = sqlx::query("select locked_until from users where id = $1")
-            .bind(user_id)
-            .fetch_optional(&self.pool)
-            .await?
-            .and_then(|r| r.get("locked_until"));
+        let until: Option<i64> =
+            match sqlx::query("select id, locked_until from users where id = $1")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?
+            {
+                Some(row) => Cells::new(&row, "users", &["id"]).get("locked_until")?,
+                None => None,
+            };
         Ok(LoginClaim::Locked {
             until: until.unwrap_or(now),
         })
