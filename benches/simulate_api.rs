@@ -8,8 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arzyab::clock::{Clock, ManualClock};
-use arzyab::domain::DeclarationStatus;
-use arzyab::domain::{NationalCode, Role};
+use arzyab::domain::{DeclarationStatus, NationalCode, Role};
 use arzyab::engine::Raw;
 use arzyab::http::AppState;
 use arzyab::population::demo::{self, DemoSettings};
