@@ -157,7 +157,7 @@ async fn verify(
     let p = publication_of(&state, &round, &stage).await?;
     let rs = rules_for(&state, live.round, &p.rules_hash).await?;
     let stored = state.store.publication_results(p.id, None, None).await?;
-    let offices: Vec<(String, Json)> = stored
+    let offices: Vec<(OfficeId, Json)> = stored
         .iter()
         .map(|r| (r.office_id.clone(), r.inputs.clone()))
         .collect();
@@ -174,7 +174,7 @@ async fn verify(
         .iter()
         .zip(&recomputed)
         .filter(|(a, b)| a.result != b.result)
-        .map(|(a, _)| a.office_id.clone())
+        .map(|(a, _)| a.office_id.to_string())
         .collect();
     let hash = publication::snapshot_hash(&recomputed);
     Ok(axum::Json(json!({
@@ -328,7 +328,7 @@ async fn export_results(
     for r in &results {
         let doc = r.document(p.id)?;
         let mut row = vec![
-            r.office_id.clone(),
+            r.office_id.to_string(),
             r.region.to_string(),
             r.kind.clone(),
             r.filed.to_string(),

@@ -6,7 +6,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::row::Cells;
 use super::{Store, StoreError};
-use crate::domain::{RoundId, Stage};
+use crate::domain::{OfficeId, RoundId, Stage};
 
 /// A publication's header.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -26,7 +26,7 @@ pub struct Publication {
 /// One office's stored result.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct StoredResult {
-    pub office_id: String,
+    pub office_id: OfficeId,
     pub region: u8,
     pub kind: String,
     pub filed: bool,
@@ -58,7 +58,7 @@ fn header(r: &AnyRow) -> Result<Publication, StoreError> {
 fn result(r: &AnyRow) -> Result<StoredResult, StoreError> {
     let c = Cells::new(r, "publication_results", &["publication_id", "office_id"]);
     Ok(StoredResult {
-        office_id: c.get("office_id")?,
+        office_id: c.office("office_id")?,
         region: c.small("region")?,
         kind: c.get("kind")?,
         filed: c.get::<i64>("filed")? != 0,
@@ -163,7 +163,7 @@ pub async fn insert_publication(
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(id)
-        .bind(&r.office_id)
+        .bind(r.office_id.as_str())
         .bind(r.region as i64)
         .bind(&r.kind)
         .bind(r.filed as i64)

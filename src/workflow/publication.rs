@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::WorkflowError;
 use super::calendar::Events;
-use crate::domain::{DeclarationStatus, Stage};
+use crate::domain::{DeclarationStatus, OfficeId, Stage};
 use crate::domain::{Fixed, OfficeKind, RegionId};
 use crate::engine::{OfficeRecord, Raw};
 use crate::rules::RuleSet;
@@ -53,7 +53,7 @@ fn stored_inputs(f: &FileData) -> Json {
     })
 }
 
-fn record_from_inputs(office_id: &str, inputs: &Json) -> Result<OfficeRecord, String> {
+fn record_from_inputs(office_id: &OfficeId, inputs: &Json) -> Result<OfficeRecord, String> {
     let kind: OfficeKind =
         serde_json::from_value(inputs["kind"].clone()).map_err(|e| e.to_string())?;
     let region =
@@ -69,7 +69,7 @@ fn record_from_inputs(office_id: &str, inputs: &Json) -> Result<OfficeRecord, St
             .unwrap_or_default()
     };
     Ok(OfficeRecord {
-        id: crate::domain::OfficeId::parse(office_id).map_err(|e| e.to_string())?,
+        id: office_id.clone(),
         kind,
         region,
         province: inputs["province"].as_str().unwrap_or("").to_string(),
@@ -124,7 +124,7 @@ pub fn events(publications: &[Publication]) -> Events {
 pub fn compute(
     rs: &RuleSet,
     stamp: &Stamp,
-    offices: &[(String, Json)],
+    offices: &[(OfficeId, Json)],
 ) -> Result<Vec<StoredResult>, WorkflowError> {
     let mut prepared = Vec::with_capacity(offices.len());
     let mut errors = Vec::new();
@@ -134,7 +134,7 @@ pub fn compute(
                 Ok(o) => prepared.push(o),
                 Err(e) => errors.extend(e.into_field_errors()),
             },
-            Err(e) => errors.push(FieldError::new(id, "پرونده خوانده نشد", e)),
+            Err(e) => errors.push(FieldError::new(id.as_str(), "پرونده خوانده نشد", e)),
         }
     }
     if !errors.is_empty() {
@@ -187,7 +187,7 @@ pub fn compute(
             explanation,
         };
         out.push(StoredResult {
-            office_id: office.id.to_string(),
+            office_id: office.id.clone(),
             region: office.region.get(),
             kind: office.kind.to_string(),
             filed: office.filed,
@@ -227,9 +227,12 @@ pub fn records(files: &[FileData]) -> Result<Vec<OfficeRecord>, WorkflowError> {
     files
         .par_iter()
         .map(|f| {
-            let id = f.office.id.to_string();
-            record_from_inputs(&id, &stored_inputs(f)).map_err(|e| {
-                WorkflowError::Fields(vec![FieldError::new(&id, "پرونده خوانده نشد", e)])
+            record_from_inputs(&f.office.id, &stored_inputs(f)).map_err(|e| {
+                WorkflowError::Fields(vec![FieldError::new(
+                    f.office.id.as_str(),
+                    "پرونده خوانده نشد",
+                    e,
+                )])
             })
         })
         .collect()
@@ -241,9 +244,9 @@ pub fn build(
     stamp: &Stamp,
     files: &[FileData],
 ) -> Result<Vec<StoredResult>, WorkflowError> {
-    let offices: Vec<(String, Json)> = files
+    let offices: Vec<(OfficeId, Json)> = files
         .iter()
-        .map(|f| (f.office.id.to_string(), stored_inputs(f)))
+        .map(|f| (f.office.id.clone(), stored_inputs(f)))
         .collect();
     compute(rs, stamp, &offices)
 }
@@ -252,7 +255,7 @@ pub fn build(
 pub fn snapshot_hash(results: &[StoredResult]) -> String {
     let mut h = Sha256::new();
     for r in results {
-        h.update(r.office_id.as_bytes());
+        h.update(r.office_id.as_str().as_bytes());
         h.update([0]);
         h.update(r.result.as_bytes());
         h.update([0]);
@@ -266,11 +269,11 @@ pub fn differences(
     (first_id, first): (i64, &[StoredResult]),
     (last_id, last): (i64, &[StoredResult]),
 ) -> Result<Vec<Json>, StoreError> {
-    let by_id: std::collections::HashMap<&str, &StoredResult> =
-        first.iter().map(|r| (r.office_id.as_str(), r)).collect();
+    let by_id: std::collections::HashMap<&OfficeId, &StoredResult> =
+        first.iter().map(|r| (&r.office_id, r)).collect();
     let mut changes = Vec::new();
     for n in last {
-        let Some(o) = by_id.get(n.office_id.as_str()) else {
+        let Some(o) = by_id.get(&n.office_id) else {
             continue;
         };
         let po = o.document(first_id)?["positions"].take();
