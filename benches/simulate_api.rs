@@ -8,14 +8,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arzyab::clock::{Clock, ManualClock};
-use arzyab::domain::{NationalCode, Role};
+use arzyab::domain::{DeclarationStatus, NationalCode, Role};
 use arzyab::engine::Raw;
 use arzyab::http::AppState;
 use arzyab::live::Registry;
 use arzyab::population::demo::{self, DemoSettings};
 use arzyab::rules::model::Supplier;
 use arzyab::store::Store;
-use arzyab::store::declarations::{DeclarationRow, DeclarationStatus, save_declaration};
+use arzyab::store::declarations::{DeclarationRow, save_declaration};
 use arzyab::store::offices::OfficeRow;
 use serde_json::{Map, Value, json};
 
@@ -84,8 +84,8 @@ async fn run() {
             }
         }
         let d = DeclarationRow {
-            round: "1400-2".into(),
-            office_id: r.id.to_string(),
+            round: rs.round,
+            office_id: r.id.clone(),
             status: DeclarationStatus::Submitted,
             office_values,
             region_values,

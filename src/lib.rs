@@ -8,6 +8,8 @@ mod architecture;
 
 /// Accounts: password hashing, tokens, the login-failure policy.
 pub mod accounts;
+/// The application layer: every state change of a round is one command, whoever asks.
+pub mod app;
 /// The command line, one file per subcommand.
 pub mod cli;
 /// The clock deadlines are checked against (real, shifted for rehearsals, or manual in tests).

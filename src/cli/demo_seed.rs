@@ -3,11 +3,11 @@
 //! holders and staff are written in one transaction, so an interrupted first start leaves nothing
 //! and the next start seeds again.
 
-use crate::domain::{NationalCode, Role};
-use crate::live::Registry;
+use crate::app::accounts::{DemoAccount, seed_demo};
+use crate::app::{Actor, App};
+use crate::domain::{NationalCode, Role, Username};
 use crate::population::demo::{self, DemoSettings};
-use crate::store::offices::{self, OfficeRow};
-use crate::store::{Store, audit, users};
+use crate::store::offices::OfficeRow;
 
 /// Demo staff accounts: (username, password, role, region). The API client has no password: it
 /// uses tokens only (`POST /v1/users/client/tokens` as admin).
@@ -37,7 +37,8 @@ pub const DEMO_STAFF: [(&str, Option<&str>, Role, Option<u8>); 5] = [
 /// How many demo offices.
 pub const DEMO_OFFICES: usize = 60;
 
-pub async fn seed(store: &Store, registry: &Registry, now: jiff::Timestamp) -> Result<(), String> {
+pub async fn seed(app: &App) -> Result<(), String> {
+    let store = &app.store;
     if !store
         .offices(None)
         .await
@@ -47,7 +48,7 @@ pub async fn seed(store: &Store, registry: &Registry, now: jiff::Timestamp) -> R
         tracing::info!("demo: the database already has offices; nothing seeded");
         return Ok(());
     }
-    let Some(rs) = registry.rounds().values().next().cloned() else {
+    let Some(rs) = app.rules.rounds().values().next().cloned() else {
         return Err("demo: no round is live, so no demo population can be made".into());
     };
     let provinces = demo::parse_regions(demo::DEFAULT_REGIONS)?;
@@ -74,48 +75,27 @@ pub async fn seed(store: &Store, registry: &Registry, now: jiff::Timestamp) -> R
                 .expect("a valid code"),
         })
         .collect();
-    let ms = now.as_millisecond();
     // Hashed before the transaction, which would otherwise hold SQLite's one connection.
-    let mut hashes = Vec::new();
-    for (_, password, ..) in DEMO_STAFF {
-        hashes.push(match password {
+    let mut staff = Vec::new();
+    for (username, password, role, region) in DEMO_STAFF {
+        let password_hash = match password {
             Some(p) => Some(
                 tokio::task::spawn_blocking(move || crate::accounts::hash_password(p))
                     .await
                     .map_err(|e| e.to_string())?,
             ),
             None => None,
+        };
+        staff.push(DemoAccount {
+            username: Username::parse(username).map_err(|e| format!("demo: `{username}`: {e}"))?,
+            password_hash,
+            role,
+            region,
         });
     }
-    let mut tx = store.pool.begin().await.map_err(|e| e.to_string())?;
-    let report = offices::import_offices(&mut tx, &rows, "demo", ms)
+    let report = seed_demo(app, &Actor::cli("demo"), &rows, &staff)
         .await
-        .map_err(|e| e.to_string())?;
-    for ((username, _, role, region), hash) in DEMO_STAFF.into_iter().zip(&hashes) {
-        let user = users::NewUser {
-            username,
-            password_hash: hash.as_deref(),
-            role,
-            office_id: None,
-            region,
-            national_code: None,
-        };
-        users::insert_user(&mut tx, &user, ms)
-            .await
-            .map_err(|e| format!("demo: account `{username}`: {e}"))?;
-        audit::record(
-            &mut tx,
-            ms,
-            "demo",
-            "account_created",
-            &format!("user:{username}"),
-            None,
-            Some(&serde_json::json!({"role": role, "region": region})),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    }
-    tx.commit().await.map_err(|e| e.to_string())?;
+        .map_err(|e| format!("demo: {e}"))?;
     tracing::info!(
         offices = report.created,
         "demo: seeded offices (username and password of each holder: the national code) and staff accounts"
@@ -130,8 +110,20 @@ pub async fn seed(store: &Store, registry: &Registry, now: jiff::Timestamp) -> R
 #[cfg(test)]
 mod tests {
     use std::path::Path;
+    use std::sync::Arc;
 
     use super::*;
+    use crate::clock::ShiftedClock;
+    use crate::live::Registry;
+    use crate::store::{Store, users};
+
+    fn app(store: &Store, registry: Registry, now: jiff::Timestamp) -> App {
+        App::new(
+            store.clone(),
+            Arc::new(registry),
+            Arc::new(ShiftedClock::starting_at(now)),
+        )
+    }
 
     async fn empty_store(dir: &Path) -> Store {
         Store::connect(&format!("sqlite://{}", dir.join("demo.db").display()))
@@ -150,7 +142,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = empty_store(dir.path()).await;
         let now = crate::clock::parse_instant("1400/01/20 09:00").unwrap();
-        let registry = live_rules(now);
+        let app = app(&store, live_rules(now), now);
         // A staff username already taken makes the seed fail after the offices are written.
         let mut tx = store.pool.begin().await.unwrap();
         let squatter = users::NewUser {
@@ -163,7 +155,7 @@ mod tests {
         };
         users::insert_user(&mut tx, &squatter, 0).await.unwrap();
         tx.commit().await.unwrap();
-        let error = seed(&store, &registry, now).await.unwrap_err();
+        let error = seed(&app).await.unwrap_err();
         assert!(error.contains("reviewer2"), "{error}");
         assert!(store.offices(None).await.unwrap().is_empty());
         assert!(store.user_by_username("admin").await.unwrap().is_none());
@@ -172,7 +164,7 @@ mod tests {
             .execute(&store.pool)
             .await
             .unwrap();
-        seed(&store, &registry, now).await.unwrap();
+        seed(&app).await.unwrap();
         assert_eq!(store.offices(None).await.unwrap().len(), DEMO_OFFICES);
         for (username, password, role, _) in DEMO_STAFF {
             let user = store.user_by_username(username).await.unwrap().unwrap();
@@ -190,7 +182,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = empty_store(dir.path()).await;
         let now = crate::clock::parse_instant("1400/01/20 09:00").unwrap();
-        seed(&store, &live_rules(now), now).await.unwrap();
+        seed(&app(&store, live_rules(now), now)).await.unwrap();
         let client = store.user_by_username("client").await.unwrap().unwrap();
         assert_eq!(client.role, Role::ApiClient);
         for guess in ["demo-client-1400", "", "client"] {

@@ -3,8 +3,35 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use std::sync::Arc;
+
+use crate::app::accounts::NewAccount;
+use crate::app::{self, Actor, App, AppError};
+use crate::clock::SystemClock;
+use crate::domain::Role;
 use crate::population::registry::parse_registry;
+use crate::live::Registry;
 use crate::store::Store;
+use crate::workflow::WorkflowError;
+
+/// The application over `database` on the machine's clock, for commands that use no rules.
+async fn cli_app(database: &str) -> Result<App, String> {
+    let store = Store::connect(database).await.map_err(|e| e.to_string())?;
+    let no_rules = Arc::new(Registry::new(std::path::Path::new("rules")));
+    Ok(App::new(store, no_rules, Arc::new(SystemClock)))
+}
+
+/// A refusal as the command line says it: every field's problem, in English.
+fn refusal(e: &AppError) -> String {
+    match e {
+        AppError::Refused(WorkflowError::Fields(fields)) => fields
+            .iter()
+            .map(|f| f.message.en.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
 
 pub fn offices(file: &Path, database: &str) -> Result<ExitCode, String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
@@ -22,10 +49,8 @@ pub fn offices(file: &Path, database: &str) -> Result<ExitCode, String> {
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async {
-        let store = Store::connect(database).await.map_err(|e| e.to_string())?;
-        let now = jiff::Timestamp::now().as_millisecond();
-        let report = store
-            .import_offices(&rows, "cli:import", now)
+        let app = cli_app(database).await?;
+        let report = app::accounts::import_offices(&app, &Actor::cli("cli:import"), &rows)
             .await
             .map_err(|e| e.to_string())?;
         println!(
@@ -53,46 +78,21 @@ pub fn create_admin(username: &str, database: &str) -> Result<ExitCode, String> 
             line.trim_end_matches(['\r', '\n']).to_string()
         }
     };
-    if let Some((_, en)) = crate::accounts::password_problem(&password, username, None) {
-        return Err(en.to_string());
-    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async {
-        let store = Store::connect(database).await.map_err(|e| e.to_string())?;
-        let hash = crate::accounts::hash_password(&password);
-        let now = jiff::Timestamp::now().as_millisecond();
-        let mut tx = store.pool.begin().await.map_err(|e| e.to_string())?;
-        let user = crate::store::users::NewUser {
-            username,
-            password_hash: Some(&hash),
-            role: crate::domain::Role::Admin,
-            office_id: None,
+        let app = cli_app(database).await?;
+        let account = NewAccount {
+            username: username.to_string(),
+            password: Some(password),
+            role: Role::Admin,
             region: None,
-            national_code: None,
         };
-        crate::store::users::insert_user(&mut tx, &user, now)
+        app::accounts::create_user(&app, &Actor::cli("cli:create-admin"), account)
             .await
-            .map_err(|e| match e {
-                crate::store::StoreError::Conflict(_) => {
-                    format!("the username `{username}` is taken")
-                }
-                other => other.to_string(),
-            })?;
-        crate::store::audit::record(
-            &mut tx,
-            now,
-            "cli:create-admin",
-            "account_created",
-            &format!("user:{username}"),
-            None,
-            Some(&serde_json::json!({"role": "admin"})),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-        tx.commit().await.map_err(|e| e.to_string())?;
+            .map_err(|e| refusal(&e))?;
         println!("admin `{username}` created");
         Ok(ExitCode::SUCCESS)
     })

@@ -126,7 +126,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, String> {
             tracing::info!(round = %rs.round, version = %rs.version, hash = %&rs.hash()[..16], "round live");
         }
         if args.demo {
-            super::demo_seed::seed(&store, &registry, clock.now()).await?;
+            super::demo_seed::seed(&crate::app::App::new(store.clone(), registry.clone(), clock.clone())).await?;
         }
         // Edits under the rules directory go live without a restart (see README).
         let _watcher = if args.no_watch {

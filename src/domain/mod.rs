@@ -8,6 +8,8 @@ mod national_code;
 mod office;
 mod role;
 mod round_id;
+mod status;
+mod username;
 
 pub use fixed::{Fixed, FixedError, RoundingMode};
 pub use jalali::{JalaliDate, JalaliError, TEHRAN, tehran};
@@ -16,3 +18,5 @@ pub use national_code::{NationalCode, NationalCodeError};
 pub use office::{Grade, OfficeId, OfficeIdError, OfficeKind, RegionId, RegionIdError};
 pub use role::Role;
 pub use round_id::{RoundId, RoundIdError};
+pub use status::{DeclarationStatus, ObjectionStatus, ReferralStatus, Stage};
+pub use username::{Username, UsernameError};

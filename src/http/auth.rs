@@ -10,9 +10,10 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, CurrentUser};
-use crate::accounts::{self, LOCK_MINUTES, MAX_FAILED_LOGINS, SESSION_HOURS, SLOW_DOWN_AFTER};
-use crate::domain::{Label, NationalCode, Role};
-use crate::store::{audit, users};
+use crate::accounts::{self, LOCK_MINUTES, MAX_FAILED_LOGINS, SLOW_DOWN_AFTER};
+use crate::app::accounts::{self as app_accounts, NewCredentials};
+use crate::domain::{Role, Username};
+use crate::store::users;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -53,17 +54,9 @@ fn me_of(u: &users::User) -> Me {
     Me {
         username: u.username.clone(),
         role: u.role,
-        office_id: u.office_id.clone(),
+        office_id: u.office_id.as_ref().map(ToString::to_string),
         region: u.region,
         initial_password: u.password_hash.is_none(),
-    }
-}
-
-/// Usernames typed with Persian digits or as a formatted national code are normalized.
-fn normalize_username(text: &str) -> String {
-    match NationalCode::parse(text) {
-        Ok(code) => code.as_str().to_string(),
-        Err(_) => crate::domain::digits::to_ascii_digits(text.trim()),
     }
 }
 
@@ -76,9 +69,14 @@ async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<axum::Json<LoginResponse>, ApiError> {
-    let username = normalize_username(&req.username);
-    state.logins.admit(peer.ip(), &username)?;
-    let Some(user) = state.store.user_by_username(&username).await? else {
+    state
+        .logins
+        .admit(peer.ip(), &Username::normalize(&req.username))?;
+    let user = match Username::parse(&req.username) {
+        Ok(name) => state.store.user_by_username(name.as_str()).await?,
+        Err(_) => None,
+    };
+    let Some(user) = user else {
         // Same cost and answer as a wrong password, so usernames cannot be probed.
         let slot = state.logins.hash_slot().await?;
         slot.run(|| accounts::hash_password("timing equalizer"))
@@ -122,23 +120,7 @@ async fn login(
     };
     if !ok {
         if let Some(until) = locked_until {
-            let mut tx = state
-                .store
-                .pool
-                .begin()
-                .await
-                .map_err(crate::store::StoreError::from)?;
-            audit::record(
-                &mut tx,
-                now_ms,
-                &user.username,
-                "account_locked",
-                &format!("user:{}", user.username),
-                None,
-                None,
-            )
-            .await?;
-            tx.commit().await.map_err(crate::store::StoreError::from)?;
+            app_accounts::record_lockout(&state, &user, now_ms).await?;
             return Err(ApiError::Locked {
                 retry_after_seconds: (until - now_ms) / 1000,
             });
@@ -153,27 +135,7 @@ async fn login(
             attempts_left: MAX_FAILED_LOGINS - failed,
         });
     }
-    let (token, token_hash) = accounts::new_token();
-    let expires = now_ms + SESSION_HOURS * 3_600_000;
-    let mut tx = state
-        .store
-        .pool
-        .begin()
-        .await
-        .map_err(crate::store::StoreError::from)?;
-    users::reset_failures(&mut tx, user.id, now_ms).await?;
-    users::insert_session(&mut tx, &token_hash, user.id, "session", now_ms, expires).await?;
-    audit::record(
-        &mut tx,
-        now_ms,
-        &user.username,
-        "login",
-        &format!("user:{}", user.username),
-        None,
-        None,
-    )
-    .await?;
-    tx.commit().await.map_err(crate::store::StoreError::from)?;
+    let (token, expires) = app_accounts::open_session(&state, &user, now_ms).await?;
     Ok(axum::Json(LoginResponse {
         token,
         expires_at: crate::store::from_millis(expires).to_string(),
@@ -198,89 +160,13 @@ async fn change_password(
     me: CurrentUser,
     ApiJson(req): ApiJson<PasswordChange>,
 ) -> Result<axum::Json<Me>, ApiError> {
-    let user = &me.user;
-    let (current, hash, initial) = (
-        req.current_password.clone(),
-        user.password_hash.clone(),
-        user.national_code.clone(),
-    );
-    let ok = tokio::task::spawn_blocking(move || {
-        accounts::verify_password(&current, hash.as_deref(), initial.as_deref())
-    })
-    .await
-    .map_err(ApiError::internal)?;
-    if !ok {
-        return Err(ApiError::Fields(vec![
-            crate::rules::value::FieldError::new(
-                "current_password",
-                "گذرواژه فعلی نادرست است",
-                "the current password is wrong",
-            ),
-        ]));
-    }
-    let username = match &req.new_username {
-        Some(n) => {
-            let n = crate::domain::digits::to_ascii_digits(n.trim());
-            let valid = (3..=64).contains(&n.chars().count())
-                && n.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c));
-            if !valid {
-                return Err(ApiError::Fields(vec![
-                    crate::rules::value::FieldError::new(
-                        "new_username",
-                        "نام کاربری ۳ تا ۶۴ نویسه از حروف لاتین، رقم و . _ - @ است",
-                        "a username has 3 to 64 characters: Latin letters, digits and . _ - @",
-                    ),
-                ]));
-            }
-            n
-        }
-        None => user.username.clone(),
+    let credentials = NewCredentials {
+        current_password: req.current_password,
+        new_password: req.new_password,
+        new_username: req.new_username,
     };
-    if let Some((fa, en)) =
-        accounts::password_problem(&req.new_password, &username, user.national_code.as_deref())
-    {
-        return Err(ApiError::Fields(vec![
-            crate::rules::value::FieldError::new("new_password", fa, en),
-        ]));
-    }
-    let password = req.new_password.clone();
-    let new_hash = tokio::task::spawn_blocking(move || accounts::hash_password(&password))
-        .await
-        .map_err(ApiError::internal)?;
-    let now_ms = state.clock.now().as_millisecond();
-    let mut tx = state
-        .store
-        .pool
-        .begin()
-        .await
-        .map_err(crate::store::StoreError::from)?;
-    users::update_credentials(&mut tx, user.id, &username, &new_hash, now_ms)
-        .await
-        .map_err(|e| match e {
-            crate::store::StoreError::Conflict(_) => ApiError::Conflict(Label::new(
-                "این نام کاربری قبلاً گرفته شده است",
-                format!("the username `{username}` is taken"),
-            )),
-            other => other.into(),
-        })?;
-    users::delete_sessions(&mut tx, user.id, None).await?;
-    let (token_hash, expires) = (me.token_hash.clone(), now_ms + SESSION_HOURS * 3_600_000);
-    users::insert_session(&mut tx, &token_hash, user.id, "session", now_ms, expires).await?;
-    audit::record(
-        &mut tx,
-        now_ms,
-        &me.actor(),
-        "credentials_changed",
-        &format!("user:{}", user.username),
-        Some(&serde_json::json!({"username": user.username})),
-        Some(&serde_json::json!({"username": username})),
-    )
-    .await?;
-    tx.commit().await.map_err(crate::store::StoreError::from)?;
-    let mut updated = user.clone();
-    updated.username = username;
-    updated.password_hash = Some(new_hash);
+    let updated =
+        app_accounts::change_credentials(&state, &me.user, &me.token_hash, credentials).await?;
     Ok(axum::Json(me_of(&updated)))
 }
 
@@ -291,14 +177,7 @@ async fn logout(
     State(state): State<AppState>,
     me: CurrentUser,
 ) -> Result<axum::http::StatusCode, ApiError> {
-    let mut tx = state
-        .store
-        .pool
-        .begin()
-        .await
-        .map_err(crate::store::StoreError::from)?;
-    users::delete_sessions(&mut tx, me.user.id, Some(&me.token_hash)).await?;
-    tx.commit().await.map_err(crate::store::StoreError::from)?;
+    app_accounts::end_session(&state, &me.user, &me.token_hash).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 

@@ -11,14 +11,13 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, CurrentUser, Path};
-use super::idempotency::{Answer, Idempotency, Write};
-use super::rounds::live_round;
-use crate::domain::Role;
+use super::idempotency::{Answer, Idempotency, reply};
+use crate::app::declarations::{self, MyFile};
+use crate::domain::OfficeId;
 use crate::rules::RuleSet;
 use crate::rules::model::Supplier;
-use crate::store::audit;
-use crate::store::declarations::{DeclarationRow, save_declaration};
-use crate::workflow::{Phase, Window, declaration, review};
+use crate::store::declarations::DeclarationRow;
+use crate::workflow::{Phase, Window, review};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -27,58 +26,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .route_layer(axum::middleware::from_fn(super::idempotency::middleware))
 }
 
-fn office_of(me: &CurrentUser) -> Result<String, ApiError> {
-    me.require(&[Role::Office])?;
-    me.user.office_id.clone().ok_or_else(|| {
-        ApiError::forbidden(
-            "این حساب به دفتری متصل نیست",
-            "this account is not linked to an office",
-        )
-    })
-}
-
-/// What every request of an office about its own file starts from.
-struct MyFile {
-    office: String,
-    rs: std::sync::Arc<RuleSet>,
-    now: jiff::Timestamp,
-    /// The office's declaration of the round, once referrals past their deadline are closed.
-    declaration: Option<DeclarationRow>,
-}
-
-async fn my_file(state: &AppState, me: &CurrentUser, round: &str) -> Result<MyFile, ApiError> {
-    let office = office_of(me)?;
-    let rs = live_round(state, round)?;
-    let now = state.clock.now();
-    super::review::expire_due_referrals(state, &rs.round.to_string(), now).await?;
-    let declaration = state
-        .store
-        .declaration(&rs.round.to_string(), &office)
-        .await?;
-    Ok(MyFile {
-        office,
-        rs,
-        now,
-        declaration,
-    })
-}
-
-/// Last round's values of an office (office- and region-supplied), offered as the starting point.
-async fn previous_values(
-    state: &AppState,
-    rs: &RuleSet,
-    office: &str,
-) -> Result<Map<String, Json>, ApiError> {
-    let prev = state
-        .store
-        .declaration(&rs.round.previous().to_string(), office)
-        .await?;
-    Ok(prev.map(DeclarationRow::all_values).unwrap_or_default())
+fn file_view(f: &MyFile) -> Json {
+    view(&f.rs, &f.office, f.declaration.as_ref(), &f.previous, f.now)
 }
 
 fn view(
     rs: &RuleSet,
-    office: &str,
+    office: &OfficeId,
     d: Option<&DeclarationRow>,
     previous: &Map<String, Json>,
     now: jiff::Timestamp,
@@ -133,16 +87,10 @@ async fn get_mine(
     me: CurrentUser,
     Path(round): Path<String>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    let MyFile {
-        office,
-        rs,
-        now,
-        declaration: d,
-    } = my_file(&state, &me, &round).await?;
-    let previous = previous_values(&state, &rs, &office).await?;
-    let mut doc = view(&rs, &office, d.as_ref(), &previous, now);
-    if let Some(r) = open_referral(&state, &rs, &office, d.as_ref()).await? {
-        let w = review::referral_window(&r);
+    let file = declarations::mine(&state, &me.actor(), &round).await?;
+    let mut doc = file_view(&file);
+    if let Some(r) = &file.referral {
+        let w = review::referral_window(r);
         doc["referral"] = json!({
             "reasons": r.reasons,
             "last_day": w.last_day.to_string(),
@@ -174,99 +122,16 @@ async fn save_mine(
     idempotency: Idempotency,
     ApiJson(req): ApiJson<SaveRequest>,
 ) -> Result<Answer, ApiError> {
-    let MyFile {
-        office,
-        rs,
-        now,
-        declaration: existing,
-    } = my_file(&state, &me, &round).await?;
-    if let (Some(v), Some(d)) = (req.version, &existing)
-        && v != d.version
-    {
-        return Err(stale(v, d.version));
-    }
-    let (action, row) = match open_referral(&state, &rs, &office, existing.as_ref())
-        .await?
-        .zip(existing.as_ref())
-    {
-        Some((r, d)) => {
-            let row = review::correct(&rs, d, &r, &req.values, now)?;
-            ("declaration_corrected", row)
-        }
-        None => {
-            let row = declaration::save_draft(&rs, &office, existing.as_ref(), &req.values, now)?;
-            ("declaration_saved", row)
-        }
-    };
-    let previous = previous_values(&state, &rs, &office).await?;
-    let mut tx = Write::begin(&state, idempotency).await?;
-    let d = persist(&mut tx, &me, action, existing.as_ref(), row, now, None).await?;
-    tx.commit(
-        StatusCode::OK,
-        &view(&rs, &office, Some(&d), &previous, now),
-    )
-    .await
-}
-
-/// The open referral of a referred file.
-async fn open_referral(
-    state: &AppState,
-    rs: &RuleSet,
-    office: &str,
-    d: Option<&DeclarationRow>,
-) -> Result<Option<crate::store::review::Referral>, ApiError> {
-    if d.is_none_or(|d| d.status != crate::store::declarations::DeclarationStatus::Referred) {
-        return Ok(None);
-    }
-    Ok(state
-        .store
-        .referrals(&rs.round.to_string(), office)
-        .await?
-        .into_iter()
-        .find(|r| r.status == "open"))
-}
-
-fn stale(sent: i64, current: i64) -> ApiError {
-    ApiError::Conflict(crate::domain::Label::new(
-        "پرونده پس از خواندن شما تغییر کرده است؛ دوباره بارگیری کنید",
-        format!(
-            "the declaration changed since you read version {sent} (now {current}); reload it and try again"
-        ),
-    ))
-}
-
-/// Writes the row and its audit record in the write's transaction (closing the referral it
-/// resolves), and gives back the row as stored.
-async fn persist(
-    tx: &mut Write,
-    me: &CurrentUser,
-    action: &str,
-    before: Option<&DeclarationRow>,
-    mut row: DeclarationRow,
-    now: jiff::Timestamp,
-    resolves_referral: Option<i64>,
-) -> Result<DeclarationRow, ApiError> {
-    let now = now.as_millisecond();
-    let version = save_declaration(tx, &row, before.map(|b| b.version), now).await?;
-    if let Some(id) = resolves_referral {
-        crate::store::review::close_referral(tx, id, "resubmitted", now).await?;
-    }
-    let subject = format!("declaration:{}:{}", row.round, row.office_id);
-    let before = before.map(|b| serde_json::to_value(b).expect("rows serialize"));
-    let after = serde_json::to_value(&row).expect("rows serialize");
-    audit::record(
-        tx,
-        now,
+    let saved = declarations::save(
+        &state,
         &me.actor(),
-        action,
-        &subject,
-        before.as_ref(),
-        Some(&after),
+        &round,
+        &req.values,
+        req.version,
+        idempotency.claim(),
     )
     .await?;
-    row.version = version;
-    row.updated_at = now;
-    Ok(row)
+    reply(saved, StatusCode::OK, file_view).await
 }
 
 /// Files the declaration. Office inputs left empty take last round's value (counted as confirmed);
@@ -280,32 +145,6 @@ async fn submit_mine(
     Path(round): Path<String>,
     idempotency: Idempotency,
 ) -> Result<Answer, ApiError> {
-    let MyFile {
-        office,
-        rs,
-        now,
-        declaration: existing,
-    } = my_file(&state, &me, &round).await?;
-    let previous = previous_values(&state, &rs, &office).await?;
-    let (action, row, resolves) = match open_referral(&state, &rs, &office, existing.as_ref())
-        .await?
-        .zip(existing.as_ref())
-    {
-        Some((r, d)) => (
-            "declaration_resubmitted",
-            review::resubmit(d, &r, now)?,
-            Some(r.id),
-        ),
-        None => {
-            let row = declaration::submit(&rs, &office, existing.as_ref(), &previous, now)?;
-            ("declaration_submitted", row, None)
-        }
-    };
-    let mut tx = Write::begin(&state, idempotency).await?;
-    let d = persist(&mut tx, &me, action, existing.as_ref(), row, now, resolves).await?;
-    tx.commit(
-        StatusCode::OK,
-        &view(&rs, &office, Some(&d), &previous, now),
-    )
-    .await
+    let submitted = declarations::submit(&state, &me.actor(), &round, idempotency.claim()).await?;
+    reply(submitted, StatusCode::OK, file_view).await
 }

@@ -11,6 +11,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::app::AppError;
 use crate::domain::Label;
 use crate::domain::digits::to_persian_digits;
 use crate::rules::Diagnostic;
@@ -174,6 +175,21 @@ impl From<WorkflowError> for ApiError {
             WorkflowError::OutsideWindow(w) => ApiError::OutsideWindow(w),
             WorkflowError::Fields(f) => ApiError::Fields(f),
             WorkflowError::State(l) => ApiError::State(l),
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::BadRequest(code, l) => ApiError::BadRequest(code, l),
+            AppError::Forbidden(l) => ApiError::Forbidden(l),
+            AppError::NotFound(l) => ApiError::NotFound(l),
+            AppError::Conflict(l) => ApiError::Conflict(l),
+            AppError::Refused(w) => w.into(),
+            AppError::KeyInProgress => ApiError::IdempotencyKeyInProgress,
+            AppError::Store(s) => s.into(),
+            AppError::Internal(m) => ApiError::Internal(m),
         }
     }
 }

@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, header};
 use super::AppState;
 use super::error::ApiError;
 use super::server::BodyTimedOut;
+use crate::app::Actor;
 use crate::domain::{Label, Role};
 use crate::store::users::User;
 
@@ -230,26 +231,11 @@ impl FromRequestParts<AppState> for CurrentUser {
 impl CurrentUser {
     /// Refuses unless the user has one of `roles`.
     pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.contains(&self.user.role) {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(
-                "شما اجازه این کار را ندارید",
-                &format!(
-                    "a {} may not do this (allowed: {})",
-                    self.user.role.as_str(),
-                    roles
-                        .iter()
-                        .map(|r| r.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ))
-        }
+        Ok(self.actor().require(roles)?)
     }
 
-    /// A label for the audit log.
-    pub fn actor(&self) -> String {
-        format!("{}:{}", self.user.role.as_str(), self.user.username)
+    /// The user as the actor of the application's commands.
+    pub fn actor(&self) -> Actor {
+        Actor::user(&self.user)
     }
 }

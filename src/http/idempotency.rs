@@ -5,12 +5,11 @@
 //!
 //! [`middleware`], on those routes, parses the key, replays a stored answer or refuses a key used
 //! for another request, and otherwise hands the handler the request's [`Idempotency`]. The
-//! handler writes through a [`Write`]: its transaction claims the key first and stores the answer
-//! with the write, so a commit implies the stored answer and a rollback stores neither. Two
-//! concurrent requests with one key: the second one's claim waits for the first transaction,
-//! fails on the key's primary key, and that request answers with the first one's answer.
-
-use std::ops::{Deref, DerefMut};
+//! handler passes its claim to the application's command, whose transaction claims the key first;
+//! [`reply`] stores the answer with the write, so a commit implies the stored answer and a
+//! rollback stores neither. Two concurrent requests with one key: the second one's claim waits
+//! for the first transaction, fails on the key's primary key, and that request answers with the
+//! first one's answer.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Extension, FromRequest, FromRequestParts, Request};
@@ -23,9 +22,9 @@ use sha2::{Digest, Sha256};
 use super::AppState;
 use super::error::ApiError;
 use super::extract::{CurrentUser, bytes_rejection};
+use crate::app::{Claim, Written};
 use crate::domain::Label;
-use crate::store::StoreError;
-use crate::store::idempotency::{self, KeyedRequest, StoredAnswer};
+use crate::store::idempotency::{KeyedRequest, StoredAnswer};
 
 /// The request header that carries the client's key.
 pub const KEY_HEADER: HeaderName = HeaderName::from_static("idempotency-key");
@@ -63,6 +62,13 @@ impl IdempotencyKey {
 /// The keyed request of a write, if the client sent a key (put there by [`middleware`]).
 #[derive(Clone, Debug, Default)]
 pub struct Idempotency(Option<KeyedRequest>);
+
+impl Idempotency {
+    /// The claim the write's command takes on the key, in its own transaction.
+    pub fn claim(self) -> Claim {
+        Claim(self.0)
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for Idempotency {
     type Rejection = std::convert::Infallible;
@@ -170,60 +176,16 @@ impl IntoResponse for Answer {
     }
 }
 
-/// The transaction of an idempotent write. It dereferences to the connection the store's write
-/// functions take.
-pub struct Write {
-    tx: sqlx::Transaction<'static, sqlx::Any>,
-    keyed: Option<KeyedRequest>,
-}
-
-impl Write {
-    /// Begins the write's transaction; with a key, its first statement claims the key, so a
-    /// concurrent request with the same key waits here for this one and then replays its answer.
-    pub async fn begin(state: &AppState, idempotency: Idempotency) -> Result<Write, ApiError> {
-        let mut tx = state.store.pool.begin().await.map_err(StoreError::from)?;
-        if let Some(k) = &idempotency.0 {
-            let now = state.clock.now().as_millisecond();
-            idempotency::claim(&mut tx, k, now)
-                .await
-                .map_err(|e| match e {
-                    StoreError::Conflict(_) => ApiError::IdempotencyKeyInProgress,
-                    other => other.into(),
-                })?;
-        }
-        Ok(Write {
-            tx,
-            keyed: idempotency.0,
-        })
-    }
-
-    /// Stores the answer with the write (when keyed) and commits both.
-    pub async fn commit(
-        mut self,
-        status: StatusCode,
-        body: &serde_json::Value,
-    ) -> Result<Answer, ApiError> {
-        let body = body.to_string();
-        if let Some(k) = &self.keyed {
-            idempotency::answer(&mut self.tx, k, status.as_u16(), &body).await?;
-        }
-        self.tx.commit().await.map_err(StoreError::from)?;
-        Ok(Answer { status, body })
-    }
-}
-
-impl Deref for Write {
-    type Target = sqlx::AnyConnection;
-
-    fn deref(&self) -> &Self::Target {
-        &self.tx
-    }
-}
-
-impl DerefMut for Write {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.tx
-    }
+/// Commits a command's writes with the answer `body(value)` under `status`, stored with them for a
+/// retry with the same key, and gives that answer.
+pub async fn reply<T>(
+    written: Written<T>,
+    status: StatusCode,
+    body: impl FnOnce(&T) -> serde_json::Value,
+) -> Result<Answer, ApiError> {
+    let body = body(written.value()).to_string();
+    written.commit_answering(status.as_u16(), &body).await?;
+    Ok(Answer { status, body })
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@ mod extract;
 mod health;
 mod idempotency;
 mod offices;
-mod population;
 mod results;
 mod review;
 mod rounds;
@@ -18,8 +17,7 @@ mod throttle;
 mod users;
 
 use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -30,10 +28,11 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::app::App;
 use crate::clock::Clock;
 pub use crate::config::ServerLimits;
 use crate::live::Registry;
-use crate::rules::budget::{Budget, Limits, Stop};
+use crate::rules::budget::Stop;
 use crate::store::Store;
 use error::ApiError;
 pub use simulate::SimulationLimits;
@@ -41,56 +40,39 @@ pub use simulate::SimulationLimits;
 /// The largest request body accepted (an office import of ~20,000 rows fits).
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
-/// A test seam: runs inside every publish and finalize after the round's rule set is taken and
-/// before any result is computed, so a test can reload the rules at that moment. Servers set none.
-pub type PublicationHook = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+pub use crate::app::PublicationHook;
 
-/// Everything a handler needs, cloned cheaply into each request.
+/// Everything a handler needs, cloned cheaply into each request: the application its commands run
+/// against (which it dereferences to: `state.store`, `state.clock` …), and what only the HTTP
+/// server keeps.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
-    pub rules: Arc<Registry>,
-    pub clock: Arc<dyn Clock>,
+    pub app: App,
     pub started_at: jiff::Timestamp,
-    /// Rounds' populations kept ranked between simulations.
-    populations: Arc<population::PopulationCache>,
-    publication_hook: Arc<Mutex<Option<PublicationHook>>>,
     /// Sign-in limits: per username, per address, and on hashing at once.
     logins: Arc<throttle::LoginThrottle>,
-    /// The parent of every budget the server's evaluations run under: stopped at shutdown, so
-    /// no evaluation holds the server up.
-    pub evaluations: Arc<Budget>,
     /// Slots for simulations, and what their candidates' scripts may spend.
     simulations: Arc<simulate::Simulations>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = App;
+
+    fn deref(&self) -> &App {
+        &self.app
+    }
 }
 
 impl AppState {
     /// The state of a server starting now.
     pub fn new(store: Store, rules: Arc<Registry>, clock: Arc<dyn Clock>) -> Self {
         AppState {
-            store,
-            rules,
             started_at: clock.now(),
-            clock,
-            populations: Arc::default(),
-            publication_hook: Arc::default(),
+            app: App::new(store, rules, clock),
             logins: Arc::new(throttle::LoginThrottle::new(
                 &crate::config::LoginLimits::default(),
             )),
-            evaluations: Budget::new(Limits::default()),
             simulations: Arc::new(simulate::Simulations::new(SimulationLimits::default())),
-        }
-    }
-
-    /// Sets the [`PublicationHook`] of this server (tests only).
-    pub fn set_publication_hook(&self, hook: PublicationHook) {
-        *self.publication_hook.lock().expect("hook lock") = Some(hook);
-    }
-
-    async fn run_publication_hook(&self) {
-        let hook = self.publication_hook.lock().expect("hook lock").clone();
-        if let Some(hook) = hook {
-            hook().await;
         }
     }
 

@@ -9,6 +9,7 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{CsvBody, CurrentUser, Path};
+use crate::app::accounts as app_accounts;
 use crate::domain::{Label, Role};
 use crate::population::registry::{RowError, parse_registry};
 use crate::store::offices::{ImportReport, OfficeRow};
@@ -45,10 +46,7 @@ async fn import(
     me.require(&[Role::Admin])?;
     match parse_registry(&text) {
         Ok(rows) => {
-            let report = state
-                .store
-                .import_offices(&rows, &me.actor(), state.clock.now().as_millisecond())
-                .await?;
+            let report = app_accounts::import_offices(&state, &me.actor(), &rows).await?;
             Ok(axum::Json(report).into_response())
         }
         Err(rows) => Ok((
@@ -91,16 +89,5 @@ pub async fn visible_office(
     me: &CurrentUser,
     id: &str,
 ) -> Result<OfficeRow, ApiError> {
-    let may_see = |office: &OfficeRow| match me.user.role {
-        Role::Office => me.user.office_id.as_deref() == Some(office.id.as_str()),
-        Role::Reviewer => me.user.region == Some(office.region.get()),
-        Role::Regulator | Role::Admin => true,
-        Role::ApiClient => false,
-    };
-    state
-        .store
-        .office(id)
-        .await?
-        .filter(may_see)
-        .ok_or_else(|| ApiError::not_found("دفتر", "the office"))
+    Ok(crate::app::review::visible_office(state, &me.actor(), id).await?)
 }

@@ -1,32 +1,28 @@
 //! Publication and results: the regulator publishes and finalizes; offices read their result and
 //! may object; results export as CSV; the service share each office may offer.
 
-use std::sync::Arc;
-
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::Deserialize;
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Value as Json, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, CurrentUser, Path, Query};
-use super::idempotency::{Answer, Idempotency, Write};
-use super::review::expire_due_referrals;
+use super::idempotency::{Answer, Idempotency, reply};
 use super::rounds::live_round;
-use crate::domain::{Label, Role};
+use crate::app::publication::{self as app_publication, NewObjection, Published};
+use crate::domain::{Label, OfficeId, Role, RoundId, Stage};
 use crate::rules::RuleSet;
 use crate::rules::budget::{Budget, Limits};
-use crate::store::declarations::DeclarationRow;
-use crate::store::objections::{Objection, insert_objection};
-use crate::store::publications::{Publication, StoredResult, insert_publication};
-use crate::store::{StoreError, audit};
+use crate::store::StoreError;
+use crate::store::publications::{Publication, StoredResult};
 use crate::workflow::Phase;
 use crate::workflow::calendar::{Events, RoundCalendar};
-use crate::workflow::publication::{self, ENGINE_VERSION, FileData, Stamp};
+use crate::workflow::publication::{self, Stamp};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -49,127 +45,9 @@ fn refused(fa: &str, en: String) -> ApiError {
     ApiError::State(Label::new(fa, en))
 }
 
-/// Every office's file for a publication; `corrections` from accepted objections for the final one.
-pub(super) async fn files(
-    state: &AppState,
-    rs: &RuleSet,
-    with_corrections: bool,
-) -> Result<Vec<FileData>, ApiError> {
-    let round = rs.round.to_string();
-    let prev_round = rs.round.previous().to_string();
-    let offices = state.store.offices(None).await?;
-    let mut decls: std::collections::HashMap<String, _> = state
-        .store
-        .declarations(&round)
-        .await?
-        .into_iter()
-        .map(|d| (d.office_id.clone(), d))
-        .collect();
-    let mut previous: std::collections::HashMap<String, _> = state
-        .store
-        .declarations(&prev_round)
-        .await?
-        .into_iter()
-        .map(|d| (d.office_id.clone(), d))
-        .collect();
-    let mut corrections: std::collections::HashMap<String, Map<String, Json>> =
-        std::collections::HashMap::new();
-    if with_corrections {
-        for o in state.store.objections(&round, None).await? {
-            if o.status == "accepted" {
-                corrections.insert(o.office_id.clone(), o.corrections);
-            }
-        }
-    }
-    Ok(offices
-        .into_iter()
-        .map(|o| {
-            let id = o.id.to_string();
-            let prev = previous.remove(&id).map(DeclarationRow::all_values);
-            FileData {
-                declaration: decls.remove(&id),
-                previous: prev.unwrap_or_default(),
-                corrections: corrections.remove(&id).unwrap_or_default(),
-                office: o,
-            }
-        })
-        .collect())
-}
-
-/// One office's file, as [`files`] gives it without corrections; `None` for an unknown office.
-pub(super) async fn file_of(
-    state: &AppState,
-    rs: &RuleSet,
-    office_id: &str,
-) -> Result<Option<FileData>, ApiError> {
-    let Some(office) = state.store.office(office_id).await? else {
-        return Ok(None);
-    };
-    let declaration = state
-        .store
-        .declaration(&rs.round.to_string(), office_id)
-        .await?;
-    let previous = state
-        .store
-        .declaration(&rs.round.previous().to_string(), office_id)
-        .await?
-        .map(DeclarationRow::all_values)
-        .unwrap_or_default();
-    Ok(Some(FileData {
-        office,
-        declaration,
-        previous,
-        corrections: Map::new(),
-    }))
-}
-
-/// Computes and stores a publication with the one rule set `rs` the caller checked: results,
-/// header and hash all come from it, whatever reload happens meanwhile.
-async fn write_publication(
-    state: &AppState,
-    me: &CurrentUser,
-    rs: Arc<RuleSet>,
-    stage: &'static str,
-    files: Vec<FileData>,
-) -> Result<(Publication, Vec<StoredResult>), ApiError> {
-    state.run_publication_hook().await;
-    let stamp = Stamp::new(stage, state.clock.now());
-    let for_build = rs.clone();
-    // Stopped at shutdown, like every evaluation the server runs.
-    let work = state.evaluations.child(Limits::default());
-    let results = tokio::task::spawn_blocking(move || {
-        let _budget = Budget::enter(Some(work));
-        publication::build(&for_build, &stamp, &files)
-    })
-    .await
-    .map_err(ApiError::internal)??;
-    let header = Publication {
-        id: 0,
-        round: rs.round.to_string(),
-        stage: stage.to_string(),
-        rules_hash: rs.hash().to_string(),
-        rules_version: rs.version.clone(),
-        engine_version: ENGINE_VERSION.to_string(),
-        published_at: stamp.millis(),
-        published_by: me.actor(),
-        office_count: results.len() as i64,
-        snapshot_hash: publication::snapshot_hash(&results),
-    };
-    let mut tx = state.store.pool.begin().await.map_err(StoreError::from)?;
-    let id = insert_publication(&mut tx, &header, &results).await?;
-    let action = if stage == "first" {
-        "round_published"
-    } else {
-        "round_finalized"
-    };
-    audit::record(&mut tx, header.published_at, &me.actor(), action, &format!("round:{}", rs.round), None, Some(&json!({"publication": id, "snapshot_hash": header.snapshot_hash, "rules_hash": header.rules_hash}))).await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    Ok((Publication { id, ..header }, results))
-}
-
 /// The round's calendar with what has happened in it (its publications).
-pub(super) async fn events(state: &AppState, round: &str) -> Result<Events, ApiError> {
-    Ok(publication::events(&state.store.publications(round).await?))
+pub(super) async fn events(state: &AppState, round: RoundId) -> Result<Events, ApiError> {
+    Ok(app_publication::events(state, round).await?)
 }
 
 fn grade_counts(results: &[StoredResult]) -> Json {
@@ -189,36 +67,13 @@ async fn publish(
     me: CurrentUser,
     Path(round): Path<String>,
 ) -> Result<(StatusCode, axum::Json<Json>), ApiError> {
-    me.require(&[Role::Regulator])?;
-    let rs = live_round(&state, &round)?;
-    let now = state.clock.now();
-    let events = events(&state, &round).await?;
-    if events.published_at.is_some() {
-        return Err(ApiError::Conflict(Label::new(
-            "نتایج این دوره قبلاً اعلام شده است",
-            format!("round {round} is already published"),
-        )));
-    }
-    RoundCalendar::new(&rs, events).require_open(Phase::Publication, now)?;
-    expire_due_referrals(&state, &round, now).await?;
-    let open = state.store.open_referrals(&round).await?;
-    if !open.is_empty() {
-        let ids: Vec<String> = open.iter().map(|r| r.office_id.clone()).collect();
-        return Err(refused(
-            "پرونده‌هایی هنوز در مهلت اصلاح هستند",
-            format!(
-                "files still within their correction window: {}",
-                ids.join(", ")
-            ),
-        ));
-    }
-    let files = files(&state, &rs, false).await?;
-    let (p, results) = write_publication(&state, &me, rs.clone(), "first", files).await?;
-    let published = Events {
-        published_at: Some(crate::store::from_millis(p.published_at)),
-        finalized_at: None,
-    };
-    let w = RoundCalendar::new(&rs, published).window(Phase::Objection);
+    let (
+        Published {
+            publication: p,
+            results,
+        },
+        w,
+    ) = app_publication::publish(&state, &me.actor(), &round).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(
@@ -232,18 +87,7 @@ async fn publication_of(
     round: &str,
     stage: &str,
 ) -> Result<Publication, ApiError> {
-    state
-        .store
-        .publications(round)
-        .await?
-        .into_iter()
-        .find(|p| p.stage == stage)
-        .ok_or_else(|| {
-            ApiError::NotFound(Label::new(
-                format!("انتشار {stage} برای این دوره وجود ندارد"),
-                format!("round {round} has no {stage} publication"),
-            ))
-        })
+    Ok(app_publication::publication_of(state, round, stage).await?)
 }
 
 /// Finalizes the round: accepted objections' corrections applied, everyone re-scored and re-ranked.
@@ -255,43 +99,13 @@ async fn finalize(
     me: CurrentUser,
     Path(round): Path<String>,
 ) -> Result<(StatusCode, axum::Json<Json>), ApiError> {
-    me.require(&[Role::Regulator])?;
-    let rs = live_round(&state, &round)?;
-    let first = publication_of(&state, &round, "first").await?;
-    let now = state.clock.now();
-    let events = events(&state, &round).await?;
-    if events.finalized_at.is_some() {
-        return Err(ApiError::Conflict(Label::new(
-            "رتبه نهایی قبلاً اعلام شده است",
-            format!("round {round} is already finalized"),
-        )));
-    }
-    RoundCalendar::new(&rs, events).require_open(Phase::Final, now)?;
-    let pending: Vec<String> = state
-        .store
-        .objections(&round, None)
-        .await?
-        .into_iter()
-        .filter(|o| o.status == "pending")
-        .map(|o| o.office_id)
-        .collect();
-    if !pending.is_empty() {
-        return Err(refused(
-            "برخی اعتراض‌ها هنوز بررسی نشده‌اند",
-            format!("objections still pending: {}", pending.join(", ")),
-        ));
-    }
-    let first_results = state
-        .store
-        .publication_results(first.id, None, None)
-        .await?;
-    // A damaged first result stops the finalization before anything is written.
-    for r in &first_results {
-        r.document(first.id)?;
-    }
-    let files = files(&state, &rs, true).await?;
-    let (p, results) = write_publication(&state, &me, rs, "final", files).await?;
-    let changes = publication::differences((first.id, &first_results), (p.id, &results))?;
+    let (
+        Published {
+            publication: p,
+            results,
+        },
+        changes,
+    ) = app_publication::finalize(&state, &me.actor(), &round).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(json!({"publication": p, "grades": grade_counts(&results), "changed": changes})),
@@ -309,7 +123,7 @@ async fn list_publications(
 ) -> Result<axum::Json<Json>, ApiError> {
     let rs = live_round(&state, &round)?;
     Ok(axum::Json(
-        json!({"round": rs.round.to_string(), "publications": state.store.publications(&round).await?}),
+        json!({"round": rs.round.to_string(), "publications": state.store.publications(rs.round).await?}),
     ))
 }
 
@@ -343,16 +157,16 @@ async fn verify(
     let p = publication_of(&state, &round, &stage).await?;
     let rs = rules_for(&state, live.round, &p.rules_hash).await?;
     let stored = state.store.publication_results(p.id, None, None).await?;
-    let offices: Vec<(String, Json)> = stored
+    let offices: Vec<(OfficeId, Json)> = stored
         .iter()
         .map(|r| (r.office_id.clone(), r.inputs.clone()))
         .collect();
     let stamp_at = crate::store::from_millis(p.published_at);
-    let stage_c = p.stage.clone();
+    let stage_c = p.stage;
     let work = state.evaluations.child(Limits::default());
     let recomputed = tokio::task::spawn_blocking(move || {
         let _budget = Budget::enter(Some(work));
-        publication::compute(&rs, &Stamp::new(&stage_c, stamp_at), &offices)
+        publication::compute(&rs, &Stamp::new(stage_c, stamp_at), &offices)
     })
     .await
     .map_err(ApiError::internal)??;
@@ -360,7 +174,7 @@ async fn verify(
         .iter()
         .zip(&recomputed)
         .filter(|(a, b)| a.result != b.result)
-        .map(|(a, _)| a.office_id.clone())
+        .map(|(a, _)| a.office_id.to_string())
         .collect();
     let hash = publication::snapshot_hash(&recomputed);
     Ok(axum::Json(json!({
@@ -373,14 +187,16 @@ async fn verify(
 
 /// The latest publication of a round (final if there is one).
 async fn latest(state: &AppState, round: &str) -> Result<Publication, ApiError> {
-    let mut ps = state.store.publications(round).await?;
-    ps.sort_by_key(|p| p.stage != "final");
-    ps.into_iter().next().ok_or_else(|| {
+    let none = || {
         ApiError::NotFound(Label::new(
             "نتایج این دوره هنوز اعلام نشده است",
             format!("round {round} has no published results yet"),
         ))
-    })
+    };
+    let id = RoundId::parse(round).map_err(|_| none())?;
+    let mut ps = state.store.publications(id).await?;
+    ps.sort_by_key(|p| p.stage != Stage::Final);
+    ps.into_iter().next().ok_or_else(none)
 }
 
 /// The office's own result and explanation, with what it lacks for the next grade.
@@ -392,24 +208,20 @@ async fn my_result(
     me: CurrentUser,
     Path(round): Path<String>,
 ) -> Result<axum::Json<Json>, ApiError> {
-    me.require(&[Role::Office])?;
-    let office = me.user.office_id.clone().ok_or_else(|| {
-        ApiError::forbidden(
-            "این حساب به دفتری متصل نیست",
-            "this account is not linked to an office",
-        )
-    })?;
+    let actor = me.actor();
+    let office = actor.own_office()?;
     let rs = live_round(&state, &round)?;
     let p = latest(&state, &round).await?;
     let r = state
         .store
-        .publication_results(p.id, None, Some(&office))
+        .publication_results(p.id, None, Some(office.as_str()))
         .await?
         .pop()
         .ok_or_else(|| ApiError::not_found("نتیجه این دفتر", "this office's result"))?;
-    let calendar = RoundCalendar::new(&rs, events(&state, &round).await?);
-    let may_object = p.stage == "first" && calendar.is_open(Phase::Objection, state.clock.now());
-    let objection = state.store.objection(&round, &office).await?;
+    let calendar = RoundCalendar::new(&rs, events(&state, rs.round).await?);
+    let may_object =
+        p.stage == Stage::First && calendar.is_open(Phase::Objection, state.clock.now());
+    let objection = state.store.objection(rs.round, office).await?;
     let doc = r.document(p.id)?;
     Ok(axum::Json(
         json!({"stage": p.stage, "result": doc, "objection": objection, "objection_window": calendar.window(Phase::Objection).view(), "may_object": may_object && objection.is_none()}),
@@ -516,7 +328,7 @@ async fn export_results(
     for r in &results {
         let doc = r.document(p.id)?;
         let mut row = vec![
-            r.office_id.clone(),
+            r.office_id.to_string(),
             r.region.to_string(),
             r.kind.clone(),
             r.filed.to_string(),
@@ -561,71 +373,14 @@ async fn file_objection(
     idempotency: Idempotency,
     ApiJson(req): ApiJson<ObjectionRequest>,
 ) -> Result<Answer, ApiError> {
-    me.require(&[Role::Office])?;
-    let office = me.user.office_id.clone().ok_or_else(|| {
-        ApiError::forbidden(
-            "این حساب به دفتری متصل نیست",
-            "this account is not linked to an office",
-        )
-    })?;
-    let rs = live_round(&state, &round)?;
-    publication_of(&state, &round, "first").await?;
-    let now = state.clock.now();
-    RoundCalendar::new(&rs, events(&state, &round).await?).require_open(Phase::Objection, now)?;
-    let mut errors = Vec::new();
-    if req.text.trim().chars().count() < 10 {
-        errors.push(crate::rules::value::FieldError::new(
-            "text",
-            "متن اعتراض را بنویسید (دست‌کم ۱۰ نویسه)",
-            "write the objection (at least 10 characters)",
-        ));
-    }
-    if req.criteria.is_empty() {
-        errors.push(crate::rules::value::FieldError::new(
-            "criteria",
-            "دست‌کم یک معیار را نام ببرید",
-            "name at least one criterion",
-        ));
-    }
-    for c in &req.criteria {
-        if rs.criterion_index(c).is_none() && rs.penalty_index(c).is_none() {
-            errors.push(crate::rules::value::FieldError::new(
-                &format!("criteria.{c}"),
-                format!("`{c}` از معیارهای این دوره نیست"),
-                format!("`{c}` is not a criterion or penalty of round {round}"),
-            ));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Fields(errors));
-    }
-    let o = Objection {
-        id: 0,
-        round: round.clone(),
-        office_id: office.clone(),
-        text: req.text.trim().to_string(),
-        criteria: req.criteria.clone(),
-        filed_at: now.as_millisecond(),
-        status: "pending".into(),
-        corrections: Map::new(),
-        decision_reason: None,
-        decided_by: None,
-        decided_at: None,
-        version: 1,
+    let objection = NewObjection {
+        text: req.text,
+        criteria: req.criteria,
     };
-    let mut tx = Write::begin(&state, idempotency).await?;
-    insert_objection(&mut tx, &o).await?;
-    audit::record(
-        &mut tx,
-        o.filed_at,
-        &me.actor(),
-        "objection_filed",
-        &format!("objection:{round}:{office}"),
-        None,
-        Some(&json!(o)),
-    )
-    .await?;
-    tx.commit(StatusCode::CREATED, &json!(o)).await
+    let filed =
+        app_publication::object(&state, &me.actor(), &round, objection, idempotency.claim())
+            .await?;
+    reply(filed, StatusCode::CREATED, |o| json!(o)).await
 }
 
 /// The share of the services available in its area each office may offer, from its latest grade.
@@ -639,11 +394,11 @@ async fn services(
     Query(q): Query<ResultsQuery>,
 ) -> Result<axum::Json<Json>, ApiError> {
     let (p, results) = if me.user.role == Role::Office {
-        let office = me.user.office_id.clone().unwrap_or_default();
+        let office = me.user.office_id.as_ref().map_or("", OfficeId::as_str);
         let p = latest(&state, &round).await?;
         let r = state
             .store
-            .publication_results(p.id, None, Some(&office))
+            .publication_results(p.id, None, Some(office))
             .await?;
         (p, r)
     } else {

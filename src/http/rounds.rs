@@ -12,7 +12,7 @@ use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, CurrentUser, Path};
 use crate::domain::digits::to_persian_digits;
-use crate::domain::{Label, OfficeId, OfficeKind, RegionId, RoundId};
+use crate::domain::{OfficeId, OfficeKind, RegionId};
 use crate::engine::{OfficeRecord, Raw};
 use crate::rules::RuleSet;
 use crate::rules::budget::{Budget, Limits};
@@ -30,24 +30,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The live rule set of a round named in a path.
 pub fn live_round(state: &AppState, round: &str) -> Result<Arc<RuleSet>, ApiError> {
-    let id = RoundId::parse(round).map_err(|e| {
-        ApiError::NotFound(Label::new(
-            format!("دوره `{round}` وجود ندارد"),
-            e.to_string(),
-        ))
-    })?;
-    state.rules.get(id).ok_or_else(|| {
-        ApiError::NotFound(Label::new(
-            format!("دوره {round} تعریف نشده است"),
-            format!("there is no live rule set for round {round}"),
-        ))
-    })
+    Ok(state.live_round(round)?)
 }
 
 /// A round's identity and its calendar as enforced now: every phase's window and the phase open.
 async fn summary(state: &AppState, rs: &RuleSet) -> Result<Json, ApiError> {
     let now = state.clock.now();
-    let events = super::results::events(state, &rs.round.to_string()).await?;
+    let events = super::results::events(state, rs.round).await?;
     let calendar = RoundCalendar::new(rs, events);
     Ok(json!({
         "round": rs.round.to_string(),

@@ -19,8 +19,8 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, CurrentUser, Path};
-use super::population::{prepare_all, score_errors};
 use super::rounds::live_round;
+use crate::app::population::{self as app_population, prepare_all, score_errors};
 use crate::domain::{Label, Role};
 use crate::engine::ScoreError;
 use crate::engine::simulate::overrides::{self, Override};
@@ -30,7 +30,6 @@ use crate::rules::budget::{Budget, Limits};
 use crate::rules::compile::compile_source;
 use crate::rules::ruleset::{Source, SourceFile};
 use crate::rules::value::FieldError;
-use crate::store::{StoreError, audit};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(run_simulation))
@@ -207,12 +206,12 @@ async fn run_simulation(
         )
     })?;
     // Files whose referral deadline passed stand as they were referred, as in the results.
-    super::review::expire_due_referrals(&state, &base.round.to_string(), state.clock.now()).await?;
+    crate::app::review::expire_due_referrals(&state, base.round, state.clock.now()).await?;
     let population = state
         .populations
         .get(&state, base)
         .await
-        .map_err(|e| unless_stopped(&budget, &[], e))?;
+        .map_err(|e| unless_stopped(&budget, &[], e.into()))?;
     let top = req.top.unwrap_or(20).min(500);
     let include_offices = req.include_offices;
     let work = budget.clone();
@@ -228,7 +227,7 @@ async fn run_simulation(
         let cand_offices = cand_own.as_deref().unwrap_or(&population.offices);
         let mut sim =
             simulate::simulate(&baseline, &cand, cand_offices, &Options { top_movers: top })
-                .map_err(|e| unless_stopped(&work, &e, score_errors(e.clone())))?;
+                .map_err(|e| unless_stopped(&work, &e, score_errors(e.clone()).into()))?;
         let sweep = match &spec {
             Some(spec) => Some(
                 simulate::sweep(&baseline, &mut cand, cand_offices, spec).map_err(|e| {
@@ -251,20 +250,8 @@ async fn run_simulation(
     for side in [&mut sim.baseline, &mut sim.candidate] {
         side.dir = shown_dir(&side.dir, &state.rules.dir);
     }
-    let now = state.clock.now().as_millisecond();
-    let mut tx = state.store.pool.begin().await.map_err(StoreError::from)?;
     let what = json!({"set": req.set, "files": req.files.keys().collect::<Vec<_>>(), "sweep": req.sweep, "candidate_hash": sim.candidate});
-    audit::record(
-        &mut tx,
-        now,
-        &me.actor(),
-        "simulation_run",
-        &format!("round:{round}"),
-        None,
-        Some(&what),
-    )
-    .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    app_population::record_simulation(&state, &me.actor(), &round, &what).await?;
     Ok(axum::Json(json!({"simulation": sim, "sweep": sweep})))
 }
 

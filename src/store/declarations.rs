@@ -6,44 +6,13 @@ use sqlx::any::AnyRow;
 
 use super::row::Cells;
 use super::{Store, StoreError};
-
-/// Where a declaration is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DeclarationStatus {
-    /// Being filled in by the office.
-    Draft,
-    /// Filed by the office inside the window.
-    Submitted,
-    /// Sent back to the office for correction (see the open referral).
-    Referred,
-}
-
-impl DeclarationStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeclarationStatus::Draft => "draft",
-            DeclarationStatus::Submitted => "submitted",
-            DeclarationStatus::Referred => "referred",
-        }
-    }
-
-    /// The status stored as `s`; `None` for anything else.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "draft" => Some(DeclarationStatus::Draft),
-            "submitted" => Some(DeclarationStatus::Submitted),
-            "referred" => Some(DeclarationStatus::Referred),
-            _ => None,
-        }
-    }
-}
+use crate::domain::{DeclarationStatus, OfficeId, RoundId};
 
 /// A stored declaration. Values are kept as the JSON the office sent, already checked.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DeclarationRow {
-    pub round: String,
-    pub office_id: String,
+    pub round: RoundId,
+    pub office_id: OfficeId,
     pub status: DeclarationStatus,
     pub office_values: serde_json::Map<String, serde_json::Value>,
     pub region_values: serde_json::Map<String, serde_json::Value>,
@@ -67,8 +36,8 @@ impl DeclarationRow {
 fn from_row(r: &AnyRow) -> Result<DeclarationRow, StoreError> {
     let c = Cells::new(r, "declarations", &["round", "office_id"]);
     Ok(DeclarationRow {
-        round: c.get("round")?,
-        office_id: c.get("office_id")?,
+        round: c.round("round")?,
+        office_id: c.office("office_id")?,
         status: c.parse("status", "a status", DeclarationStatus::parse)?,
         office_values: c.json_map("office_values")?,
         region_values: c.json_map("region_values")?,
@@ -82,15 +51,17 @@ fn from_row(r: &AnyRow) -> Result<DeclarationRow, StoreError> {
 const COLUMNS: &str = "round, office_id, status, office_values, region_values, carried_over, version, updated_at, submitted_at";
 
 impl Store {
+    /// The declaration of `office_id` in `round`, if it has one.
+    #[tracing::instrument(skip_all, fields(%round, %office_id))]
     pub async fn declaration(
         &self,
-        round: &str,
-        office_id: &str,
+        round: RoundId,
+        office_id: &OfficeId,
     ) -> Result<Option<DeclarationRow>, StoreError> {
         let q = format!("select {COLUMNS} from declarations where round = $1 and office_id = $2");
         sqlx::query(&q)
-            .bind(round)
-            .bind(office_id)
+            .bind(round.to_string())
+            .bind(office_id.as_str())
             .fetch_optional(&self.pool)
             .await?
             .as_ref()
@@ -99,10 +70,11 @@ impl Store {
     }
 
     /// Every declaration of a round, ordered by office.
-    pub async fn declarations(&self, round: &str) -> Result<Vec<DeclarationRow>, StoreError> {
+    #[tracing::instrument(skip_all, fields(%round))]
+    pub async fn declarations(&self, round: RoundId) -> Result<Vec<DeclarationRow>, StoreError> {
         let q = format!("select {COLUMNS} from declarations where round = $1 order by office_id");
         sqlx::query(&q)
-            .bind(round)
+            .bind(round.to_string())
             .fetch_all(&self.pool)
             .await?
             .iter()
@@ -113,6 +85,7 @@ impl Store {
 
 /// Writes a declaration. `expected_version` is the version the writer read (`None` for a new file);
 /// if someone else wrote in between, nothing is written and `Conflict` comes back.
+#[tracing::instrument(skip_all, fields(round = %d.round, office = %d.office_id))]
 pub async fn save_declaration(
     conn: &mut AnyConnection,
     d: &DeclarationRow,
@@ -129,8 +102,8 @@ pub async fn save_declaration(
                 "insert into declarations (round, office_id, status, office_values, region_values, carried_over, version, created_at, updated_at, submitted_at, generation) \
                  values ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8, $9)",
             )
-            .bind(&d.round)
-            .bind(&d.office_id)
+            .bind(d.round.to_string())
+            .bind(d.office_id.as_str())
             .bind(d.status.as_str())
             .bind(office_values)
             .bind(region_values)
@@ -159,8 +132,8 @@ pub async fn save_declaration(
             .bind(now)
             .bind(d.submitted_at)
             .bind(generation)
-            .bind(&d.round)
-            .bind(&d.office_id)
+            .bind(d.round.to_string())
+            .bind(d.office_id.as_str())
             .bind(v)
             .execute(conn)
             .await?;

@@ -2,8 +2,9 @@
 //! client whose answer was lost can send the same request again and get that answer back instead
 //! of a second write. A commit implies the stored answer; a rollback or crash stores neither.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
+use super::row::Cells;
 use super::{Store, StoreError};
 
 /// How long an answer is kept for retries: 24 hours, in milliseconds.
@@ -38,7 +39,7 @@ impl Store {
         now: i64,
     ) -> Result<Option<StoredAnswer>, StoreError> {
         let row = sqlx::query(
-            "select route, request_hash, status, body from idempotency_keys \
+            "select user_id, idempotency_key, route, request_hash, status, body from idempotency_keys \
              where user_id = $1 and idempotency_key = $2 and created_at >= $3",
         )
         .bind(user_id)
@@ -47,16 +48,15 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| {
-            let status = u16::try_from(r.get::<i64, _>("status")).map_err(|_| {
-                StoreError::Database(sqlx::Error::Decode(
-                    "bad stored idempotent answer status".into(),
-                ))
-            })?;
+            let c = Cells::new(&r, "idempotency_keys", &["user_id", "idempotency_key"]);
+            let status: i64 = c.get("status")?;
+            let status = u16::try_from(status)
+                .map_err(|_| c.corrupt(format!("status {status} is not an HTTP status")))?;
             Ok(StoredAnswer {
-                route: r.get("route"),
-                request_hash: r.get("request_hash"),
+                route: c.get("route")?,
+                request_hash: c.get("request_hash")?,
                 status,
-                body: r.get("body"),
+                body: c.get("body")?,
             })
         })
         .transpose()

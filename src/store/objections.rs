@@ -6,18 +6,18 @@ use sqlx::any::AnyRow;
 
 use super::row::Cells;
 use super::{Store, StoreError};
+use crate::domain::{ObjectionStatus, OfficeId, RoundId};
 
 /// An objection as stored.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Objection {
     pub id: i64,
-    pub round: String,
-    pub office_id: String,
+    pub round: RoundId,
+    pub office_id: OfficeId,
     pub text: String,
     pub criteria: Vec<String>,
     pub filed_at: i64,
-    /// `pending`, `accepted` or `rejected`.
-    pub status: String,
+    pub status: ObjectionStatus,
     /// Input name → corrected value, applied at finalization if the objection is accepted.
     pub corrections: serde_json::Map<String, serde_json::Value>,
     pub decision_reason: Option<String>,
@@ -30,12 +30,12 @@ fn from_row(r: &AnyRow) -> Result<Objection, StoreError> {
     let c = Cells::new(r, "objections", &["id"]);
     Ok(Objection {
         id: c.get("id")?,
-        round: c.get("round")?,
-        office_id: c.get("office_id")?,
+        round: c.round("round")?,
+        office_id: c.office("office_id")?,
         text: c.get("text")?,
         criteria: c.json("criteria")?,
         filed_at: c.get("filed_at")?,
-        status: c.one_of("status", &["pending", "accepted", "rejected"])?,
+        status: c.parse("status", "an objection status", ObjectionStatus::parse)?,
         corrections: c.json_map("corrections")?,
         decision_reason: c.get("decision_reason")?,
         decided_by: c.get("decided_by")?,
@@ -47,15 +47,17 @@ fn from_row(r: &AnyRow) -> Result<Objection, StoreError> {
 const COLUMNS: &str = "id, round, office_id, text, criteria, filed_at, status, corrections, decision_reason, decided_by, decided_at, version";
 
 impl Store {
+    /// The objection of `office_id` in `round`, if it objected.
+    #[tracing::instrument(skip_all, fields(%round, %office_id))]
     pub async fn objection(
         &self,
-        round: &str,
-        office_id: &str,
+        round: RoundId,
+        office_id: &OfficeId,
     ) -> Result<Option<Objection>, StoreError> {
         let q = format!("select {COLUMNS} from objections where round = $1 and office_id = $2");
         sqlx::query(&q)
-            .bind(round)
-            .bind(office_id)
+            .bind(round.to_string())
+            .bind(office_id.as_str())
             .fetch_optional(&self.pool)
             .await?
             .as_ref()
@@ -64,9 +66,10 @@ impl Store {
     }
 
     /// Objections of a round, optionally only those of offices in one region.
+    #[tracing::instrument(skip_all, fields(%round))]
     pub async fn objections(
         &self,
-        round: &str,
+        round: RoundId,
         region: Option<u8>,
     ) -> Result<Vec<Objection>, StoreError> {
         let q = format!(
@@ -78,7 +81,7 @@ impl Store {
                 .join(", ")
         );
         sqlx::query(&q)
-            .bind(round)
+            .bind(round.to_string())
             .bind(region.map_or(0, |r| r as i64))
             .fetch_all(&self.pool)
             .await?
@@ -92,8 +95,8 @@ pub async fn insert_objection(conn: &mut AnyConnection, o: &Objection) -> Result
     sqlx::query(
         "insert into objections (round, office_id, text, criteria, filed_at, status, corrections, version) values ($1, $2, $3, $4, $5, 'pending', '{}', 1)",
     )
-    .bind(&o.round)
-    .bind(&o.office_id)
+    .bind(o.round.to_string())
+    .bind(o.office_id.as_str())
     .bind(&o.text)
     .bind(serde_json::to_string(&o.criteria).expect("strings serialize"))
     .bind(o.filed_at)
@@ -116,7 +119,7 @@ pub async fn update_objection(
         "update objections set status = $1, corrections = $2, decision_reason = $3, decided_by = $4, decided_at = $5, version = $6 \
          where id = $7 and version = $8",
     )
-    .bind(&o.status)
+    .bind(o.status.as_str())
     .bind(serde_json::Value::Object(o.corrections.clone()).to_string())
     .bind(&o.decision_reason)
     .bind(&o.decided_by)

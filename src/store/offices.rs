@@ -47,10 +47,11 @@ pub enum Upsert {
 const COLUMNS: &str = "id, kind, region, province, name, holder_national_code";
 
 impl Store {
-    pub async fn office(&self, id: &str) -> Result<Option<OfficeRow>, StoreError> {
+    #[tracing::instrument(skip_all, fields(%id))]
+    pub async fn office(&self, id: &OfficeId) -> Result<Option<OfficeRow>, StoreError> {
         let q = format!("select {COLUMNS} from offices where id = $1");
         sqlx::query(&q)
-            .bind(id)
+            .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await?
             .as_ref()

@@ -5,6 +5,7 @@
 use sqlx::{AnyConnection, Row};
 
 use super::{Store, StoreError};
+use crate::domain::{OfficeId, RoundId};
 
 impl Store {
     /// The current generation. Read it *before* loading the population it stamps: a write that
@@ -20,23 +21,29 @@ impl Store {
     /// generation `since`, ordered by id.
     pub async fn population_changes(
         &self,
-        rounds: [&str; 2],
+        rounds: [RoundId; 2],
         since: i64,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<OfficeId>, StoreError> {
         let rows = sqlx::query(
             "select id from offices where generation > $1 \
              union select office_id from declarations where generation > $1 and (round = $2 or round = $3) \
              order by 1",
         )
         .bind(since)
-        .bind(rounds[0])
-        .bind(rounds[1])
+        .bind(rounds[0].to_string())
+        .bind(rounds[1].to_string())
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .iter()
-            .map(|r| r.try_get::<String, _>(0))
-            .collect::<Result<_, _>>()?)
+        rows.iter()
+            .map(|r| {
+                let id = r.try_get::<String, _>(0)?;
+                OfficeId::parse(&id).map_err(|e| StoreError::Corrupt {
+                    table: "offices",
+                    row: id,
+                    problem: e.to_string(),
+                })
+            })
+            .collect()
     }
 }
 

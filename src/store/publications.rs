@@ -6,14 +6,14 @@ use sqlx::{AnyConnection, Row};
 
 use super::row::Cells;
 use super::{Store, StoreError};
+use crate::domain::{OfficeId, RoundId, Stage};
 
 /// A publication's header.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Publication {
     pub id: i64,
-    pub round: String,
-    /// `first` or `final`.
-    pub stage: String,
+    pub round: RoundId,
+    pub stage: Stage,
     pub rules_hash: String,
     pub rules_version: String,
     pub engine_version: String,
@@ -26,7 +26,7 @@ pub struct Publication {
 /// One office's stored result.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct StoredResult {
-    pub office_id: String,
+    pub office_id: OfficeId,
     pub region: u8,
     pub kind: String,
     pub filed: bool,
@@ -43,8 +43,8 @@ fn header(r: &AnyRow) -> Result<Publication, StoreError> {
     let c = Cells::new(r, "publications", &["id"]);
     Ok(Publication {
         id: c.get("id")?,
-        round: c.get("round")?,
-        stage: c.one_of("stage", &["first", "final"])?,
+        round: c.round("round")?,
+        stage: c.parse("stage", "a stage", Stage::parse)?,
         rules_hash: c.get("rules_hash")?,
         rules_version: c.get("rules_version")?,
         engine_version: c.get("engine_version")?,
@@ -58,7 +58,7 @@ fn header(r: &AnyRow) -> Result<Publication, StoreError> {
 fn result(r: &AnyRow) -> Result<StoredResult, StoreError> {
     let c = Cells::new(r, "publication_results", &["publication_id", "office_id"]);
     Ok(StoredResult {
-        office_id: c.get("office_id")?,
+        office_id: c.office("office_id")?,
         region: c.small("region")?,
         kind: c.get("kind")?,
         filed: c.get::<i64>("filed")? != 0,
@@ -95,10 +95,11 @@ const RESULT: &str = "office_id, region, kind, filed, total, grade, service_shar
 
 impl Store {
     /// The publications of a round (first, then final).
-    pub async fn publications(&self, round: &str) -> Result<Vec<Publication>, StoreError> {
+    #[tracing::instrument(skip_all, fields(%round))]
+    pub async fn publications(&self, round: RoundId) -> Result<Vec<Publication>, StoreError> {
         let q = format!("select {HEADER} from publications where round = $1 order by id");
         sqlx::query(&q)
-            .bind(round)
+            .bind(round.to_string())
             .fetch_all(&self.pool)
             .await?
             .iter()
@@ -107,6 +108,7 @@ impl Store {
     }
 
     /// Results of a publication, optionally of one region or one office, in office order.
+    #[tracing::instrument(skip_all, fields(publication))]
     pub async fn publication_results(
         &self,
         publication: i64,
@@ -139,8 +141,8 @@ pub async fn insert_publication(
         "insert into publications (round, stage, rules_hash, rules_version, engine_version, published_at, published_by, office_count, snapshot_hash) \
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id",
     )
-    .bind(&p.round)
-    .bind(&p.stage)
+    .bind(p.round.to_string())
+    .bind(p.stage.as_str())
     .bind(&p.rules_hash)
     .bind(&p.rules_version)
     .bind(&p.engine_version)
@@ -161,7 +163,7 @@ pub async fn insert_publication(
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(id)
-        .bind(&r.office_id)
+        .bind(r.office_id.as_str())
         .bind(r.region as i64)
         .bind(&r.kind)
         .bind(r.filed as i64)
@@ -180,12 +182,11 @@ impl crate::live::PublicationCheck for Store {
     /// Asked by the registry (off the async workers) before a change to a frozen round goes live.
     fn is_published(&self, round: crate::domain::RoundId) -> bool {
         let store = self.clone();
-        let round = round.to_string();
         match tokio::runtime::Handle::try_current() {
             // Fail safe: if the database cannot say, treat the round as published (frozen).
             Ok(h) => h.block_on(async move {
                 store
-                    .publications(&round)
+                    .publications(round)
                     .await
                     .map(|p| !p.is_empty())
                     .unwrap_or(true)

@@ -6,13 +6,14 @@ use sqlx::{AnyConnection, Row};
 
 use super::row::Cells;
 use super::{Store, StoreError};
+use crate::domain::{OfficeId, ReferralStatus, RoundId};
 
 /// A referral as stored.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Referral {
     pub id: i64,
-    pub round: String,
-    pub office_id: String,
+    pub round: RoundId,
+    pub office_id: OfficeId,
     /// Input name → why it must be corrected.
     pub reasons: serde_json::Map<String, serde_json::Value>,
     /// The office's values when the file was referred; restored if the referral expires.
@@ -21,23 +22,22 @@ pub struct Referral {
     pub referred_at: i64,
     pub deadline_at: i64,
     pub resolved_at: Option<i64>,
-    /// `open`, `resubmitted` or `expired`.
-    pub status: String,
+    pub status: ReferralStatus,
 }
 
 fn from_row(r: &AnyRow) -> Result<Referral, StoreError> {
     let c = Cells::new(r, "referrals", &["id"]);
     Ok(Referral {
         id: c.get("id")?,
-        round: c.get("round")?,
-        office_id: c.get("office_id")?,
+        round: c.round("round")?,
+        office_id: c.office("office_id")?,
         reasons: c.json_map("reasons")?,
         original_values: c.json_map("original_values")?,
         referred_by: c.get("referred_by")?,
         referred_at: c.get("referred_at")?,
         deadline_at: c.get("deadline_at")?,
         resolved_at: c.get("resolved_at")?,
-        status: c.one_of("status", &["open", "resubmitted", "expired"])?,
+        status: c.parse("status", "a referral status", ReferralStatus::parse)?,
     })
 }
 
@@ -45,17 +45,18 @@ const COLUMNS: &str = "id, round, office_id, reasons, original_values, referred_
 
 impl Store {
     /// Every referral of a file, oldest first.
+    #[tracing::instrument(skip_all, fields(%round, %office_id))]
     pub async fn referrals(
         &self,
-        round: &str,
-        office_id: &str,
+        round: RoundId,
+        office_id: &OfficeId,
     ) -> Result<Vec<Referral>, StoreError> {
         let q = format!(
             "select {COLUMNS} from referrals where round = $1 and office_id = $2 order by id"
         );
         sqlx::query(&q)
-            .bind(round)
-            .bind(office_id)
+            .bind(round.to_string())
+            .bind(office_id.as_str())
             .fetch_all(&self.pool)
             .await?
             .iter()
@@ -64,12 +65,13 @@ impl Store {
     }
 
     /// Referrals of a round that are still open.
-    pub async fn open_referrals(&self, round: &str) -> Result<Vec<Referral>, StoreError> {
+    #[tracing::instrument(skip_all, fields(%round))]
+    pub async fn open_referrals(&self, round: RoundId) -> Result<Vec<Referral>, StoreError> {
         let q = format!(
             "select {COLUMNS} from referrals where round = $1 and status = 'open' order by id"
         );
         sqlx::query(&q)
-            .bind(round)
+            .bind(round.to_string())
             .fetch_all(&self.pool)
             .await?
             .iter()
@@ -83,8 +85,8 @@ pub async fn insert_referral(conn: &mut AnyConnection, r: &Referral) -> Result<i
         "insert into referrals (round, office_id, reasons, original_values, referred_by, referred_at, deadline_at, status) \
          values ($1, $2, $3, $4, $5, $6, $7, 'open') returning id",
     )
-    .bind(&r.round)
-    .bind(&r.office_id)
+    .bind(r.round.to_string())
+    .bind(r.office_id.as_str())
     .bind(serde_json::Value::Object(r.reasons.clone()).to_string())
     .bind(serde_json::Value::Object(r.original_values.clone()).to_string())
     .bind(&r.referred_by)
@@ -99,13 +101,13 @@ pub async fn insert_referral(conn: &mut AnyConnection, r: &Referral) -> Result<i
 pub async fn close_referral(
     conn: &mut AnyConnection,
     id: i64,
-    status: &str,
+    status: ReferralStatus,
     at: i64,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "update referrals set status = $1, resolved_at = $2 where id = $3 and status = 'open'",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(at)
     .bind(id)
     .execute(conn)

@@ -8,6 +8,7 @@ use sqlx::any::{Any, AnyRow};
 use sqlx::{Decode, Row, Type};
 
 use super::StoreError;
+use crate::domain::{OfficeId, RoundId};
 
 /// One stored row being read, with the key that names it in errors.
 pub(crate) struct Cells<'r> {
@@ -67,11 +68,14 @@ impl<'r> Cells<'r> {
         parse(&text).ok_or_else(|| self.corrupt(format!("{column} `{text}` is not {what}")))
     }
 
-    /// A text column that must be one of `allowed`.
-    pub fn one_of(&self, column: &str, allowed: &[&str]) -> Result<String, StoreError> {
-        self.parse(column, &format!("one of {}", allowed.join(", ")), |s| {
-            allowed.contains(&s).then(|| s.to_string())
-        })
+    /// A text column holding a round id.
+    pub fn round(&self, column: &str) -> Result<RoundId, StoreError> {
+        self.parse(column, "a round", |s| RoundId::parse(s).ok())
+    }
+
+    /// A text column holding a license number.
+    pub fn office(&self, column: &str) -> Result<OfficeId, StoreError> {
+        self.parse(column, "a license number", |s| OfficeId::parse(s).ok())
     }
 
     /// An integer column that must fit a `u8`.
@@ -87,5 +91,49 @@ impl<'r> Cells<'r> {
             row: self.key.clone(),
             problem,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    async fn one_row(sql: &str) -> (AnyRow, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        let row = sqlx::query(sql).fetch_one(&store.pool).await.unwrap();
+        (row, dir)
+    }
+
+    #[tokio::test]
+    async fn stored_round_and_office_ids_are_read_as_domain_ids() {
+        let (row, _dir) = one_row("select '1400-2' as round, 'P-THR-000030' as office_id").await;
+        let c = Cells::new(&row, "declarations", &["round", "office_id"]);
+        assert_eq!(c.round("round").unwrap(), RoundId::parse("1400-2").unwrap());
+        assert_eq!(c.office("office_id").unwrap().as_str(), "P-THR-000030");
+    }
+
+    #[tokio::test]
+    async fn a_stored_id_that_does_not_parse_is_a_corrupt_row_naming_the_column() {
+        let (row, _dir) = one_row("select '1400-9' as round, 'P THR/30' as office_id").await;
+        let c = Cells::new(&row, "declarations", &["round", "office_id"]);
+        let StoreError::Corrupt {
+            table,
+            row,
+            problem,
+        } = c.round("round").unwrap_err()
+        else {
+            panic!("not a corrupt row")
+        };
+        assert_eq!((table, row.as_str()), ("declarations", "1400-9/P THR/30"));
+        assert_eq!(problem, "round `1400-9` is not a round");
+        let e = c.office("office_id").unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("office_id `P THR/30` is not a license number"),
+            "{e}"
+        );
     }
 }

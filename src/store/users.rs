@@ -5,7 +5,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::row::Cells;
 use super::{Store, StoreError};
-use crate::domain::Role;
+use crate::domain::{OfficeId, Role};
 
 /// A stored user.
 #[derive(Clone, Debug, PartialEq)]
@@ -15,7 +15,7 @@ pub struct User {
     /// Argon2id PHC string; `None` while the initial password (the national code) is in force.
     pub password_hash: Option<String>,
     pub role: Role,
-    pub office_id: Option<String>,
+    pub office_id: Option<OfficeId>,
     pub region: Option<u8>,
     pub national_code: Option<String>,
     pub failed_logins: i64,
@@ -43,7 +43,13 @@ fn user_from_row(r: &AnyRow) -> Result<User, StoreError> {
         username: c.get("username")?,
         password_hash: c.get("password_hash")?,
         role: c.parse("role", "a role", Role::parse)?,
-        office_id: c.get("office_id")?,
+        office_id: c
+            .get::<Option<String>>("office_id")?
+            .map(|s| {
+                OfficeId::parse(&s)
+                    .map_err(|_| c.corrupt(format!("office_id `{s}` is not a license number")))
+            })
+            .transpose()?,
         region: region.map(|x| x as u8),
         national_code: c.get("national_code")?,
         failed_logins: c.get("failed_logins")?,
@@ -99,11 +105,11 @@ impl Store {
     }
 
     /// The holder account of an office.
-    pub async fn user_of_office(&self, office_id: &str) -> Result<Option<User>, StoreError> {
+    pub async fn user_of_office(&self, office_id: &OfficeId) -> Result<Option<User>, StoreError> {
         let q =
             format!("select {USER_COLUMNS} from users where office_id = $1 and retired_at is null");
         sqlx::query(&q)
-            .bind(office_id)
+            .bind(office_id.as_str())
             .fetch_optional(&self.pool)
             .await?
             .as_ref()
@@ -150,7 +156,7 @@ impl Store {
             "update users set failed_logins = failed_logins + 1, \
              locked_until = case when failed_logins + 1 >= $1 then $2 else null end, updated_at = $3 \
              where id = $4 and (locked_until is null or locked_until <= $3) \
-             returning failed_logins, locked_until",
+             returning id, failed_logins, locked_until",
         )
         .bind(max)
         .bind(now + lock_ms)
@@ -159,16 +165,21 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         if let Some(row) = claimed {
+            let c = Cells::new(&row, "users", &["id"]);
             return Ok(LoginClaim::Granted {
-                failures: row.get::<i64, _>("failed_logins"),
-                locked_until: row.get("locked_until"),
+                failures: c.get("failed_logins")?,
+                locked_until: c.get("locked_until")?,
             });
         }
-        let until: Option<i64> = sqlx::query("select locked_until from users where id = $1")
-            .bind(user_id)
-            .fetch_optional(&self.pool)
-            .await?
-            .and_then(|r| r.get("locked_until"));
+        let until: Option<i64> =
+            match sqlx::query("select id, locked_until from users where id = $1")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?
+            {
+                Some(row) => Cells::new(&row, "users", &["id"]).get("locked_until")?,
+                None => None,
+            };
         Ok(LoginClaim::Locked {
             until: until.unwrap_or(now),
         })

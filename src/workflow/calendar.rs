@@ -237,7 +237,8 @@ mod tests {
     use serde_json::{Map, json};
 
     use super::*;
-    use crate::store::declarations::{DeclarationRow, DeclarationStatus};
+    use crate::domain::DeclarationStatus;
+    use crate::store::declarations::DeclarationRow;
     use crate::workflow::{declaration, review};
 
     static RULES: LazyLock<RuleSet> = LazyLock::new(|| {
@@ -247,8 +248,8 @@ mod tests {
 
     fn submitted() -> DeclarationRow {
         DeclarationRow {
-            round: "1400-2".into(),
-            office_id: "P-0001".into(),
+            round: crate::domain::RoundId::parse("1400-2").unwrap(),
+            office_id: crate::domain::OfficeId::parse("P-0001").unwrap(),
             status: DeclarationStatus::Submitted,
             office_values: Map::new(),
             region_values: Map::new(),
@@ -265,8 +266,9 @@ mod tests {
         let rs = &*RULES;
         match phase {
             Phase::SelfDeclaration => {
-                let draft = declaration::save_draft(rs, "P-0001", None, &Map::new(), now);
-                let submit = declaration::submit(rs, "P-0001", None, &Map::new(), now);
+                let office = crate::domain::OfficeId::parse("P-0001").unwrap();
+                let draft = declaration::save_draft(rs, &office, None, &Map::new(), now);
+                let submit = declaration::submit(rs, &office, None, &Map::new(), now);
                 assert_eq!(
                     draft.is_ok(),
                     !matches!(submit, Err(WorkflowError::OutsideWindow(_))),

@@ -5,11 +5,12 @@ use serde_json::{Map, Value as Json};
 use super::calendar::{Events, RoundCalendar};
 use super::{Phase, WorkflowError};
 use crate::domain::Label;
+use crate::domain::{DeclarationStatus, OfficeId};
 use crate::rules::RuleSet;
 use crate::rules::model::Supplier;
 use crate::rules::ruleset::Missing;
 use crate::rules::value::{self, FieldError};
-use crate::store::declarations::{DeclarationRow, DeclarationStatus};
+use crate::store::declarations::DeclarationRow;
 
 /// Refuses the action unless `phase` is open at `now`: for the phases before publication, which
 /// no event moves (the others ask a [`RoundCalendar`] with the round's events).
@@ -68,7 +69,7 @@ pub fn check_office_values(rs: &RuleSet, values: &Map<String, Json>) -> Result<(
 /// A new or updated draft with `values` merged in (a `null` removes a value).
 pub fn save_draft(
     rs: &RuleSet,
-    office_id: &str,
+    office_id: &OfficeId,
     existing: Option<&DeclarationRow>,
     values: &Map<String, Json>,
     now: jiff::Timestamp,
@@ -79,8 +80,8 @@ pub fn save_draft(
     require_open(rs, Phase::SelfDeclaration, now)?;
     check_office_values(rs, values)?;
     let mut row = existing.cloned().unwrap_or_else(|| DeclarationRow {
-        round: rs.round.to_string(),
-        office_id: office_id.to_string(),
+        round: rs.round,
+        office_id: office_id.clone(),
         status: DeclarationStatus::Draft,
         office_values: Map::new(),
         region_values: Map::new(),
@@ -111,7 +112,7 @@ fn already_submitted() -> WorkflowError {
 /// every input the office must supply has to be there.
 pub fn submit(
     rs: &RuleSet,
-    office_id: &str,
+    office_id: &OfficeId,
     existing: Option<&DeclarationRow>,
     previous: &Map<String, Json>,
     now: jiff::Timestamp,

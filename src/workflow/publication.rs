@@ -7,12 +7,13 @@ use sha2::{Digest, Sha256};
 
 use super::WorkflowError;
 use super::calendar::Events;
+use crate::domain::{DeclarationStatus, OfficeId, Stage};
 use crate::domain::{Fixed, OfficeKind, RegionId};
 use crate::engine::{OfficeRecord, Raw};
 use crate::rules::RuleSet;
 use crate::rules::value::FieldError;
 use crate::store::StoreError;
-use crate::store::declarations::{DeclarationRow, DeclarationStatus};
+use crate::store::declarations::DeclarationRow;
 use crate::store::offices::OfficeRow;
 use crate::store::publications::{Publication, StoredResult};
 
@@ -52,7 +53,7 @@ fn stored_inputs(f: &FileData) -> Json {
     })
 }
 
-fn record_from_inputs(office_id: &str, inputs: &Json) -> Result<OfficeRecord, String> {
+fn record_from_inputs(office_id: &OfficeId, inputs: &Json) -> Result<OfficeRecord, String> {
     let kind: OfficeKind =
         serde_json::from_value(inputs["kind"].clone()).map_err(|e| e.to_string())?;
     let region =
@@ -68,7 +69,7 @@ fn record_from_inputs(office_id: &str, inputs: &Json) -> Result<OfficeRecord, St
             .unwrap_or_default()
     };
     Ok(OfficeRecord {
-        id: crate::domain::OfficeId::parse(office_id).map_err(|e| e.to_string())?,
+        id: office_id.clone(),
         kind,
         region,
         province: inputs["province"].as_str().unwrap_or("").to_string(),
@@ -81,20 +82,20 @@ fn record_from_inputs(office_id: &str, inputs: &Json) -> Result<OfficeRecord, St
 /// The header fields every result document repeats: the stage, and the instant cut to the
 /// millisecond a publication is stored with, so that its verification stamps exactly the same.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Stamp<'a> {
-    stage: &'a str,
+pub struct Stamp {
+    stage: Stage,
     published_at: jiff::Timestamp,
 }
 
-impl<'a> Stamp<'a> {
-    pub fn new(stage: &'a str, at: jiff::Timestamp) -> Self {
+impl Stamp {
+    pub fn new(stage: Stage, at: jiff::Timestamp) -> Self {
         Stamp {
             stage,
             published_at: crate::store::from_millis(at.as_millisecond()),
         }
     }
 
-    pub fn stage(&self) -> &'a str {
+    pub fn stage(&self) -> Stage {
         self.stage
     }
 
@@ -106,15 +107,15 @@ impl<'a> Stamp<'a> {
 
 /// The events of a round's publications (first results and final ranks) that move its calendar.
 pub fn events(publications: &[Publication]) -> Events {
-    let at = |stage: &str| {
+    let at = |stage: Stage| {
         publications
             .iter()
             .find(|p| p.stage == stage)
             .map(|p| crate::store::from_millis(p.published_at))
     };
     Events {
-        published_at: at("first"),
-        finalized_at: at("final"),
+        published_at: at(Stage::First),
+        finalized_at: at(Stage::Final),
     }
 }
 
@@ -123,7 +124,7 @@ pub fn events(publications: &[Publication]) -> Events {
 pub fn compute(
     rs: &RuleSet,
     stamp: &Stamp,
-    offices: &[(String, Json)],
+    offices: &[(OfficeId, Json)],
 ) -> Result<Vec<StoredResult>, WorkflowError> {
     let mut prepared = Vec::with_capacity(offices.len());
     let mut errors = Vec::new();
@@ -133,7 +134,7 @@ pub fn compute(
                 Ok(o) => prepared.push(o),
                 Err(e) => errors.extend(e.into_field_errors()),
             },
-            Err(e) => errors.push(FieldError::new(id, "پرونده خوانده نشد", e)),
+            Err(e) => errors.push(FieldError::new(id.as_str(), "پرونده خوانده نشد", e)),
         }
     }
     if !errors.is_empty() {
@@ -186,7 +187,7 @@ pub fn compute(
             explanation,
         };
         out.push(StoredResult {
-            office_id: office.id.to_string(),
+            office_id: office.id.clone(),
             region: office.region.get(),
             kind: office.kind.to_string(),
             filed: office.filed,
@@ -205,7 +206,7 @@ pub fn compute(
 struct ResultDoc<'a> {
     office: &'a str,
     round: String,
-    stage: &'a str,
+    stage: Stage,
     rules_version: &'a str,
     rules_hash: &'a str,
     engine_version: &'a str,
@@ -226,9 +227,12 @@ pub fn records(files: &[FileData]) -> Result<Vec<OfficeRecord>, WorkflowError> {
     files
         .par_iter()
         .map(|f| {
-            let id = f.office.id.to_string();
-            record_from_inputs(&id, &stored_inputs(f)).map_err(|e| {
-                WorkflowError::Fields(vec![FieldError::new(&id, "پرونده خوانده نشد", e)])
+            record_from_inputs(&f.office.id, &stored_inputs(f)).map_err(|e| {
+                WorkflowError::Fields(vec![FieldError::new(
+                    f.office.id.as_str(),
+                    "پرونده خوانده نشد",
+                    e,
+                )])
             })
         })
         .collect()
@@ -240,9 +244,9 @@ pub fn build(
     stamp: &Stamp,
     files: &[FileData],
 ) -> Result<Vec<StoredResult>, WorkflowError> {
-    let offices: Vec<(String, Json)> = files
+    let offices: Vec<(OfficeId, Json)> = files
         .iter()
-        .map(|f| (f.office.id.to_string(), stored_inputs(f)))
+        .map(|f| (f.office.id.clone(), stored_inputs(f)))
         .collect();
     compute(rs, stamp, &offices)
 }
@@ -251,7 +255,7 @@ pub fn build(
 pub fn snapshot_hash(results: &[StoredResult]) -> String {
     let mut h = Sha256::new();
     for r in results {
-        h.update(r.office_id.as_bytes());
+        h.update(r.office_id.as_str().as_bytes());
         h.update([0]);
         h.update(r.result.as_bytes());
         h.update([0]);
@@ -265,11 +269,11 @@ pub fn differences(
     (first_id, first): (i64, &[StoredResult]),
     (last_id, last): (i64, &[StoredResult]),
 ) -> Result<Vec<Json>, StoreError> {
-    let by_id: std::collections::HashMap<&str, &StoredResult> =
-        first.iter().map(|r| (r.office_id.as_str(), r)).collect();
+    let by_id: std::collections::HashMap<&OfficeId, &StoredResult> =
+        first.iter().map(|r| (&r.office_id, r)).collect();
     let mut changes = Vec::new();
     for n in last {
-        let Some(o) = by_id.get(n.office_id.as_str()) else {
+        let Some(o) = by_id.get(&n.office_id) else {
             continue;
         };
         let po = o.document(first_id)?["positions"].take();
@@ -308,8 +312,8 @@ mod tests {
 
     fn declaration(office_values: Json, region_values: Json) -> DeclarationRow {
         DeclarationRow {
-            round: "1400-2".into(),
-            office_id: "P-0001".into(),
+            round: crate::domain::RoundId::parse("1400-2").unwrap(),
+            office_id: crate::domain::OfficeId::parse("P-0001").unwrap(),
             status: DeclarationStatus::Submitted,
             office_values: office_values.as_object().unwrap().clone(),
             region_values: region_values.as_object().unwrap().clone(),
@@ -327,9 +331,9 @@ mod tests {
                 .unwrap();
         let at = crate::clock::parse_instant("1400/02/16 10:00").unwrap()
             + SignedDuration::from_nanos(123_456_789);
-        let published = Stamp::new("first", at);
+        let published = Stamp::new(Stage::First, at);
         assert_eq!(published.millis(), at.as_millisecond());
-        let verified = Stamp::new("first", crate::store::from_millis(published.millis()));
+        let verified = Stamp::new(Stage::First, crate::store::from_millis(published.millis()));
         assert_eq!(published, verified);
         let file = FileData {
             office: office(),

@@ -4,11 +4,12 @@
 use serde_json::{Map, Value as Json};
 
 use super::{Phase, Window, WorkflowError};
+use crate::domain::DeclarationStatus;
 use crate::domain::{JalaliDate, Label};
 use crate::rules::RuleSet;
 use crate::rules::model::Supplier;
 use crate::rules::value::{self, FieldError};
-use crate::store::declarations::{DeclarationRow, DeclarationStatus};
+use crate::store::declarations::DeclarationRow;
 use crate::store::review::Referral;
 
 /// Checks values a reviewer records: region- and inspection-supplied inputs only (or, with
@@ -166,7 +167,7 @@ pub fn refer(
     row.status = DeclarationStatus::Referred;
     let referral = Referral {
         id: 0,
-        round: rs.round.to_string(),
+        round: rs.round,
         office_id: d.office_id.clone(),
         reasons: reasons.clone(),
         original_values: d.office_values.clone(),
@@ -174,7 +175,7 @@ pub fn refer(
         referred_at: now.as_millisecond(),
         deadline_at: correction_deadline(rs, now).as_millisecond(),
         resolved_at: None,
-        status: "open".into(),
+        status: crate::domain::ReferralStatus::Open,
     };
     Ok((row, referral))
 }

@@ -37,6 +37,7 @@ both_backends!(
     a_replaced_holder_loses_the_office_and_the_new_holder_signs_in,
     holders_who_swap_offices_both_sign_in_with_their_national_codes,
     the_initial_password_is_accepted_in_persian_and_arabic_indic_digits,
+    creating_renaming_and_signing_in_accept_and_refuse_the_same_usernames,
 );
 
 both_backends!(spawn_unthrottled =>
@@ -739,4 +740,71 @@ async fn a_flood_beyond_the_hashing_bound_gets_429_not_queued_work(app: TestApp)
     for (s, retry, body) in busy {
         assert_too_many(*s, retry.clone(), body, "busy");
     }
+}
+
+async fn creating_renaming_and_signing_in_accept_and_refuse_the_same_usernames(app: TestApp) {
+    let admin = app.admin().await;
+    let password = "a-good-passphrase-1400";
+    // Typed with Persian digits and spaces: created, and signed in however it is typed.
+    let (s, body) = app
+        .post(
+            "/v1/users",
+            Some(&admin),
+            json!({"username": " regulator۳ ", "password": password, "role": "regulator"}),
+        )
+        .await;
+    assert_eq!(
+        (s, body["username"].as_str()),
+        (201, Some("regulator3")),
+        "{body}"
+    );
+    app.login("regulator3", password).await;
+    let token = app.login("regulator۳", password).await;
+    let refused = ["ab", "two words", "کاربر", "a/b/c"];
+    for name in refused {
+        let (s, body) = app
+            .post(
+                "/v1/users",
+                Some(&admin),
+                json!({"username": name, "password": password, "role": "regulator"}),
+            )
+            .await;
+        assert_eq!(s, 422, "{name}: {body}");
+        assert_eq!(body["error"]["details"][0]["field"], "username", "{name}");
+        let (s, body) = app
+            .post(
+                "/v1/auth/password",
+                Some(&token),
+                json!({"current_password": password, "new_password": "another-passphrase-1", "new_username": name}),
+            )
+            .await;
+        assert_eq!(s, 422, "{name}: {body}");
+        assert_eq!(
+            body["error"]["details"][0]["field"], "new_username",
+            "{name}"
+        );
+        let (s, body) = app
+            .post(
+                "/v1/auth/login",
+                None,
+                json!({"username": name, "password": password}),
+            )
+            .await;
+        assert_eq!(s, 401, "{name}: {body}");
+    }
+    // Renamed with Persian digits: stored as ASCII, and signed in either way.
+    let (s, body) = app
+        .post(
+            "/v1/auth/password",
+            Some(&token),
+            json!({"current_password": password, "new_password": "another-passphrase-1", "new_username": "staff.۲"}),
+        )
+        .await;
+    assert_eq!(
+        (s, body["username"].as_str()),
+        (200, Some("staff.2")),
+        "{body}"
+    );
+    app.login("staff.2", "another-passphrase-1").await;
+    app.login("staff.۲", "another-passphrase-1").await;
 }

@@ -92,7 +92,10 @@ async fn an_office_saves_a_draft_and_submits_inside_the_window(app: TestApp) {
     );
     let stored = app
         .store
-        .declaration("1400-2", "P-0001")
+        .declaration(
+            crate::helpers::rid("1400-2"),
+            &crate::helpers::oid("P-0001"),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -287,7 +290,10 @@ async fn every_bad_field_gets_its_own_message_in_both_languages(app: TestApp) {
     // Nothing was stored.
     assert!(
         app.store
-            .declaration("1400-2", "P-0001")
+            .declaration(
+                crate::helpers::rid("1400-2"),
+                &crate::helpers::oid("P-0001")
+            )
             .await
             .unwrap()
             .is_none()
@@ -391,7 +397,10 @@ async fn two_writers_cannot_silently_overwrite_each_other(app: TestApp) {
     assert_eq!((s, body["error"]["code"].as_str()), (409, Some("conflict")));
     let stored = app
         .store
-        .declaration("1400-2", "P-0001")
+        .declaration(
+            crate::helpers::rid("1400-2"),
+            &crate::helpers::oid("P-0001"),
+        )
         .await
         .unwrap()
         .unwrap();

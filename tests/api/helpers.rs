@@ -457,3 +457,13 @@ macro_rules! both_backends {
         })*
     };
 }
+
+/// A round id written in a test.
+pub fn rid(text: &str) -> arzyab::domain::RoundId {
+    arzyab::domain::RoundId::parse(text).unwrap()
+}
+
+/// A license number written in a test.
+pub fn oid(text: &str) -> arzyab::domain::OfficeId {
+    arzyab::domain::OfficeId::parse(text).unwrap()
+}

@@ -143,7 +143,14 @@ async fn a_retried_declaration_save_and_submission_answer_the_first_answer_and_w
     assert_eq!(first["version"], 1);
     let again = send(&app, save()).await;
     assert_eq!(again, (200, Some("true".into()), first.clone()));
-    let stored = app.store.declaration("1400-2", "P-0001").await.unwrap();
+    let stored = app
+        .store
+        .declaration(
+            crate::helpers::rid("1400-2"),
+            &crate::helpers::oid("P-0001"),
+        )
+        .await
+        .unwrap();
     assert_eq!(stored.unwrap().version, 1, "the retry wrote nothing");
     let subject = "declaration:1400-2:P-0001";
     assert_eq!(audited(&app, subject, "declaration_saved").await, 1);
@@ -210,7 +217,14 @@ async fn retried_region_values_referral_objection_and_decision_answer_the_first_
     let (s, replayed, first) = send(&app, refer()).await;
     assert_eq!((s, replayed), (201, None), "{first}");
     assert_eq!(send(&app, refer()).await, (201, Some("true".into()), first));
-    let referrals = app.store.referrals("1400-2", "P-0001").await.unwrap();
+    let referrals = app
+        .store
+        .referrals(
+            crate::helpers::rid("1400-2"),
+            &crate::helpers::oid("P-0001"),
+        )
+        .await
+        .unwrap();
     assert_eq!(referrals.len(), 1);
     assert_eq!(
         audited(&app, "declaration:1400-2:P-0001", "referred").await,
@@ -253,7 +267,14 @@ async fn retried_region_values_referral_objection_and_decision_answer_the_first_
         (200, Some("true".into()), first)
     );
     assert_eq!(audited(&app, subject, "objection_decided").await, 1);
-    let stored = app.store.objection("1400-2", "P-0003").await.unwrap();
+    let stored = app
+        .store
+        .objection(
+            crate::helpers::rid("1400-2"),
+            &crate::helpers::oid("P-0003"),
+        )
+        .await
+        .unwrap();
     assert_eq!(stored.unwrap().version, 2);
 }
 
@@ -293,7 +314,14 @@ async fn the_same_key_with_another_body_or_route_is_refused_and_a_malformed_key_
         (s, b["error"]["code"].as_str()),
         (422, Some("idempotency_key_reused"))
     );
-    let stored = app.store.declaration("1400-2", "P-0001").await.unwrap();
+    let stored = app
+        .store
+        .declaration(
+            crate::helpers::rid("1400-2"),
+            &crate::helpers::oid("P-0001"),
+        )
+        .await
+        .unwrap();
     let stored = stored.unwrap();
     assert_eq!(
         (stored.version, stored.status.as_str()),
@@ -387,7 +415,14 @@ async fn parallel_requests_with_one_key_write_once_and_all_get_the_same_answer(a
             "{path}"
         );
     }
-    let stored = app.store.declaration("1400-2", "P-0001").await.unwrap();
+    let stored = app
+        .store
+        .declaration(
+            crate::helpers::rid("1400-2"),
+            &crate::helpers::oid("P-0001"),
+        )
+        .await
+        .unwrap();
     assert_eq!(stored.unwrap().version, 2, "one save and one submission");
 }
 
@@ -419,7 +454,7 @@ async fn two_users_keys_do_not_collide(app: TestApp) {
         );
         let stored = app
             .store
-            .declaration("1400-2", office)
+            .declaration(crate::helpers::rid("1400-2"), &crate::helpers::oid(office))
             .await
             .unwrap()
             .unwrap();

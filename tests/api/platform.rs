@@ -169,7 +169,7 @@ async fn graceful_shutdown_loses_no_accepted_write(mut app: TestApp) {
         let id = format!("P-{:04}", i + 1);
         let stored = app
             .store
-            .declaration("1400-2", &id)
+            .declaration(crate::helpers::rid("1400-2"), &crate::helpers::oid(&id))
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("accepted write for {id} was lost"));
@@ -237,7 +237,14 @@ async fn a_declaration_with_an_unknown_status_or_broken_json_is_an_error_naming_
     assert_corrupt(s, &b, row);
     let (s, b) = app.get("/v1/rounds/1400-2/files", Some(&reviewer)).await;
     assert_corrupt(s, &b, row);
-    let e = app.store.declaration("1400-2", "P-0001").await.unwrap_err();
+    let e = app
+        .store
+        .declaration(
+            crate::helpers::rid("1400-2"),
+            &crate::helpers::oid("P-0001"),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(
         e.to_string(),
         format!("{row}: status `fild` is not a status")
@@ -257,7 +264,7 @@ async fn a_declaration_with_an_unknown_status_or_broken_json_is_an_error_naming_
     assert_corrupt(s, &b, row);
     let e = app
         .store
-        .declarations("1400-2")
+        .declarations(crate::helpers::rid("1400-2"))
         .await
         .unwrap_err()
         .to_string();

@@ -1,6 +1,7 @@
 //! Regional review against probing and races: another region's office answers exactly as a
 //! missing one, and a due referral expires once however many requests find it due at once.
 
+use arzyab::domain::ReferralStatus;
 use reqwest::Method;
 use serde_json::json;
 
@@ -116,12 +117,22 @@ async fn a_due_referral_found_by_parallel_requests_expires_once_and_every_reques
         audited(&app, "declaration:1400-2:P-0001", "referral_expired").await,
         1
     );
-    let referrals = app.store.referrals("1400-2", "P-0001").await.unwrap();
+    let referrals = app
+        .store
+        .referrals(
+            crate::helpers::rid("1400-2"),
+            &crate::helpers::oid("P-0001"),
+        )
+        .await
+        .unwrap();
     assert_eq!(referrals.len(), 1);
-    assert_eq!(referrals[0].status, "expired");
+    assert_eq!(referrals[0].status, ReferralStatus::Expired);
     let d = app
         .store
-        .declaration("1400-2", "P-0001")
+        .declaration(
+            crate::helpers::rid("1400-2"),
+            &crate::helpers::oid("P-0001"),
+        )
         .await
         .unwrap()
         .unwrap();

@@ -337,7 +337,7 @@ async fn a_whole_round_from_self_declaration_to_final_ranks_and_services(app: Te
     );
     let stored = app
         .store
-        .declaration("1400-2", &id(1))
+        .declaration(crate::helpers::rid("1400-2"), &crate::helpers::oid(&id(1)))
         .await
         .unwrap()
         .unwrap();
@@ -1100,7 +1100,10 @@ async fn rules_reloaded_in_the_middle_of_a_publication_are_neither_used_nor_stam
     for r in &stored {
         let doc: Value = serde_json::from_str(&r.result).unwrap();
         assert_eq!(doc["rules_hash"], h0, "{}", r.office_id);
-        let i = offices.iter().position(|o| o.0 == r.office_id).unwrap();
+        let i = offices
+            .iter()
+            .position(|o| o.0 == r.office_id.as_str())
+            .unwrap();
         let want = expected_total(&office_values(i), &region_values(i));
         let got = (doc["total"].as_f64().unwrap() * 100.0).round() as i64;
         assert_eq!(

@@ -72,7 +72,13 @@ async fn a_weight_change_is_simulated_over_stored_declarations_and_changes_nothi
     }
     assert_eq!(body["sweep"]["steps"].as_array().unwrap().len(), 4);
     // Nothing official changed: no publication, same live rules.
-    assert!(app.store.publications("1400-2").await.unwrap().is_empty());
+    assert!(
+        app.store
+            .publications(crate::helpers::rid("1400-2"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(app.get("/health", None).await.1["rules"], hash_before);
     assert!(
         app.store

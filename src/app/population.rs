@@ -13,8 +13,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::AppState;
-use super::error::ApiError;
+use super::{App, AppError};
 use crate::domain::RoundId;
 use crate::engine::simulate::Baseline;
 use crate::engine::{InvalidFile, Office, OfficeRecord, Ranking, ScoreError};
@@ -25,7 +24,7 @@ use crate::workflow::publication::FileData;
 
 /// A round's offices, prepared and ranked under one version of the live rules.
 #[derive(Clone)]
-pub(super) struct Population {
+pub struct Population {
     /// The store's population generation this copy is current at.
     generation: i64,
     /// The rules the offices were prepared and ranked under.
@@ -46,7 +45,7 @@ impl Population {
     }
 
     /// Prepares and ranks the whole population.
-    fn build(rs: Arc<RuleSet>, generation: i64, files: Vec<FileData>) -> Result<Self, ApiError> {
+    fn build(rs: Arc<RuleSet>, generation: i64, files: Vec<FileData>) -> Result<Self, AppError> {
         let records = crate::workflow::publication::records(&files)?;
         drop(files);
         let offices = prepare_all(&rs, &records)?;
@@ -71,7 +70,7 @@ impl Population {
 
     /// Replaces the changed offices' files and ranks again. Every file must be of an office this
     /// population has.
-    fn refresh(&mut self, generation: i64, files: Vec<FileData>) -> Result<(), ApiError> {
+    fn refresh(&mut self, generation: i64, files: Vec<FileData>) -> Result<(), AppError> {
         let changed = crate::workflow::publication::records(&files)?;
         let prepared = prepare_all(&self.rs, &changed)?;
         for (record, office) in changed.into_iter().zip(prepared) {
@@ -102,11 +101,7 @@ pub struct PopulationCache {
 impl PopulationCache {
     /// The round's population under `rs`: from memory when nothing changed since it was built,
     /// patched when a few offices changed, loaded whole otherwise.
-    pub(super) async fn get(
-        &self,
-        state: &AppState,
-        rs: Arc<RuleSet>,
-    ) -> Result<Arc<Population>, ApiError> {
+    pub async fn get(&self, app: &App, rs: Arc<RuleSet>) -> Result<Arc<Population>, AppError> {
         let slot = self
             .rounds
             .lock()
@@ -116,26 +111,25 @@ impl PopulationCache {
             .clone();
         let mut kept = slot.lock().await;
         // Read before loading: a write landing in between makes this copy look stale, never current.
-        let generation = state.store.population_generation().await?;
+        let generation = app.store.population_generation().await?;
         let same_rules = kept.take().filter(|p| p.rs.hash() == rs.hash());
         if let Some(p) = same_rules {
             if p.generation == generation {
                 *kept = Some(p.clone());
                 return Ok(p);
             }
-            let rounds = [rs.round.to_string(), rs.round.previous().to_string()];
-            let changed = state
+            let changed = app
                 .store
-                .population_changes([&rounds[0], &rounds[1]], p.generation)
+                .population_changes([rs.round, rs.round.previous()], p.generation)
                 .await?;
             if changed.len() * 100 <= p.offices.len() * PATCH_LIMIT_PERCENT
-                && changed.iter().all(|id| p.index.contains_key(id))
+                && changed.iter().all(|id| p.index.contains_key(id.as_str()))
             {
                 let mut files = Vec::with_capacity(changed.len());
                 for id in &changed {
-                    files.extend(super::results::file_of(state, &rs, id).await?);
+                    files.extend(super::publication::file_of(app, &rs, id).await?);
                 }
-                let work = state.evaluations.child(Limits::default());
+                let work = app.evaluations.child(Limits::default());
                 let next = tokio::task::spawn_blocking(move || {
                     let _budget = Budget::enter(Some(work));
                     // In place unless a simulation still running holds this copy.
@@ -143,20 +137,20 @@ impl PopulationCache {
                     next.refresh(generation, files).map(|()| next)
                 })
                 .await
-                .map_err(ApiError::internal)??;
+                .map_err(AppError::internal)??;
                 let next = Arc::new(next);
                 *kept = Some(next.clone());
                 return Ok(next);
             }
         }
-        let files = super::results::files(state, &rs, false).await?;
-        let work = state.evaluations.child(Limits::default());
+        let files = super::publication::files(app, &rs, false).await?;
+        let work = app.evaluations.child(Limits::default());
         let built = tokio::task::spawn_blocking(move || {
             let _budget = Budget::enter(Some(work));
             Population::build(rs, generation, files)
         })
         .await
-        .map_err(ApiError::internal)??;
+        .map_err(AppError::internal)??;
         let built = Arc::new(built);
         *kept = Some(built.clone());
         Ok(built)
@@ -164,20 +158,20 @@ impl PopulationCache {
 }
 
 /// Prepares every record under `rs`; every invalid file is reported, as `office.field`.
-pub(super) fn prepare_all(rs: &RuleSet, records: &[OfficeRecord]) -> Result<Vec<Office>, ApiError> {
+pub fn prepare_all(rs: &RuleSet, records: &[OfficeRecord]) -> Result<Vec<Office>, AppError> {
     crate::engine::prepare_all(rs, records).map_err(|invalid| {
-        ApiError::Fields(
+        AppError::from(
             invalid
                 .into_iter()
                 .flat_map(InvalidFile::into_field_errors)
-                .collect(),
+                .collect::<Vec<_>>(),
         )
     })
 }
 
 /// Scoring failures as field errors named `office.criterion`.
-pub(super) fn score_errors(errors: Vec<ScoreError>) -> ApiError {
-    ApiError::Fields(
+pub fn score_errors(errors: Vec<ScoreError>) -> AppError {
+    AppError::from(
         errors
             .into_iter()
             .map(|e| {
@@ -187,6 +181,30 @@ pub(super) fn score_errors(errors: Vec<ScoreError>) -> ApiError {
                     e.message,
                 )
             })
-            .collect(),
+            .collect::<Vec<_>>(),
     )
+}
+
+/// Records a simulation in the audit log: who tried what on `round`. Simulations change neither
+/// live rules nor results; the record is their only write.
+#[tracing::instrument(skip_all, fields(round))]
+pub async fn record_simulation(
+    app: &App,
+    actor: &super::Actor,
+    round: &str,
+    what: &serde_json::Value,
+) -> Result<(), AppError> {
+    let now = app.clock.now().as_millisecond();
+    let mut tx = app.begin(super::Claim::default()).await?;
+    crate::store::audit::record(
+        &mut tx,
+        now,
+        actor.name(),
+        "simulation_run",
+        &format!("round:{round}"),
+        None,
+        Some(what),
+    )
+    .await?;
+    tx.commit().await
 }
