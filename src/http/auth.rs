@@ -259,7 +259,10 @@ async fn change_password(
         .await
         .map_err(|e| match e {
             crate::store::StoreError::Conflict(_) => ApiError::Conflict(Label::new(
-                "این نام کاربری قبلاً گرفته شده است",
+                format!(
+                    "نام کاربری {} قبلاً گرفته شده است",
+                    crate::domain::quoted(&username)
+                ),
                 format!("the username `{username}` is taken"),
             )),
             other => other.into(),

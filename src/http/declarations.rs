@@ -228,7 +228,9 @@ async fn open_referral(
 
 fn stale(sent: i64, current: i64) -> ApiError {
     ApiError::Conflict(crate::domain::Label::new(
-        "پرونده پس از خواندن شما تغییر کرده است؛ دوباره بارگیری کنید",
+        crate::domain::digits::to_persian_digits(&format!(
+            "پرونده پس از خواندن نسخه {sent} تغییر کرده است (اکنون {current})؛ دوباره بارگیری و تلاش کنید"
+        )),
         format!(
             "the declaration changed since you read version {sent} (now {current}); reload it and try again"
         ),

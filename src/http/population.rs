@@ -183,7 +183,11 @@ pub(super) fn score_errors(errors: Vec<ScoreError>) -> ApiError {
             .map(|e| {
                 FieldError::new(
                     &format!("{}.{}", e.office, e.criterion),
-                    "محاسبه ناموفق",
+                    format!(
+                        "محاسبه معیار {} برای دفتر {} ناموفق بود",
+                        crate::domain::quoted(&e.criterion),
+                        crate::domain::quoted(&e.office)
+                    ),
                     e.message,
                 )
             })

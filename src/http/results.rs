@@ -45,8 +45,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         )
 }
 
-fn refused(fa: &str, en: String) -> ApiError {
+fn refused(fa: String, en: String) -> ApiError {
     ApiError::State(Label::new(fa, en))
+}
+
+/// Office ids for a Persian message: `«P-1»، «P-2»`.
+fn quoted_list(ids: &[String]) -> String {
+    ids.iter()
+        .map(crate::domain::quoted)
+        .collect::<Vec<_>>()
+        .join("، ")
 }
 
 /// Every office's file for a publication; `corrections` from accepted objections for the final one.
@@ -195,7 +203,10 @@ async fn publish(
     let events = events(&state, &round).await?;
     if events.published_at.is_some() {
         return Err(ApiError::Conflict(Label::new(
-            "نتایج این دوره قبلاً اعلام شده است",
+            format!(
+                "نتایج دوره {} قبلاً اعلام شده است",
+                crate::domain::digits::to_persian_digits(&round)
+            ),
             format!("round {round} is already published"),
         )));
     }
@@ -205,7 +216,10 @@ async fn publish(
     if !open.is_empty() {
         let ids: Vec<String> = open.iter().map(|r| r.office_id.clone()).collect();
         return Err(refused(
-            "پرونده‌هایی هنوز در مهلت اصلاح هستند",
+            format!(
+                "این پرونده‌ها هنوز در مهلت اصلاح هستند: {}",
+                quoted_list(&ids)
+            ),
             format!(
                 "files still within their correction window: {}",
                 ids.join(", ")
@@ -240,7 +254,11 @@ async fn publication_of(
         .find(|p| p.stage == stage)
         .ok_or_else(|| {
             ApiError::NotFound(Label::new(
-                format!("انتشار {stage} برای این دوره وجود ندارد"),
+                format!(
+                    "دوره {} انتشار {} ندارد",
+                    crate::domain::digits::to_persian_digits(round),
+                    crate::domain::label::publication_stage(stage).fa
+                ),
                 format!("round {round} has no {stage} publication"),
             ))
         })
@@ -262,7 +280,10 @@ async fn finalize(
     let events = events(&state, &round).await?;
     if events.finalized_at.is_some() {
         return Err(ApiError::Conflict(Label::new(
-            "رتبه نهایی قبلاً اعلام شده است",
+            format!(
+                "رتبه نهایی دوره {} قبلاً اعلام شده است",
+                crate::domain::digits::to_persian_digits(&round)
+            ),
             format!("round {round} is already finalized"),
         )));
     }
@@ -277,7 +298,10 @@ async fn finalize(
         .collect();
     if !pending.is_empty() {
         return Err(refused(
-            "برخی اعتراض‌ها هنوز بررسی نشده‌اند",
+            format!(
+                "اعتراض این دفترها هنوز بررسی نشده است: {}",
+                quoted_list(&pending)
+            ),
             format!("objections still pending: {}", pending.join(", ")),
         ));
     }
@@ -322,7 +346,10 @@ async fn rules_for(
     match state.rules.version(round, hash).await {
         Ok(Some(rs)) => Ok(rs),
         Ok(None) => Err(refused(
-            "نسخه قواعد این انتشار در دسترس نیست",
+            format!(
+                "نسخه {} از قواعد، که این انتشار با آن ساخته شد، ذخیره نشده است",
+                crate::domain::quoted(hash)
+            ),
             format!("the rules version {hash} of this publication is not stored"),
         )),
         Err(e) => Err(ApiError::internal(e)),
@@ -377,7 +404,10 @@ async fn latest(state: &AppState, round: &str) -> Result<Publication, ApiError> 
     ps.sort_by_key(|p| p.stage != "final");
     ps.into_iter().next().ok_or_else(|| {
         ApiError::NotFound(Label::new(
-            "نتایج این دوره هنوز اعلام نشده است",
+            format!(
+                "نتایج دوره {} هنوز اعلام نشده است",
+                crate::domain::digits::to_persian_digits(round)
+            ),
             format!("round {round} has no published results yet"),
         ))
     })
@@ -591,7 +621,11 @@ async fn file_objection(
         if rs.criterion_index(c).is_none() && rs.penalty_index(c).is_none() {
             errors.push(crate::rules::value::FieldError::new(
                 &format!("criteria.{c}"),
-                format!("`{c}` از معیارهای این دوره نیست"),
+                format!(
+                    "{} از معیارها و جریمه‌های دوره {} نیست",
+                    crate::domain::quoted(c),
+                    crate::domain::digits::to_persian_digits(&round)
+                ),
                 format!("`{c}` is not a criterion or penalty of round {round}"),
             ));
         }

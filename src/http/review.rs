@@ -147,7 +147,7 @@ async fn list_files(
         .map_err(|e| {
             ApiError::BadRequest(
                 "invalid_query",
-                Label::new("منطقه از ۱ تا ۹ است", e.to_string()),
+                Label::new("منطقه عددی از ۱ تا ۹ است", e.to_string()),
             )
         })?;
     expire_due_referrals(&state, &rs.round.to_string(), state.clock.now()).await?;
@@ -258,7 +258,10 @@ async fn record_region_values(
     })?;
     if d.version != req.version {
         return Err(ApiError::Conflict(Label::new(
-            "پرونده پس از خواندن شما تغییر کرده است؛ دوباره بارگیری کنید",
+            crate::domain::digits::to_persian_digits(&format!(
+                "پرونده پس از خواندن نسخه {} تغییر کرده است (اکنون {})؛ دوباره بارگیری و تلاش کنید",
+                req.version, d.version
+            )),
             format!(
                 "the file changed since you read version {} (now {}); reload it and try again",
                 req.version, d.version
@@ -414,19 +417,29 @@ async fn handle_objection(
         .any(|p| p.stage == "final")
     {
         return Err(ApiError::State(Label::new(
-            "رتبه نهایی اعلام شده است",
+            "رتبه نهایی اعلام شده است و دوره اعتراض بسته است",
             "the final ranks are published; objections are closed",
         )));
     }
     if objection.status != "pending" {
         return Err(ApiError::State(Label::new(
-            "درباره این اعتراض قبلاً تصمیم گرفته شده است",
+            format!(
+                "درباره این اعتراض قبلاً تصمیم گرفته شده است ({})",
+                match objection.status.as_str() {
+                    "accepted" => "پذیرفته شد".to_string(),
+                    "rejected" => "رد شد".to_string(),
+                    other => crate::domain::quoted(other),
+                }
+            ),
             format!("this objection was already {}", objection.status),
         )));
     }
     if objection.version != req.version {
         return Err(ApiError::Conflict(Label::new(
-            "اعتراض پس از خواندن شما تغییر کرده است",
+            crate::domain::digits::to_persian_digits(&format!(
+                "اعتراض پس از خواندن نسخه {} تغییر کرده است (اکنون {})؛ دوباره بارگیری و تلاش کنید",
+                req.version, objection.version
+            )),
             format!(
                 "the objection changed since you read version {} (now {}); reload it and try again",
                 req.version, objection.version
@@ -448,7 +461,7 @@ async fn handle_objection(
             return Err(ApiError::Fields(vec![
                 crate::rules::value::FieldError::new(
                     "decision",
-                    "تصمیم باید accepted یا rejected باشد",
+                    "تصمیم «accepted» (پذیرش) یا «rejected» (رد) است",
                     "the decision is `accepted` or `rejected`",
                 ),
             ]));

@@ -132,7 +132,11 @@ struct SimulationRequest {
 }
 
 fn field(name: &str, en: impl Into<String>) -> ApiError {
-    ApiError::Fields(vec![FieldError::new(name, "مقدار نامعتبر", en.into())])
+    ApiError::Fields(vec![FieldError::new(
+        name,
+        format!("مقدار {} پذیرفته نشد", crate::domain::quoted(name)),
+        en.into(),
+    )])
 }
 
 /// Runs a candidate (overrides of the live rules, or an uploaded bundle) against the live rule set
@@ -153,7 +157,7 @@ async fn run_simulation(
         return Err(ApiError::BadRequest(
             "nothing_to_simulate",
             Label::new(
-                "قواعد پیشنهادی را بدهید (set، files یا sweep)",
+                "قواعد پیشنهادی را بدهید («set»، «files» یا «sweep»)",
                 "give a candidate: `set` overrides, uploaded `files`, or a `sweep`",
             ),
         ));
@@ -202,7 +206,7 @@ async fn run_simulation(
         ApiError::Fields(
             problems
                 .into_iter()
-                .map(|p| FieldError::new("set", "تنظیم نامعتبر", p))
+                .map(|p| FieldError::new("set", "قواعد پس از این تنظیم‌ها سازگار نیستند", p))
                 .collect(),
         )
     })?;

@@ -159,7 +159,7 @@ fn busy() -> ApiError {
         code: "busy",
         message: Label::new(
             "سامانه اکنون درخواست‌های ورود بسیاری دارد؛ یک ثانیه دیگر دوباره تلاش کنید",
-            "the server is handling too many sign-ins right now; try again in 1 second",
+            "the server is handling too many sign-ins right now; try again in a second",
         ),
         retry_after_seconds: 1,
     }

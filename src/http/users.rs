@@ -57,7 +57,7 @@ async fn create_user(
     {
         errors.push(FieldError::new(
             "username",
-            "نام کاربری ۳ تا ۶۴ نویسه لاتین است",
+            "نام کاربری ۳ تا ۶۴ نویسه از حروف لاتین، رقم و . _ - @ است",
             "a username has 3 to 64 Latin letters, digits or . _ - @",
         ));
     }
@@ -72,7 +72,7 @@ async fn create_user(
         (Role::Reviewer, None) => {
             errors.push(FieldError::new(
                 "region",
-                "کارشناس منطقه باید منطقه داشته باشد",
+                "کارشناس منطقه باید منطقه (۱ تا ۹) داشته باشد",
                 "a reviewer needs a region (1–9)",
             ));
             None
@@ -132,7 +132,10 @@ async fn create_user(
         .await
         .map_err(|e| match e {
             StoreError::Conflict(_) => ApiError::Conflict(Label::new(
-                "این نام کاربری قبلاً گرفته شده است",
+                format!(
+                    "نام کاربری {} قبلاً گرفته شده است",
+                    crate::domain::quoted(&username)
+                ),
                 format!("the username `{username}` is taken"),
             )),
             other => other.into(),
@@ -183,8 +186,11 @@ async fn create_token(
         .ok_or_else(|| ApiError::not_found("کاربر", "the user"))?;
     if user.role != Role::ApiClient {
         return Err(ApiError::State(Label::new(
-            "توکن فقط برای حساب‌های api_client صادر می‌شود",
-            "tokens are issued to api_client accounts only",
+            format!(
+                "توکن فقط برای حساب‌های {} («api_client») صادر می‌شود",
+                Role::ApiClient.label().fa
+            ),
+            "tokens are issued to API client (`api_client`) accounts only",
         )));
     }
     let now = state.clock.now().as_millisecond();

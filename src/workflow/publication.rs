@@ -133,7 +133,11 @@ pub fn compute(
                 Ok(o) => prepared.push(o),
                 Err(e) => errors.extend(e.into_field_errors()),
             },
-            Err(e) => errors.push(FieldError::new(id, "پرونده خوانده نشد", e)),
+            Err(e) => errors.push(FieldError::new(
+                id,
+                format!("پرونده دفتر {} خوانده نشد", crate::domain::quoted(id)),
+                e,
+            )),
         }
     }
     if !errors.is_empty() {
@@ -145,7 +149,7 @@ pub fn compute(
                 .map(|e| {
                     FieldError::new(
                         &format!("{}.{}", e.office, e.criterion),
-                        "محاسبه این معیار ناموفق بود",
+                        score_failed_fa(&e.office, &e.criterion),
                         e.message,
                     )
                 })
@@ -159,7 +163,7 @@ pub fn compute(
         let explanation = crate::engine::explain::explain(rs, office, Some(p)).map_err(|e| {
             WorkflowError::Fields(vec![FieldError::new(
                 &format!("{}.{}", e.office, e.criterion),
-                "محاسبه این معیار ناموفق بود",
+                score_failed_fa(&e.office, &e.criterion),
                 e.message,
             )])
         })?;
@@ -228,10 +232,23 @@ pub fn records(files: &[FileData]) -> Result<Vec<OfficeRecord>, WorkflowError> {
         .map(|f| {
             let id = f.office.id.to_string();
             record_from_inputs(&id, &stored_inputs(f)).map_err(|e| {
-                WorkflowError::Fields(vec![FieldError::new(&id, "پرونده خوانده نشد", e)])
+                WorkflowError::Fields(vec![FieldError::new(
+                    &id,
+                    format!("پرونده دفتر {} خوانده نشد", crate::domain::quoted(&id)),
+                    e,
+                )])
             })
         })
         .collect()
+}
+
+/// "The criterion could not be computed for the office", in Persian.
+fn score_failed_fa(office: &str, criterion: &str) -> String {
+    format!(
+        "محاسبه معیار {} برای دفتر {} ناموفق بود",
+        crate::domain::quoted(criterion),
+        crate::domain::quoted(office)
+    )
 }
 
 /// Builds a publication's results from the offices' files.
