@@ -28,6 +28,12 @@ pub fn publication_stage(stage: &str) -> Label {
     }
 }
 
+/// A count with its noun in English, singular or plural: `1 field`, `4 fields`.
+pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Wraps an identifier (an office id, a field or input name, a header) for Persian text: `«P-1»`.
 /// What stands inside `«»` is exempt from [`persian_problem`], so ids keep their Latin form.
 pub fn quoted(id: impl std::fmt::Display) -> String {

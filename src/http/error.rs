@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::domain::digits::to_persian_digits;
+use crate::domain::label::count;
 use crate::domain::{Label, quoted};
 use crate::rules::Diagnostic;
 use crate::rules::budget::{Seconds, Stop, Stopped};
@@ -219,7 +220,8 @@ impl ApiError {
                         to_persian_digits(&attempts_left.to_string())
                     ),
                     format!(
-                        "wrong username or password; {attempts_left} attempt(s) left before the account is locked"
+                        "wrong username or password; {} left before the account is locked",
+                        count(attempts_left.max(0) as u64, "attempt", "attempts")
                     ),
                 );
                 StatusCode::UNAUTHORIZED
@@ -235,7 +237,8 @@ impl ApiError {
                         to_persian_digits(&minutes.to_string())
                     ),
                     format!(
-                        "too many failed logins: the account is locked for {minutes} more minute(s)"
+                        "too many failed logins: the account is locked for {} more",
+                        count(minutes.max(0) as u64, "minute", "minutes")
                     ),
                 );
                 detail.retry_after_seconds = Some(retry_after_seconds);
@@ -294,7 +297,11 @@ impl ApiError {
                         "{} مورد از اطلاعات ارسالی معتبر نیست",
                         to_persian_digits(&f.len().to_string())
                     ),
-                    format!("{} field(s) are not valid", f.len()),
+                    if f.len() == 1 {
+                        "1 field is not valid".to_string()
+                    } else {
+                        format!("{} fields are not valid", f.len())
+                    },
                 );
                 detail.details = f;
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -307,9 +314,8 @@ impl ApiError {
                         fa_number(f.len() as u64)
                     ),
                     format!(
-                        "{} problem{} in the file; nothing was imported",
-                        f.len(),
-                        if f.len() == 1 { "" } else { "s" }
+                        "{} in the file; nothing was imported",
+                        count(f.len() as u64, "problem", "problems")
                     ),
                 );
                 detail.details = f;
@@ -337,7 +343,10 @@ impl ApiError {
                         "مجموعه قواعد {} ایراد دارد",
                         to_persian_digits(&d.len().to_string())
                     ),
-                    format!("the rule set has {} problem(s)", d.len()),
+                    format!(
+                        "the rule set has {}",
+                        count(d.len() as u64, "problem", "problems")
+                    ),
                 );
                 detail.diagnostics = d;
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -433,7 +442,12 @@ impl ApiError {
                         fa_number(running as u64)
                     ),
                     format!(
-                        "{running} simulation(s) are running, the most allowed at once; try again in a few seconds"
+                        "{} running, the most allowed at once; try again in a few seconds",
+                        if running == 1 {
+                            "1 simulation is".to_string()
+                        } else {
+                            format!("{running} simulations are")
+                        }
                     ),
                 );
                 detail.retry_after_seconds = Some(retry_after_seconds);
@@ -603,7 +617,7 @@ mod tests {
         assert_eq!(last.message.en, "and 180 more");
         assert_eq!(last.message.fa, "و ۱۸۰ مورد دیگر");
         assert_eq!(detail.omitted, Some(180));
-        assert_eq!(detail.message.en, "230 field(s) are not valid");
+        assert_eq!(detail.message.en, "230 fields are not valid");
         assert!(
             detail.message.fa.starts_with("۲۳۰ "),
             "{}",

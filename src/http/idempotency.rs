@@ -51,8 +51,8 @@ impl IdempotencyKey {
                     )),
                     format!(
                         "the Idempotency-Key header must be 1 to {MAX_KEY_LEN} visible ASCII characters \
-                         without spaces (this one has {} byte(s))",
-                        raw.len()
+                         without spaces (this one has {})",
+                        crate::domain::label::count(raw.len() as u64, "byte", "bytes")
                     ),
                 ),
             ));

@@ -131,12 +131,11 @@ struct SimulationRequest {
     include_offices: bool,
 }
 
-fn field(name: &str, en: impl Into<String>) -> ApiError {
-    ApiError::Fields(vec![FieldError::new(
-        name,
-        format!("مقدار {} پذیرفته نشد", crate::domain::quoted(name)),
-        en.into(),
-    )])
+fn field(name: &str, message: Label) -> ApiError {
+    ApiError::Fields(vec![FieldError {
+        field: name.to_string(),
+        message,
+    }])
 }
 
 /// Runs a candidate (overrides of the live rules, or an uploaded bundle) against the live rule set
@@ -206,7 +205,10 @@ async fn run_simulation(
         ApiError::Fields(
             problems
                 .into_iter()
-                .map(|p| FieldError::new("set", "قواعد پس از این تنظیم‌ها سازگار نیستند", p))
+                .map(|message| FieldError {
+                    field: "set".to_string(),
+                    message,
+                })
                 .collect(),
         )
     })?;
@@ -236,11 +238,14 @@ async fn run_simulation(
         let sweep = match &spec {
             Some(spec) => Some(
                 simulate::sweep(&baseline, &mut cand, cand_offices, spec).map_err(|e| {
-                    let failed = match &e {
-                        SweepError::Score(f) => f.as_slice(),
-                        SweepError::Setting(_) => &[],
+                    let (failed, message) = match &e {
+                        SweepError::Score(f) => (
+                            f.as_slice(),
+                            Label::new("محاسبه در یکی از گام‌ها ناموفق بود", e.to_string()),
+                        ),
+                        SweepError::Setting(l) => (&[][..], l.clone()),
                     };
-                    unless_stopped(&work, failed, field("sweep", e.to_string()))
+                    unless_stopped(&work, failed, field("sweep", message))
                 })?,
             ),
             None => None,

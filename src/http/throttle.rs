@@ -148,7 +148,10 @@ fn too_many(wait: Duration, fa: &str, en: &str) -> ApiError {
                 "{fa}؛ {} ثانیه دیگر دوباره تلاش کنید",
                 to_persian_digits(&seconds.to_string())
             ),
-            format!("{en}; try again in {seconds} second(s)"),
+            format!(
+                "{en}; try again in {}",
+                crate::domain::label::count(seconds as u64, "second", "seconds")
+            ),
         ),
         retry_after_seconds: seconds,
     }

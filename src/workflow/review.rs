@@ -132,8 +132,9 @@ pub fn refer(
                 rs.round
             )),
             format!(
-                "the rules of round {} allow at most {max} referral(s) per file",
-                rs.round
+                "the rules of round {} allow at most {} per file",
+                rs.round,
+                crate::domain::label::count(max as u64, "referral", "referrals")
             ),
         )));
     }

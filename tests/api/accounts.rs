@@ -210,7 +210,7 @@ async fn repeated_failures_are_slowed_then_locked_and_the_response_says_so(app: 
         lefts.push(body["error"]["message"]["en"].as_str().unwrap().to_string());
     }
     assert!(
-        lefts[0].contains("4 attempt(s) left") && lefts[3].contains("1 attempt(s) left"),
+        lefts[0].contains("4 attempts left") && lefts[3].contains("1 attempt left"),
         "{lefts:?}"
     );
     let started = std::time::Instant::now();
@@ -238,7 +238,7 @@ async fn repeated_failures_are_slowed_then_locked_and_the_response_says_so(app: 
         body["error"]["message"]["en"]
             .as_str()
             .unwrap()
-            .contains("locked for 15 more minute(s)")
+            .contains("locked for 15 more minutes")
     );
     app.clock.advance(jiff::SignedDuration::from_mins(16));
     app.login(code, code).await;
@@ -569,7 +569,7 @@ async fn the_initial_password_is_accepted_in_persian_and_arabic_indic_digits(app
         body["error"]["message"]["en"]
             .as_str()
             .unwrap()
-            .contains("4 attempt(s) left"),
+            .contains("4 attempts left"),
         "{body}"
     );
 }
