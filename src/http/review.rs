@@ -144,12 +144,7 @@ async fn list_files(
     let region = region
         .map(|r| RegionId::new(r as i64))
         .transpose()
-        .map_err(|e| {
-            ApiError::BadRequest(
-                "invalid_query",
-                Label::new("منطقه عددی از ۱ تا ۹ است", e.to_string()),
-            )
-        })?;
+        .map_err(|e| ApiError::BadRequest("invalid_query", Label::new(e.fa(), e.to_string())))?;
     expire_due_referrals(&state, &rs.round.to_string(), state.clock.now()).await?;
     let offices = state.store.offices(region).await?;
     let declarations: std::collections::HashMap<String, DeclarationRow> = state

@@ -271,17 +271,13 @@ fn yes() -> bool {
 
 fn record_of(req: &ScoreRequest, index: usize) -> Result<OfficeRecord, FieldError> {
     let id = match &req.office.id {
-        Some(id) => OfficeId::parse(id).map_err(|e| {
-            FieldError::new(
-                "office.id",
-                "شناسه دفتر ۱ تا ۴۰ نویسه از حروف لاتین، رقم، «-» یا «_» است",
-                e.to_string(),
-            )
-        })?,
+        Some(id) => {
+            OfficeId::parse(id).map_err(|e| FieldError::new("office.id", e.fa(), e.to_string()))?
+        }
         None => OfficeId::parse(&format!("office-{}", index + 1)).expect("valid id"),
     };
     let region = RegionId::new(req.office.region.unwrap_or(1) as i64)
-        .map_err(|e| FieldError::new("office.region", "منطقه عددی از ۱ تا ۹ است", e.to_string()))?;
+        .map_err(|e| FieldError::new("office.region", e.fa(), e.to_string()))?;
     Ok(OfficeRecord {
         id,
         kind: req.office.kind,

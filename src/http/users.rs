@@ -80,11 +80,7 @@ async fn create_user(
         (_, Some(r)) => match RegionId::new(r as i64) {
             Ok(r) => Some(r.get()),
             Err(e) => {
-                errors.push(FieldError::new(
-                    "region",
-                    "منطقه از ۱ تا ۹ است",
-                    e.to_string(),
-                ));
+                errors.push(FieldError::new("region", e.fa(), e.to_string()));
                 None
             }
         },
