@@ -237,8 +237,8 @@ impl ApiError {
                         to_persian_digits(&minutes.to_string())
                     ),
                     format!(
-                        "too many failed logins: the account is locked for {} more",
-                        count(minutes.max(0) as u64, "minute", "minutes")
+                        "too many failed logins: the account is locked for {minutes} more {}",
+                        if minutes == 1 { "minute" } else { "minutes" }
                     ),
                 );
                 detail.retry_after_seconds = Some(retry_after_seconds);
