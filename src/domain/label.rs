@@ -36,8 +36,10 @@ pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
 
 /// Wraps an identifier (an office id, a field or input name, a header) for Persian text: `«P-1»`.
 /// What stands inside `«»` is exempt from [`persian_problem`], so ids keep their Latin form.
+/// Guillemets inside the value become `‹›`, so a value sent as `a»b` cannot close the quote early.
 pub fn quoted(id: impl std::fmt::Display) -> String {
-    format!("«{id}»")
+    let inner = id.to_string().replace('«', "‹").replace('»', "›");
+    format!("«{inner}»")
 }
 
 /// What keeps a Persian message from being wholly Persian, if anything: a Latin letter, an ASCII
@@ -95,6 +97,11 @@ mod tests {
         assert_eq!(persian_problem("دفتر «P-THR-000001» ۱۲ مورد دارد"), None);
         assert_eq!(
             persian_problem(&format!("ورودی {}", quoted("area_m2"))),
+            None
+        );
+        assert_eq!(quoted("a»b «c"), "«a›b ‹c»");
+        assert_eq!(
+            persian_problem(&format!("مقدار {} نیست", quoted("x» y"))),
             None
         );
     }
