@@ -288,3 +288,63 @@ pub fn to_json(def: &InputDef, value: &Value) -> serde_json::Value {
         Value::Violations(v) => serde_json::to_value(v.as_ref()).unwrap_or_default(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refused_value_of_every_input_of_both_rounds_is_told_wholly_in_persian() {
+        use serde_json::json;
+        let bad_json = [
+            json!("abc"),
+            json!("1.234567"),
+            json!("-999999"),
+            json!(999_999_999),
+            json!(-7),
+            json!(2.5),
+            json!(1.234567),
+            json!(true),
+            json!({"a": 1}),
+            json!([{"kind": "nope", "date": "1400/01/01"}]),
+            json!([{"kind": "x", "colour": "red"}]),
+            json!([{"date": "1400/13/40"}]),
+            json!(["overcharging"]),
+        ];
+        let bad_text = [
+            "abc",
+            "perhaps",
+            "1400/13/40",
+            "nope@1400/01/01",
+            "x@",
+            "12.345678",
+        ];
+        let mut refused = 0;
+        for round in ["1400-2", "1401-1"] {
+            let rs = crate::rules::load_round(
+                &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("rules")
+                    .join(round),
+            )
+            .unwrap();
+            for def in &rs.inputs {
+                let errors = bad_json
+                    .iter()
+                    .filter_map(|v| from_json(def, v).err())
+                    .chain(bad_text.iter().filter_map(|t| from_text(def, t).err()));
+                for e in errors {
+                    refused += 1;
+                    assert_eq!(
+                        crate::domain::persian_problem(&e.message.fa),
+                        None,
+                        "{round} {}: {} / {}",
+                        def.name,
+                        e.message.fa,
+                        e.message.en
+                    );
+                }
+            }
+        }
+        assert!(refused > 100, "only {refused} refusals");
+    }
+}
