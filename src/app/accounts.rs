@@ -23,7 +23,10 @@ fn bad_username(field: &str) -> FieldError {
 fn taken(username: &str) -> impl FnOnce(StoreError) -> AppError + '_ {
     move |e| match e {
         StoreError::Conflict(_) => AppError::Conflict(Label::new(
-            "این نام کاربری قبلاً گرفته شده است",
+            format!(
+                "نام کاربری {} قبلاً گرفته شده است",
+                crate::domain::quoted(username)
+            ),
             format!("the username `{username}` is taken"),
         )),
         other => other.into(),
@@ -68,7 +71,7 @@ pub async fn create_user(app: &App, actor: &Actor, req: NewAccount) -> Result<Cr
         (Role::Reviewer, None) => {
             errors.push(FieldError::new(
                 "region",
-                "کارشناس منطقه باید منطقه داشته باشد",
+                "کارشناس منطقه باید منطقه (۱ تا ۹) داشته باشد",
                 "a reviewer needs a region (1–9)",
             ));
             None
@@ -76,11 +79,7 @@ pub async fn create_user(app: &App, actor: &Actor, req: NewAccount) -> Result<Cr
         (_, Some(r)) => match RegionId::new(r as i64) {
             Ok(r) => Some(r.get()),
             Err(e) => {
-                errors.push(FieldError::new(
-                    "region",
-                    "منطقه از ۱ تا ۹ است",
-                    e.to_string(),
-                ));
+                errors.push(FieldError::new("region", e.fa(), e.to_string()));
                 None
             }
         },
@@ -238,8 +237,11 @@ pub async fn issue_token(
         .ok_or_else(|| AppError::not_found("کاربر", "the user"))?;
     if user.role != Role::ApiClient {
         return Err(AppError::state(
-            "توکن فقط برای حساب‌های api_client صادر می‌شود",
-            "tokens are issued to api_client accounts only",
+            format!(
+                "توکن فقط برای حساب‌های {} («api_client») صادر می‌شود",
+                Role::ApiClient.label().fa
+            ),
+            "tokens are issued to API client (`api_client`) accounts only",
         ));
     }
     let now = app.clock.now().as_millisecond();

@@ -134,7 +134,9 @@ pub async fn submit(
 
 fn stale(sent: i64, current: i64) -> AppError {
     AppError::Conflict(Label::new(
-        "پرونده پس از خواندن شما تغییر کرده است؛ دوباره بارگیری کنید",
+        crate::domain::digits::to_persian_digits(&format!(
+            "پرونده پس از خواندن نسخه {sent} تغییر کرده است (اکنون {current})؛ دوباره بارگیری و تلاش کنید"
+        )),
         format!(
             "the declaration changed since you read version {sent} (now {current}); reload it and try again"
         ),

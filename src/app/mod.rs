@@ -15,9 +15,9 @@ use std::sync::{Arc, Mutex};
 
 use crate::clock::Clock;
 use crate::domain::{Label, OfficeId, Role, RoundId};
+use crate::live::Registry;
 use crate::rules::RuleSet;
 use crate::rules::budget::Budget;
-use crate::live::Registry;
 use crate::store::idempotency::{self, KeyedRequest};
 use crate::store::users::User;
 use crate::store::{Store, StoreError};
@@ -71,13 +71,16 @@ impl App {
     pub fn live_round(&self, round: &str) -> Result<Arc<RuleSet>, AppError> {
         let id = RoundId::parse(round).map_err(|e| {
             AppError::NotFound(Label::new(
-                format!("دوره `{round}` وجود ندارد"),
+                format!("دوره {} وجود ندارد", crate::domain::quoted(round)),
                 e.to_string(),
             ))
         })?;
         self.rules.get(id).ok_or_else(|| {
             AppError::NotFound(Label::new(
-                format!("دوره {round} تعریف نشده است"),
+                format!(
+                    "دوره {} قواعد فعالی ندارد",
+                    crate::domain::digits::to_persian_digits(round)
+                ),
                 format!("there is no live rule set for round {round}"),
             ))
         })
@@ -144,16 +147,34 @@ impl Actor {
         if roles.contains(&self.role) {
             return Ok(());
         }
+        let role = self.role.label();
+        let article = if role
+            .en
+            .starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U'])
+        {
+            "an"
+        } else {
+            "a"
+        };
+        let allowed = |text: fn(Label) -> String, and: &str| {
+            let names: Vec<String> = roles.iter().map(|r| text(r.label())).collect();
+            match names.split_last() {
+                Some((last, rest)) if !rest.is_empty() => {
+                    format!("{} {and} {last}", rest.join("، "))
+                }
+                _ => names.concat(),
+            }
+        };
         Err(AppError::Forbidden(Label::new(
-            "شما اجازه این کار را ندارید",
             format!(
-                "a {} may not do this (allowed: {})",
-                self.role.as_str(),
-                roles
-                    .iter()
-                    .map(|r| r.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "شما به‌عنوان {} اجازه این کار را ندارید؛ این کار ویژه {} است",
+                role.fa,
+                allowed(|l| l.fa, "و")
+            ),
+            format!(
+                "{article} {} may not do this; it is for the {}",
+                role.en,
+                allowed(|l| l.en, "and").replace("، ", ", ")
             ),
         )))
     }

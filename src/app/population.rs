@@ -177,7 +177,11 @@ pub fn score_errors(errors: Vec<ScoreError>) -> AppError {
             .map(|e| {
                 FieldError::new(
                     &format!("{}.{}", e.office, e.criterion),
-                    "محاسبه ناموفق",
+                    format!(
+                        "محاسبه معیار {} برای دفتر {} ناموفق بود",
+                        crate::domain::quoted(&e.criterion),
+                        crate::domain::quoted(&e.office)
+                    ),
                     e.message,
                 )
             })

@@ -97,7 +97,11 @@ pub async fn events(app: &App, round: RoundId) -> Result<Events, AppError> {
 pub async fn publication_of(app: &App, round: &str, stage: &str) -> Result<Publication, AppError> {
     let none = || {
         AppError::NotFound(Label::new(
-            format!("انتشار {stage} برای این دوره وجود ندارد"),
+            format!(
+                "دوره {} انتشار {} ندارد",
+                crate::domain::digits::to_persian_digits(round),
+                crate::domain::label::publication_stage(stage).fa
+            ),
             format!("round {round} has no {stage} publication"),
         ))
     };
@@ -188,7 +192,10 @@ pub async fn publish(
     let events = events(app, rs.round).await?;
     if events.published_at.is_some() {
         return Err(AppError::Conflict(Label::new(
-            "نتایج این دوره قبلاً اعلام شده است",
+            format!(
+                "نتایج دوره {} قبلاً اعلام شده است",
+                crate::domain::digits::to_persian_digits(round)
+            ),
             format!("round {round} is already published"),
         )));
     }
@@ -198,7 +205,10 @@ pub async fn publish(
     if !open.is_empty() {
         let ids: Vec<&str> = open.iter().map(|r| r.office_id.as_str()).collect();
         return Err(AppError::state(
-            "پرونده‌هایی هنوز در مهلت اصلاح هستند",
+            format!(
+                "این پرونده‌ها هنوز در مهلت اصلاح هستند: {}",
+                quoted_list(&ids)
+            ),
             format!(
                 "files still within their correction window: {}",
                 ids.join(", ")
@@ -232,7 +242,10 @@ pub async fn finalize(
     let events = events(app, rs.round).await?;
     if events.finalized_at.is_some() {
         return Err(AppError::Conflict(Label::new(
-            "رتبه نهایی قبلاً اعلام شده است",
+            format!(
+                "رتبه نهایی دوره {} قبلاً اعلام شده است",
+                crate::domain::digits::to_persian_digits(round)
+            ),
             format!("round {round} is already finalized"),
         )));
     }
@@ -247,7 +260,10 @@ pub async fn finalize(
         .collect();
     if !pending.is_empty() {
         return Err(AppError::state(
-            "برخی اعتراض‌ها هنوز بررسی نشده‌اند",
+            format!(
+                "اعتراض این دفترها هنوز بررسی نشده است: {}",
+                quoted_list(&pending)
+            ),
             format!("objections still pending: {}", pending.join(", ")),
         ));
     }
@@ -306,7 +322,11 @@ pub async fn object(
         if rs.criterion_index(c).is_none() && rs.penalty_index(c).is_none() {
             errors.push(FieldError::new(
                 &format!("criteria.{c}"),
-                format!("`{c}` از معیارهای این دوره نیست"),
+                format!(
+                    "{} از معیارها و جریمه‌های دوره {} نیست",
+                    crate::domain::quoted(c),
+                    crate::domain::digits::to_persian_digits(round)
+                ),
                 format!("`{c}` is not a criterion or penalty of round {round}"),
             ));
         }
@@ -341,4 +361,12 @@ pub async fn object(
     )
     .await?;
     Ok(tx.written(o))
+}
+
+/// Office ids for a Persian message: `«P-1»، «P-2»`.
+fn quoted_list<S: AsRef<str>>(ids: &[S]) -> String {
+    ids.iter()
+        .map(|id| crate::domain::quoted(id.as_ref()))
+        .collect::<Vec<_>>()
+        .join("، ")
 }

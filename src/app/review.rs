@@ -140,12 +140,7 @@ pub async fn files(
     let region = region_scope(actor, region)?
         .map(|r| RegionId::new(r as i64))
         .transpose()
-        .map_err(|e| {
-            AppError::BadRequest(
-                "invalid_query",
-                Label::new("منطقه از ۱ تا ۹ است", e.to_string()),
-            )
-        })?;
+        .map_err(|e| AppError::BadRequest("invalid_query", Label::new(e.fa(), e.to_string())))?;
     expire_due_referrals(app, rs.round, app.clock.now()).await?;
     let offices = app.store.offices(region).await?;
     let mut declarations: HashMap<OfficeId, DeclarationRow> = app
@@ -236,7 +231,10 @@ pub async fn record_region_values(
     let (rs, now, d) = declared_file(app, actor, round, office).await?;
     if d.version != version {
         return Err(AppError::Conflict(Label::new(
-            "پرونده پس از خواندن شما تغییر کرده است؛ دوباره بارگیری کنید",
+            crate::domain::digits::to_persian_digits(&format!(
+                "پرونده پس از خواندن نسخه {} تغییر کرده است (اکنون {})؛ دوباره بارگیری و تلاش کنید",
+                version, d.version
+            )),
             format!(
                 "the file changed since you read version {version} (now {}); reload it and try again",
                 d.version
@@ -332,19 +330,29 @@ pub async fn handle_objection(
         .any(|p| p.stage == Stage::Final)
     {
         return Err(AppError::state(
-            "رتبه نهایی اعلام شده است",
+            "رتبه نهایی اعلام شده است و دوره اعتراض بسته است",
             "the final ranks are published; objections are closed",
         ));
     }
     if objection.status != ObjectionStatus::Pending {
         return Err(AppError::state(
-            "درباره این اعتراض قبلاً تصمیم گرفته شده است",
+            format!(
+                "درباره این اعتراض قبلاً تصمیم گرفته شده است ({})",
+                match objection.status {
+                    ObjectionStatus::Accepted => "پذیرفته شد",
+                    ObjectionStatus::Rejected => "رد شد",
+                    ObjectionStatus::Pending => "در انتظار بررسی",
+                }
+            ),
             format!("this objection was already {}", objection.status),
         ));
     }
     if objection.version != req.version {
         return Err(AppError::Conflict(Label::new(
-            "اعتراض پس از خواندن شما تغییر کرده است",
+            crate::domain::digits::to_persian_digits(&format!(
+                "اعتراض پس از خواندن نسخه {} تغییر کرده است (اکنون {})؛ دوباره بارگیری و تلاش کنید",
+                req.version, objection.version
+            )),
             format!(
                 "the objection changed since you read version {} (now {}); reload it and try again",
                 req.version, objection.version
@@ -368,7 +376,7 @@ pub async fn handle_objection(
             _ => {
                 return Err(vec![FieldError::new(
                     "decision",
-                    "تصمیم باید accepted یا rejected باشد",
+                    "تصمیم «accepted» (پذیرش) یا «rejected» (رد) است",
                     "the decision is `accepted` or `rejected`",
                 )]
                 .into());

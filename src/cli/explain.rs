@@ -12,12 +12,21 @@ pub fn run(
 ) -> Result<ExitCode, String> {
     let rs = super::load(round)?;
     let offices = super::load_offices(&rs, offices_path)?;
-    let wanted = crate::domain::OfficeId::parse(office).map_err(|e| e.to_string())?;
+    let wanted = crate::domain::OfficeId::parse(office)
+        .map_err(|e| if fa { e.fa() } else { e.to_string() })?;
     let index = offices.iter().position(|o| o.id == wanted).ok_or_else(|| {
-        format!(
-            "there is no office `{office}` in {}",
-            offices_path.display()
-        )
+        if fa {
+            format!(
+                "دفتر {} در {} نیست",
+                crate::domain::quoted(office),
+                crate::domain::quoted(offices_path.display())
+            )
+        } else {
+            format!(
+                "there is no office `{office}` in {}",
+                offices_path.display()
+            )
+        }
     })?;
     let ranking = crate::engine::rank(&rs, &offices).map_err(|errors| {
         errors

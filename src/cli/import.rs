@@ -9,8 +9,8 @@ use crate::app::accounts::NewAccount;
 use crate::app::{self, Actor, App, AppError};
 use crate::clock::SystemClock;
 use crate::domain::Role;
-use crate::population::registry::parse_registry;
 use crate::live::Registry;
+use crate::population::registry::parse_registry;
 use crate::store::Store;
 use crate::workflow::WorkflowError;
 
@@ -33,15 +33,29 @@ fn refusal(e: &AppError) -> String {
     }
 }
 
-pub fn offices(file: &Path, database: &str) -> Result<ExitCode, String> {
+/// Imports the registry, or prints every problem as `FILE:LINE: rows[LINE].column: message` (the
+/// same details `POST /v1/offices/import` answers) and imports nothing.
+pub fn offices(file: &Path, fa: bool, database: &str) -> Result<ExitCode, String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let rows = match parse_registry(&text) {
         Ok(rows) => rows,
         Err(errors) => {
             for e in &errors {
-                eprintln!("{}:{}: {}: {}", file.display(), e.row, e.field, e.message);
+                let message = if fa { &e.message.fa } else { &e.message.en };
+                eprintln!("{}:{}: {}: {message}", file.display(), e.row, e.path());
             }
-            return Err(format!("{} problem(s); nothing was imported", errors.len()));
+            let n = errors.len();
+            return Err(if fa {
+                format!(
+                    "{} ایراد در فایل؛ هیچ ردیفی ثبت نشد",
+                    crate::domain::digits::to_persian_digits(&n.to_string())
+                )
+            } else {
+                format!(
+                    "{n} problem{} in the file; nothing was imported",
+                    if n == 1 { "" } else { "s" }
+                )
+            });
         }
     };
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -118,6 +118,9 @@ pub enum ImportCommand {
     /// The office registry CSV: id, kind, region, province, name, holder_national_code.
     Offices {
         file: PathBuf,
+        /// Report the file's problems in Persian instead of English.
+        #[arg(long)]
+        fa: bool,
         #[arg(long, env = "ARZYAB_DATABASE", default_value = crate::config::DEFAULT_DATABASE)]
         database: String,
     },
@@ -158,8 +161,8 @@ pub fn run(cli: Cli) -> ExitCode {
         } => explain::run(&round, &offices, &office, fa, json),
         Command::Serve(args) => serve::run(args),
         Command::Simulate(args) => simulate::run(args),
-        Command::Import(ImportCommand::Offices { file, database }) => {
-            import::offices(&file, &database)
+        Command::Import(ImportCommand::Offices { file, fa, database }) => {
+            import::offices(&file, fa, &database)
         }
         Command::CreateAdmin { username, database } => import::create_admin(&username, &database),
         Command::DemoData {

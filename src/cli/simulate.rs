@@ -66,18 +66,22 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode, String> {
     let set: Vec<Override> = args
         .set
         .iter()
-        .map(|s| Override::parse(s).map_err(|e| format!("--set {s}: {e}")))
+        .map(|s| Override::parse(s).map_err(|e| format!("--set {s}: {}", e.en)))
         .collect::<Result<_, _>>()?;
     overrides::apply(&mut cand, &set).map_err(|problems| {
         format!(
             "the candidate's settings are not valid:\n  {}",
-            problems.join("\n  ")
+            problems
+                .iter()
+                .map(|p| p.en.as_str())
+                .collect::<Vec<_>>()
+                .join("\n  ")
         )
     })?;
     let sweep_spec = args
         .sweep
         .as_deref()
-        .map(|s| SweepSpec::parse(s).map_err(|e| format!("--sweep {s}: {e}")))
+        .map(|s| SweepSpec::parse(s).map_err(|e| format!("--sweep {s}: {}", e.en)))
         .transpose()?;
     if args.candidate.is_none() && set.is_empty() && sweep_spec.is_none() {
         return Err(

@@ -3,7 +3,7 @@
 pub mod digits;
 mod fixed;
 mod jalali;
-mod label;
+pub mod label;
 mod national_code;
 mod office;
 mod role;
@@ -13,7 +13,7 @@ mod username;
 
 pub use fixed::{Fixed, FixedError, RoundingMode};
 pub use jalali::{JalaliDate, JalaliError, TEHRAN, tehran};
-pub use label::Label;
+pub use label::{Label, persian_problem, quoted};
 pub use national_code::{NationalCode, NationalCodeError};
 pub use office::{Grade, OfficeId, OfficeIdError, OfficeKind, RegionId, RegionIdError};
 pub use role::Role;

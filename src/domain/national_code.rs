@@ -22,6 +22,29 @@ pub enum NationalCodeError {
     Checksum(String),
 }
 
+impl NationalCodeError {
+    /// The same problem, in Persian.
+    pub fn fa(&self) -> String {
+        use super::label::quoted;
+        match self {
+            NationalCodeError::WrongLength(t, n) => format!(
+                "کد ملی ۱۰ رقم دارد و {} {} رقم دارد",
+                quoted(t),
+                super::digits::to_persian_digits(&n.to_string())
+            ),
+            NationalCodeError::NotDigits(t) => {
+                format!("{} نویسه‌ای دارد که رقم نیست", quoted(t))
+            }
+            NationalCodeError::AllSame(t) => {
+                format!("{} کد ملی نیست: هر ده رقم آن یکسان است", quoted(t))
+            }
+            NationalCodeError::Checksum(t) => {
+                format!("رقم کنترل کد ملی {} درست نیست", quoted(t))
+            }
+        }
+    }
+}
+
 impl NationalCode {
     /// Parses a national code typed by a person: Persian/Arabic-Indic digits, spaces and dashes are
     /// accepted; the checksum and the all-same-digit rule are enforced.

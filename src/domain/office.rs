@@ -73,6 +73,16 @@ pub struct OfficeId(String);
 #[error("`{0}` is not an office id: use 1–40 letters, digits, `-` or `_`")]
 pub struct OfficeIdError(pub String);
 
+impl OfficeIdError {
+    /// The same problem, in Persian.
+    pub fn fa(&self) -> String {
+        format!(
+            "{} شناسه دفتر نیست: ۱ تا ۴۰ نویسه از حروف لاتین، رقم، «-» یا «_» به کار ببرید",
+            super::label::quoted(&self.0)
+        )
+    }
+}
+
 impl OfficeId {
     pub fn parse(text: &str) -> Result<Self, OfficeIdError> {
         let ascii = super::digits::to_ascii_digits(text.trim());
@@ -114,6 +124,16 @@ pub struct RegionId(u8);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("region {0} does not exist: regions are numbered 1 to 9")]
 pub struct RegionIdError(pub i64);
+
+impl RegionIdError {
+    /// The same problem, in Persian.
+    pub fn fa(&self) -> String {
+        super::digits::to_persian_number(&format!(
+            "منطقه {} وجود ندارد: مناطق از ۱ تا ۹ شماره‌گذاری شده‌اند",
+            self.0
+        ))
+    }
+}
 
 impl RegionId {
     pub const COUNT: usize = 9;

@@ -29,6 +29,18 @@ impl Role {
         }
     }
 
+    /// What people call the role, in both languages: `کارشناس منطقه`, `regional reviewer`.
+    pub fn label(self) -> crate::domain::Label {
+        let (fa, en) = match self {
+            Role::Office => ("دارنده پروانه دفتر", "office holder"),
+            Role::Reviewer => ("کارشناس منطقه", "regional reviewer"),
+            Role::Regulator => ("سازمان تنظیم‌گر", "regulator"),
+            Role::Admin => ("مدیر سامانه", "administrator"),
+            Role::ApiClient => ("برنامه کاربردی", "API client"),
+        };
+        crate::domain::Label::new(fa, en)
+    }
+
     pub fn parse(text: &str) -> Option<Role> {
         [
             Role::Office,

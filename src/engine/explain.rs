@@ -534,6 +534,34 @@ fn render_step(step: &ProgramStep, fa: bool) -> String {
     }
 }
 
+/// Isolates each Latin run quoted in Persian text (`«P-THR-000001»`, `«min(a, 2)»`) between the
+/// Unicode marks LRI and PDI, so a bidirectional display keeps it left-to-right and in place
+/// instead of reordering its parts around the Persian words. The marks have no display width, so
+/// columns padded by width stay aligned.
+fn isolate_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('«') {
+        let (before, after) = rest.split_at(open + '«'.len_utf8());
+        out.push_str(before);
+        let Some(close) = after.find('»') else {
+            rest = after;
+            break;
+        };
+        let inner = &after[..close];
+        if inner.chars().any(|c| c.is_ascii_alphanumeric()) {
+            out.push('\u{2066}');
+            out.push_str(inner);
+            out.push('\u{2069}');
+        } else {
+            out.push_str(inner);
+        }
+        rest = &after[close..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A scope's name in Persian.
 fn scope_fa(scope: &str) -> &'static str {
     match scope {
@@ -718,7 +746,11 @@ impl Explanation {
                 }
                 line.push_str(&format!("{} {}", cols(v.points), t("امتیاز", "points")));
                 if let Some(note) = &v.note {
-                    line.push_str(&format!(" — {note}"));
+                    if fa {
+                        line.push_str(&format!(" — «{note}»"));
+                    } else {
+                        line.push_str(&format!(" — {note}"));
+                    }
                 }
                 let _ = writeln!(out, "{line}");
             }
@@ -798,6 +830,23 @@ impl Explanation {
                 l(&n.decided_by)
             );
         }
-        out
+        if fa { isolate_quoted(&out) } else { out }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latin_runs_in_quotes_are_isolated_without_changing_the_display_width() {
+        let text = "دفتر «P-THR-000001» و «مرکز شهر» و فرمول «min(a, 2)»";
+        let isolated = isolate_quoted(text);
+        assert_eq!(
+            isolated,
+            "دفتر «\u{2066}P-THR-000001\u{2069}» و «مرکز شهر» و فرمول «\u{2066}min(a, 2)\u{2069}»"
+        );
+        assert_eq!(isolated.width(), text.width());
+        assert_eq!(isolate_quoted("بی‌نشان «باز"), "بی‌نشان «باز");
     }
 }

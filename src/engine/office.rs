@@ -132,7 +132,8 @@ pub fn unknown_inputs(rs: &RuleSet, records: &[OfficeRecord]) -> Vec<FieldError>
             FieldError::new(
                 name,
                 format!(
-                    "ورودی `{name}` در این دوره تعریف نشده است و {} دفتر برای آن مقدار دارند ({hint_fa})",
+                    "ورودی {} در این دوره تعریف نشده است و {} دفتر برای آن مقدار دارند ({hint_fa})",
+                    crate::domain::quoted(name),
                     crate::domain::digits::to_persian_digits(&count.to_string())
                 ),
                 format!(
@@ -151,7 +152,10 @@ fn check(rs: &RuleSet, name: &str, raw: &Raw) -> Result<(usize, Value), FieldErr
         let hint_fa = crate::rules::diagnostic::suggestion_fa(name, &names);
         return Err(FieldError::new(
             name,
-            format!("ورودی `{name}` در این دوره تعریف نشده است ({hint_fa})"),
+            format!(
+                "ورودی {} در این دوره تعریف نشده است ({hint_fa})",
+                crate::domain::quoted(name)
+            ),
             format!("`{name}` is not an input of this round ({hint})"),
         ));
     };

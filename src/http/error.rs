@@ -12,8 +12,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::app::AppError;
-use crate::domain::Label;
 use crate::domain::digits::to_persian_digits;
+use crate::domain::label::count;
+use crate::domain::{Label, quoted};
 use crate::rules::Diagnostic;
 use crate::rules::budget::{Seconds, Stop, Stopped};
 use crate::rules::value::FieldError;
@@ -89,6 +90,8 @@ pub enum ApiError {
     UnsupportedMediaType(Label),
     /// 422: per-field problems.
     Fields(Vec<FieldError>),
+    /// 422: problems in the rows of an uploaded file (`rows[N].column`); nothing was written.
+    Rows(Vec<FieldError>),
     /// 422: a phase that is closed now.
     OutsideWindow(Box<Window>),
     /// 422: not possible in the current state.
@@ -150,10 +153,7 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict(m) => ApiError::Conflict(Label::new(
-                "این تغییر با تغییر دیگری هم‌زمان شد؛ دوباره بارگیری و تلاش کنید",
-                m,
-            )),
+            StoreError::Conflict(m) => ApiError::Conflict(m),
             StoreError::NotFound(m) => ApiError::NotFound(Label::new("پیدا نشد", m)),
             StoreError::Corrupt {
                 table,
@@ -239,7 +239,8 @@ impl ApiError {
                         to_persian_digits(&attempts_left.to_string())
                     ),
                     format!(
-                        "wrong username or password; {attempts_left} attempt(s) left before the account is locked"
+                        "wrong username or password; {} left before the account is locked",
+                        count(attempts_left.max(0) as u64, "attempt", "attempts")
                     ),
                 );
                 StatusCode::UNAUTHORIZED
@@ -255,7 +256,8 @@ impl ApiError {
                         to_persian_digits(&minutes.to_string())
                     ),
                     format!(
-                        "too many failed logins: the account is locked for {minutes} more minute(s)"
+                        "too many failed logins: the account is locked for {minutes} more {}",
+                        if minutes == 1 { "minute" } else { "minutes" }
                     ),
                 );
                 detail.retry_after_seconds = Some(retry_after_seconds);
@@ -314,7 +316,26 @@ impl ApiError {
                         "{} مورد از اطلاعات ارسالی معتبر نیست",
                         to_persian_digits(&f.len().to_string())
                     ),
-                    format!("{} field(s) are not valid", f.len()),
+                    if f.len() == 1 {
+                        "1 field is not valid".to_string()
+                    } else {
+                        format!("{} fields are not valid", f.len())
+                    },
+                );
+                detail.details = f;
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::Rows(f) => {
+                detail.code = "invalid_rows";
+                detail.message = Label::new(
+                    format!(
+                        "{} ایراد در فایل؛ هیچ ردیفی ثبت نشد",
+                        fa_number(f.len() as u64)
+                    ),
+                    format!(
+                        "{} in the file; nothing was imported",
+                        count(f.len() as u64, "problem", "problems")
+                    ),
                 );
                 detail.details = f;
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -341,7 +362,10 @@ impl ApiError {
                         "مجموعه قواعد {} ایراد دارد",
                         to_persian_digits(&d.len().to_string())
                     ),
-                    format!("the rule set has {} problem(s)", d.len()),
+                    format!(
+                        "the rule set has {}",
+                        count(d.len() as u64, "problem", "problems")
+                    ),
                 );
                 detail.diagnostics = d;
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -349,7 +373,11 @@ impl ApiError {
             ApiError::IdempotencyKeyReused { route } => {
                 detail.code = "idempotency_key_reused";
                 detail.message = Label::new(
-                    "این کلید Idempotency-Key پیش‌تر برای درخواست دیگری به کار رفته است؛ برای هر درخواست تازه کلیدی تازه بفرستید",
+                    format!(
+                        "این کلید {} پیش‌تر برای درخواست دیگری به کار رفته است (نخست به {} فرستاده شد)؛ برای هر درخواست تازه کلیدی تازه بفرستید",
+                        quoted("Idempotency-Key"),
+                        quoted(&route)
+                    ),
                     format!(
                         "this Idempotency-Key was already used for a different request (first sent to `{route}`); send a new key with each new request"
                     ),
@@ -359,7 +387,10 @@ impl ApiError {
             ApiError::IdempotencyKeyInProgress => {
                 detail.code = "idempotency_key_in_progress";
                 detail.message = Label::new(
-                    "درخواست دیگری با همین کلید Idempotency-Key هنوز در جریان است؛ کمی بعد همان درخواست را دوباره بفرستید",
+                    format!(
+                        "درخواست دیگری با همین کلید {} هنوز در جریان است؛ کمی بعد همان درخواست را دوباره بفرستید",
+                        quoted("Idempotency-Key")
+                    ),
                     "another request with this Idempotency-Key is still being answered; send the same request again shortly",
                 );
                 StatusCode::CONFLICT
@@ -368,10 +399,7 @@ impl ApiError {
                 detail.code = "body_timeout";
                 let seconds = limit.as_secs_f64();
                 detail.message = Label::new(
-                    format!(
-                        "بدنه درخواست در {} ثانیه به‌طور کامل نرسید",
-                        to_persian_digits(&seconds.to_string()).replace('.', "٫")
-                    ),
+                    format!("بدنه درخواست در {} به‌طور کامل نرسید", fa_duration(limit)),
                     format!("the request body did not arrive in full within {seconds} s"),
                 );
                 StatusCode::REQUEST_TIMEOUT
@@ -418,7 +446,11 @@ impl ApiError {
                 tracing::error!(table, row = %row, problem = %problem, "corrupt stored row: {table} row {row}: {problem}");
                 detail.code = "corrupt_row";
                 detail.message = Label::new(
-                    "یکی از سوابق ذخیره‌شده آسیب دیده است و خوانده نمی‌شود؛ این خطا ثبت شد، لطفاً به پشتیبانی سامانه اطلاع دهید",
+                    format!(
+                        "یکی از سوابق ذخیره‌شده آسیب دیده است و خوانده نمی‌شود (ردیف {} از جدول {})؛ این خطا ثبت شد، لطفاً به پشتیبانی سامانه اطلاع دهید",
+                        quoted(&row),
+                        quoted(table)
+                    ),
                     format!(
                         "a stored record is damaged and cannot be read ({table} row {row}); this was logged, please tell the system's support"
                     ),
@@ -454,7 +486,12 @@ impl ApiError {
                         fa_number(running as u64)
                     ),
                     format!(
-                        "{running} simulation(s) are running, the most allowed at once; try again in a few seconds"
+                        "{} running, the most allowed at once; try again in a few seconds",
+                        if running == 1 {
+                            "1 simulation is".to_string()
+                        } else {
+                            format!("{running} simulations are")
+                        }
                     ),
                 );
                 detail.retry_after_seconds = Some(retry_after_seconds);
@@ -547,13 +584,17 @@ fn describe_stop(
         (Some(o), Some(c)) => format!("{program} of criterion `{c}`, for office {o}"),
         _ => program.to_string(),
     };
+    let at_fa = match (office, criterion) {
+        (Some(o), Some(c)) => format!("معیار {} برای دفتر {}", quoted(c), quoted(o)),
+        _ => "یکی از معیارها".to_string(),
+    };
     match stopped.stop {
         Stop::Operations(n) => (
             "evaluation_limit",
             StatusCode::UNPROCESSABLE_ENTITY,
             Label::new(
                 format!(
-                    "اجرای اسکریپت یکی از معیارها پس از {} عملیات متوقف شد (حلقهٔ بی‌پایان؟)؛ معیار و دفتر در جزئیات آمده است",
+                    "اجرای اسکریپت {at_fa} پس از {} عملیات متوقف شد (حلقهٔ بی‌پایان؟)",
                     fa_number(n)
                 ),
                 format!("{at} was stopped after {n} operations (an endless loop?)"),
@@ -564,7 +605,7 @@ fn describe_stop(
             StatusCode::UNPROCESSABLE_ENTITY,
             Label::new(
                 format!(
-                    "اجرای اسکریپت یکی از معیارها برای یک دفتر بیش از {} طول کشید و متوقف شد؛ معیار و دفتر در جزئیات آمده است",
+                    "اجرای اسکریپت {at_fa} بیش از {}، سقف زمان یک محاسبه، طول کشید و متوقف شد",
                     fa_duration(d)
                 ),
                 format!(
@@ -578,7 +619,7 @@ fn describe_stop(
             StatusCode::UNPROCESSABLE_ENTITY,
             Label::new(
                 format!(
-                    "محاسبه‌ها از زمان مجاز این درخواست ({}) فراتر رفت و متوقف شد",
+                    "محاسبه‌ها از زمان مجاز این درخواست ({}) فراتر رفت و متوقف شد (در {at_fa})",
                     fa_duration(d)
                 ),
                 format!(
@@ -620,7 +661,7 @@ mod tests {
         assert_eq!(last.message.en, "and 180 more");
         assert_eq!(last.message.fa, "و ۱۸۰ مورد دیگر");
         assert_eq!(detail.omitted, Some(180));
-        assert_eq!(detail.message.en, "230 field(s) are not valid");
+        assert_eq!(detail.message.en, "230 fields are not valid");
         assert!(
             detail.message.fa.starts_with("۲۳۰ "),
             "{}",
@@ -653,7 +694,271 @@ mod tests {
         assert_eq!(detail.code, "corrupt_row");
         assert!(detail.message.en.contains("declarations row 1400-2/P-0001"));
         assert!(!detail.message.en.contains("fild"));
-        assert!(!detail.message.fa.chars().any(|c| c.is_ascii_alphanumeric()));
+        assert_eq!(crate::domain::persian_problem(&detail.message.fa), None);
+        assert!(
+            detail.message.fa.contains("«1400-2/P-0001»"),
+            "{}",
+            detail.message.fa
+        );
+        assert!(!detail.message.fa.contains("fild"));
+    }
+
+    /// One of each kind of answer, with representative arguments (counts, office ids, rounds,
+    /// durations), plus the errors the store and the workflow give that are mapped here. The
+    /// `match` below has no wildcard: a new variant does not compile until it is listed here.
+    fn one_of_every_error() -> Vec<ApiError> {
+        use crate::workflow::Phase;
+        let rs = crate::rules::load_round(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/1400-2"),
+        )
+        .unwrap();
+        let stopped = |stop| Stopped {
+            stop,
+            program: Some("script location_points".into()),
+        };
+        let mut all = vec![
+            ApiError::BadRequest(
+                "invalid_query",
+                Label::new(
+                    "پارامترهای نشانی درخواست معتبر نیست",
+                    "the query string is not valid",
+                ),
+            ),
+            ApiError::Unauthorized(Label::new("ابتدا وارد شوید", "sign in first")),
+            ApiError::LoginFailed { attempts_left: 3 },
+            ApiError::Locked {
+                retry_after_seconds: 840,
+            },
+            ApiError::TooManyRequests {
+                code: "busy",
+                message: Label::new("سامانه سرش شلوغ است", "the server is busy"),
+                retry_after_seconds: 1,
+            },
+            ApiError::forbidden("شما اجازه این کار را ندارید", "you may not do this"),
+            ApiError::not_found("دفتر", "the office"),
+            ApiError::MethodNotAllowed,
+            ApiError::Conflict(Label::new("هم‌زمان تغییر کرد", "changed meanwhile")),
+            ApiError::TooLarge,
+            ApiError::UnsupportedMediaType(Label::new("«JSON» بفرستید", "send JSON")),
+            ApiError::Fields(
+                (0..57)
+                    .map(|i| FieldError::new(&format!("f{i}"), "نامعتبر", "not valid"))
+                    .collect(),
+            ),
+            ApiError::Rows(vec![FieldError::new(
+                "rows[12].region",
+                "منطقه ۱۲ وجود ندارد",
+                "region 12 does not exist",
+            )]),
+            ApiError::State(Label::new("ممکن نیست", "not possible")),
+            ApiError::Rules(Vec::new()),
+            ApiError::IdempotencyKeyReused {
+                route: "/v1/rounds/1400-2/declaration".into(),
+            },
+            ApiError::IdempotencyKeyInProgress,
+            ApiError::BodyTimeout(std::time::Duration::from_secs(60)),
+            ApiError::TooManyConnections,
+            ApiError::UnreadableRequest(400),
+            ApiError::UnreadableRequest(414),
+            ApiError::UnreadableRequest(431),
+            ApiError::from(StoreError::Corrupt {
+                table: "declarations",
+                row: "1400-2/P-THR-000030".into(),
+                problem: "status `fild` is not a status".into(),
+            }),
+            ApiError::Busy {
+                running: 4,
+                retry_after_seconds: 5,
+            },
+            ApiError::Internal("disk full".into()),
+        ];
+        for phase in [
+            Phase::SelfDeclaration,
+            Phase::RegionalReview,
+            Phase::Publication,
+            Phase::Objection,
+            Phase::Final,
+        ] {
+            all.push(ApiError::OutsideWindow(Box::new(Window::of(&rs, phase))));
+            let early = crate::workflow::calendar::RoundCalendar::new(&rs, Default::default());
+            if let Err(e) = early.require_open(phase, Window::of(&rs, phase).opens_at) {
+                all.push(e.into());
+            }
+        }
+        for stop in [
+            Stop::Operations(200_000),
+            Stop::EvaluationTime(std::time::Duration::from_secs(2)),
+            Stop::Budget(std::time::Duration::from_secs(30)),
+            Stop::Cancelled,
+            Stop::ShuttingDown,
+        ] {
+            all.push(ApiError::Stopped {
+                stopped: stopped(stop),
+                office: Some("P-THR-000001".into()),
+                criterion: Some("location".into()),
+            });
+            all.push(ApiError::Stopped {
+                stopped: stopped(stop),
+                office: None,
+                criterion: None,
+            });
+        }
+        all
+    }
+
+    /// The string literals of a Rust source file outside its `#[cfg(test)]` module, with their
+    /// lines (comments, char literals and lifetimes skipped).
+    fn string_literals(source: &str) -> Vec<(usize, String)> {
+        let code = source.split("#[cfg(test)]").next().unwrap_or("");
+        let chars: Vec<char> = code.chars().collect();
+        let (mut i, mut line, mut out) = (0, 1, Vec::new());
+        while i < chars.len() {
+            match chars[i] {
+                '\n' => line += 1,
+                '/' if chars.get(i + 1) == Some(&'/') => {
+                    while i < chars.len() && chars[i] != '\n' {
+                        i += 1;
+                    }
+                    continue;
+                }
+                '\'' if chars.get(i + 1) == Some(&'\\') => {
+                    i += 2;
+                    while i < chars.len() && chars[i] != '\'' {
+                        i += 1;
+                    }
+                }
+                '\'' if chars.get(i + 2) == Some(&'\'') => i += 2,
+                '"' => {
+                    let (start, mut text) = (line, String::new());
+                    i += 1;
+                    while i < chars.len() && chars[i] != '"' {
+                        if chars[i] == '\\' {
+                            i += 1;
+                        }
+                        if chars[i] == '\n' {
+                            line += 1;
+                        }
+                        text.push(chars[i]);
+                        i += 1;
+                    }
+                    out.push((start, text));
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        out
+    }
+
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs")
+                && !path.to_string_lossy().ends_with("_tests.rs")
+                && path.file_name().is_none_or(|n| n != "tests.rs")
+            {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn every_persian_text_written_in_the_source_is_wholly_persian() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        rust_files(&root.join("src"), &mut files);
+        files.sort();
+        // Not messages: HTML of the simulation report, and the API's English description.
+        let not_messages = ["<span", "Every error has the shape"];
+        let mut problems = Vec::new();
+        let mut checked = 0;
+        for file in &files {
+            let source = std::fs::read_to_string(file).unwrap();
+            for (line, text) in string_literals(&source) {
+                let persian = text.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c));
+                if !persian || not_messages.iter().any(|n| text.contains(n)) {
+                    continue;
+                }
+                checked += 1;
+                let mut bare = String::new();
+                let mut depth = 0;
+                for c in text.chars() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' if depth > 0 => depth -= 1,
+                        _ if depth == 0 => bare.push(c),
+                        _ => {}
+                    }
+                }
+                if let Some(p) = crate::domain::persian_problem(&bare) {
+                    let file = file.strip_prefix(root).unwrap().display();
+                    problems.push(format!("{file}:{line}: {p}: {text}"));
+                }
+            }
+        }
+        assert!(checked > 150, "only {checked} Persian texts found");
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn every_error_the_api_can_answer_is_wholly_persian_and_states_the_english_facts() {
+        let all = one_of_every_error();
+        let mut seen = std::collections::BTreeSet::new();
+        for e in all {
+            seen.insert(match &e {
+                ApiError::BadRequest(..) => 0,
+                ApiError::Unauthorized(_) => 1,
+                ApiError::LoginFailed { .. } => 2,
+                ApiError::Locked { .. } => 3,
+                ApiError::TooManyRequests { .. } => 4,
+                ApiError::Forbidden(_) => 5,
+                ApiError::NotFound(_) => 6,
+                ApiError::MethodNotAllowed => 7,
+                ApiError::Conflict(_) => 8,
+                ApiError::TooLarge => 9,
+                ApiError::UnsupportedMediaType(_) => 10,
+                ApiError::Fields(_) => 11,
+                ApiError::Rows(_) => 12,
+                ApiError::OutsideWindow(_) => 13,
+                ApiError::State(_) => 14,
+                ApiError::Rules(_) => 15,
+                ApiError::IdempotencyKeyReused { .. } => 16,
+                ApiError::IdempotencyKeyInProgress => 17,
+                ApiError::BodyTimeout(_) => 18,
+                ApiError::TooManyConnections => 19,
+                ApiError::CorruptRow { .. } => 20,
+                ApiError::Stopped { .. } => 21,
+                ApiError::Busy { .. } => 22,
+                ApiError::Internal(_) => 23,
+                ApiError::UnreadableRequest(_) => 24,
+            });
+            let (_, detail) = e.into_parts();
+            let mut labels = vec![(detail.code.to_string(), detail.message)];
+            labels.extend(
+                detail
+                    .details
+                    .into_iter()
+                    .map(|d| (format!("{}: {}", detail.code, d.field), d.message)),
+            );
+            for (at, label) in labels {
+                assert_eq!(
+                    crate::domain::persian_problem(&label.fa),
+                    None,
+                    "{at}: {}",
+                    label.fa
+                );
+                assert_eq!(
+                    crate::domain::label::numbers_differ(&label),
+                    None,
+                    "{at}: {} / {}",
+                    label.fa,
+                    label.en
+                );
+            }
+        }
+        assert_eq!(seen, (0..=24).collect(), "every variant is walked");
     }
 
     #[test]
@@ -686,11 +991,16 @@ mod tests {
                 Some("P-1"),
                 Some("location"),
             );
-            assert!(
-                !label.fa.chars().any(|c| c.is_ascii_alphanumeric()),
+            assert_eq!(
+                crate::domain::persian_problem(&label.fa),
+                None,
                 "{}",
                 label.fa
             );
+            if !matches!(stop, Stop::Cancelled | Stop::ShuttingDown) {
+                assert!(label.fa.contains("«P-1»"), "{}", label.fa);
+                assert!(label.fa.contains("«location»"), "{}", label.fa);
+            }
         }
     }
 }

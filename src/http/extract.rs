@@ -31,7 +31,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send + 'static> FromReques
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         if !json_content_type(req.headers()) {
             return Err(ApiError::UnsupportedMediaType(Label::new(
-                "بدنه درخواست باید JSON باشد (Content-Type: application/json)",
+                "بدنه درخواست باید از نوع «JSON» باشد («Content-Type: application/json»)",
                 "the body must be JSON (Content-Type: application/json)",
             )));
         }
@@ -50,14 +50,14 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send + 'static> FromReques
             Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::BadRequest(
                 "malformed_json",
                 Label::new(
-                    "بدنه درخواست JSON معتبر نیست",
+                    format!("بدنه درخواست «JSON» معتبر نیست{}", serde_fa(&e.body_text())),
                     format!("the body is not valid JSON: {}", e.body_text()),
                 ),
             )),
             Err(JsonRejection::JsonDataError(e)) => Err(ApiError::BadRequest(
                 "invalid_body",
                 Label::new(
-                    "ساختار بدنه درخواست درست نیست",
+                    format!("ساختار بدنه درخواست درست نیست{}", serde_fa(&e.body_text())),
                     format!(
                         "the body does not have the expected shape: {}",
                         e.body_text()
@@ -70,6 +70,62 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send + 'static> FromReques
             )),
         }
     }
+}
+
+/// What serde's message (`… at line 1 column 12`, `missing field \`values\``) says, in Persian,
+/// as a tail for a Persian message: `: فیلد «values» نیامده است (سطر ۱، ستون ۱۲)`.
+fn serde_fa(text: &str) -> String {
+    use crate::domain::digits::to_persian_digits;
+    use crate::domain::quoted;
+    let ticked = |after: &str| {
+        text.split_once(after)
+            .and_then(|(_, rest)| rest.strip_prefix('`'))
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(name, _)| quoted(name))
+    };
+    let mut what = Vec::new();
+    let path = text
+        .split_once("target type: ")
+        .or_else(|| text.split_once("query string: "))
+        .and_then(|(_, rest)| rest.split_once(": "))
+        .map(|(path, _)| path)
+        .filter(|p| !p.is_empty() && !p.contains(' ') && *p != ".");
+    if let Some(path) = path {
+        what.push(format!("در {}", quoted(path)));
+    }
+    if let Some(name) = ticked("missing field ") {
+        what.push(format!("فیلد {name} نیامده است"));
+    } else if let Some(name) = ticked("unknown field ") {
+        what.push(format!("فیلد ناشناخته {name}"));
+    } else if let Some(name) = ticked("unknown variant ") {
+        what.push(format!("مقدار ناشناخته {name}"));
+    } else if let Some(value) = ticked("Cannot parse ") {
+        what.push(format!("{value} خوانده نمی‌شود"));
+    } else if text.contains("invalid type") || text.contains("invalid digit") {
+        what.push("نوع مقدار درست نیست".to_string());
+    } else if text.contains("invalid value") || text.contains("invalid length") {
+        what.push("مقدار درست نیست".to_string());
+    } else if text.contains("EOF while parsing") {
+        what.push("بدنه ناتمام است".to_string());
+    } else if text.contains("trailing characters") {
+        what.push("پس از پایان بدنه نویسه‌های دیگری آمده است".to_string());
+    } else if text.contains("expected") {
+        what.push("نویسه‌ای نابه‌جا آمده است".to_string());
+    }
+    let at = text.rsplit_once(" at line ").and_then(|(_, rest)| {
+        let (line, column) = rest.split_once(" column ")?;
+        let column: String = column.chars().take_while(char::is_ascii_digit).collect();
+        line.parse::<u64>().ok()?;
+        Some(to_persian_digits(&format!("سطر {line}، ستون {column}")))
+    });
+    let mut out = String::new();
+    if !what.is_empty() {
+        out = format!(": {}", what.join("، "));
+    }
+    if let Some(at) = at {
+        out.push_str(&format!(" ({at})"));
+    }
+    out
 }
 
 /// `application/json` or `application/…+json`, as axum's own `Json` accepts.
@@ -126,7 +182,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> 
             Err(e) if e.status().is_client_error() => Err(ApiError::BadRequest(
                 "invalid_path",
                 Label::new(
-                    "نشانی درخواست معتبر نیست",
+                    format!("نشانی درخواست معتبر نیست{}", serde_fa(&e.body_text())),
                     format!("the path is not valid: {}", e.body_text()),
                 ),
             )),
@@ -148,7 +204,10 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Que
             Err(e) => Err(ApiError::BadRequest(
                 "invalid_query",
                 Label::new(
-                    "پارامترهای نشانی درخواست معتبر نیست",
+                    format!(
+                        "پارامترهای نشانی درخواست معتبر نیست{}",
+                        serde_fa(&e.body_text())
+                    ),
                     format!("the query string is not valid: {}", e.body_text()),
                 ),
             )),
@@ -170,7 +229,7 @@ impl<S: Send + Sync> FromRequest<S> for CsvBody {
             .is_some_and(|v| v.starts_with("text/csv"));
         if !is_csv {
             return Err(ApiError::UnsupportedMediaType(Label::new(
-                "بدنه درخواست باید CSV باشد (Content-Type: text/csv)",
+                "بدنه درخواست باید از نوع «CSV» باشد («Content-Type: text/csv»)",
                 "the body must be CSV (Content-Type: text/csv)",
             )));
         }
@@ -180,7 +239,10 @@ impl<S: Send + Sync> FromRequest<S> for CsvBody {
         String::from_utf8(bytes.to_vec()).map(CsvBody).map_err(|_| {
             ApiError::BadRequest(
                 "invalid_body",
-                Label::new("فایل باید UTF-8 باشد", "the CSV must be UTF-8 text"),
+                Label::new(
+                    "فایل باید متنی با رمزگذاری «UTF-8» باشد",
+                    "the CSV must be UTF-8 text",
+                ),
             )
         })
     }
@@ -203,7 +265,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         }
         let missing = || {
             ApiError::Unauthorized(Label::new(
-                "ابتدا وارد شوید (سرآیند Authorization: Bearer)",
+                "ابتدا وارد شوید (سرآیند «Authorization: Bearer»)",
                 "sign in first: send `Authorization: Bearer <token>`",
             ))
         };
@@ -237,5 +299,29 @@ impl CurrentUser {
     /// The user as the actor of the application's commands.
     pub fn actor(&self) -> Actor {
         Actor::user(&self.user)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_messages_are_told_in_persian_with_the_field_and_the_place() {
+        let fa = serde_fa(
+            "Failed to deserialize the JSON body into the target type: values: invalid type: string \"x\", expected a map at line 1 column 12",
+        );
+        assert_eq!(fa, ": در «values»، نوع مقدار درست نیست (سطر ۱، ستون ۱۲)");
+        let fa = serde_fa(
+            "Failed to deserialize the JSON body into the target type: missing field `password` at line 1 column 20",
+        );
+        assert_eq!(fa, ": فیلد «password» نیامده است (سطر ۱، ستون ۲۰)");
+        let fa =
+            serde_fa("Failed to deserialize query string: region: invalid digit found in string");
+        assert_eq!(fa, ": در «region»، نوع مقدار درست نیست");
+        let fa = serde_fa(
+            "Failed to parse the request body as JSON: EOF while parsing an object at line 1 column 9",
+        );
+        assert_eq!(fa, ": بدنه ناتمام است (سطر ۱، ستون ۹)");
     }
 }

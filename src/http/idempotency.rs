@@ -44,11 +44,14 @@ impl IdempotencyKey {
             return Err(ApiError::BadRequest(
                 "invalid_idempotency_key",
                 Label::new(
-                    "سرآیند Idempotency-Key باید ۱ تا ۲۵۵ نویسهٔ لاتین دیدنی و بی‌فاصله باشد",
+                    crate::domain::digits::to_persian_digits(&format!(
+                        "سرآیند «Idempotency-Key» باید ۱ تا {MAX_KEY_LEN} نویسهٔ لاتین دیدنی و بی‌فاصله باشد (این یکی {} بایت دارد)",
+                        raw.len()
+                    )),
                     format!(
                         "the Idempotency-Key header must be 1 to {MAX_KEY_LEN} visible ASCII characters \
-                         without spaces (this one has {} byte(s))",
-                        raw.len()
+                         without spaces (this one has {})",
+                        crate::domain::label::count(raw.len() as u64, "byte", "bytes")
                     ),
                 ),
             ));

@@ -1,8 +1,6 @@
 //! Offices: bulk import of the registry, and reading one office.
 
 use axum::extract::State;
-use axum::http::StatusCode;
-use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -10,7 +8,7 @@ use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{CsvBody, CurrentUser, Path};
 use crate::app::accounts as app_accounts;
-use crate::domain::{Label, Role};
+use crate::domain::Role;
 use crate::population::registry::{RowError, parse_registry};
 use crate::store::offices::{ImportReport, OfficeRow};
 
@@ -20,23 +18,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_office))
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-struct ImportErrors {
-    error: ImportErrorDetail,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-struct ImportErrorDetail {
-    code: &'static str,
-    message: Label,
-    rows: Vec<RowError>,
-}
-
 /// Imports the office registry (CSV: id, kind, region, province, name, holder_national_code).
-/// All rows are checked first; if any is bad, nothing is written and every problem is listed.
+/// All rows are checked first; if any is bad, nothing is written and every problem is listed as
+/// an `invalid_rows` error whose details name row and column: `rows[3].kind` (line 3 of the file).
 #[utoipa::path(post, path = "/v1/offices/import", tag = "offices", security(("bearer" = [])),
     request_body(content = String, content_type = "text/csv"),
-    responses((status = 200, body = ImportReport), (status = 403, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ImportErrors)))]
+    responses((status = 200, body = ImportReport), (status = 403, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody, description = "`invalid_rows`: one detail per row and column, `rows[N].column`")))]
 async fn import(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -49,23 +36,9 @@ async fn import(
             let report = app_accounts::import_offices(&state, &me.actor(), &rows).await?;
             Ok(axum::Json(report).into_response())
         }
-        Err(rows) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            axum::Json(ImportErrors {
-                error: ImportErrorDetail {
-                    code: "invalid_rows",
-                    message: Label::new(
-                        format!("{} ایراد در فایل؛ هیچ ردیفی ثبت نشد", rows.len()),
-                        format!(
-                            "{} problem(s) in the file; nothing was imported",
-                            rows.len()
-                        ),
-                    ),
-                    rows,
-                },
-            }),
-        )
-            .into_response()),
+        Err(rows) => Err(ApiError::Rows(
+            rows.into_iter().map(RowError::into_field_error).collect(),
+        )),
     }
 }
 

@@ -41,7 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         )
 }
 
-fn refused(fa: &str, en: String) -> ApiError {
+fn refused(fa: String, en: String) -> ApiError {
     ApiError::State(Label::new(fa, en))
 }
 
@@ -136,7 +136,10 @@ async fn rules_for(
     match state.rules.version(round, hash).await {
         Ok(Some(rs)) => Ok(rs),
         Ok(None) => Err(refused(
-            "نسخه قواعد این انتشار در دسترس نیست",
+            format!(
+                "نسخه {} از قواعد، که این انتشار با آن ساخته شد، ذخیره نشده است",
+                crate::domain::quoted(hash)
+            ),
             format!("the rules version {hash} of this publication is not stored"),
         )),
         Err(e) => Err(ApiError::internal(e)),
@@ -189,7 +192,10 @@ async fn verify(
 async fn latest(state: &AppState, round: &str) -> Result<Publication, ApiError> {
     let none = || {
         ApiError::NotFound(Label::new(
-            "نتایج این دوره هنوز اعلام نشده است",
+            format!(
+                "نتایج دوره {} هنوز اعلام نشده است",
+                crate::domain::digits::to_persian_digits(round)
+            ),
             format!("round {round} has no published results yet"),
         ))
     };

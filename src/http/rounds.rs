@@ -257,12 +257,13 @@ fn yes() -> bool {
 
 fn record_of(req: &ScoreRequest, index: usize) -> Result<OfficeRecord, FieldError> {
     let id = match &req.office.id {
-        Some(id) => OfficeId::parse(id)
-            .map_err(|e| FieldError::new("office.id", "شناسه دفتر معتبر نیست", e.to_string()))?,
+        Some(id) => {
+            OfficeId::parse(id).map_err(|e| FieldError::new("office.id", e.fa(), e.to_string()))?
+        }
         None => OfficeId::parse(&format!("office-{}", index + 1)).expect("valid id"),
     };
     let region = RegionId::new(req.office.region.unwrap_or(1) as i64)
-        .map_err(|e| FieldError::new("office.region", "منطقه از ۱ تا ۹ است", e.to_string()))?;
+        .map_err(|e| FieldError::new("office.region", e.fa(), e.to_string()))?;
     Ok(OfficeRecord {
         id,
         kind: req.office.kind,
@@ -374,7 +375,10 @@ fn score_errors(errors: Vec<crate::engine::ScoreError>) -> ApiError {
             .map(|e| {
                 FieldError::new(
                     &format!("criteria.{}", e.criterion),
-                    format!("محاسبه این معیار ناموفق بود: {}", e.message),
+                    format!(
+                        "محاسبه معیار {} ناموفق بود",
+                        crate::domain::quoted(&e.criterion)
+                    ),
                     e.message,
                 )
             })
@@ -408,7 +412,10 @@ async fn score_batch(
     if req.offices.len() > MAX_BATCH {
         return Err(ApiError::Fields(vec![FieldError::new(
             "offices",
-            format!("حداکثر {MAX_BATCH} دفتر در هر درخواست"),
+            crate::domain::digits::to_persian_digits(&format!(
+                "حداکثر {MAX_BATCH} دفتر در هر درخواست پذیرفته می‌شود، اما {} دفتر فرستاده شد",
+                req.offices.len()
+            )),
             format!(
                 "at most {MAX_BATCH} offices per batch, got {}",
                 req.offices.len()
@@ -430,7 +437,7 @@ async fn score_batch(
             match record_of(o, i) {
                 Ok(r) => {
                     if !seen.insert(r.id.clone()) {
-                        errors.push(FieldError::new(&format!("offices[{i}].office.id"), "شناسه تکراری", format!("office `{}` appears twice", r.id)));
+                        errors.push(FieldError::new(&format!("offices[{i}].office.id"), format!("دفتر {} دو بار آمده است", crate::domain::quoted(&r.id)), format!("office `{}` appears twice", r.id)));
                         continue;
                     }
                     match crate::engine::prepare(&rs, &r) {

@@ -28,7 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 fn round_id(round: &str) -> Result<RoundId, ApiError> {
     RoundId::parse(round).map_err(|e| {
         ApiError::NotFound(Label::new(
-            format!("دوره `{round}` وجود ندارد"),
+            format!("دوره {} وجود ندارد", crate::domain::quoted(round)),
             e.to_string(),
         ))
     })
@@ -110,7 +110,11 @@ async fn get_version(
     let id = round_id(&round)?;
     let not_found = || {
         ApiError::NotFound(Label::new(
-            format!("نسخه {hash} از قواعد دوره {round} پیدا نشد"),
+            format!(
+                "نسخه {} از قواعد دوره {} پیدا نشد",
+                crate::domain::quoted(&hash),
+                crate::domain::quoted(&round)
+            ),
             format!("round {round} has no rule version {hash}"),
         ))
     };

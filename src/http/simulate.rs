@@ -130,8 +130,11 @@ struct SimulationRequest {
     include_offices: bool,
 }
 
-fn field(name: &str, en: impl Into<String>) -> ApiError {
-    ApiError::Fields(vec![FieldError::new(name, "مقدار نامعتبر", en.into())])
+fn field(name: &str, message: Label) -> ApiError {
+    ApiError::Fields(vec![FieldError {
+        field: name.to_string(),
+        message,
+    }])
 }
 
 /// Runs a candidate (overrides of the live rules, or an uploaded bundle) against the live rule set
@@ -152,7 +155,7 @@ async fn run_simulation(
         return Err(ApiError::BadRequest(
             "nothing_to_simulate",
             Label::new(
-                "قواعد پیشنهادی را بدهید (set، files یا sweep)",
+                "قواعد پیشنهادی را بدهید («set»، «files» یا «sweep»)",
                 "give a candidate: `set` overrides, uploaded `files`, or a `sweep`",
             ),
         ));
@@ -201,7 +204,10 @@ async fn run_simulation(
         ApiError::Fields(
             problems
                 .into_iter()
-                .map(|p| FieldError::new("set", "تنظیم نامعتبر", p))
+                .map(|message| FieldError {
+                    field: "set".to_string(),
+                    message,
+                })
                 .collect(),
         )
     })?;
@@ -231,11 +237,14 @@ async fn run_simulation(
         let sweep = match &spec {
             Some(spec) => Some(
                 simulate::sweep(&baseline, &mut cand, cand_offices, spec).map_err(|e| {
-                    let failed = match &e {
-                        SweepError::Score(f) => f.as_slice(),
-                        SweepError::Setting(_) => &[],
+                    let (failed, message) = match &e {
+                        SweepError::Score(f) => (
+                            f.as_slice(),
+                            Label::new("محاسبه در یکی از گام‌ها ناموفق بود", e.to_string()),
+                        ),
+                        SweepError::Setting(l) => (&[][..], l.clone()),
                     };
-                    unless_stopped(&work, failed, field("sweep", e.to_string()))
+                    unless_stopped(&work, failed, field("sweep", message))
                 })?,
             ),
             None => None,

@@ -148,7 +148,10 @@ fn too_many(wait: Duration, fa: &str, en: &str) -> ApiError {
                 "{fa}؛ {} ثانیه دیگر دوباره تلاش کنید",
                 to_persian_digits(&seconds.to_string())
             ),
-            format!("{en}; try again in {seconds} second(s)"),
+            format!(
+                "{en}; try again in {}",
+                crate::domain::label::count(seconds as u64, "second", "seconds")
+            ),
         ),
         retry_after_seconds: seconds,
     }
@@ -159,7 +162,7 @@ fn busy() -> ApiError {
         code: "busy",
         message: Label::new(
             "سامانه اکنون درخواست‌های ورود بسیاری دارد؛ یک ثانیه دیگر دوباره تلاش کنید",
-            "the server is handling too many sign-ins right now; try again in 1 second",
+            "the server is handling too many sign-ins right now; try again in a second",
         ),
         retry_after_seconds: 1,
     }

@@ -2,20 +2,75 @@
 //!
 //! Columns: `id, kind, region, province, name, holder_national_code` (name and province may be
 //! empty). Persian digits are accepted everywhere.
+//!
+//! Every problem names its row and column as `rows[N].column`, N being the line in the file with
+//! the header as line 1 (the row number a spreadsheet shows): `rows[3].kind`, `rows[1].region` for
+//! a header without a `region` column, `rows[7]` for a row that cannot be read at all.
 
-use serde::Serialize;
-
-use crate::domain::digits::to_ascii_digits;
-use crate::domain::{NationalCode, OfficeId, OfficeKind, RegionId};
+use crate::domain::digits::{to_ascii_digits, to_persian_digits};
+use crate::domain::{Label, NationalCode, OfficeId, OfficeKind, RegionId, quoted};
+use crate::rules::value::FieldError;
 use crate::store::offices::OfficeRow;
 
-/// A problem with one row of the registry file.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// A problem with one row of the registry file, in Persian and English.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RowError {
     /// Line in the file (the header is line 1).
     pub row: usize,
+    /// The column, or empty when the whole row is unreadable.
     pub field: String,
-    pub message: String,
+    pub message: Label,
+}
+
+impl RowError {
+    fn new(row: usize, field: &str, fa: impl Into<String>, en: impl Into<String>) -> Self {
+        RowError {
+            row,
+            field: field.to_string(),
+            message: Label::new(fa, en),
+        }
+    }
+
+    /// `rows[N].column`, or `rows[N]` for the whole row.
+    pub fn path(&self) -> String {
+        if self.field.is_empty() {
+            format!("rows[{}]", self.row)
+        } else {
+            format!("rows[{}].{}", self.row, self.field)
+        }
+    }
+
+    /// The problem as a detail of the one error shape.
+    pub fn into_field_error(self) -> FieldError {
+        FieldError {
+            field: self.path(),
+            message: self.message,
+        }
+    }
+}
+
+/// The columns of the registry, in their usual order.
+const COLUMNS: [&str; 6] = [
+    "id",
+    "kind",
+    "region",
+    "province",
+    "name",
+    "holder_national_code",
+];
+
+/// A CSV reader's complaint about a row (wrong number of fields, bad quoting), in both languages.
+fn unreadable(row: usize, e: &csv::Error) -> RowError {
+    let fa = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => to_persian_digits(&format!(
+            "این ردیف {len} ستون دارد، اما سرآیند {expected_len} ستون دارد"
+        )),
+        csv::ErrorKind::Utf8 { .. } => "این ردیف متن «UTF-8» نیست".to_string(),
+        _ => "این ردیف خوانده نشد".to_string(),
+    };
+    RowError::new(row, "", fa, e.to_string())
 }
 
 /// Parses the registry; every bad row and field is reported, and nothing is returned unless all
@@ -27,41 +82,39 @@ pub fn parse_registry(text: &str) -> Result<Vec<OfficeRow>, Vec<RowError>> {
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
-            return Err(vec![RowError {
-                row: 1,
-                field: String::new(),
-                message: e.to_string(),
-            }]);
+            return Err(vec![unreadable(1, &e)]);
         }
     };
     let required = ["id", "kind", "region", "holder_national_code"];
     let missing: Vec<RowError> = required
         .iter()
         .filter(|c| !headers.iter().any(|h| h == **c))
-        .map(|c| RowError {
-            row: 1,
-            field: c.to_string(),
-            message: format!("the header has no `{c}` column"),
+        .map(|c| {
+            RowError::new(
+                1,
+                c,
+                format!("سرآیند ستون {} ندارد", quoted(c)),
+                format!("the header has no `{c}` column"),
+            )
         })
         .collect();
     if !missing.is_empty() {
         return Err(missing);
     }
-    let known = [
-        "id",
-        "kind",
-        "region",
-        "province",
-        "name",
-        "holder_national_code",
-    ];
     let mut errors: Vec<RowError> = headers
         .iter()
-        .filter(|h| !known.contains(h))
-        .map(|h| RowError {
-            row: 1,
-            field: h.to_string(),
-            message: format!("unknown column `{h}` (columns: {})", known.join(", ")),
+        .filter(|h| !COLUMNS.contains(h))
+        .map(|h| {
+            RowError::new(
+                1,
+                h,
+                format!(
+                    "ستون ناشناخته {} (ستون‌ها: {})",
+                    quoted(h),
+                    COLUMNS.map(quoted).join("، ")
+                ),
+                format!("unknown column `{h}` (columns: {})", COLUMNS.join(", ")),
+            )
         })
         .collect();
     let col = |name: &str| headers.iter().position(|h| h == name);
@@ -72,11 +125,7 @@ pub fn parse_registry(text: &str) -> Result<Vec<OfficeRow>, Vec<RowError>> {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                errors.push(RowError {
-                    row,
-                    field: String::new(),
-                    message: e.to_string(),
-                });
+                errors.push(unreadable(row, &e));
                 continue;
             }
         };
@@ -86,39 +135,49 @@ pub fn parse_registry(text: &str) -> Result<Vec<OfficeRow>, Vec<RowError>> {
                 .unwrap_or("")
                 .to_string()
         };
-        let mut err = |field: &str, message: String| {
-            errors.push(RowError {
-                row,
-                field: field.into(),
-                message,
-            })
-        };
+        let mut err =
+            |field: &str, fa: String, en: String| errors.push(RowError::new(row, field, fa, en));
         let id = OfficeId::parse(&get("id"))
-            .map_err(|e| err("id", e.to_string()))
+            .map_err(|e| err("id", e.fa(), e.to_string()))
             .ok();
         let kind = OfficeKind::parse(&get("kind"));
         if kind.is_none() {
             err(
                 "kind",
                 format!(
+                    "{} نوع دفتر نیست («pishkhan»، «non_governmental» یا «rural_ict»)",
+                    quoted(get("kind"))
+                ),
+                format!(
                     "`{}` is not an office kind (pishkhan, non_governmental, rural_ict)",
                     get("kind")
                 ),
             );
         }
-        let region = to_ascii_digits(&get("region"))
-            .parse::<i64>()
-            .map_err(|_| format!("`{}` is not a region number", get("region")))
-            .and_then(|n| RegionId::new(n).map_err(|e| e.to_string()))
-            .map_err(|m| err("region", m))
-            .ok();
+        let region = match to_ascii_digits(&get("region")).parse::<i64>() {
+            Ok(n) => RegionId::new(n)
+                .map_err(|e| err("region", e.fa(), e.to_string()))
+                .ok(),
+            Err(_) => {
+                err(
+                    "region",
+                    format!("{} شماره منطقه نیست", quoted(get("region"))),
+                    format!("`{}` is not a region number", get("region")),
+                );
+                None
+            }
+        };
         let code = NationalCode::parse(&get("holder_national_code"))
-            .map_err(|e| err("holder_national_code", e.to_string()))
+            .map_err(|e| err("holder_national_code", e.fa(), e.to_string()))
             .ok();
         if let Some(id) = &id
             && !seen.insert(id.clone())
         {
-            err("id", format!("office `{id}` appears twice in the file"));
+            err(
+                "id",
+                format!("دفتر {} دو بار در فایل آمده است", quoted(id)),
+                format!("office `{id}` appears twice in the file"),
+            );
             continue;
         }
         if let (Some(id), Some(kind), Some(region), Some(code)) = (id, kind, region, code) {
@@ -160,6 +219,61 @@ mod tests {
                 (4, "holder_national_code"),
                 (5, "id")
             ]
+        );
+    }
+
+    #[test]
+    fn every_row_problem_is_a_detail_named_by_row_and_column_in_both_languages() {
+        let text = "id,kind,region,holder_national_code,fax\n\
+                    P-1,pishkhan,1,0076229645,\n\
+                    P 2,kiosk,x,12345,\n\
+                    P-3,pishkhan,12,0076229645\n";
+        let details: Vec<FieldError> = parse_registry(text)
+            .unwrap_err()
+            .into_iter()
+            .map(RowError::into_field_error)
+            .collect();
+        let fields: Vec<&str> = details.iter().map(|d| d.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "rows[1].fax",
+                "rows[3].id",
+                "rows[3].kind",
+                "rows[3].region",
+                "rows[3].holder_national_code",
+                "rows[4]",
+            ]
+        );
+        for d in &details {
+            assert_eq!(
+                crate::domain::persian_problem(&d.message.fa),
+                None,
+                "{}: {}",
+                d.field,
+                d.message.fa
+            );
+            assert!(!d.message.en.is_empty());
+        }
+        assert!(
+            details[2].message.fa.contains("«kiosk»"),
+            "{}",
+            details[2].message.fa
+        );
+        assert!(
+            details[4].message.fa.contains("۵ رقم"),
+            "{}",
+            details[4].message.fa
+        );
+        assert!(
+            details[5].message.fa.contains("۴ ستون"),
+            "{}",
+            details[5].message.fa
+        );
+        assert!(
+            details[5].message.en.contains('4'),
+            "{}",
+            details[5].message.en
         );
     }
 

@@ -133,13 +133,13 @@ pub fn suggestion(wrong: &str, candidates: &[&str]) -> String {
 /// The same hint in Persian, for messages offices read.
 pub fn suggestion_fa(wrong: &str, candidates: &[&str]) -> String {
     match did_you_mean(wrong, candidates.iter().copied()) {
-        Some(c) => format!("آیا منظورتان `{c}` است؟"),
+        Some(c) => format!("آیا منظورتان «{c}» است؟"),
         None => format!(
             "مقادیر مجاز: {}",
             candidates
                 .iter()
                 .take(12)
-                .map(|c| format!("`{c}`"))
+                .map(|c| format!("«{c}»"))
                 .collect::<Vec<_>>()
                 .join("، ")
         ),

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::ruleset::{Bounds, InputDef, InputKind};
-use crate::domain::digits::to_persian_digits;
+use crate::domain::digits::to_persian_number;
+use crate::domain::quoted;
 use crate::domain::{Fixed, JalaliDate, Label};
 
 /// A checked value of one input.
@@ -78,7 +79,10 @@ pub fn from_json(def: &InputDef, raw: &serde_json::Value) -> Result<Value, Field
             let fixed = fixed.ok_or_else(|| {
                 FieldError::new(
                     &def.name,
-                    format!("عدد {n} معتبر نیست یا بیش از چهار رقم اعشار دارد"),
+                    format!(
+                        "عدد {} معتبر نیست یا بیش از چهار رقم اعشار دارد",
+                        to_persian_number(&n.to_string())
+                    ),
                     format!("{n} is not a valid number or has more than four decimal places"),
                 )
             })?;
@@ -98,7 +102,7 @@ fn violation_from_json(
     let obj = item.as_object().ok_or_else(|| {
         FieldError::new(
             &field,
-            "هر تخلف باید نوع (kind) و تاریخ (date) داشته باشد",
+            "هر تخلف باید نوع («kind») داشته باشد و می‌تواند تاریخ («date») و یادداشت («note») داشته باشد",
             "each violation needs a `kind` and may have a `date` and a `note`",
         )
     })?;
@@ -106,7 +110,10 @@ fn violation_from_json(
         if !["kind", "date", "note"].contains(&key.as_str()) {
             return Err(FieldError::new(
                 &field,
-                format!("کلید ناشناخته `{key}` در تخلف"),
+                format!(
+                    "کلید ناشناخته {} در تخلف: «kind»، «date» و «note» را به کار ببرید",
+                    quoted(key)
+                ),
                 format!("unknown key `{key}` in a violation: use kind, date and note"),
             ));
         }
@@ -133,7 +140,7 @@ fn make_violation(
         let hint_fa = super::diagnostic::suggestion_fa(kind, &kinds);
         return Err(FieldError::new(
             field,
-            format!("نوع تخلف `{kind}` تعریف نشده است ({hint_fa})"),
+            format!("نوع تخلف {} تعریف نشده است ({hint_fa})", quoted(kind)),
             format!("`{kind}` is not a declared violation ({hint})"),
         ));
     };
@@ -149,7 +156,7 @@ fn parse_date(field: &str, text: &str) -> Result<JalaliDate, FieldError> {
     JalaliDate::parse(text).map_err(|e| {
         FieldError::new(
             field,
-            format!("تاریخ `{text}` معتبر نیست (نمونه: ۱۴۰۰/۰۱/۱۷)"),
+            format!("تاریخ {} معتبر نیست (نمونه: ۱۴۰۰/۰۱/۱۷)", quoted(text)),
             e.to_string(),
         )
     })
@@ -164,12 +171,12 @@ pub fn from_text(def: &InputDef, text: &str) -> Result<Value, FieldError> {
             let n: Fixed = t.parse().map_err(|e| match e {
                 crate::domain::FixedError::TooPrecise(_) => FieldError::new(
                     &def.name,
-                    format!("`{t}` بیش از چهار رقم اعشار دارد"),
+                    format!("{} بیش از چهار رقم اعشار دارد", quoted(t)),
                     format!("`{t}` has more than four decimal places"),
                 ),
                 _ => FieldError::new(
                     &def.name,
-                    format!("`{t}` عدد نیست"),
+                    format!("{} عدد نیست", quoted(t)),
                     format!("`{t}` is not a number"),
                 ),
             })?;
@@ -183,7 +190,7 @@ pub fn from_text(def: &InputDef, text: &str) -> Result<Value, FieldError> {
             "false" | "no" | "0" | "خیر" | "ندارد" => Ok(Value::Bool(false)),
             _ => Err(FieldError::new(
                 &def.name,
-                format!("`{t}` بله/خیر نیست"),
+                format!("{} بله/خیر نیست: «true» یا «false» بنویسید", quoted(t)),
                 format!("`{t}` is not yes/no: write true or false"),
             )),
         },
@@ -197,7 +204,7 @@ pub fn from_text(def: &InputDef, text: &str) -> Result<Value, FieldError> {
                 let hint_fa = super::diagnostic::suggestion_fa(t, &names);
                 FieldError::new(
                     &def.name,
-                    format!("`{t}` از مقادیر مجاز نیست ({hint_fa})"),
+                    format!("{} از مقادیر مجاز نیست ({hint_fa})", quoted(t)),
                     format!("`{t}` is not an allowed value ({hint})"),
                 )
             }),
@@ -227,7 +234,7 @@ fn check_number(def: &InputDef, n: Fixed) -> Result<Value, FieldError> {
     if matches!(def.kind, InputKind::Integer) && n.to_int().is_none() {
         return Err(FieldError::new(
             &def.name,
-            format!("{n} باید عدد صحیح باشد"),
+            format!("{} باید عدد صحیح باشد", to_persian_number(&n.to_string())),
             format!("{n} must be a whole number"),
         ));
     }
@@ -244,7 +251,7 @@ fn check_number(def: &InputDef, n: Fixed) -> Result<Value, FieldError> {
             Bounds::AtLeast(lo) => format!("{n} is below the allowed minimum {lo}"),
             Bounds::AtMost(hi) => format!("{n} is above the allowed maximum {hi}"),
         };
-        return Err(FieldError::new(&def.name, to_persian_digits(&fa), en));
+        return Err(FieldError::new(&def.name, to_persian_number(&fa), en));
     }
     Ok(Value::Number(n))
 }
@@ -255,7 +262,10 @@ fn wrong_type(def: &InputDef) -> FieldError {
         InputKind::Decimal => ("عدد", "a number"),
         InputKind::Boolean => ("بله/خیر", "true or false"),
         InputKind::Choice(_) => ("یکی از مقادیر مجاز", "one of the allowed values"),
-        InputKind::Date => ("تاریخ شمسی", "a Jalali date such as 1400/01/17"),
+        InputKind::Date => (
+            "تاریخ شمسی مانند ۱۴۰۰/۰۱/۱۷",
+            "a Jalali date such as 1400/01/17",
+        ),
         InputKind::Violations => ("فهرست تخلفات", "a list of violations"),
     };
     FieldError::new(
@@ -276,5 +286,65 @@ pub fn to_json(def: &InputDef, value: &Value) -> serde_json::Value {
         },
         Value::Date(d) => d.to_string().into(),
         Value::Violations(v) => serde_json::to_value(v.as_ref()).unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refused_value_of_every_input_of_both_rounds_is_told_wholly_in_persian() {
+        use serde_json::json;
+        let bad_json = [
+            json!("abc"),
+            json!("1.234567"),
+            json!("-999999"),
+            json!(999_999_999),
+            json!(-7),
+            json!(2.5),
+            json!(1.234567),
+            json!(true),
+            json!({"a": 1}),
+            json!([{"kind": "nope", "date": "1400/01/01"}]),
+            json!([{"kind": "x", "colour": "red"}]),
+            json!([{"date": "1400/13/40"}]),
+            json!(["overcharging"]),
+        ];
+        let bad_text = [
+            "abc",
+            "perhaps",
+            "1400/13/40",
+            "nope@1400/01/01",
+            "x@",
+            "12.345678",
+        ];
+        let mut refused = 0;
+        for round in ["1400-2", "1401-1"] {
+            let rs = crate::rules::load_round(
+                &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("rules")
+                    .join(round),
+            )
+            .unwrap();
+            for def in &rs.inputs {
+                let errors = bad_json
+                    .iter()
+                    .filter_map(|v| from_json(def, v).err())
+                    .chain(bad_text.iter().filter_map(|t| from_text(def, t).err()));
+                for e in errors {
+                    refused += 1;
+                    assert_eq!(
+                        crate::domain::persian_problem(&e.message.fa),
+                        None,
+                        "{round} {}: {} / {}",
+                        def.name,
+                        e.message.fa,
+                        e.message.en
+                    );
+                }
+            }
+        }
+        assert!(refused > 100, "only {refused} refusals");
     }
 }

@@ -114,7 +114,10 @@ pub async fn save_declaration(
             .execute(conn)
             .await
             .map_err(|e| match StoreError::from(e) {
-                StoreError::Conflict(_) => StoreError::Conflict("the declaration was created by another request".into()),
+                StoreError::Conflict(_) => StoreError::Conflict(crate::domain::Label::new(
+                    "این پرونده هم‌زمان با درخواست دیگری ساخته شد؛ دوباره بارگیری و تلاش کنید",
+                    "the declaration was created by another request; reload it and try again",
+                )),
                 other => other,
             })?;
             Ok(1)
@@ -138,8 +141,14 @@ pub async fn save_declaration(
             .execute(conn)
             .await?;
             if done.rows_affected() == 0 {
-                return Err(StoreError::Conflict(format!(
-                    "the declaration changed since version {v} was read; reload it and try again"
+                return Err(StoreError::Conflict(crate::domain::Label::new(
+                    format!(
+                        "پرونده پس از خواندن نسخه {} تغییر کرده است؛ دوباره بارگیری و تلاش کنید",
+                        crate::domain::digits::to_persian_digits(&v.to_string())
+                    ),
+                    format!(
+                        "the declaration changed since version {v} was read; reload it and try again"
+                    ),
                 )));
             }
             Ok(v + 1)

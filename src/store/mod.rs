@@ -38,8 +38,10 @@ pub struct Store {
 /// Storage errors; constraint violations are told apart so the API can answer 409.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("conflict: {0}")]
-    Conflict(String),
+    /// A write that clashed with another (a unique key, or a version read before someone else's
+    /// change), said for the person who sent it.
+    #[error("conflict: {}", .0.en)]
+    Conflict(crate::domain::Label),
     #[error("not found: {0}")]
     NotFound(String),
     #[error("the database URL `{0}` is not supported: use sqlite://FILE or postgres://…")]
@@ -69,7 +71,13 @@ impl From<sqlx::Error> for StoreError {
                     | sqlx::error::ErrorKind::ForeignKeyViolation
             )
         {
-            return StoreError::Conflict(db.message().to_string());
+            return StoreError::Conflict(crate::domain::Label::new(
+                "این تغییر با رکورد دیگری که هم‌زمان ثبت شد تداخل دارد؛ دوباره بارگیری و تلاش کنید",
+                format!(
+                    "this change clashes with another record written at the same time ({}); reload and try again",
+                    db.message()
+                ),
+            ));
         }
         StoreError::Database(e)
     }

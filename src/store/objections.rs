@@ -103,7 +103,10 @@ pub async fn insert_objection(conn: &mut AnyConnection, o: &Objection) -> Result
     .execute(conn)
     .await
     .map_err(|e| match StoreError::from(e) {
-        StoreError::Conflict(_) => StoreError::Conflict("this office has already objected in this round".into()),
+        StoreError::Conflict(_) => StoreError::Conflict(crate::domain::Label::new(
+            "این دفتر در این دوره پیش‌تر اعتراض کرده است؛ هر دفتر یک اعتراض در هر دوره دارد",
+            "this office has already objected in this round; an office may object once per round",
+        )),
         other => other,
     })?;
     Ok(())
@@ -130,8 +133,14 @@ pub async fn update_objection(
     .execute(conn)
     .await?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::Conflict(format!(
-            "the objection changed since version {expected_version} was read; reload it and try again"
+        return Err(StoreError::Conflict(crate::domain::Label::new(
+            format!(
+                "اعتراض پس از خواندن نسخه {} تغییر کرده است؛ دوباره بارگیری و تلاش کنید",
+                crate::domain::digits::to_persian_digits(&expected_version.to_string())
+            ),
+            format!(
+                "the objection changed since version {expected_version} was read; reload it and try again"
+            ),
         )));
     }
     Ok(())

@@ -153,7 +153,14 @@ pub async fn insert_publication(
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| match StoreError::from(e) {
-        StoreError::Conflict(_) => StoreError::Conflict(format!("round {} already has a {} publication", p.round, p.stage)),
+        StoreError::Conflict(_) => StoreError::Conflict(crate::domain::Label::new(
+            format!(
+                "دوره {} پیش‌تر انتشار {} دارد",
+                crate::domain::digits::to_persian_digits(&p.round.to_string()),
+                crate::domain::label::publication_stage(p.stage.as_str()).fa
+            ),
+            format!("round {} already has a {} publication", p.round, p.stage),
+        )),
         other => other,
     })?;
     let id: i64 = row.try_get("id")?;

@@ -104,7 +104,7 @@ impl Window {
             |d: JalaliDate| crate::domain::digits::to_persian_digits(&d.to_gregorian().to_string());
         Label::new(
             format!(
-                "{} از {} ({}) تا پایان {} ({})",
+                "{} از {} ({}) تا پایان {} ({})، به وقت تهران",
                 self.phase.label().fa,
                 a.long_fa(),
                 fa_iso(a),
@@ -213,7 +213,8 @@ impl<'a> RoundCalendar<'a> {
         if self.events.published_at.is_none() && matches!(phase, Phase::Objection | Phase::Final) {
             return Err(WorkflowError::State(Label::new(
                 format!(
-                    "نتایج این دوره هنوز اعلام نشده است؛ {} پس از اعلام نتایج ممکن است",
+                    "نتایج دوره {} هنوز اعلام نشده است؛ {} پس از اعلام نتایج ممکن است",
+                    crate::domain::digits::to_persian_digits(&self.rs.round.to_string()),
                     phase.label().fa
                 ),
                 format!(

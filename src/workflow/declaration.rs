@@ -34,7 +34,11 @@ pub fn check_office_values(rs: &RuleSet, values: &Map<String, Json>) -> Result<(
             let hint_fa = crate::rules::diagnostic::suggestion_fa(name, &names);
             errors.push(FieldError::new(
                 name,
-                format!("`{name}` از ورودی‌های این دوره نیست ({hint_fa})"),
+                format!(
+                    "{} از ورودی‌های دوره {} نیست ({hint_fa})",
+                    crate::domain::quoted(name),
+                    crate::domain::digits::to_persian_digits(&rs.round.to_string())
+                ),
                 format!("`{name}` is not an input of round {} ({hint})", rs.round),
             ));
             continue;

@@ -134,7 +134,14 @@ pub fn compute(
                 Ok(o) => prepared.push(o),
                 Err(e) => errors.extend(e.into_field_errors()),
             },
-            Err(e) => errors.push(FieldError::new(id.as_str(), "پرونده خوانده نشد", e)),
+            Err(e) => errors.push(FieldError::new(
+                id.as_str(),
+                format!(
+                    "پرونده دفتر {} خوانده نشد",
+                    crate::domain::quoted(id.as_str())
+                ),
+                e,
+            )),
         }
     }
     if !errors.is_empty() {
@@ -146,7 +153,7 @@ pub fn compute(
                 .map(|e| {
                     FieldError::new(
                         &format!("{}.{}", e.office, e.criterion),
-                        "محاسبه این معیار ناموفق بود",
+                        score_failed_fa(&e.office, &e.criterion),
                         e.message,
                     )
                 })
@@ -160,7 +167,7 @@ pub fn compute(
         let explanation = crate::engine::explain::explain(rs, office, Some(p)).map_err(|e| {
             WorkflowError::Fields(vec![FieldError::new(
                 &format!("{}.{}", e.office, e.criterion),
-                "محاسبه این معیار ناموفق بود",
+                score_failed_fa(&e.office, &e.criterion),
                 e.message,
             )])
         })?;
@@ -230,12 +237,24 @@ pub fn records(files: &[FileData]) -> Result<Vec<OfficeRecord>, WorkflowError> {
             record_from_inputs(&f.office.id, &stored_inputs(f)).map_err(|e| {
                 WorkflowError::Fields(vec![FieldError::new(
                     f.office.id.as_str(),
-                    "پرونده خوانده نشد",
+                    format!(
+                        "پرونده دفتر {} خوانده نشد",
+                        crate::domain::quoted(f.office.id.as_str())
+                    ),
                     e,
                 )])
             })
         })
         .collect()
+}
+
+/// "The criterion could not be computed for the office", in Persian.
+fn score_failed_fa(office: &str, criterion: &str) -> String {
+    format!(
+        "محاسبه معیار {} برای دفتر {} ناموفق بود",
+        crate::domain::quoted(criterion),
+        crate::domain::quoted(office)
+    )
 }
 
 /// Builds a publication's results from the offices' files.

@@ -26,7 +26,9 @@ pub fn check_reviewer_values(
             errors.push(FieldError::new(
                 name,
                 format!(
-                    "`{name}` از ورودی‌های این دوره نیست ({})",
+                    "{} از ورودی‌های دوره {} نیست ({})",
+                    crate::domain::quoted(name),
+                    crate::domain::digits::to_persian_digits(&rs.round.to_string()),
                     crate::rules::diagnostic::suggestion_fa(name, &names)
                 ),
                 format!(
@@ -113,7 +115,10 @@ pub fn refer(
     super::declaration::require_open(rs, Phase::RegionalReview, now)?;
     if d.status != DeclarationStatus::Submitted {
         return Err(WorkflowError::State(Label::new(
-            "فقط پرونده‌ای که ثبت نهایی شده و ارجاع باز ندارد قابل ارجاع است",
+            format!(
+                "فقط پرونده‌ای که ثبت نهایی شده و ارجاع باز ندارد قابل ارجاع است (وضعیت این پرونده: {})",
+                crate::domain::quoted(d.status.as_str())
+            ),
             format!(
                 "only a submitted file without an open referral can be referred (this one is {})",
                 d.status.as_str()
@@ -123,10 +128,14 @@ pub fn refer(
     let max = rs.calendar.correction.max_referrals as usize;
     if earlier.len() >= max {
         return Err(WorkflowError::State(Label::new(
-            format!("قواعد این دوره حداکثر {max} بار ارجاع را مجاز می‌داند"),
-            format!(
-                "the rules of round {} allow at most {max} referral(s) per file",
+            crate::domain::digits::to_persian_digits(&format!(
+                "قواعد دوره {} برای هر پرونده حداکثر {max} بار ارجاع را مجاز می‌داند",
                 rs.round
+            )),
+            format!(
+                "the rules of round {} allow at most {} per file",
+                rs.round,
+                crate::domain::label::count(max as u64, "referral", "referrals")
             ),
         )));
     }
@@ -148,7 +157,11 @@ pub fn refer(
             )),
             None => errors.push(FieldError::new(
                 name,
-                format!("`{name}` از ورودی‌های این دوره نیست"),
+                format!(
+                    "{} از ورودی‌های دوره {} نیست",
+                    crate::domain::quoted(name),
+                    crate::domain::digits::to_persian_digits(&rs.round.to_string())
+                ),
                 format!("`{name}` is not an input of round {}", rs.round),
             )),
         }

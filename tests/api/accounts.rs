@@ -211,7 +211,7 @@ async fn repeated_failures_are_slowed_then_locked_and_the_response_says_so(app: 
         lefts.push(body["error"]["message"]["en"].as_str().unwrap().to_string());
     }
     assert!(
-        lefts[0].contains("4 attempt(s) left") && lefts[3].contains("1 attempt(s) left"),
+        lefts[0].contains("4 attempts left") && lefts[3].contains("1 attempt left"),
         "{lefts:?}"
     );
     let started = std::time::Instant::now();
@@ -239,7 +239,7 @@ async fn repeated_failures_are_slowed_then_locked_and_the_response_says_so(app: 
         body["error"]["message"]["en"]
             .as_str()
             .unwrap()
-            .contains("locked for 15 more minute(s)")
+            .contains("locked for 15 more minutes")
     );
     app.clock.advance(jiff::SignedDuration::from_mins(16));
     app.login(code, code).await;
@@ -293,15 +293,40 @@ async fn a_bad_registry_is_refused_whole_with_every_row_problem(app: TestApp) {
                P-3,pishkhan,11,THR,c,0684159415\n";
     let (s, body) = app.import(&admin, csv).await;
     assert_eq!(s, 422, "{body}");
-    let rows: Vec<(u64, &str)> = body["error"]["rows"]
+    assert_eq!(body["error"]["code"], "invalid_rows", "{body}");
+    let rows: Vec<&str> = body["error"]["details"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["row"].as_u64().unwrap(), r["field"].as_str().unwrap()))
+        .map(|r| r["field"].as_str().unwrap())
         .collect();
     assert_eq!(
         rows,
-        vec![(3, "kind"), (4, "region"), (4, "holder_national_code")]
+        vec![
+            "rows[3].kind",
+            "rows[4].region",
+            "rows[4].holder_national_code"
+        ]
+    );
+    let details = body["error"]["details"].as_array().unwrap();
+    assert!(
+        details[0]["message"]["fa"]
+            .as_str()
+            .unwrap()
+            .contains("«kiosk»"),
+        "{body}"
+    );
+    assert!(
+        details[1]["message"]["fa"].as_str().unwrap().contains("۱۱"),
+        "{body}"
+    );
+    assert!(
+        details[1]["message"]["en"].as_str().unwrap().contains("11"),
+        "{body}"
+    );
+    assert_eq!(
+        body["error"]["message"]["en"],
+        "3 problems in the file; nothing was imported"
     );
     assert!(
         app.store.offices(None).await.unwrap().is_empty(),
@@ -545,7 +570,7 @@ async fn the_initial_password_is_accepted_in_persian_and_arabic_indic_digits(app
         body["error"]["message"]["en"]
             .as_str()
             .unwrap()
-            .contains("4 attempt(s) left"),
+            .contains("4 attempts left"),
         "{body}"
     );
 }

@@ -316,14 +316,13 @@ impl TestApp {
         let resp = r.send().await.unwrap();
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap();
-        (
-            status,
-            if text.is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_str(&text).unwrap_or(Value::String(text))
-            },
-        )
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        assert_persian_error(&body);
+        (status, body)
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
@@ -368,7 +367,9 @@ impl TestApp {
             .await
             .unwrap();
         let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap())
+        let body = resp.json().await.unwrap();
+        assert_persian_error(&body);
+        (status, body)
     }
 
     /// Creates a staff user and signs them in.
@@ -389,6 +390,32 @@ impl TestApp {
             .await;
         assert_eq!(s, 201, "{b}");
         self.login(username, &password).await
+    }
+}
+
+/// The `fa` texts of an error answer: its message and each detail's, with where they are.
+pub fn persian_texts(body: &Value) -> Vec<(String, String)> {
+    let error = &body["error"];
+    let mut out = Vec::new();
+    if let Some(fa) = error["message"]["fa"].as_str() {
+        out.push(("message".to_string(), fa.to_string()));
+    }
+    for d in error["details"].as_array().into_iter().flatten() {
+        if let Some(fa) = d["message"]["fa"].as_str() {
+            out.push((format!("details[{}]", d["field"]), fa.to_string()));
+        }
+    }
+    out
+}
+
+/// Fails unless every `fa` text of an error answer is wholly Persian (see
+/// [`arzyab::domain::persian_problem`]). Every request a test sends through [`TestApp`] is checked,
+/// so each error any API test meets is walked.
+pub fn assert_persian_error(body: &Value) {
+    for (at, fa) in persian_texts(body) {
+        if let Some(problem) = arzyab::domain::persian_problem(&fa) {
+            panic!("{} {at}: {problem}: {fa}\n{body}", body["error"]["code"]);
+        }
     }
 }
 

@@ -70,11 +70,9 @@ async fn send_to(client: &reqwest::Client, base: &str, r: &Req) -> Reply {
         .get("idempotent-replayed")
         .map(|v| v.to_str().unwrap().to_string());
     let text = resp.text().await.unwrap();
-    (
-        status,
-        replayed,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    crate::helpers::assert_persian_error(&body);
+    (status, replayed, body)
 }
 
 pub(crate) async fn send(app: &TestApp, r: Req) -> Reply {

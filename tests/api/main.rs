@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod declarations;
+mod errors;
 mod idempotency;
 mod platform;
 mod reload;

@@ -647,7 +647,7 @@ async fn a_batch_with_hundreds_of_bad_fields_lists_fifty_and_counts_the_rest(app
     let errors: usize = e["message"]["en"]
         .as_str()
         .unwrap()
-        .strip_suffix(" field(s) are not valid")
+        .strip_suffix(" fields are not valid")
         .unwrap()
         .parse()
         .unwrap();

@@ -611,6 +611,11 @@ async fn a_whole_round_from_self_declaration_to_final_ranks_and_services(app: Te
         (422, Some("invalid_state")),
         "{b}"
     );
+    // The pending office is named in both languages.
+    for lang in ["fa", "en"] {
+        let text = b["error"]["message"][lang].as_str().unwrap();
+        assert!(text.contains(&id(5)) && !text.contains(&id(3)), "{b}");
+    }
     let reviewer5 = if region(5) == 1 {
         app.login("rev.one", "rev.one-password-1400").await
     } else {

@@ -285,3 +285,126 @@ fn the_tie_break_step_is_named_when_two_offices_have_equal_totals() {
         "{above}"
     );
 }
+
+#[test]
+fn explain_in_persian_is_wholly_persian_and_aligned_on_both_rounds_for_every_kind_of_office() {
+    use unicode_width::UnicodeWidthStr;
+    let tmp = tempfile::tempdir().unwrap();
+    for round in ROUNDS {
+        let csv = demo(tmp.path(), round, 300, "csv");
+        let o = arzyab(&[
+            "rank",
+            round,
+            "--offices",
+            csv.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
+        let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let offices = doc["offices"].as_array().unwrap();
+        // Spread over the ranking, plus every office with a penalty among the first 150.
+        let mut ids: Vec<String> = offices
+            .iter()
+            .enumerate()
+            .filter(|(i, o)| {
+                i % 30 == 0
+                    || (*i < 150
+                        && o["penalties"]
+                            .as_object()
+                            .unwrap()
+                            .values()
+                            .any(|v| v.as_f64().unwrap_or(0.0) < 0.0))
+            })
+            .map(|(_, o)| o["office"].as_str().unwrap().to_string())
+            .collect();
+        ids.dedup();
+        let mut traces = std::collections::BTreeSet::new();
+        for id in &ids {
+            let fa = arzyab(&[
+                "explain",
+                round,
+                "--offices",
+                csv.to_str().unwrap(),
+                "--office",
+                id,
+                "--fa",
+            ]);
+            assert!(fa.status.success(), "{}", stderr(&fa));
+            let text = stdout(&fa);
+            for line in text.lines() {
+                assert_eq!(
+                    arzyab::domain::persian_problem(line),
+                    None,
+                    "{round} {id}: {line}"
+                );
+            }
+            assert!(text.contains(&format!("«\u{2066}{id}\u{2069}»")), "{text}");
+            // Criteria rows: `×` and `=` stand in the same display column on every row.
+            let rows: Vec<&str> = text
+                .lines()
+                .filter(|l| !l.starts_with("   ") && l.contains(" × "))
+                .collect();
+            assert!(rows.len() >= 7, "{text}");
+            for mark in ['×', '='] {
+                let columns: std::collections::BTreeSet<usize> = rows
+                    .iter()
+                    .map(|l| l[..l.find(mark).unwrap()].width())
+                    .collect();
+                assert_eq!(columns.len(), 1, "`{mark}` moves in {round} {id}:\n{text}");
+            }
+            for (what, words) in [
+                ("band", "≤ مقدار"),
+                ("linear", "، بین ۰ و "),
+                ("formula", "فرمول «"),
+                ("script", "از پرونده اسکریپت"),
+                ("penalty", "\n      در ۱"),
+                ("positions", "کشوری: "),
+            ] {
+                if text.contains(words) {
+                    traces.insert(what);
+                }
+            }
+        }
+        assert_eq!(
+            traces.len(),
+            6,
+            "{round}: the offices explained show every kind of trace, only {traces:?}"
+        );
+    }
+}
+
+#[test]
+fn import_prints_each_row_problem_as_the_api_names_it_in_english_or_persian() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("registry.csv");
+    std::fs::write(
+        &file,
+        "id,kind,region,holder_national_code\nP-1,pishkhan,1,0076229645\nP-2,kiosk,12,12345\n",
+    )
+    .unwrap();
+    let database = format!("sqlite://{}", tmp.path().join("a.db").display());
+    let path = file.to_str().unwrap();
+    let en = arzyab(&["import", "offices", path, "--database", &database]);
+    assert!(!en.status.success());
+    let err = stderr(&en);
+    for line in [
+        format!("{path}:3: rows[3].kind: `kiosk` is not an office kind"),
+        format!("{path}:3: rows[3].region: region 12 does not exist"),
+        format!("{path}:3: rows[3].holder_national_code: a national code has 10 digits"),
+        "3 problems in the file; nothing was imported".to_string(),
+    ] {
+        assert!(err.contains(&line), "`{line}` in\n{err}");
+    }
+    let fa = arzyab(&["import", "offices", path, "--fa", "--database", &database]);
+    assert!(!fa.status.success());
+    let err = stderr(&fa);
+    let problems: Vec<&str> = err.lines().filter(|l| l.contains("rows[")).collect();
+    assert_eq!(problems.len(), 3, "{err}");
+    for line in &problems {
+        let message = line.rsplit_once(": ").unwrap().1;
+        assert_eq!(arzyab::domain::persian_problem(message), None, "{line}");
+    }
+    assert!(problems[0].contains("«kiosk»"), "{err}");
+    assert!(problems[1].contains("۱۲"), "{err}");
+    assert!(err.contains("۳ ایراد در فایل"), "{err}");
+}

@@ -7,9 +7,10 @@
 
 use std::fmt;
 
-use crate::domain::Fixed;
+use crate::domain::digits::to_persian_number;
+use crate::domain::{Fixed, FixedError, Label, quoted};
 use crate::rules::RuleSet;
-use crate::rules::diagnostic::suggestion;
+use crate::rules::diagnostic::{suggestion, suggestion_fa};
 use crate::rules::model::Scope;
 use crate::rules::ruleset::{GradeMethod, Rule};
 
@@ -69,7 +70,7 @@ const KEYS: &str = "weight:<criterion>, max_points:<criterion>, points:<penalty>
 
 impl Param {
     /// Parses a key such as `weight:area` or `cut:grade_1`.
-    pub fn parse(key: &str) -> Result<Param, String> {
+    pub fn parse(key: &str) -> Result<Param, Label> {
         let key = key.trim();
         let (name, arg) = match key.split_once(':') {
             Some((n, a)) => (n.trim(), Some(a.trim())),
@@ -77,9 +78,21 @@ impl Param {
         };
         let id = |what: &str| match arg {
             Some(a) if !a.is_empty() => Ok(a.to_string()),
-            _ => Err(format!("`{key}` needs a {what} id, e.g. `{name}:<id>`")),
+            _ => Err(Label::new(
+                format!(
+                    "{} شناسهٔ {} می‌خواهد، مانند {}",
+                    quoted(key),
+                    if what == "criterion" {
+                        "معیار"
+                    } else {
+                        "جریمه"
+                    },
+                    quoted(format!("{name}:<id>"))
+                ),
+                format!("`{key}` needs a {what} id, e.g. `{name}:<id>`"),
+            )),
         };
-        let grade = |max: u8| -> Result<u8, String> {
+        let grade = |max: u8| -> Result<u8, Label> {
             let n = match arg {
                 Some("grade_1") => 1,
                 Some("grade_2") => 2,
@@ -90,9 +103,13 @@ impl Param {
                 Ok(n)
             } else {
                 let names: Vec<String> = (1..=max).map(|g| format!("{name}:grade_{g}")).collect();
-                Err(format!(
-                    "`{key}` is not a setting: use {}",
-                    names.join(" or ")
+                Err(Label::new(
+                    format!(
+                        "{} از تنظیم‌ها نیست: {} را به کار ببرید",
+                        quoted(key),
+                        names.iter().map(quoted).collect::<Vec<_>>().join(" یا ")
+                    ),
+                    format!("`{key}` is not a setting: use {}", names.join(" or ")),
                 ))
             }
         };
@@ -106,7 +123,14 @@ impl Param {
             "service_share" => grade(3).map(Param::ServiceShare),
             "fragile_margin" if arg.is_none() => Ok(Param::FragileMargin),
             "scope" if arg.is_none() => Ok(Param::GradingScope),
-            _ => Err(format!("`{key}` is not a setting: use one of {KEYS}")),
+            _ => Err(Label::new(
+                format!(
+                    "{} از تنظیم‌ها نیست: یکی از این‌ها را به کار ببرید: {}",
+                    quoted(key),
+                    quoted(KEYS)
+                ),
+                format!("`{key}` is not a setting: use one of {KEYS}"),
+            )),
         }
     }
 
@@ -116,24 +140,30 @@ impl Param {
     }
 
     /// Parses a value for this setting.
-    pub fn parse_value(&self, text: &str) -> Result<Setting, String> {
+    pub fn parse_value(&self, text: &str) -> Result<Setting, Label> {
         let text = text.trim();
         match self {
             Param::GradingScope => Scope::parse(text).map(Setting::Scope).ok_or_else(|| {
-                format!(
-                    "`{text}` is not a scope: use nationwide, region, office_kind or region_and_kind"
+                Label::new(
+                    format!(
+                        "{} دامنه نیست: «nationwide»، «region»، «office_kind» یا «region_and_kind» را به کار ببرید",
+                        quoted(text)
+                    ),
+                    format!(
+                        "`{text}` is not a scope: use nationwide, region, office_kind or region_and_kind"
+                    ),
                 )
             }),
             Param::PenaltyCap(_) if text == "none" => Ok(Setting::Nothing),
             _ => text
                 .parse::<Fixed>()
                 .map(Setting::Number)
-                .map_err(|e| format!("{self}: {e}")),
+                .map_err(|e| number_error(self, &e)),
         }
     }
 
     /// The setting's current value in a rule set.
-    pub fn get(&self, rs: &RuleSet) -> Result<Setting, String> {
+    pub fn get(&self, rs: &RuleSet) -> Result<Setting, Label> {
         Ok(match self {
             Param::Weight(id) => Setting::Number(rs.criteria[criterion(rs, id)?].weight),
             Param::MaxPoints(id) => Setting::Number(rs.criteria[criterion(rs, id)?].max_points),
@@ -162,14 +192,20 @@ impl Param {
     }
 
     /// Sets the value, checking it alone (see [`check`] for the checks across settings).
-    pub fn set(&self, rs: &mut RuleSet, value: Setting) -> Result<(), String> {
+    pub fn set(&self, rs: &mut RuleSet, value: Setting) -> Result<(), Label> {
         let number = || match value {
             Setting::Number(n) => Ok(n),
-            other => Err(format!("{self} takes a number, not `{other}`")),
+            other => Err(Label::new(
+                format!("{} عدد می‌گیرد، نه {}", quoted(self), quoted(other)),
+                format!("{self} takes a number, not `{other}`"),
+            )),
         };
         let percent = |n: Fixed| {
             if n < Fixed::ZERO || n > Fixed::from_int(100) {
-                Err(format!("{self}: a percent runs from 0 to 100, not {n}"))
+                Err(Label::new(
+                    format!("{}: درصد از ۰ تا ۱۰۰ است، نه {}", quoted(self), fa(n)),
+                    format!("{self}: a percent runs from 0 to 100, not {n}"),
+                ))
             } else {
                 Ok(n)
             }
@@ -178,7 +214,10 @@ impl Param {
             Param::Weight(id) => {
                 let n = number()?;
                 if n < Fixed::ZERO || n > Fixed::from_int(100) {
-                    return Err(format!("{self}: weights run from 0 to 100, not {n}"));
+                    return Err(Label::new(
+                        format!("{}: وزن از ۰ تا ۱۰۰ است، نه {}", quoted(self), fa(n)),
+                        format!("{self}: weights run from 0 to 100, not {n}"),
+                    ));
                 }
                 let i = criterion(rs, id)?;
                 rs.criteria[i].weight = n;
@@ -186,8 +225,13 @@ impl Param {
             Param::MaxPoints(id) => {
                 let n = number()?;
                 if n <= Fixed::ZERO || n > Fixed::from_int(1000) {
-                    return Err(format!(
-                        "{self}: max_points must be above 0 and at most 1000, not {n}"
+                    return Err(Label::new(
+                        format!(
+                            "{}: سقف امتیاز باید بیش از ۰ و حداکثر ۱۰۰۰ باشد، نه {}",
+                            quoted(self),
+                            fa(n)
+                        ),
+                        format!("{self}: max_points must be above 0 and at most 1000, not {n}"),
                     ));
                 }
                 let i = criterion(rs, id)?;
@@ -202,9 +246,17 @@ impl Param {
             Param::PenaltyPoints(id) => {
                 let n = number()?;
                 if n > Fixed::ZERO {
-                    return Err(format!(
-                        "{self}: penalty points must be negative, not {n} (write {})",
-                        Fixed::ZERO.saturating_sub(n)
+                    let negative = Fixed::ZERO.saturating_sub(n);
+                    return Err(Label::new(
+                        format!(
+                            "{}: امتیاز جریمه باید منفی باشد، نه {} ({} بنویسید)",
+                            quoted(self),
+                            fa(n),
+                            fa(negative)
+                        ),
+                        format!(
+                            "{self}: penalty points must be negative, not {n} (write {negative})"
+                        ),
                     ));
                 }
                 let i = penalty(rs, id)?;
@@ -218,8 +270,13 @@ impl Param {
                 if let Some(n) = cap
                     && n > Fixed::ZERO
                 {
-                    return Err(format!(
-                        "{self}: the cap must be negative (the most taken off), not {n}"
+                    return Err(Label::new(
+                        format!(
+                            "{}: سقف جریمه باید منفی باشد (بیشترین کسر)، نه {}",
+                            quoted(self),
+                            fa(n)
+                        ),
+                        format!("{self}: the cap must be negative (the most taken off), not {n}"),
                     ));
                 }
                 let i = penalty(rs, id)?;
@@ -253,19 +310,32 @@ impl Param {
             Param::FragileMargin => {
                 let n = number()?;
                 if n < Fixed::ZERO {
-                    return Err(format!("{self}: the margin cannot be negative, not {n}"));
+                    return Err(Label::new(
+                        format!("{}: حاشیه نمی‌تواند منفی باشد، نه {}", quoted(self), fa(n)),
+                        format!("{self}: the margin cannot be negative, not {n}"),
+                    ));
                 }
                 rs.grading.fragile_margin = n;
             }
             Param::GradingScope => {
                 let Setting::Scope(s) = value else {
-                    return Err(format!("{self} takes a scope, not `{value}`"));
+                    return Err(Label::new(
+                        format!("{} دامنه می‌گیرد، نه {}", quoted(self), quoted(value)),
+                        format!("{self} takes a scope, not `{value}`"),
+                    ));
                 };
                 if !rs.ranking.scopes.contains(&s) {
                     let listed: Vec<&str> = rs.ranking.scopes.iter().map(|s| s.as_str()).collect();
-                    return Err(format!(
-                        "{self}: this round ranks in {} only; grades must be given in one of them",
-                        listed.join(", ")
+                    return Err(Label::new(
+                        format!(
+                            "{}: این دوره فقط در {} رتبه‌بندی می‌کند و رتبه باید در یکی از آن‌ها داده شود",
+                            quoted(self),
+                            listed.iter().map(quoted).collect::<Vec<_>>().join("، ")
+                        ),
+                        format!(
+                            "{self}: this round ranks in {} only; grades must be given in one of them",
+                            listed.join(", ")
+                        ),
                     ));
                 }
                 rs.grading.scope = s;
@@ -294,10 +364,16 @@ impl fmt::Display for Param {
 
 impl Override {
     /// Parses `KEY=VALUE`, e.g. `weight:area=2` or `cap:overcharging=none`.
-    pub fn parse(text: &str) -> Result<Override, String> {
-        let (key, value) = text
-            .split_once('=')
-            .ok_or_else(|| format!("`{text}` is not KEY=VALUE, e.g. weight:area=2"))?;
+    pub fn parse(text: &str) -> Result<Override, Label> {
+        let (key, value) = text.split_once('=').ok_or_else(|| {
+            Label::new(
+                format!(
+                    "{} به شکل «KEY=VALUE» نیست، مانند «weight:area=2»",
+                    quoted(text)
+                ),
+                format!("`{text}` is not KEY=VALUE, e.g. weight:area=2"),
+            )
+        })?;
         let param = Param::parse(key)?;
         let value = param.parse_value(value)?;
         Ok(Override { param, value })
@@ -312,8 +388,8 @@ impl fmt::Display for Override {
 
 /// Applies overrides in order, then checks the settings that depend on each other.
 /// Every problem is returned; on error the rule set may be partly changed.
-pub fn apply(rs: &mut RuleSet, overrides: &[Override]) -> Result<(), Vec<String>> {
-    let mut problems: Vec<String> = overrides
+pub fn apply(rs: &mut RuleSet, overrides: &[Override]) -> Result<(), Vec<Label>> {
+    let mut problems: Vec<Label> = overrides
         .iter()
         .filter_map(|o| o.param.set(rs, o.value).err())
         .collect();
@@ -327,47 +403,111 @@ pub fn apply(rs: &mut RuleSet, overrides: &[Override]) -> Result<(), Vec<String>
 
 /// What the compiler checks across grading settings: cut points in order, shares at most 100%,
 /// a better grade allowing at least the service share of a lower one.
-pub fn check(rs: &RuleSet) -> Vec<String> {
+pub fn check(rs: &RuleSet) -> Vec<Label> {
     let mut problems = Vec::new();
     match rs.grading.method {
-        GradeMethod::CutPoints { grade_1, grade_2 } if grade_1 <= grade_2 => problems.push(
-            format!("grade 1 needs more points than grade 2 ({grade_1} ≤ {grade_2})"),
-        ),
+        GradeMethod::CutPoints { grade_1, grade_2 } if grade_1 <= grade_2 => {
+            problems.push(Label::new(
+                format!(
+                    "رتبه ۱ باید امتیاز بیشتری از رتبه ۲ بخواهد ({} ≤ {})",
+                    fa(grade_1),
+                    fa(grade_2)
+                ),
+                format!("grade 1 needs more points than grade 2 ({grade_1} ≤ {grade_2})"),
+            ))
+        }
         GradeMethod::Shares { grade_1, grade_2 }
             if grade_1.saturating_add(grade_2) > Fixed::from_int(100) =>
         {
-            problems.push(format!(
-                "the shares of grades 1 and 2 add up to more than 100% ({grade_1} + {grade_2})"
+            problems.push(Label::new(
+                format!(
+                    "سهم رتبه‌های ۱ و ۲ روی هم از ۱۰۰٪ بیشتر است ({} + {})",
+                    fa(grade_1),
+                    fa(grade_2)
+                ),
+                format!(
+                    "the shares of grades 1 and 2 add up to more than 100% ({grade_1} + {grade_2})"
+                ),
             ))
         }
         _ => {}
     }
     let s = rs.grading.service_share;
     if !(s[0] >= s[1] && s[1] >= s[2]) {
-        problems.push(format!(
-            "a better grade must allow at least the service share of a lower one ({}, {}, {})",
-            s[0], s[1], s[2]
+        problems.push(Label::new(
+            format!(
+                "رتبه بهتر باید دست‌کم سهم خدمات رتبه پایین‌تر را داشته باشد ({}، {}، {})",
+                fa(s[0]),
+                fa(s[1]),
+                fa(s[2])
+            ),
+            format!(
+                "a better grade must allow at least the service share of a lower one ({}, {}, {})",
+                s[0], s[1], s[2]
+            ),
         ));
     }
     problems
 }
 
-fn criterion(rs: &RuleSet, id: &str) -> Result<usize, String> {
+/// A number as Persian text writes it.
+fn fa(n: impl fmt::Display) -> String {
+    to_persian_number(&n.to_string())
+}
+
+/// A setting's value that is not a number, in both languages.
+pub(super) fn number_error(param: &Param, e: &FixedError) -> Label {
+    let fa = match e {
+        FixedError::NotANumber(t) => format!("{} عدد نیست", quoted(t)),
+        FixedError::TooPrecise(t) => format!("{} بیش از چهار رقم اعشار دارد", quoted(t)),
+        FixedError::OutOfRange(t) => format!("{} بیش از اندازه بزرگ است", quoted(t)),
+    };
+    Label::new(format!("{}: {fa}", quoted(param)), format!("{param}: {e}"))
+}
+
+fn criterion(rs: &RuleSet, id: &str) -> Result<usize, Label> {
     rs.criterion_index(id).ok_or_else(|| {
         let ids: Vec<&str> = rs.criteria.iter().map(|c| c.id.as_str()).collect();
-        format!("there is no criterion `{id}` ({})", suggestion(id, &ids))
+        Label::new(
+            format!(
+                "معیار {} در این دوره نیست ({})",
+                quoted(id),
+                suggestion_fa(id, &ids)
+            ),
+            format!("there is no criterion `{id}` ({})", suggestion(id, &ids)),
+        )
     })
 }
 
-fn penalty(rs: &RuleSet, id: &str) -> Result<usize, String> {
+fn penalty(rs: &RuleSet, id: &str) -> Result<usize, Label> {
     rs.penalty_index(id).ok_or_else(|| {
         let ids: Vec<&str> = rs.penalties.iter().map(|p| p.id.as_str()).collect();
-        format!("there is no penalty `{id}` ({})", suggestion(id, &ids))
+        Label::new(
+            format!(
+                "جریمه {} در این دوره نیست ({})",
+                quoted(id),
+                suggestion_fa(id, &ids)
+            ),
+            format!("there is no penalty `{id}` ({})", suggestion(id, &ids)),
+        )
     })
 }
 
-fn method_error(key: &str, method: &str, instead: &str) -> String {
-    format!(
-        "`{key}:` does not apply: this round grades by {method}; use `{instead}:grade_1` or `{instead}:grade_2`"
+fn method_error(key: &str, method: &str, instead: &str) -> Label {
+    let method_fa = if method == "shares" {
+        "با سهم هر رتبه"
+    } else {
+        "با نقاط برش"
+    };
+    Label::new(
+        format!(
+            "{} به کار نمی‌آید: این دوره {method_fa} رتبه می‌دهد؛ {} یا {} را به کار ببرید",
+            quoted(format!("{key}:")),
+            quoted(format!("{instead}:grade_1")),
+            quoted(format!("{instead}:grade_2"))
+        ),
+        format!(
+            "`{key}:` does not apply: this round grades by {method}; use `{instead}:grade_1` or `{instead}:grade_2`"
+        ),
     )
 }

@@ -6,7 +6,8 @@ use serde::Serialize;
 use super::overrides::{self, Param, Setting};
 use super::rescore::{Plan, rescore_with};
 use super::{Baseline, mean};
-use crate::domain::Fixed;
+use crate::domain::digits::to_persian_number;
+use crate::domain::{Fixed, Label, quoted};
 use crate::engine::office::Office;
 use crate::engine::rank::place;
 use crate::engine::score::ScoreError;
@@ -26,24 +27,41 @@ pub struct SweepSpec {
 
 impl SweepSpec {
     /// Parses `KEY=FROM:TO:STEP`.
-    pub fn parse(text: &str) -> Result<SweepSpec, String> {
+    pub fn parse(text: &str) -> Result<SweepSpec, Label> {
+        let fa = |n: &dyn std::fmt::Display| to_persian_number(&n.to_string());
         let (key, range) = text.split_once('=').ok_or_else(|| {
-            format!("`{text}` is not KEY=FROM:TO:STEP, e.g. weight:area=0:3:0.25")
+            Label::new(
+                format!(
+                    "{} به شکل «KEY=FROM:TO:STEP» نیست، مانند «weight:area=0:3:0.25»",
+                    quoted(text)
+                ),
+                format!("`{text}` is not KEY=FROM:TO:STEP, e.g. weight:area=0:3:0.25"),
+            )
         })?;
         let param = Param::parse(key)?;
         if !param.is_numeric() {
-            return Err(format!("{param} is not a number: it cannot be swept"));
+            return Err(Label::new(
+                format!(
+                    "{} عدد نیست و نمی‌توان آن را گام‌به‌گام تغییر داد",
+                    quoted(&param)
+                ),
+                format!("{param} is not a number: it cannot be swept"),
+            ));
         }
         let parts: Vec<&str> = range.split(':').collect();
         let [from, to, step] = parts[..] else {
-            return Err(format!(
-                "`{range}` is not FROM:TO:STEP, e.g. 0:3:0.25 (both ends included)"
+            return Err(Label::new(
+                format!(
+                    "{} به شکل «FROM:TO:STEP» نیست، مانند «0:3:0.25» (هر دو سر شامل است)",
+                    quoted(range)
+                ),
+                format!("`{range}` is not FROM:TO:STEP, e.g. 0:3:0.25 (both ends included)"),
             ));
         };
         let num = |s: &str| {
             s.trim()
                 .parse::<Fixed>()
-                .map_err(|e| format!("{param}: {e}"))
+                .map_err(|e| overrides::number_error(&param, &e))
         };
         let (from, to, step) = (num(from)?, num(to)?, num(step)?);
         let spec = SweepSpec {
@@ -53,18 +71,30 @@ impl SweepSpec {
             step,
         };
         if spec.step <= Fixed::ZERO {
-            return Err(format!("the step must be above 0, not {}", spec.step));
+            return Err(Label::new(
+                format!("گام باید بیش از ۰ باشد، نه {}", fa(&spec.step)),
+                format!("the step must be above 0, not {}", spec.step),
+            ));
         }
         if spec.from > spec.to {
-            return Err(format!(
-                "FROM ({}) must not be above TO ({})",
-                spec.from, spec.to
+            return Err(Label::new(
+                format!(
+                    "آغاز ({}) نباید از پایان ({}) بیشتر باشد",
+                    fa(&spec.from),
+                    fa(&spec.to)
+                ),
+                format!("FROM ({}) must not be above TO ({})", spec.from, spec.to),
             ));
         }
         let steps = (spec.to.raw() - spec.from.raw()) / spec.step.raw() + 1;
         if steps as usize > MAX_STEPS {
-            return Err(format!(
-                "{steps} steps is too many: a sweep takes at most {MAX_STEPS}"
+            return Err(Label::new(
+                format!(
+                    "{} گام بیش از اندازه است: هر بررسی گام‌به‌گام حداکثر {} گام دارد",
+                    fa(&steps),
+                    fa(&MAX_STEPS)
+                ),
+                format!("{steps} steps is too many: a sweep takes at most {MAX_STEPS}"),
             ));
         }
         Ok(spec)
@@ -115,8 +145,8 @@ pub struct SweepStep {
 /// Why a sweep could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum SweepError {
-    #[error("{0}")]
-    Setting(String),
+    #[error("{}", .0.en)]
+    Setting(Label),
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Score(Vec<ScoreError>),
 }
@@ -163,12 +193,13 @@ fn steps(
             error: Some(error),
         };
         if let Err(e) = spec.param.set(cand, Setting::Number(value)) {
-            out.push(refused(e));
+            out.push(refused(e.en));
             continue;
         }
         let problems = overrides::check(cand);
         if !problems.is_empty() {
-            out.push(refused(problems.join("; ")));
+            let en: Vec<String> = problems.into_iter().map(|p| p.en).collect();
+            out.push(refused(en.join("; ")));
             continue;
         }
         let plan = Plan::new(base.rs, cand);

@@ -371,15 +371,79 @@ fn a_cut_point_change_moves_exactly_the_offices_between_the_cuts() {
     );
 }
 
+/// The problems with one override on round 1400-2, joined, in both languages.
+fn override_problems(o: &str) -> crate::domain::Label {
+    let mut rs = load("1400-2");
+    match Override::parse(o) {
+        Err(e) => e,
+        Ok(o) => {
+            let all = overrides::apply(&mut rs, &[o]).unwrap_err();
+            let join = |f: fn(&crate::domain::Label) -> &str| {
+                all.iter().map(f).collect::<Vec<_>>().join("; ")
+            };
+            crate::domain::Label::new(join(|l| &l.fa), join(|l| &l.en))
+        }
+    }
+}
+
+/// Settings and sweeps that are refused, one for each kind of problem.
+const REFUSED: [&str; 16] = [
+    "weight:aera=2",
+    "cap:overcharge=-5",
+    "weight:area=101",
+    "weight:area=-1",
+    "points:overcharging=5",
+    "cap:overcharging=5",
+    "cut:grade_1=30",
+    "share:grade_1=50",
+    "cut:grade_3=10",
+    "scope=region_and_kind",
+    "weight=2",
+    "colour:area=2",
+    "weight:area",
+    "weight:area=1.23456",
+    "service_share:grade_3=80",
+    "fragile_margin=-1",
+];
+
+#[test]
+fn refused_overrides_and_sweeps_are_told_wholly_in_persian_with_the_english_facts() {
+    let mut labels: Vec<(String, crate::domain::Label)> = REFUSED
+        .iter()
+        .map(|o| (o.to_string(), override_problems(o)))
+        .collect();
+    for s in [
+        "weight:area",
+        "scope=0:1:1",
+        "weight:area=0:3",
+        "weight:area=0:3:0",
+        "weight:area=3:0:0.25",
+        "weight:area=0:100000:0.0001",
+        "weight:area=0:x:1",
+    ] {
+        labels.push((s.to_string(), SweepSpec::parse(s).unwrap_err()));
+    }
+    for (what, label) in labels {
+        assert_eq!(
+            crate::domain::persian_problem(&label.fa),
+            None,
+            "{what}: {}",
+            label.fa
+        );
+        assert_eq!(
+            crate::domain::label::numbers_differ(&label),
+            None,
+            "{what}: {} / {}",
+            label.fa,
+            label.en
+        );
+    }
+    assert!(override_problems("weight:aera=2").fa.contains("«area»"));
+}
+
 #[test]
 fn overrides_are_checked_like_rule_files() {
-    let err = |o: &str| {
-        let mut rs = load("1400-2");
-        match Override::parse(o) {
-            Err(e) => e,
-            Ok(o) => overrides::apply(&mut rs, &[o]).unwrap_err().join("; "),
-        }
-    };
+    let err = |o: &str| override_problems(o).en;
     assert!(
         err("weight:aera=2").contains("there is no criterion `aera` (did you mean `area`?)"),
         "{}",
@@ -402,7 +466,9 @@ fn overrides_are_checked_like_rule_files() {
     let mut rs = load("1401-1");
     let o = Override::parse("cut:grade_1=50").unwrap();
     assert!(
-        overrides::apply(&mut rs, &[o]).unwrap_err()[0].contains("use `share:grade_1`"),
+        overrides::apply(&mut rs, &[o]).unwrap_err()[0]
+            .en
+            .contains("use `share:grade_1`"),
         "shares round"
     );
     let o = Override::parse("cap:overcharging=none").unwrap();

@@ -649,7 +649,7 @@ fn a_one_sided_range_is_written_with_min_or_max() {
     assert!(from_json(area, &serde_json::json!(100000)).is_ok());
     let e = from_json(area, &serde_json::json!(-1)).unwrap_err();
     assert_eq!(e.message.en, "-1 is below the allowed minimum 0");
-    assert_eq!(e.message.fa, "-۱ کمتر از کمینه مجاز ۰ است");
+    assert_eq!(e.message.fa, "−۱ کمتر از کمینه مجاز ۰ است");
     let years = input("years_active");
     assert_eq!(
         years.range,
