@@ -32,8 +32,9 @@ struct LoginRequest {
 
 #[derive(Serialize, utoipa::ToSchema)]
 struct LoginResponse {
+    /// Send as `Authorization: Bearer <token>`.
     token: String,
-    expires_at: String,
+    expires_at: jiff::Timestamp,
     user: Me,
 }
 
@@ -176,7 +177,7 @@ async fn login(
     tx.commit().await.map_err(crate::store::StoreError::from)?;
     Ok(axum::Json(LoginResponse {
         token,
-        expires_at: crate::store::from_millis(expires).to_string(),
+        expires_at: crate::store::from_millis(expires),
         user: me_of(&user),
     }))
 }

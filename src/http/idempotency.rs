@@ -201,9 +201,9 @@ impl Write {
     pub async fn commit(
         mut self,
         status: StatusCode,
-        body: &serde_json::Value,
+        body: &impl serde::Serialize,
     ) -> Result<Answer, ApiError> {
-        let body = body.to_string();
+        let body = serde_json::to_string(body).map_err(ApiError::internal)?;
         if let Some(k) = &self.keyed {
             idempotency::answer(&mut self.tx, k, status.as_u16(), &body).await?;
         }

@@ -163,7 +163,7 @@ async fn create_user(
 struct TokenResponse {
     /// Send as `Authorization: Bearer <token>`. Shown once; only its hash is stored.
     token: String,
-    expires_at: String,
+    expires_at: jiff::Timestamp,
 }
 
 /// Issues a long-lived token for an API client.
@@ -207,7 +207,7 @@ async fn create_token(
         StatusCode::CREATED,
         axum::Json(TokenResponse {
             token,
-            expires_at: crate::store::from_millis(expires).to_string(),
+            expires_at: crate::store::from_millis(expires),
         }),
     ))
 }
