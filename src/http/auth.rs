@@ -34,6 +34,7 @@ struct LoginRequest {
 struct LoginResponse {
     /// Send as `Authorization: Bearer <token>`.
     token: String,
+    #[schema(value_type = String, format = DateTime, example = "2021-04-25T19:30:00Z")]
     expires_at: jiff::Timestamp,
     user: Me,
 }

@@ -21,11 +21,13 @@ struct Health {
     database: &'static str,
     backend: crate::store::Backend,
     /// The server's clock (simulated with `serve --now`).
+    #[schema(value_type = String, format = DateTime, example = "2021-04-25T19:30:00Z")]
     now: jiff::Timestamp,
     /// True when the server runs on a simulated clock (`serve --now`): not the real time.
     simulated_clock: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     warning: Option<&'static str>,
+    #[schema(value_type = String, format = DateTime, example = "2021-04-25T19:30:00Z")]
     started_at: jiff::Timestamp,
     version: &'static str,
     /// This server among several replicas (`host:pid`).

@@ -163,6 +163,7 @@ async fn create_user(
 struct TokenResponse {
     /// Send as `Authorization: Bearer <token>`. Shown once; only its hash is stored.
     token: String,
+    #[schema(value_type = String, format = DateTime, example = "2021-04-25T19:30:00Z")]
     expires_at: jiff::Timestamp,
 }
 

@@ -77,9 +77,11 @@ pub struct PhaseWindow {
     pub first_day_iso: jiff::civil::Date,
     #[schema(value_type = String, format = Date, example = "2021-04-25")]
     pub last_day_iso: jiff::civil::Date,
+    #[schema(value_type = String, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub opens_at: jiff::Timestamp,
     #[schema(example = "1400/01/17 00:00")]
     pub opens_at_jalali: String,
+    #[schema(value_type = String, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub closes_at: jiff::Timestamp,
     #[schema(example = "1400/02/06 00:00")]
     pub closes_at_jalali: String,

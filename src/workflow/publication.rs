@@ -212,7 +212,7 @@ pub struct ResultDocument<'a> {
     rules_version: &'a str,
     rules_hash: &'a str,
     engine_version: &'a str,
-    #[schema(value_type = jiff::Timestamp)]
+    #[schema(value_type = String, format = DateTime, example = "2021-05-06T05:30:00.123Z")]
     published_at: String,
     filed: bool,
     total: Option<Fixed>,

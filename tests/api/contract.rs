@@ -104,6 +104,15 @@ fn every_json_2xx_answer_has_a_schema_that_is_never_a_bare_object() {
     let doc = serde_json::to_value(&doc).unwrap();
     let problems = contract_problems(&doc);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // Instants are documented as RFC 3339 date-times, not as an anonymous string type.
+    let schemas = &doc["components"]["schemas"];
+    assert!(schemas["String"].is_null(), "{}", schemas["String"]);
+    for (schema, field) in [("Publication", "published_at"), ("Objection", "filed_at")] {
+        assert_eq!(
+            schemas[schema]["properties"][field]["format"], "date-time",
+            "{schema}.{field}"
+        );
+    }
     // Every operation was looked at (the document is not empty).
     let operations: usize = doc["paths"]
         .as_object()

@@ -24,6 +24,7 @@ pub struct Declaration {
     pub values: serde_json::Map<String, serde_json::Value>,
     /// Inputs whose value was taken from the previous round at submission.
     pub carried_over: Vec<String>,
+    #[schema(value_type = Option<String>, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub submitted_at: Option<Timestamp>,
     #[schema(example = "1400/01/20 09:00")]
     pub submitted_at_jalali: Option<String>,

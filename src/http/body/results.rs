@@ -23,6 +23,7 @@ pub struct Publication {
     pub rules_hash: String,
     pub rules_version: String,
     pub engine_version: String,
+    #[schema(value_type = String, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub published_at: Timestamp,
     pub published_at_jalali: String,
     pub published_by: String,

@@ -32,6 +32,7 @@ pub struct FileListItem {
     /// `not_started`, `draft`, `submitted` or `referred`.
     pub status: &'static str,
     pub version: i64,
+    #[schema(value_type = Option<String>, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub submitted_at: Option<Timestamp>,
     pub submitted_at_jalali: Option<String>,
 }
@@ -59,7 +60,9 @@ pub struct StoredDeclaration {
     pub region_values: serde_json::Map<String, serde_json::Value>,
     pub carried_over: Vec<String>,
     pub version: i64,
+    #[schema(value_type = String, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub updated_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub submitted_at: Option<Timestamp>,
     pub submitted_at_jalali: Option<String>,
 }
@@ -95,11 +98,14 @@ pub struct Referral {
     #[schema(value_type = BTreeMap<String, InputValue>)]
     pub original_values: serde_json::Map<String, serde_json::Value>,
     pub referred_by: String,
+    #[schema(value_type = String, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub referred_at: Timestamp,
     pub referred_at_jalali: String,
     /// The correction deadline.
+    #[schema(value_type = String, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub deadline_at: Timestamp,
     pub deadline_at_jalali: String,
+    #[schema(value_type = Option<String>, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub resolved_at: Option<Timestamp>,
     pub resolved_at_jalali: Option<String>,
     /// `open`, `resubmitted` or `expired`.
@@ -138,6 +144,7 @@ pub struct Objection {
     pub text: String,
     /// The criteria and penalties objected to.
     pub criteria: Vec<String>,
+    #[schema(value_type = String, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub filed_at: Timestamp,
     pub filed_at_jalali: String,
     /// `pending`, `accepted` or `rejected`.
@@ -147,6 +154,7 @@ pub struct Objection {
     pub corrections: serde_json::Map<String, serde_json::Value>,
     pub decision_reason: Option<String>,
     pub decided_by: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub decided_at: Option<Timestamp>,
     pub decided_at_jalali: Option<String>,
     /// Send it back when handling the objection; a concurrent change answers 409.
@@ -200,6 +208,7 @@ pub struct Deadline {
     pub last_day: crate::domain::JalaliDate,
     #[schema(value_type = String, format = Date, example = "2021-05-10")]
     pub last_day_iso: jiff::civil::Date,
+    #[schema(value_type = String, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub closes_at: Timestamp,
     #[schema(example = "1400/02/21 00:00")]
     pub closes_at_jalali: String,

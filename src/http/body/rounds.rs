@@ -27,6 +27,7 @@ pub struct RoundSummary {
     /// The content hash of the live rule files (64 hex digits).
     pub hash: String,
     /// When this version went live on this server.
+    #[schema(value_type = Option<String>, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub loaded_at: Option<Timestamp>,
     pub office_kinds: Vec<OfficeKind>,
     #[schema(example = "Asia/Tehran")]
@@ -34,8 +35,10 @@ pub struct RoundSummary {
     /// Every phase's window, moved by what has happened (publication, finalization).
     pub phases: Vec<PhaseWindow>,
     pub correction: Correction,
+    #[schema(value_type = Option<String>, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub published_at: Option<Timestamp>,
     pub published_at_jalali: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub finalized_at: Option<Timestamp>,
     pub finalized_at_jalali: Option<String>,
     /// The phase open now, if any.

@@ -27,6 +27,7 @@ pub struct RoundRules {
 pub struct LiveRules {
     pub version: String,
     pub hash: String,
+    #[schema(value_type = Option<String>, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub loaded_at: Option<Timestamp>,
     pub freeze_after_publication: bool,
     /// A canonical text of everything that affects scores.
@@ -36,6 +37,7 @@ pub struct LiveRules {
 /// The last attempt to load a round's files.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Attempt {
+    #[schema(value_type = String, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub at: Timestamp,
     pub ok: bool,
     /// The content hash of the files tried (absent when they could not be read).
@@ -75,7 +77,9 @@ impl From<&crate::rules::Diagnostic> for Diagnostic {
 pub struct VersionSummary {
     pub hash: String,
     pub version: String,
+    #[schema(value_type = String, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub first_live_at: Timestamp,
+    #[schema(value_type = String, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub last_live_at: Timestamp,
     /// `startup` or `file_watcher`.
     pub origin: String,
@@ -92,10 +96,13 @@ pub struct RuleVersion {
     pub live: bool,
     /// Absent when the version is known only from memory (not recorded in the database).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub loaded_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub first_live_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub last_live_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
