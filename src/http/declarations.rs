@@ -162,7 +162,7 @@ async fn get_mine(
 #[serde(deny_unknown_fields)]
 struct SaveRequest {
     /// Input name → value; `null` clears a value.
-    #[schema(value_type = Object)]
+    #[schema(value_type = BTreeMap<String, super::body::InputValue>)]
     values: Map<String, Json>,
     /// The version you read (from GET); a concurrent change gives 409 instead of being overwritten.
     version: Option<i64>,

@@ -242,7 +242,7 @@ async fn get_file(
 #[serde(deny_unknown_fields)]
 struct RegionValues {
     /// Region- and inspection-supplied inputs (association score, violations with date and note …).
-    #[schema(value_type = Object)]
+    #[schema(value_type = BTreeMap<String, super::body::InputValue>)]
     values: Map<String, Json>,
     /// The version you read; a concurrent change answers 409.
     version: i64,
@@ -309,7 +309,7 @@ async fn record_region_values(
 #[serde(deny_unknown_fields)]
 struct ReferralRequest {
     /// Input name → why it must be corrected.
-    #[schema(value_type = Object)]
+    #[schema(value_type = BTreeMap<String, String>)]
     reasons: Map<String, Json>,
 }
 
@@ -399,7 +399,7 @@ async fn list_objections(
 struct ObjectionHandling {
     /// Corrected inputs (any input of the office), applied at finalization if accepted.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = BTreeMap<String, super::body::InputValue>)]
     corrections: Map<String, Json>,
     /// `accepted` or `rejected`; leave out to only record corrections.
     decision: Option<String>,

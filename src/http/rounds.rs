@@ -253,11 +253,11 @@ struct ScoreRequest {
     filed: bool,
     /// Input name → value, as in the round's `inputs`.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = BTreeMap<String, super::body::InputValue>)]
     inputs: InputMap,
     /// Last round's values, for `carry_over` inputs.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = BTreeMap<String, super::body::InputValue>)]
     previous: InputMap,
 }
 

@@ -121,7 +121,6 @@ struct SimulationRequest {
     set: Vec<String>,
     /// An uploaded candidate bundle: every file of the round (path → text), as in `rules/<round>/`.
     #[serde(default)]
-    #[schema(value_type = Object)]
     files: BTreeMap<String, String>,
     /// Vary one setting over a range, e.g. `weight:area=0:3:0.25`.
     sweep: Option<String>,
