@@ -698,6 +698,15 @@ async fn a_whole_round_from_self_declaration_to_final_ranks_and_services(app: Te
     assert_eq!(s, 200);
     let services = services["services"].as_array().unwrap();
     assert_eq!(services.len(), N);
+    // One representation: an office's share is the same JSON value in /services and /results.
+    let results = all["results"].as_array().unwrap();
+    for s in services {
+        let r = results.iter().find(|r| r["office"] == s["office"]).unwrap();
+        assert_eq!(
+            s["service_share_percent"], r["service_share_percent"],
+            "{s} {r}"
+        );
+    }
     for s in services {
         let g = s["grade"].as_u64().unwrap();
         assert_eq!(
