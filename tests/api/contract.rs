@@ -104,6 +104,22 @@ fn every_json_2xx_answer_has_a_schema_that_is_never_a_bare_object() {
     let doc = serde_json::to_value(&doc).unwrap();
     let problems = contract_problems(&doc);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // Every JSON 2xx body is a named type (a component), not an inline schema.
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            for (status, r) in op["responses"].as_object().unwrap() {
+                for (media, c) in r["content"].as_object().into_iter().flatten() {
+                    if status.starts_with('2') && media.contains("json") {
+                        assert!(
+                            c["schema"]["$ref"].is_string(),
+                            "{method} {path} {status}: {}",
+                            c["schema"]
+                        );
+                    }
+                }
+            }
+        }
+    }
     // Instants are documented as RFC 3339 date-times, not as an anonymous string type.
     let schemas = &doc["components"]["schemas"];
     assert!(schemas["String"].is_null(), "{}", schemas["String"]);
