@@ -234,7 +234,7 @@ pub async fn finalize(
     app: &App,
     actor: &Actor,
     round: &str,
-) -> Result<(Published, Vec<Json>), AppError> {
+) -> Result<(Published, Vec<publication::ResultChange>), AppError> {
     actor.require(&[Role::Regulator])?;
     let rs = app.live_round(round)?;
     let first = publication_of(app, round, Stage::First.as_str()).await?;
@@ -334,7 +334,7 @@ pub async fn object(
     if !errors.is_empty() {
         return Err(errors.into());
     }
-    let o = Objection {
+    let mut o = Objection {
         id: 0,
         round: rs.round,
         office_id: office.clone(),
@@ -349,7 +349,7 @@ pub async fn object(
         version: 1,
     };
     let mut tx = app.begin(claim).await?;
-    insert_objection(&mut tx, &o).await?;
+    o.id = insert_objection(&mut tx, &o).await?;
     audit::record(
         &mut tx,
         o.filed_at,

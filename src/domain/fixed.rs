@@ -269,6 +269,26 @@ impl Serialize for Fixed {
     }
 }
 
+impl utoipa::PartialSchema for Fixed {
+    /// An exact decimal, written as a JSON number with at most four decimal places.
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Number)
+            .description(Some(
+                "An exact decimal: a JSON number with at most four decimal places (totals with the \
+                 round's `decimals`), in its shortest form, e.g. 12.35 or 70.",
+            ))
+            .examples([serde_json::json!(12.35)])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Fixed {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "Decimal".into()
+    }
+}
+
 impl<'de> Deserialize<'de> for Fixed {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct V;

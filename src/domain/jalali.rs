@@ -160,6 +160,18 @@ impl JalaliDate {
         Self::from_gregorian(ts.to_zoned(tehran()).date())
     }
 
+    /// An instant as a person in Tehran reads it, `1400/02/05 10:00` (Latin digits): the
+    /// `*_jalali` companion of the API's RFC 3339 instants.
+    pub fn date_time_of(ts: jiff::Timestamp) -> String {
+        let local = ts.to_zoned(tehran());
+        format!(
+            "{} {:02}:{:02}",
+            Self::from_gregorian(local.date()),
+            local.hour(),
+            local.minute()
+        )
+    }
+
     pub fn is_leap_year(self) -> bool {
         self.icu().is_in_leap_year()
     }
@@ -218,6 +230,15 @@ impl<'de> Deserialize<'de> for JalaliDate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_instant_reads_as_the_jalali_day_and_minute_in_tehran() {
+        // 2021-04-25T19:30Z is midnight of 6 Ordibehesht 1400 in Tehran (+04:30 that spring).
+        let end: jiff::Timestamp = "2021-04-25T19:29:00Z".parse().unwrap();
+        assert_eq!(JalaliDate::date_time_of(end), "1400/02/05 23:59");
+        let next: jiff::Timestamp = "2021-04-25T19:30:00Z".parse().unwrap();
+        assert_eq!(JalaliDate::date_time_of(next), "1400/02/06 00:00");
+    }
 
     #[test]
     fn round_1400_2_self_declaration_window_matches_the_published_dates() {

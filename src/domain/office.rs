@@ -5,7 +5,19 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// The three kinds of licensed office the regulator evaluates.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Debug,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum OfficeKind {
     /// دفتر پیشخوان خدمات دولت — government-service counter.
@@ -64,8 +76,9 @@ impl fmt::Display for OfficeKind {
 }
 
 /// An office's license number: unique, stable, and the last link of every tie-break chain.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(transparent)]
+#[schema(example = "P-THR-000001")]
 pub struct OfficeId(String);
 
 /// Why a text is not an office id.
@@ -116,8 +129,21 @@ impl fmt::Debug for OfficeId {
 }
 
 /// One of the nine regulatory regions (مناطق), numbered 1–9.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Debug,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(try_from = "u8", into = "u8")]
+#[schema(example = 1)]
 pub struct RegionId(u8);
 
 /// Why a number is not a region.
@@ -171,8 +197,21 @@ impl fmt::Display for RegionId {
 }
 
 /// A grade (رتبه): 1 is best, 3 is lowest.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Debug,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(try_from = "u8", into = "u8")]
+#[schema(example = 2)]
 pub struct Grade(u8);
 
 impl Grade {

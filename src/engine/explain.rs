@@ -18,7 +18,7 @@ use crate::rules::script::ProgramStep;
 use crate::rules::value;
 
 /// The full explanation of one office's result.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Explanation {
     pub office: String,
     pub office_kind: String,
@@ -49,7 +49,7 @@ pub struct Explanation {
 }
 
 /// One criterion in an explanation.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct CriterionLine {
     pub id: String,
     pub label: Label,
@@ -74,7 +74,7 @@ pub struct CriterionLine {
 }
 
 /// An input a criterion read.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct InputLine {
     pub name: String,
     pub label: Label,
@@ -88,7 +88,7 @@ pub struct InputLine {
 }
 
 /// One penalty kind in an explanation.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct PenaltyLine {
     pub id: String,
     pub label: Label,
@@ -101,7 +101,7 @@ pub struct PenaltyLine {
 }
 
 /// One violation counted under a penalty.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ViolationLine {
     /// The violation's kind as written in the office's file.
     pub kind: String,
@@ -113,7 +113,7 @@ pub struct ViolationLine {
 }
 
 /// Rank and grade, in words.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct PlacementLine {
     pub grade: Grade,
     pub service_share_percent: Fixed,
@@ -124,7 +124,7 @@ pub struct PlacementLine {
 }
 
 /// A position in one ranking scope.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct PositionLine {
     pub scope: &'static str,
     pub position: u32,
@@ -132,7 +132,7 @@ pub struct PositionLine {
 }
 
 /// Whether a neighbour stands just above or just below the explained office.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Relation {
     Above,
@@ -140,7 +140,7 @@ pub enum Relation {
 }
 
 /// The office just above or below, and the step of the ranking that put the one ahead of the other.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct NeighbourLine {
     pub relation: Relation,
     pub office: String,

@@ -108,7 +108,7 @@ impl Default for Options {
 }
 
 /// Everything a regulator needs to judge a candidate.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Simulation {
     pub baseline: RulesInfo,
     pub candidate: RulesInfo,
@@ -135,7 +135,7 @@ pub struct Simulation {
 }
 
 /// Which rule set a side of the simulation is.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct RulesInfo {
     pub round: String,
     pub version: String,
@@ -179,7 +179,7 @@ impl RulesInfo {
 }
 
 /// The work a simulation did beyond recomputing totals and placements.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct Work {
     pub reevaluated_criteria: Vec<String>,
     pub recomputed_penalties: Vec<String>,
@@ -187,7 +187,7 @@ pub struct Work {
 }
 
 /// Headline numbers.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct Summary {
     pub offices: usize,
     pub filers: usize,
@@ -211,7 +211,7 @@ pub struct Summary {
 
 /// A bar of the rank-movement histogram: offices that moved by `min..=max` places (open-ended
 /// when a bound is `None`).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Bucket {
     pub label: String,
     pub min: Option<i64>,
@@ -220,7 +220,7 @@ pub struct Bucket {
 }
 
 /// One office that moved, and why.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Mover {
     pub office: String,
     pub kind: OfficeKind,
@@ -238,7 +238,7 @@ pub struct Mover {
 }
 
 /// One part of a change in an office's total.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Reason {
     /// `criterion`, `penalty`, `rounding`, `filing` (scored on one side only), `others` (its own
     /// total did not change: other offices moved past it, or it past them) or `relative` (it
@@ -306,7 +306,7 @@ pub fn signed(x: Fixed) -> String {
 }
 
 /// Grade counts of one region or office kind, before and after.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct GroupCounts {
     /// The region number or the office kind.
     pub group: String,
@@ -319,7 +319,7 @@ pub struct GroupCounts {
 }
 
 /// An office close to a grade boundary under the candidate.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct FragileOffice {
     pub office: String,
     pub kind: OfficeKind,
@@ -334,7 +334,7 @@ pub struct FragileOffice {
 }
 
 /// One office, before and after.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct OfficeResult {
     pub office: String,
     pub kind: OfficeKind,

@@ -33,8 +33,10 @@ struct LoginRequest {
 
 #[derive(Serialize, utoipa::ToSchema)]
 struct LoginResponse {
+    /// Send as `Authorization: Bearer <token>`.
     token: String,
-    expires_at: String,
+    #[schema(value_type = String, format = DateTime, example = "2021-04-25T19:30:00Z")]
+    expires_at: jiff::Timestamp,
     user: Me,
 }
 
@@ -138,7 +140,7 @@ async fn login(
     let (token, expires) = app_accounts::open_session(&state, &user, now_ms).await?;
     Ok(axum::Json(LoginResponse {
         token,
-        expires_at: crate::store::from_millis(expires).to_string(),
+        expires_at: crate::store::from_millis(expires),
         user: me_of(&user),
     }))
 }

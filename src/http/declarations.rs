@@ -4,16 +4,17 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Map, Value as Json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
+use super::body::declarations as body;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, CurrentUser, Path};
 use super::idempotency::{Answer, Idempotency, reply};
 use crate::app::declarations::{self, MyFile};
-use crate::domain::OfficeId;
+use crate::domain::{Label, OfficeId};
 use crate::rules::RuleSet;
 use crate::rules::model::Supplier;
 use crate::store::declarations::DeclarationRow;
@@ -26,7 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .route_layer(axum::middleware::from_fn(super::idempotency::middleware))
 }
 
-fn file_view(f: &MyFile) -> Json {
+fn file_view(f: &MyFile) -> body::Declaration {
     view(&f.rs, &f.office, f.declaration.as_ref(), &f.previous, f.now)
 }
 
@@ -36,13 +37,18 @@ fn view(
     d: Option<&DeclarationRow>,
     previous: &Map<String, Json>,
     now: jiff::Timestamp,
-) -> Json {
+) -> body::Declaration {
     let w = Window::of(rs, Phase::SelfDeclaration);
-    let inputs: Vec<Json> = rs
+    let inputs = rs
         .inputs
         .iter()
         .filter(|i| i.supplied_by == Supplier::Office)
-        .map(|i| json!({"name": i.name, "label": i.label, "type": i.kind.name(), "unit": i.unit}))
+        .map(|i| body::DeclarationInput {
+            name: i.name.clone(),
+            label: i.label.clone(),
+            kind: i.kind.name(),
+            unit: i.unit.clone(),
+        })
         .collect();
     let office_previous: Map<String, Json> = previous
         .iter()
@@ -53,49 +59,48 @@ fn view(
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    json!({
-        "round": rs.round.to_string(),
-        "office": office,
-        "status": d.map(|d| d.status.as_str()).unwrap_or("not_started"),
-        "version": d.map(|d| d.version).unwrap_or(0),
-        "values": d.map(|d| Json::Object(d.office_values.clone())).unwrap_or(json!({})),
-        "carried_over": d.map(|d| d.carried_over.clone()).unwrap_or_default(),
-        "submitted_at": d.and_then(|d| d.submitted_at).map(crate::store::from_millis),
-        "previous_round": {
-            "round": rs.round.previous().to_string(),
-            "values": office_previous,
-            "note": {
-                "fa": "مقادیری که تا پایان مهلت تغییر ندهید، همان مقادیر دوره قبل و تأییدشده تلقی می‌شوند",
-                "en": "values you leave unchanged by the deadline are taken from the previous round and count as confirmed",
-            },
+    let submitted_at = d.and_then(|d| d.submitted_at).map(super::body::instant);
+    body::Declaration {
+        round: rs.round.to_string(),
+        office: office.to_string(),
+        status: d.map(|d| d.status.as_str()).unwrap_or("not_started"),
+        version: d.map(|d| d.version).unwrap_or(0),
+        values: d.map(|d| d.office_values.clone()).unwrap_or_default(),
+        carried_over: d.map(|d| d.carried_over.clone()).unwrap_or_default(),
+        submitted_at,
+        submitted_at_jalali: submitted_at.map(super::body::jalali),
+        previous_round: body::PreviousRound {
+            round: rs.round.previous().to_string(),
+            values: office_previous,
+            note: Label::new(
+                "مقادیری که تا پایان مهلت تغییر ندهید، همان مقادیر دوره قبل و تأییدشده تلقی می‌شوند",
+                "values you leave unchanged by the deadline are taken from the previous round and count as confirmed",
+            ),
         },
-        "window": {
-            "first_day": w.first_day.to_string(), "last_day": w.last_day.to_string(),
-            "first_day_iso": w.first_day.to_gregorian().to_string(), "last_day_iso": w.last_day.to_gregorian().to_string(),
-            "opens_at": w.opens_at, "closes_at": w.closes_at, "open_now": w.is_open(now),
+        window: body::DeclarationWindow {
+            window: w.body(),
+            open_now: w.is_open(now),
         },
-        "inputs": inputs,
-    })
+        inputs,
+        referral: None,
+    }
 }
 
 /// The office's own declaration for a round, with last round's values as the starting point.
 #[utoipa::path(get, path = "/v1/rounds/{round}/declaration", tag = "declarations", security(("bearer" = [])),
     params(("round" = String, Path, description = "e.g. 1400-2")),
-    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = body::Declaration), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn get_mine(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(round): Path<String>,
-) -> Result<axum::Json<Json>, ApiError> {
+) -> Result<axum::Json<body::Declaration>, ApiError> {
     let file = declarations::mine(&state, &me.actor(), &round).await?;
     let mut doc = file_view(&file);
     if let Some(r) = &file.referral {
-        let w = review::referral_window(r);
-        doc["referral"] = json!({
-            "reasons": r.reasons,
-            "last_day": w.last_day.to_string(),
-            "last_day_iso": w.last_day.to_gregorian().to_string(),
-            "closes_at": w.closes_at,
+        doc.referral = Some(body::ReferralNotice {
+            deadline: (&review::referral_window(r)).into(),
+            reasons: r.reasons.clone(),
         });
     }
     Ok(axum::Json(doc))
@@ -105,7 +110,7 @@ async fn get_mine(
 #[serde(deny_unknown_fields)]
 struct SaveRequest {
     /// Input name → value; `null` clears a value.
-    #[schema(value_type = Object)]
+    #[schema(value_type = BTreeMap<String, super::body::InputValue>)]
     values: Map<String, Json>,
     /// The version you read (from GET); a concurrent change gives 409 instead of being overwritten.
     version: Option<i64>,
@@ -114,7 +119,7 @@ struct SaveRequest {
 /// Saves a draft inside the self-declaration window; every bad field gets its own message.
 #[utoipa::path(put, path = "/v1/rounds/{round}/declaration", tag = "declarations", request_body = SaveRequest, security(("bearer" = [])),
     params(("round" = String, Path, description = "e.g. 1400-2"), ("Idempotency-Key" = Option<String>, Header, description = "retry-safe: the same key again replays this answer")),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = body::Declaration), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn save_mine(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -138,7 +143,7 @@ async fn save_mine(
 /// required ones without any value are listed.
 #[utoipa::path(post, path = "/v1/rounds/{round}/declaration/submit", tag = "declarations", security(("bearer" = [])),
     params(("round" = String, Path, description = "e.g. 1400-2"), ("Idempotency-Key" = Option<String>, Header, description = "retry-safe: the same key again replays this answer")),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = body::Declaration), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn submit_mine(
     State(state): State<AppState>,
     me: CurrentUser,

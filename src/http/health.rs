@@ -20,12 +20,15 @@ struct Health {
     status: &'static str,
     database: &'static str,
     backend: crate::store::Backend,
-    now: String,
+    /// The server's clock (simulated with `serve --now`).
+    #[schema(value_type = String, format = DateTime, example = "2021-04-25T19:30:00Z")]
+    now: jiff::Timestamp,
     /// True when the server runs on a simulated clock (`serve --now`): not the real time.
     simulated_clock: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     warning: Option<&'static str>,
-    started_at: String,
+    #[schema(value_type = String, format = DateTime, example = "2021-04-25T19:30:00Z")]
+    started_at: jiff::Timestamp,
     version: &'static str,
     /// This server among several replicas (`host:pid`).
     replica: &'static str,
@@ -57,12 +60,12 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
         status: if db_ok { "ok" } else { "unavailable" },
         database: if db_ok { "ok" } else { "unreachable" },
         backend: state.store.backend,
-        now: state.clock.now().to_string(),
+        now: state.clock.now(),
         simulated_clock: simulated,
         warning: simulated.then_some(
             "SIMULATED CLOCK: deadlines are checked against a rehearsal time, not the real time",
         ),
-        started_at: state.started_at.to_string(),
+        started_at: state.started_at,
         version: env!("CARGO_PKG_VERSION"),
         replica: crate::live::replica_id(),
         rules: state

@@ -181,12 +181,12 @@ impl IntoResponse for Answer {
 
 /// Commits a command's writes with the answer `body(value)` under `status`, stored with them for a
 /// retry with the same key, and gives that answer.
-pub async fn reply<T>(
+pub async fn reply<T, B: serde::Serialize>(
     written: Written<T>,
     status: StatusCode,
-    body: impl FnOnce(&T) -> serde_json::Value,
+    body: impl FnOnce(&T) -> B,
 ) -> Result<Answer, ApiError> {
-    let body = body(written.value()).to_string();
+    let body = serde_json::to_string(&body(written.value())).map_err(ApiError::internal)?;
     written.commit_answering(status.as_u16(), &body).await?;
     Ok(Answer { status, body })
 }

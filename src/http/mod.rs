@@ -1,6 +1,7 @@
 //! The HTTP API (axum): shared state, one router per resource merged here, and the server.
 
 mod auth;
+mod body;
 mod declarations;
 pub mod error;
 mod extract;

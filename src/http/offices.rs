@@ -45,13 +45,13 @@ async fn import(
 /// One office: its holder sees it, reviewers of its region, regulators and admins.
 #[utoipa::path(get, path = "/v1/offices/{id}", tag = "offices", security(("bearer" = [])),
     params(("id" = String, Path, description = "license number")),
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody, description = "no such office, or not one you may see")))]
+    responses((status = 200, body = super::body::Office), (status = 404, body = ErrorBody, description = "no such office, or not one you may see")))]
 async fn get_office(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<String>,
-) -> Result<axum::Json<OfficeRow>, ApiError> {
-    Ok(axum::Json(visible_office(&state, &me, &id).await?))
+) -> Result<axum::Json<super::body::Office>, ApiError> {
+    Ok(axum::Json(visible_office(&state, &me, &id).await?.into()))
 }
 
 /// The office, if the user may see its files: its own holder, reviewers of its region, the

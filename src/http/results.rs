@@ -5,17 +5,19 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::Deserialize;
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
+use super::body::results as body;
+use super::body::review::Objection as ObjectionBody;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, CurrentUser, Path, Query};
 use super::idempotency::{Answer, Idempotency, reply};
 use super::rounds::live_round;
 use crate::app::publication::{self as app_publication, NewObjection, Published};
-use crate::domain::{Label, OfficeId, Role, RoundId, Stage};
+use crate::domain::{Grade, Label, OfficeId, Role, RoundId, Stage};
 use crate::rules::RuleSet;
 use crate::rules::budget::{Budget, Limits};
 use crate::store::StoreError;
@@ -50,23 +52,27 @@ pub(super) async fn events(state: &AppState, round: RoundId) -> Result<Events, A
     Ok(app_publication::events(state, round).await?)
 }
 
-fn grade_counts(results: &[StoredResult]) -> Json {
+fn grade_counts(results: &[StoredResult]) -> body::GradeCounts {
     let mut c = [0; 3];
     for r in results {
         c[(r.grade.clamp(1, 3) - 1) as usize] += 1;
     }
-    json!({"grade_1": c[0], "grade_2": c[1], "grade_3": c[2]})
+    body::GradeCounts {
+        grade_1: c[0],
+        grade_2: c[1],
+        grade_3: c[2],
+    }
 }
 
 /// Publishes the round's first results: every office scored under the live rule set.
 #[utoipa::path(post, path = "/v1/rounds/{round}/publish", tag = "publication", security(("bearer" = [])),
     params(("round" = String, Path, description = "e.g. 1400-2")),
-    responses((status = 201, body = Object), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = body::Published), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn publish(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(round): Path<String>,
-) -> Result<(StatusCode, axum::Json<Json>), ApiError> {
+) -> Result<(StatusCode, axum::Json<body::Published>), ApiError> {
     let (
         Published {
             publication: p,
@@ -76,9 +82,11 @@ async fn publish(
     ) = app_publication::publish(&state, &me.actor(), &round).await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(
-            json!({"publication": p, "grades": grade_counts(&results), "objection_window": w.view()}),
-        ),
+        axum::Json(body::Published {
+            publication: p.into(),
+            grades: grade_counts(&results),
+            objection_window: w.body(),
+        }),
     ))
 }
 
@@ -93,12 +101,12 @@ async fn publication_of(
 /// Finalizes the round: accepted objections' corrections applied, everyone re-scored and re-ranked.
 #[utoipa::path(post, path = "/v1/rounds/{round}/finalize", tag = "publication", security(("bearer" = [])),
     params(("round" = String, Path, description = "e.g. 1400-2")),
-    responses((status = 201, body = Object), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = body::Finalized), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn finalize(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(round): Path<String>,
-) -> Result<(StatusCode, axum::Json<Json>), ApiError> {
+) -> Result<(StatusCode, axum::Json<body::Finalized>), ApiError> {
     let (
         Published {
             publication: p,
@@ -108,23 +116,29 @@ async fn finalize(
     ) = app_publication::finalize(&state, &me.actor(), &round).await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(json!({"publication": p, "grades": grade_counts(&results), "changed": changes})),
+        axum::Json(body::Finalized {
+            publication: p.into(),
+            grades: grade_counts(&results),
+            changed: changes,
+        }),
     ))
 }
 
 /// The round's publications (first results and final ranks).
 #[utoipa::path(get, path = "/v1/rounds/{round}/publications", tag = "publication", security(("bearer" = [])),
     params(("round" = String, Path, description = "e.g. 1400-2")),
-    responses((status = 200, body = Object), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = body::PublicationList), (status = 401, body = ErrorBody)))]
 async fn list_publications(
     State(state): State<AppState>,
     _me: CurrentUser,
     Path(round): Path<String>,
-) -> Result<axum::Json<Json>, ApiError> {
+) -> Result<axum::Json<body::PublicationList>, ApiError> {
     let rs = live_round(&state, &round)?;
-    Ok(axum::Json(
-        json!({"round": rs.round.to_string(), "publications": state.store.publications(rs.round).await?}),
-    ))
+    let publications = state.store.publications(rs.round).await?;
+    Ok(axum::Json(body::PublicationList {
+        round: rs.round.to_string(),
+        publications: publications.into_iter().map(Into::into).collect(),
+    }))
 }
 
 /// The rule set a publication was computed with (the live one, or a stored version by hash).
@@ -149,12 +163,12 @@ async fn rules_for(
 /// Recomputes a publication from what it stored and compares it byte for byte.
 #[utoipa::path(get, path = "/v1/rounds/{round}/publications/{stage}/verify", tag = "publication", security(("bearer" = [])),
     params(("round" = String, Path, description = "e.g. 1400-2"), ("stage" = String, Path, description = "first or final")),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = body::Verification), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn verify(
     State(state): State<AppState>,
     me: CurrentUser,
     Path((round, stage)): Path<(String, String)>,
-) -> Result<axum::Json<Json>, ApiError> {
+) -> Result<axum::Json<body::Verification>, ApiError> {
     me.require(&[Role::Regulator, Role::Admin])?;
     let live = live_round(&state, &round)?;
     let p = publication_of(&state, &round, &stage).await?;
@@ -180,12 +194,17 @@ async fn verify(
         .map(|(a, _)| a.office_id.to_string())
         .collect();
     let hash = publication::snapshot_hash(&recomputed);
-    Ok(axum::Json(json!({
-        "publication": p.id, "stage": p.stage, "rules_hash": p.rules_hash,
-        "stored_snapshot_hash": p.snapshot_hash, "recomputed_snapshot_hash": hash,
-        "identical": mismatches.is_empty() && hash == p.snapshot_hash && recomputed.len() == stored.len(),
-        "mismatches": mismatches,
-    })))
+    Ok(axum::Json(body::Verification {
+        identical: mismatches.is_empty()
+            && hash == p.snapshot_hash
+            && recomputed.len() == stored.len(),
+        publication: p.id,
+        stage: p.stage.to_string(),
+        rules_hash: p.rules_hash,
+        stored_snapshot_hash: p.snapshot_hash,
+        recomputed_snapshot_hash: hash,
+        mismatches,
+    }))
 }
 
 /// The latest publication of a round (final if there is one).
@@ -208,12 +227,12 @@ async fn latest(state: &AppState, round: &str) -> Result<Publication, ApiError> 
 /// The office's own result and explanation, with what it lacks for the next grade.
 #[utoipa::path(get, path = "/v1/rounds/{round}/results/mine", tag = "results", security(("bearer" = [])),
     params(("round" = String, Path, description = "e.g. 1400-2")),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = body::MyResult), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn my_result(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(round): Path<String>,
-) -> Result<axum::Json<Json>, ApiError> {
+) -> Result<axum::Json<body::MyResult>, ApiError> {
     let actor = me.actor();
     let office = actor.own_office()?;
     let rs = live_round(&state, &round)?;
@@ -229,9 +248,13 @@ async fn my_result(
         p.stage == Stage::First && calendar.is_open(Phase::Objection, state.clock.now());
     let objection = state.store.objection(rs.round, office).await?;
     let doc = r.document(p.id)?;
-    Ok(axum::Json(
-        json!({"stage": p.stage, "result": doc, "objection": objection, "objection_window": calendar.window(Phase::Objection).view(), "may_object": may_object && objection.is_none()}),
-    ))
+    Ok(axum::Json(body::MyResult {
+        stage: p.stage.to_string(),
+        result: doc,
+        may_object: may_object && objection.is_none(),
+        objection: objection.map(Into::into),
+        objection_window: calendar.window(Phase::Objection).body(),
+    }))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -280,13 +303,13 @@ async fn scoped_results(
 /// Results of a region (reviewers) or every region (regulator), with grades and service shares.
 #[utoipa::path(get, path = "/v1/rounds/{round}/results", tag = "results", security(("bearer" = [])),
     params(("round" = String, Path, description = "e.g. 1400-2"), ResultsQuery),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = body::ResultList), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn list_results(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(round): Path<String>,
     Query(q): Query<ResultsQuery>,
-) -> Result<axum::Json<Json>, ApiError> {
+) -> Result<axum::Json<body::ResultList>, ApiError> {
     let (p, results) = scoped_results(&state, &me, &round, &q).await?;
     let per_page = q.per_page.unwrap_or(100).clamp(1, 1000);
     let page = q.page.unwrap_or(1).max(1);
@@ -295,14 +318,46 @@ async fn list_results(
         .iter()
         .skip((page - 1) * per_page)
         .take(per_page)
-        .map(|r| {
-            let doc = r.document(p.id)?;
-            Ok(json!({"office": r.office_id, "region": r.region, "kind": r.kind, "filed": r.filed, "total": doc["total"], "grade": r.grade, "service_share_percent": doc["service_share_percent"], "positions": doc["positions"], "to_next_grade": doc["to_next_grade"]}))
-        })
-        .collect::<Result<Vec<Json>, StoreError>>()?;
-    Ok(axum::Json(
-        json!({"round": round, "stage": p.stage, "total": total, "page": page, "per_page": per_page, "results": rows}),
-    ))
+        .map(|r| result_row(r, p.id))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(axum::Json(body::ResultList {
+        round,
+        stage: p.stage.to_string(),
+        total,
+        page,
+        per_page,
+        results: rows,
+    }))
+}
+
+/// One stored result as a list shows it: the exact decimals the result was written from.
+fn result_row(r: &StoredResult, publication: i64) -> Result<body::ResultRow, StoreError> {
+    let doc = r.document(publication)?;
+    let to_next_grade =
+        serde_json::from_value(doc["to_next_grade"].clone()).map_err(|e| StoreError::Corrupt {
+            table: "publication_results",
+            row: format!("{publication}/{}", r.office_id),
+            problem: format!("to_next_grade is not a decimal ({e})"),
+        })?;
+    Ok(body::ResultRow {
+        office: r.office_id.to_string(),
+        region: r.region,
+        kind: r.kind.clone(),
+        filed: r.filed,
+        total: publication::stored_total(r, publication)?,
+        grade: grade(r, publication)?,
+        service_share_percent: publication::stored_service_share(r, publication)?,
+        positions: publication::positions(r, publication)?,
+        to_next_grade,
+    })
+}
+
+fn grade(r: &StoredResult, publication: i64) -> Result<Grade, StoreError> {
+    Grade::new(r.grade).ok_or_else(|| StoreError::Corrupt {
+        table: "publication_results",
+        row: format!("{publication}/{}", r.office_id),
+        problem: format!("grade {} is not 1, 2 or 3", r.grade),
+    })
 }
 
 /// The same results as CSV.
@@ -371,7 +426,7 @@ struct ObjectionRequest {
 /// An office objects to its first result, within the objection window after publication.
 #[utoipa::path(post, path = "/v1/rounds/{round}/objection", tag = "objections", request_body = ObjectionRequest, security(("bearer" = [])),
     params(("round" = String, Path, description = "e.g. 1400-2"), ("Idempotency-Key" = Option<String>, Header, description = "retry-safe: the same key again replays this answer")),
-    responses((status = 201, body = Object), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = ObjectionBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn file_objection(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -386,19 +441,22 @@ async fn file_objection(
     let filed =
         app_publication::object(&state, &me.actor(), &round, objection, idempotency.claim())
             .await?;
-    reply(filed, StatusCode::CREATED, |o| json!(o)).await
+    reply(filed, StatusCode::CREATED, |o| {
+        ObjectionBody::from(o.clone())
+    })
+    .await
 }
 
 /// The share of the services available in its area each office may offer, from its latest grade.
 #[utoipa::path(get, path = "/v1/rounds/{round}/services", tag = "results", security(("bearer" = [])),
     params(("round" = String, Path, description = "e.g. 1400-2"), ResultsQuery),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = body::Services), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn services(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(round): Path<String>,
     Query(q): Query<ResultsQuery>,
-) -> Result<axum::Json<Json>, ApiError> {
+) -> Result<axum::Json<body::Services>, ApiError> {
     let (p, results) = if me.user.role == Role::Office {
         let office = me.user.office_id.as_ref().map_or("", OfficeId::as_str);
         let p = latest(&state, &round).await?;
@@ -410,8 +468,20 @@ async fn services(
     } else {
         scoped_results(&state, &me, &round, &q).await?
     };
-    let rows: Vec<Json> = results.iter().map(|r| json!({"office": r.office_id, "region": r.region, "grade": r.grade, "service_share_percent": r.service_share})).collect();
-    Ok(axum::Json(
-        json!({"round": round, "stage": p.stage, "services": rows}),
-    ))
+    let services = results
+        .iter()
+        .map(|r| {
+            Ok(body::ServiceRow {
+                office: r.office_id.to_string(),
+                region: r.region,
+                grade: grade(r, p.id)?,
+                service_share_percent: publication::stored_service_share(r, p.id)?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(axum::Json(body::Services {
+        round,
+        stage: p.stage.to_string(),
+        services,
+    }))
 }

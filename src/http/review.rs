@@ -4,11 +4,12 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Map, Value as Json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
+use super::body::review as body;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, CurrentUser, Path, Query};
 use super::idempotency::{Answer, Idempotency, reply};
@@ -42,65 +43,79 @@ struct FilesQuery {
 /// The files of a region: every office with its declaration's status.
 #[utoipa::path(get, path = "/v1/rounds/{round}/files", tag = "review", security(("bearer" = [])),
     params(("round" = String, Path, description = "e.g. 1400-2"), FilesQuery),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = body::FileList), (status = 403, body = ErrorBody)))]
 async fn list_files(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(round): Path<String>,
     Query(q): Query<FilesQuery>,
-) -> Result<axum::Json<Json>, ApiError> {
+) -> Result<axum::Json<body::FileList>, ApiError> {
     let app_review::Files { rs, files } =
         app_review::files(&state, &me.actor(), &round, q.region).await?;
-    let rows: Vec<Json> = files
+    let rows: Vec<body::FileListItem> = files
         .iter()
         .map(|(o, d)| {
-            json!({
-                "office": o.id, "name": o.name, "kind": o.kind, "region": o.region.get(), "province": o.province,
-                "status": d.as_ref().map_or("not_started", |d| d.status.as_str()),
-                "version": d.as_ref().map_or(0, |d| d.version),
-                "submitted_at": d.as_ref().and_then(|d| d.submitted_at).map(crate::store::from_millis),
-            })
+            let d = d.as_ref();
+            let submitted_at = d.and_then(|d| d.submitted_at).map(super::body::instant);
+            body::FileListItem {
+                office: o.id.to_string(),
+                name: o.name.clone(),
+                kind: o.kind,
+                region: o.region,
+                province: o.province.clone(),
+                status: d.map_or("not_started", |d| d.status.as_str()),
+                version: d.map_or(0, |d| d.version),
+                submitted_at,
+                submitted_at_jalali: submitted_at.map(super::body::jalali),
+            }
         })
-        .filter(|r| q.status.as_deref().is_none_or(|s| r["status"] == s))
+        .filter(|r| q.status.as_deref().is_none_or(|s| r.status == s))
         .collect();
     let per_page = q.per_page.unwrap_or(50).clamp(1, 500);
     let page = q.page.unwrap_or(1).max(1);
     let total = rows.len();
-    let items: Vec<Json> = rows
+    let files = rows
         .into_iter()
         .skip((page - 1) * per_page)
         .take(per_page)
         .collect();
-    Ok(axum::Json(
-        json!({"round": rs.round.to_string(), "total": total, "page": page, "per_page": per_page, "files": items}),
-    ))
+    Ok(axum::Json(body::FileList {
+        round: rs.round.to_string(),
+        total,
+        page,
+        per_page,
+        files,
+    }))
 }
 
 /// One file in full: the office's and the region's values, referrals and objection.
 #[utoipa::path(get, path = "/v1/rounds/{round}/files/{office}", tag = "review", security(("bearer" = [])),
     params(("round" = String, Path, description = "e.g. 1400-2"), ("office" = String, Path, description = "license number")),
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody, description = "no such office, or not one you may see")))]
+    responses((status = 200, body = body::File), (status = 404, body = ErrorBody, description = "no such office, or not one you may see")))]
 async fn get_file(
     State(state): State<AppState>,
     me: CurrentUser,
     Path((round, office)): Path<(String, String)>,
-) -> Result<axum::Json<Json>, ApiError> {
+) -> Result<axum::Json<body::File>, ApiError> {
     let app_review::File {
         office: o,
         declaration: d,
         referrals,
         objection,
     } = app_review::file(&state, &me.actor(), &round, &office).await?;
-    Ok(axum::Json(
-        json!({"office": o, "declaration": d, "referrals": referrals, "objection": objection}),
-    ))
+    Ok(axum::Json(body::File {
+        office: o.into(),
+        declaration: d.map(Into::into),
+        referrals: referrals.into_iter().map(Into::into).collect(),
+        objection: objection.map(Into::into),
+    }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RegionValues {
     /// Region- and inspection-supplied inputs (association score, violations with date and note …).
-    #[schema(value_type = Object)]
+    #[schema(value_type = BTreeMap<String, super::body::InputValue>)]
     values: Map<String, Json>,
     /// The version you read; a concurrent change answers 409.
     version: i64,
@@ -109,7 +124,7 @@ struct RegionValues {
 /// Records the region's inputs and inspection findings on a submitted file, during the review.
 #[utoipa::path(put, path = "/v1/rounds/{round}/files/{office}/region-values", tag = "review", request_body = RegionValues, security(("bearer" = [])),
     params(("round" = String, Path, description = "e.g. 1400-2"), ("office" = String, Path, description = "license number"), ("Idempotency-Key" = Option<String>, Header, description = "retry-safe: the same key again replays this answer")),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = body::RegionValuesRecorded), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn record_region_values(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -127,11 +142,11 @@ async fn record_region_values(
         idempotency.claim(),
     )
     .await?;
-    reply(
-        recorded,
-        StatusCode::OK,
-        |r| json!({"office": office, "version": r.version, "region_values": r.values}),
-    )
+    reply(recorded, StatusCode::OK, |r| body::RegionValuesRecorded {
+        office: office.clone(),
+        version: r.version,
+        region_values: r.values.clone(),
+    })
     .await
 }
 
@@ -139,14 +154,14 @@ async fn record_region_values(
 #[serde(deny_unknown_fields)]
 struct ReferralRequest {
     /// Input name → why it must be corrected.
-    #[schema(value_type = Object)]
+    #[schema(value_type = BTreeMap<String, String>)]
     reasons: Map<String, Json>,
 }
 
 /// Sends a submitted file back to its office, with a reason per field and the correction deadline.
 #[utoipa::path(post, path = "/v1/rounds/{round}/files/{office}/referral", tag = "review", request_body = ReferralRequest, security(("bearer" = [])),
     params(("round" = String, Path, description = "e.g. 1400-2"), ("office" = String, Path, description = "license number"), ("Idempotency-Key" = Option<String>, Header, description = "retry-safe: the same key again replays this answer")),
-    responses((status = 201, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = body::ReferralMade), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn refer_file(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -164,8 +179,10 @@ async fn refer_file(
     )
     .await?;
     reply(referred, StatusCode::CREATED, |referral| {
-        let w = review::referral_window(referral);
-        json!({"referral": referral, "deadline": {"last_day": w.last_day.to_string(), "last_day_iso": w.last_day.to_gregorian().to_string(), "closes_at": w.closes_at}})
+        body::ReferralMade {
+            deadline: (&review::referral_window(referral)).into(),
+            referral: referral.clone().into(),
+        }
     })
     .await
 }
@@ -179,19 +196,20 @@ struct ObjectionsQuery {
 /// The objections of a region (reviewers) or of every region (regulator).
 #[utoipa::path(get, path = "/v1/rounds/{round}/objections", tag = "objections", security(("bearer" = [])),
     params(("round" = String, Path, description = "e.g. 1400-2"), ObjectionsQuery),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = body::ObjectionList), (status = 403, body = ErrorBody)))]
 async fn list_objections(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(round): Path<String>,
     Query(q): Query<ObjectionsQuery>,
-) -> Result<axum::Json<Json>, ApiError> {
+) -> Result<axum::Json<body::ObjectionList>, ApiError> {
     let rs = live_round(&state, &round)?;
     let region = app_review::region_scope(&me.actor(), q.region)?;
     let objections = state.store.objections(rs.round, region).await?;
-    Ok(axum::Json(
-        json!({"round": rs.round.to_string(), "objections": objections}),
-    ))
+    Ok(axum::Json(body::ObjectionList {
+        round: rs.round.to_string(),
+        objections: objections.into_iter().map(Into::into).collect(),
+    }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -199,7 +217,7 @@ async fn list_objections(
 struct ObjectionHandling {
     /// Corrected inputs (any input of the office), applied at finalization if accepted.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = BTreeMap<String, super::body::InputValue>)]
     corrections: Map<String, Json>,
     /// `accepted` or `rejected`; leave out to only record corrections.
     decision: Option<String>,
@@ -212,7 +230,7 @@ struct ObjectionHandling {
 /// The region reviews an objection: corrects inputs and decides, with a reason.
 #[utoipa::path(put, path = "/v1/rounds/{round}/objections/{office}", tag = "objections", request_body = ObjectionHandling, security(("bearer" = [])),
     params(("round" = String, Path, description = "e.g. 1400-2"), ("office" = String, Path, description = "license number"), ("Idempotency-Key" = Option<String>, Header, description = "retry-safe: the same key again replays this answer")),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = body::Objection), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn handle_objection(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -235,5 +253,8 @@ async fn handle_objection(
         idempotency.claim(),
     )
     .await?;
-    reply(handled, StatusCode::OK, |next| json!(next)).await
+    reply(handled, StatusCode::OK, |next| {
+        body::Objection::from(next.clone())
+    })
+    .await
 }

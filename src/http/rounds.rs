@@ -4,11 +4,12 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use serde::Deserialize;
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Map, Value as Json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
+use super::body::rounds as body;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, CurrentUser, Path};
 use crate::domain::digits::to_persian_digits;
@@ -16,6 +17,7 @@ use crate::domain::{OfficeId, OfficeKind, RegionId};
 use crate::engine::{OfficeRecord, Raw};
 use crate::rules::RuleSet;
 use crate::rules::budget::{Budget, Limits};
+use crate::rules::model::{NonFilerPolicy, Supplier};
 use crate::rules::ruleset::{GradeMethod, InputKind, Missing, Rule, TieBreak};
 use crate::rules::value::FieldError;
 use crate::workflow::calendar::RoundCalendar;
@@ -34,104 +36,126 @@ pub fn live_round(state: &AppState, round: &str) -> Result<Arc<RuleSet>, ApiErro
 }
 
 /// A round's identity and its calendar as enforced now: every phase's window and the phase open.
-async fn summary(state: &AppState, rs: &RuleSet) -> Result<Json, ApiError> {
+async fn summary(state: &AppState, rs: &RuleSet) -> Result<body::RoundSummary, ApiError> {
     let now = state.clock.now();
     let events = super::results::events(state, rs.round).await?;
     let calendar = RoundCalendar::new(rs, events);
-    Ok(json!({
-        "round": rs.round.to_string(),
-        "title": rs.title,
-        "version": rs.version,
-        "hash": rs.hash(),
-        "loaded_at": state.rules.loaded_at(rs.round),
-        "office_kinds": rs.office_kinds,
-        "time_zone": rs.calendar.time_zone,
-        "phases": calendar.windows().iter().map(|w| w.view()).collect::<Vec<_>>(),
-        "correction": {"days": rs.calendar.correction.days, "max_referrals": rs.calendar.correction.max_referrals},
-        "published_at": events.published_at,
-        "finalized_at": events.finalized_at,
-        "current_phase": calendar.current_phase(now),
-    }))
+    Ok(body::RoundSummary {
+        round: rs.round.to_string(),
+        title: rs.title.clone(),
+        version: rs.version.clone(),
+        hash: rs.hash().to_string(),
+        loaded_at: state.rules.loaded_at(rs.round),
+        office_kinds: rs.office_kinds.clone(),
+        time_zone: rs.calendar.time_zone.to_string(),
+        phases: calendar.windows().iter().map(|w| w.body()).collect(),
+        correction: body::Correction {
+            days: rs.calendar.correction.days,
+            max_referrals: rs.calendar.correction.max_referrals,
+        },
+        published_at: events.published_at,
+        published_at_jalali: events.published_at.map(super::body::jalali),
+        finalized_at: events.finalized_at,
+        finalized_at_jalali: events.finalized_at.map(super::body::jalali),
+        current_phase: calendar.current_phase(now),
+    })
 }
 
 /// Every live round with its phases (Jalali and ISO), version and content hash.
-#[utoipa::path(get, path = "/v1/rounds", tag = "rounds", responses((status = 200, body = Object)))]
-async fn list_rounds(State(state): State<AppState>) -> Result<axum::Json<Json>, ApiError> {
+#[utoipa::path(get, path = "/v1/rounds", tag = "rounds", responses((status = 200, body = body::RoundList)))]
+async fn list_rounds(
+    State(state): State<AppState>,
+) -> Result<axum::Json<body::RoundList>, ApiError> {
     let mut rounds = Vec::new();
     for rs in state.rules.rounds().values() {
         rounds.push(summary(&state, rs).await?);
     }
-    Ok(axum::Json(json!({"rounds": rounds})))
+    Ok(axum::Json(body::RoundList { rounds }))
 }
 
-fn input_json(d: &crate::rules::ruleset::InputDef) -> Json {
-    let mut m = Map::new();
-    m.insert("name".into(), json!(d.name));
-    m.insert("label".into(), json!(d.label));
-    m.insert("type".into(), json!(d.kind.name()));
-    m.insert("supplied_by".into(), json!(d.supplied_by));
-    if let Some(u) = &d.unit {
-        m.insert("unit".into(), json!(u));
-    }
-    if let Some(range) = d.range {
-        if let crate::rules::ruleset::Bounds::Between(lo, hi) = range {
-            m.insert("range".into(), json!([lo, hi]));
-        }
-        if let Some(lo) = range.min() {
-            m.insert("min".into(), json!(lo));
-        }
-        if let Some(hi) = range.max() {
-            m.insert("max".into(), json!(hi));
-        }
-    }
-    if let InputKind::Choice(values) = &d.kind {
-        m.insert("values".into(), json!(values));
-    }
-    if d.kind == InputKind::Violations {
-        m.insert("violation_kinds".into(), json!(d.violation_kinds));
-    }
-    m.insert(
-        "when_missing".into(),
-        match &d.when_missing {
-            Missing::Error => json!("error"),
-            Missing::ZeroPoints => json!("zero_points"),
-            Missing::CarryOver => json!("carry_over"),
-            Missing::Default(v) => json!({"default": crate::rules::value::to_json(d, v)}),
+fn input_body(d: &crate::rules::ruleset::InputDef) -> body::Input {
+    let range = d.range;
+    body::Input {
+        name: d.name.clone(),
+        label: d.label.clone(),
+        kind: d.kind.name(),
+        supplied_by: match d.supplied_by {
+            Supplier::Office => "office",
+            Supplier::Region => "region",
+            Supplier::Inspection => "inspection",
         },
-    );
-    if let Some(h) = &d.help {
-        m.insert("help".into(), json!(h));
+        unit: d.unit.clone(),
+        range: match range {
+            Some(crate::rules::ruleset::Bounds::Between(lo, hi)) => Some([lo, hi]),
+            _ => None,
+        },
+        min: range.and_then(|r| r.min()),
+        max: range.and_then(|r| r.max()),
+        values: match &d.kind {
+            InputKind::Choice(values) => Some(
+                values
+                    .iter()
+                    .map(|v| body::Choice {
+                        name: v.name.clone(),
+                        label: v.label.clone(),
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        },
+        violation_kinds: (d.kind == InputKind::Violations).then(|| d.violation_kinds.clone()),
+        when_missing: match &d.when_missing {
+            Missing::Error => body::WhenMissing::Policy("error"),
+            Missing::ZeroPoints => body::WhenMissing::Policy("zero_points"),
+            Missing::CarryOver => body::WhenMissing::Policy("carry_over"),
+            Missing::Default(v) => body::WhenMissing::Default {
+                default: crate::rules::value::to_json(d, v),
+            },
+        },
+        help: d.help.clone(),
     }
-    Json::Object(m)
 }
 
 /// A round in full: inputs (a form can be built from them), criteria, penalties, grading, ranking.
 #[utoipa::path(get, path = "/v1/rounds/{round}", tag = "rounds",
     params(("round" = String, Path, description = "e.g. 1400-2")),
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = body::RoundDetail), (status = 404, body = ErrorBody)))]
 async fn get_round(
     State(state): State<AppState>,
     Path(round): Path<String>,
-) -> Result<axum::Json<Json>, ApiError> {
+) -> Result<axum::Json<body::RoundDetail>, ApiError> {
     let rs = live_round(&state, &round)?;
-    let mut doc = summary(&state, &rs).await?;
-    let criteria: Vec<Json> = rs
+    let summary = summary(&state, &rs).await?;
+    let criteria = rs
         .criteria
         .iter()
-        .map(|c| {
-            json!({
-                "id": c.id, "label": c.label, "clause": c.clause, "weight": c.weight,
-                "max_points": c.max_points, "kind": c.rule.kind_name(),
-                "applies_to": c.applies_to.kinds(),
-                "reads": c.reads.iter().map(|i| rs.inputs[*i].name.clone()).collect::<Vec<_>>(),
-                "runs": match &c.rule { Rule::Program(p) if !p.is_native() => "interpreted", _ => "native" },
-            })
+        .map(|c| body::Criterion {
+            id: c.id.clone(),
+            label: c.label.clone(),
+            clause: c.clause.clone(),
+            weight: c.weight,
+            max_points: c.max_points,
+            kind: c.rule.kind_name(),
+            applies_to: c.applies_to.kinds(),
+            reads: c.reads.iter().map(|i| rs.inputs[*i].name.clone()).collect(),
+            runs: match &c.rule {
+                Rule::Program(p) if !p.is_native() => "interpreted",
+                _ => "native",
+            },
         })
         .collect();
-    let penalties: Vec<Json> = rs
+    let penalties = rs
         .penalties
         .iter()
-        .map(|p| json!({"id": p.id, "label": p.label, "clause": p.clause, "points": p.points, "repeat_points": p.repeat_points, "cap": p.cap, "applies_to": p.applies_to.kinds()}))
+        .map(|p| body::Penalty {
+            id: p.id.clone(),
+            label: p.label.clone(),
+            clause: p.clause.clone(),
+            points: p.points,
+            repeat_points: p.repeat_points.clone(),
+            cap: p.cap,
+            applies_to: p.applies_to.kinds(),
+        })
         .collect();
     let g = &rs.grading;
     let tie_break: Vec<String> = rs
@@ -149,22 +173,45 @@ async fn get_round(
             TieBreak::OfficeId { descending } => format!("office_id {}", order(descending)),
         })
         .collect();
-    let extra = json!({
-        "notice": rs.notice,
-        "legal_references": rs.legal_references,
-        "inputs": rs.inputs.iter().map(input_json).collect::<Vec<_>>(),
-        "criteria": criteria,
-        "penalties": penalties,
-        "grading": {
-            "scope": g.scope, "method": g.method, "service_share_percent": g.service_share,
-            "non_filers": g.non_filers, "fragile_margin": g.fragile_margin,
+    let (method, grade_1, grade_2) = match g.method {
+        GradeMethod::CutPoints { grade_1, grade_2 } => ("cut_points", grade_1, grade_2),
+        GradeMethod::Shares { grade_1, grade_2 } => ("shares", grade_1, grade_2),
+    };
+    Ok(axum::Json(body::RoundDetail {
+        summary,
+        notice: rs.notice.clone(),
+        legal_references: rs
+            .legal_references
+            .iter()
+            .map(|l| body::LegalReference {
+                id: l.id.clone(),
+                label: l.label.clone(),
+            })
+            .collect(),
+        inputs: rs.inputs.iter().map(input_body).collect(),
+        criteria,
+        penalties,
+        grading: body::Grading {
+            scope: g.scope.as_str(),
+            method: body::GradeMethod {
+                method,
+                grade_1,
+                grade_2,
+            },
+            service_share_percent: g.service_share,
+            non_filers: match g.non_filers {
+                NonFilerPolicy::LowestGrade => "lowest_grade",
+                NonFilerPolicy::ScoreCarriedOver => "score_carried_over",
+            },
+            fragile_margin: g.fragile_margin,
         },
-        "ranking": {"scopes": rs.ranking.scopes, "tie_break": tie_break, "decimals": rs.ranking.decimals, "rounding": rs.ranking.rounding},
-    });
-    if let (Json::Object(d), Json::Object(e)) = (&mut doc, extra) {
-        d.extend(e);
-    }
-    Ok(axum::Json(doc))
+        ranking: body::Ranking {
+            scopes: rs.ranking.scopes.iter().map(|s| s.as_str()).collect(),
+            tie_break,
+            decimals: rs.ranking.decimals,
+            rounding: rs.ranking.rounding,
+        },
+    }))
 }
 
 fn order(descending: bool) -> &'static str {
@@ -195,11 +242,11 @@ struct ScoreRequest {
     filed: bool,
     /// Input name → value, as in the round's `inputs`.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = BTreeMap<String, super::body::InputValue>)]
     inputs: InputMap,
     /// Last round's values, for `carry_over` inputs.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = BTreeMap<String, super::body::InputValue>)]
     previous: InputMap,
 }
 
@@ -329,13 +376,13 @@ fn prefix(errors: Vec<FieldError>, p: &str) -> Vec<FieldError> {
 /// Scores one office under the live rule set: inputs in, full explanation out. Nothing is stored.
 #[utoipa::path(post, path = "/v1/rounds/{round}/score", tag = "scoring", request_body = ScoreRequest, security(("bearer" = [])),
     params(("round" = String, Path, description = "e.g. 1400-2")),
-    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = body::Scored), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn score_one(
     State(state): State<AppState>,
     _me: CurrentUser,
     Path(round): Path<String>,
     ApiJson(req): ApiJson<ScoreRequest>,
-) -> Result<axum::Json<Json>, ApiError> {
+) -> Result<axum::Json<body::Scored>, ApiError> {
     let rs = live_round(&state, &round)?;
     // Checking, scoring and explaining are CPU work, done off the async workers (where the
     // request, however large, is also dropped), stopped at shutdown like every evaluation.
@@ -349,7 +396,7 @@ async fn score_one(
     Ok(axum::Json(doc))
 }
 
-fn score_request(rs: &RuleSet, req: ScoreRequest) -> Result<Json, ApiError> {
+fn score_request(rs: &RuleSet, req: ScoreRequest) -> Result<body::Scored, ApiError> {
     check_map_sizes(rs, &req, "").map_err(|e| ApiError::Fields(vec![e]))?;
     let record = record_of(&req, 0).map_err(|e| ApiError::Fields(vec![e]))?;
     let office = crate::engine::prepare(rs, &record)
@@ -360,12 +407,12 @@ fn score_request(rs: &RuleSet, req: ScoreRequest) -> Result<Json, ApiError> {
         matches!(rs.grading.method, GradeMethod::CutPoints { .. }).then(|| &ranking.placements[0]);
     let explanation = crate::engine::explain::explain(rs, &office, placement)
         .map_err(|e| score_errors(vec![e]))?;
-    Ok(json!({
-        "round": rs.round.to_string(),
-        "rules_version": rs.version,
-        "rules_hash": rs.hash(),
-        "explanation": explanation,
-    }))
+    Ok(body::Scored {
+        round: rs.round.to_string(),
+        rules_version: rs.version.clone(),
+        rules_hash: rs.hash().to_string(),
+        explanation,
+    })
 }
 
 fn score_errors(errors: Vec<crate::engine::ScoreError>) -> ApiError {
@@ -401,13 +448,13 @@ const MAX_BATCH: usize = 20_000;
 /// Scores many offices and ranks them among themselves (positions are within this batch).
 #[utoipa::path(post, path = "/v1/rounds/{round}/score/batch", tag = "scoring", request_body = BatchRequest, security(("bearer" = [])),
     params(("round" = String, Path, description = "e.g. 1400-2")),
-    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = body::BatchScored), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn score_batch(
     State(state): State<AppState>,
     _me: CurrentUser,
     Path(round): Path<String>,
     ApiJson(req): ApiJson<BatchRequest>,
-) -> Result<axum::Json<Json>, ApiError> {
+) -> Result<axum::Json<body::BatchScored>, ApiError> {
     let rs = live_round(&state, &round)?;
     if req.offices.len() > MAX_BATCH {
         return Err(ApiError::Fields(vec![FieldError::new(
@@ -437,7 +484,11 @@ async fn score_batch(
             match record_of(o, i) {
                 Ok(r) => {
                     if !seen.insert(r.id.clone()) {
-                        errors.push(FieldError::new(&format!("offices[{i}].office.id"), format!("دفتر {} دو بار آمده است", crate::domain::quoted(&r.id)), format!("office `{}` appears twice", r.id)));
+                        errors.push(FieldError::new(
+                            &format!("offices[{i}].office.id"),
+                            format!("دفتر {} دو بار آمده است", crate::domain::quoted(&r.id)),
+                            format!("office `{}` appears twice", r.id),
+                        ));
                         continue;
                     }
                     match crate::engine::prepare(&rs, &r) {
@@ -453,30 +504,47 @@ async fn score_batch(
         }
         let ranking = crate::engine::rank(&rs, &offices).map_err(score_errors)?;
         let scopes: Vec<&str> = rs.ranking.scopes.iter().map(|s| s.as_str()).collect();
-        let results: Vec<Json> = offices
+        let results: Vec<body::BatchResult> = offices
             .iter()
             .enumerate()
             .map(|(i, o)| {
                 let p = &ranking.placements[i];
-                let mut r = json!({
-                    "office": o.id.as_str(),
-                    "total": ranking.scores.totals[i],
-                    "grade": p.grade,
-                    "service_share_percent": p.service_share,
-                    "to_next_grade": p.to_next_grade,
-                    "positions": scopes.iter().zip(&p.positions).map(|(s, v)| ((*s).to_string(), json!(v))).collect::<Map<_, _>>(),
-                    "points": rs.criteria.iter().zip(ranking.scores.points_of(i)).map(|(c, v)| (c.id.clone(), json!(v))).collect::<Map<_, _>>(),
-                    "penalties": rs.penalties.iter().zip(ranking.scores.penalties_of(i)).map(|(c, v)| (c.id.clone(), json!(v))).collect::<Map<_, _>>(),
-                });
-                if req.explain
-                    && let Ok(e) = crate::engine::explain::explain(&rs, o, Some(p))
-                {
-                    r["explanation"] = json!(e);
+                body::BatchResult {
+                    office: o.id.as_str().to_string(),
+                    total: ranking.scores.totals[i],
+                    grade: p.grade,
+                    service_share_percent: p.service_share,
+                    to_next_grade: p.to_next_grade,
+                    positions: scopes
+                        .iter()
+                        .map(|s| (*s).to_string())
+                        .zip(p.positions.iter().copied())
+                        .collect(),
+                    points: rs
+                        .criteria
+                        .iter()
+                        .map(|c| c.id.clone())
+                        .zip(ranking.scores.points_of(i).iter().copied())
+                        .collect(),
+                    penalties: rs
+                        .penalties
+                        .iter()
+                        .map(|c| c.id.clone())
+                        .zip(ranking.scores.penalties_of(i).iter().copied())
+                        .collect(),
+                    explanation: req
+                        .explain
+                        .then(|| crate::engine::explain::explain(&rs, o, Some(p)).ok())
+                        .flatten(),
                 }
-                r
             })
             .collect();
-        Ok(json!({"round": rs.round.to_string(), "rules_version": rs.version, "rules_hash": rs.hash(), "results": results}))
+        Ok(body::BatchScored {
+            round: rs.round.to_string(),
+            rules_version: rs.version.clone(),
+            rules_hash: rs.hash().to_string(),
+            results,
+        })
     })
     .await
     .map_err(ApiError::internal)??;

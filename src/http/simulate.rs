@@ -11,12 +11,13 @@ use std::time::Duration;
 
 use axum::extract::State;
 use serde::Deserialize;
-use serde_json::{Value as Json, json};
+use serde_json::json;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
+use super::body::simulate::Simulated;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, CurrentUser, Path};
 use super::rounds::live_round;
@@ -119,7 +120,6 @@ struct SimulationRequest {
     set: Vec<String>,
     /// An uploaded candidate bundle: every file of the round (path → text), as in `rules/<round>/`.
     #[serde(default)]
-    #[schema(value_type = Object)]
     files: BTreeMap<String, String>,
     /// Vary one setting over a range, e.g. `weight:area=0:3:0.25`.
     sweep: Option<String>,
@@ -141,14 +141,14 @@ fn field(name: &str, message: Label) -> ApiError {
 /// over the round's stored declarations.
 #[utoipa::path(post, path = "/v1/rounds/{round}/simulate", tag = "simulation", request_body = SimulationRequest, security(("bearer" = [])),
     params(("round" = String, Path, description = "e.g. 1400-2")),
-    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody, description = "invalid candidate, or its scripts were stopped (`evaluation_limit`, `evaluation_timeout`)"),
+    responses((status = 200, body = Simulated), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody, description = "invalid candidate, or its scripts were stopped (`evaluation_limit`, `evaluation_timeout`)"),
         (status = 503, body = ErrorBody, description = "`too_many_simulations` (with Retry-After) or `shutting_down`")))]
 async fn run_simulation(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(round): Path<String>,
     ApiJson(req): ApiJson<SimulationRequest>,
-) -> Result<axum::Json<Json>, ApiError> {
+) -> Result<axum::Json<Simulated>, ApiError> {
     me.require(&[Role::Regulator, Role::Admin])?;
     let base = live_round(&state, &round)?;
     if req.set.is_empty() && req.files.is_empty() && req.sweep.is_none() {
@@ -261,7 +261,10 @@ async fn run_simulation(
     }
     let what = json!({"set": req.set, "files": req.files.keys().collect::<Vec<_>>(), "sweep": req.sweep, "candidate_hash": sim.candidate});
     app_population::record_simulation(&state, &me.actor(), &round, &what).await?;
-    Ok(axum::Json(json!({"simulation": sim, "sweep": sweep})))
+    Ok(axum::Json(Simulated {
+        simulation: sim,
+        sweep,
+    }))
 }
 
 /// Where a rule set came from, as a client may see it: its path under the rules directory

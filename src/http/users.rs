@@ -66,7 +66,8 @@ async fn create_user(
 struct TokenResponse {
     /// Send as `Authorization: Bearer <token>`. Shown once; only its hash is stored.
     token: String,
-    expires_at: String,
+    #[schema(value_type = String, format = DateTime, example = "2021-04-25T19:30:00Z")]
+    expires_at: jiff::Timestamp,
 }
 
 /// Issues a long-lived token for an API client.
@@ -83,7 +84,7 @@ async fn create_token(
         StatusCode::CREATED,
         axum::Json(TokenResponse {
             token,
-            expires_at: crate::store::from_millis(expires).to_string(),
+            expires_at: crate::store::from_millis(expires),
         }),
     ))
 }

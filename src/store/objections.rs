@@ -1,8 +1,8 @@
 //! Objections: an office's written objection to its first result, and the region's decision.
 
 use serde::Serialize;
-use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use super::row::Cells;
 use super::{Store, StoreError};
@@ -91,16 +91,17 @@ impl Store {
     }
 }
 
-pub async fn insert_objection(conn: &mut AnyConnection, o: &Objection) -> Result<(), StoreError> {
-    sqlx::query(
-        "insert into objections (round, office_id, text, criteria, filed_at, status, corrections, version) values ($1, $2, $3, $4, $5, 'pending', '{}', 1)",
+/// Files an objection and gives back the id the store assigned it.
+pub async fn insert_objection(conn: &mut AnyConnection, o: &Objection) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "insert into objections (round, office_id, text, criteria, filed_at, status, corrections, version) values ($1, $2, $3, $4, $5, 'pending', '{}', 1) returning id",
     )
     .bind(o.round.to_string())
     .bind(o.office_id.as_str())
     .bind(&o.text)
     .bind(serde_json::to_string(&o.criteria).expect("strings serialize"))
     .bind(o.filed_at)
-    .execute(conn)
+    .fetch_one(conn)
     .await
     .map_err(|e| match StoreError::from(e) {
         StoreError::Conflict(_) => StoreError::Conflict(crate::domain::Label::new(
@@ -109,7 +110,7 @@ pub async fn insert_objection(conn: &mut AnyConnection, o: &Objection) -> Result
         )),
         other => other,
     })?;
-    Ok(())
+    Ok(row.try_get("id")?)
 }
 
 /// Writes the region's corrections or decision; `Conflict` if someone else changed it first.

@@ -62,6 +62,33 @@ pub struct Window {
     pub closes_at: jiff::Timestamp,
 }
 
+/// A phase's window as the API shows it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct PhaseWindow {
+    pub phase: Phase,
+    pub label: Label,
+    /// The first day, Jalali (`1400/01/17`).
+    #[schema(value_type = String, example = "1400/01/17")]
+    pub first_day: JalaliDate,
+    /// The last day, Jalali; the window closes at the end of it, Tehran time.
+    #[schema(value_type = String, example = "1400/02/05")]
+    pub last_day: JalaliDate,
+    #[schema(value_type = String, format = Date, example = "2021-04-06")]
+    pub first_day_iso: jiff::civil::Date,
+    #[schema(value_type = String, format = Date, example = "2021-04-25")]
+    pub last_day_iso: jiff::civil::Date,
+    #[schema(value_type = String, format = DateTime, example = "2021-04-25T19:30:00Z")]
+    pub opens_at: jiff::Timestamp,
+    #[schema(example = "1400/01/17 00:00")]
+    pub opens_at_jalali: String,
+    #[schema(value_type = String, format = DateTime, example = "2021-04-25T19:30:00Z")]
+    pub closes_at: jiff::Timestamp,
+    #[schema(example = "1400/02/06 00:00")]
+    pub closes_at_jalali: String,
+    #[schema(example = "Asia/Tehran")]
+    pub time_zone: &'static str,
+}
+
 impl Window {
     pub fn of(rs: &RuleSet, phase: Phase) -> Window {
         Self::from_days(phase, phase.period(rs).first_day, phase.period(rs).last_day)
@@ -79,18 +106,25 @@ impl Window {
     }
 
     /// The window as clients see it: phase and label, Jalali and ISO days, instants, time zone.
+    pub fn body(&self) -> PhaseWindow {
+        PhaseWindow {
+            phase: self.phase,
+            label: self.phase.label(),
+            first_day: self.first_day,
+            last_day: self.last_day,
+            first_day_iso: self.first_day.to_gregorian(),
+            last_day_iso: self.last_day.to_gregorian(),
+            opens_at: self.opens_at,
+            opens_at_jalali: JalaliDate::date_time_of(self.opens_at),
+            closes_at: self.closes_at,
+            closes_at_jalali: JalaliDate::date_time_of(self.closes_at),
+            time_zone: crate::domain::TEHRAN,
+        }
+    }
+
+    /// [`Window::body`] as JSON (for error answers).
     pub fn view(&self) -> serde_json::Value {
-        serde_json::json!({
-            "phase": self.phase,
-            "label": self.phase.label(),
-            "first_day": self.first_day.to_string(),
-            "last_day": self.last_day.to_string(),
-            "first_day_iso": self.first_day.to_gregorian().to_string(),
-            "last_day_iso": self.last_day.to_gregorian().to_string(),
-            "opens_at": self.opens_at,
-            "closes_at": self.closes_at,
-            "time_zone": crate::domain::TEHRAN,
-        })
+        serde_json::to_value(self.body()).expect("windows serialize")
     }
 
     pub fn is_open(&self, now: jiff::Timestamp) -> bool {

@@ -1,6 +1,8 @@
 //! Publication: every office scored under one rule set, ranked, graded and explained, as an
 //! immutable snapshot that can be rebuilt byte for byte from what it stores.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use serde_json::{Map, Value as Json, json};
 use sha2::{Digest, Sha256};
@@ -172,7 +174,7 @@ pub fn compute(
             )])
         })?;
         let total = ranking.scores.totals[i];
-        let doc = ResultDoc {
+        let doc = ResultDocument {
             office: office.id.as_str(),
             round: rs.round.to_string(),
             stage: stamp.stage,
@@ -209,19 +211,23 @@ pub fn compute(
 }
 
 /// The published document of one office (field order is part of the byte-for-byte contract).
-#[derive(Serialize)]
-struct ResultDoc<'a> {
+/// The canonical result document of one office, as published, hashed and served byte for byte.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ResultDocument<'a> {
     office: &'a str,
     round: String,
     stage: Stage,
     rules_version: &'a str,
     rules_hash: &'a str,
     engine_version: &'a str,
+    #[schema(value_type = String, format = DateTime, example = "2021-05-06T05:30:00.123Z")]
     published_at: String,
     filed: bool,
     total: Option<Fixed>,
     grade: u8,
     service_share_percent: Fixed,
+    /// Ranking scope → position.
+    #[schema(value_type = BTreeMap<String, u32>)]
     positions: Map<String, Json>,
     to_next_grade: Option<Fixed>,
     fragile: bool,
@@ -287,7 +293,7 @@ pub fn snapshot_hash(results: &[StoredResult]) -> String {
 pub fn differences(
     (first_id, first): (i64, &[StoredResult]),
     (last_id, last): (i64, &[StoredResult]),
-) -> Result<Vec<Json>, StoreError> {
+) -> Result<Vec<ResultChange>, StoreError> {
     let by_id: std::collections::HashMap<&OfficeId, &StoredResult> =
         first.iter().map(|r| (&r.office_id, r)).collect();
     let mut changes = Vec::new();
@@ -295,18 +301,101 @@ pub fn differences(
         let Some(o) = by_id.get(&n.office_id) else {
             continue;
         };
-        let po = o.document(first_id)?["positions"].take();
-        let pn = n.document(last_id)?["positions"].take();
+        let po = positions(o, first_id)?;
+        let pn = positions(n, last_id)?;
         if o.total != n.total || o.grade != n.grade || po != pn {
-            changes.push(json!({
-                "office": n.office_id,
-                "total": {"first": o.total, "final": n.total},
-                "grade": {"first": o.grade, "final": n.grade},
-                "positions": {"first": po, "final": pn},
-            }));
+            changes.push(ResultChange {
+                office: n.office_id.to_string(),
+                total: TotalChange {
+                    first: stored_total(o, first_id)?,
+                    last: stored_total(n, last_id)?,
+                },
+                grade: GradeChange {
+                    first: o.grade,
+                    last: n.grade,
+                },
+                positions: PositionsChange {
+                    first: po,
+                    last: pn,
+                },
+            });
         }
     }
     Ok(changes)
+}
+
+/// An office whose result changed between the first publication and the final one.
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ResultChange {
+    pub office: String,
+    pub total: TotalChange,
+    pub grade: GradeChange,
+    pub positions: PositionsChange,
+}
+
+/// A total, first and final (`null` for a non-filer in the lowest grade).
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct TotalChange {
+    pub first: Option<Fixed>,
+    #[serde(rename = "final")]
+    pub last: Option<Fixed>,
+}
+
+/// A grade, first and final.
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct GradeChange {
+    pub first: u8,
+    #[serde(rename = "final")]
+    pub last: u8,
+}
+
+/// Positions (ranking scope → position), first and final.
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PositionsChange {
+    pub first: BTreeMap<String, u32>,
+    #[serde(rename = "final")]
+    pub last: BTreeMap<String, u32>,
+}
+
+/// The positions of a stored result document.
+pub fn positions(r: &StoredResult, publication: i64) -> Result<BTreeMap<String, u32>, StoreError> {
+    serde_json::from_value(r.document(publication)?["positions"].take()).map_err(|e| {
+        corrupt(
+            r,
+            publication,
+            format!("positions are not scope → position ({e})"),
+        )
+    })
+}
+
+/// The stored total of a result, as the exact decimal it was written from.
+pub fn stored_total(r: &StoredResult, publication: i64) -> Result<Option<Fixed>, StoreError> {
+    r.total
+        .as_deref()
+        .map(|t| {
+            t.parse()
+                .map_err(|e| corrupt(r, publication, format!("total `{t}`: {e}")))
+        })
+        .transpose()
+}
+
+/// The stored service share of a result, as the exact decimal it was written from.
+pub fn stored_service_share(r: &StoredResult, publication: i64) -> Result<Fixed, StoreError> {
+    r.service_share.parse().map_err(|e| {
+        corrupt(
+            r,
+            publication,
+            format!("service_share `{}`: {e}", r.service_share),
+        )
+    })
+}
+
+fn corrupt(r: &StoredResult, publication: i64, problem: String) -> StoreError {
+    StoreError::Corrupt {
+        table: "publication_results",
+        row: format!("{publication}/{}", r.office_id),
+        problem,
+    }
 }
 
 #[cfg(test)]

@@ -90,6 +90,22 @@ async fn an_office_saves_a_draft_and_submits_inside_the_window(app: TestApp) {
             .unwrap()
             .starts_with("2021-04-09")
     );
+    // RFC 3339 in UTC, and the same instant as read in Tehran beside it.
+    let submitted: jiff::Timestamp = done["submitted_at"].as_str().unwrap().parse().unwrap();
+    assert!(
+        done["submitted_at"].as_str().unwrap().ends_with('Z'),
+        "{done}"
+    );
+    assert_eq!(
+        done["submitted_at_jalali"],
+        arzyab::domain::JalaliDate::date_time_of(submitted)
+    );
+    assert!(
+        done["submitted_at_jalali"]
+            .as_str()
+            .unwrap()
+            .starts_with("1400/01/20 ")
+    );
     let stored = app
         .store
         .declaration(

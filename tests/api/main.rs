@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod contract;
 mod declarations;
 mod errors;
 mod idempotency;

@@ -375,13 +375,17 @@ async fn a_whole_round_from_self_declaration_to_final_ranks_and_services(app: Te
         .await;
     assert_eq!(s, 201, "{p}");
     assert_eq!(p["publication"]["office_count"], N);
-    assert_eq!(
-        p["publication"]["published_at"],
+    // An RFC 3339 instant (to the millisecond stored), and the Jalali reading beside it.
+    let stored = jiff::Timestamp::from_millisecond(
         arzyab::clock::parse_instant("1400/02/16 10:00")
             .unwrap()
             .as_millisecond()
-            + 123
-    );
+            + 123,
+    )
+    .unwrap();
+    assert_eq!(p["publication"]["published_at"], json!(stored));
+    assert_eq!(p["publication"]["published_at"], "2021-05-06T05:30:00.123Z");
+    assert_eq!(p["publication"]["published_at_jalali"], "1400/02/16 10:00");
     assert_eq!(
         app.post("/v1/rounds/1400-2/publish", Some(&regulator), json!({}))
             .await
@@ -523,6 +527,7 @@ async fn a_whole_round_from_self_declaration_to_final_ranks_and_services(app: Te
         )
         .await;
     assert_eq!(s, 201, "{b}");
+    let objection_3 = b;
     assert_eq!(
         app.post(
             "/v1/rounds/1400-2/objection",
@@ -569,13 +574,24 @@ async fn a_whole_round_from_self_declaration_to_final_ranks_and_services(app: Te
     let (_, objs) = app
         .get("/v1/rounds/1400-2/objections", Some(region_of_3))
         .await;
-    assert!(
-        objs["objections"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|o| o["office_id"] == id(3))
-    );
+    let listed = objs["objections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["office_id"] == id(3))
+        .unwrap();
+    // The id the filing answered is the id the list and the file show.
+    assert_eq!(listed["id"], objection_3["id"], "{listed}");
+    assert!(objection_3["id"].as_i64().unwrap() > 0, "{objection_3}");
+    let (_, file) = app
+        .get(
+            &format!("/v1/rounds/1400-2/files/{}", id(3)),
+            Some(region_of_3),
+        )
+        .await;
+    assert_eq!(file["objection"]["id"], objection_3["id"], "{file}");
+    assert_eq!(listed["filed_at"], "2021-05-08T06:30:00Z");
+    assert_eq!(listed["filed_at_jalali"], "1400/02/18 11:00");
     let (s, b) = app.put(&format!("/v1/rounds/1400-2/objections/{}", id(3)), Some(region_of_3), json!({"corrections": {"area_m2": 120}, "decision": "accepted", "reason": "lease checked", "version": 1})).await;
     assert_eq!(s, 200, "{b}");
     let other_region = if region(5) == 1 { &rev2 } else { &rev1 };
@@ -644,6 +660,11 @@ async fn a_whole_round_from_self_declaration_to_final_ranks_and_services(app: Te
         .find(|c| c["office"] == id(3))
         .unwrap();
     assert_ne!(c3["total"]["first"], c3["total"]["final"]);
+    // Totals are exact decimals, as numbers, like everywhere else.
+    assert!(
+        c3["total"]["first"].is_number() && c3["total"]["final"].is_number(),
+        "{c3}"
+    );
     // A rejected objection changes no inputs: office 5 may move only because others did.
     if let Some(c5) = fin["changed"]
         .as_array()
@@ -682,11 +703,21 @@ async fn a_whole_round_from_self_declaration_to_final_ranks_and_services(app: Te
     assert_eq!(s, 200);
     let services = services["services"].as_array().unwrap();
     assert_eq!(services.len(), N);
+    // One representation: an office's share is the same JSON value in /services and /results.
+    let results = all["results"].as_array().unwrap();
+    for s in services {
+        let r = results.iter().find(|r| r["office"] == s["office"]).unwrap();
+        assert_eq!(
+            s["service_share_percent"], r["service_share_percent"],
+            "{s} {r}"
+        );
+    }
     for s in services {
         let g = s["grade"].as_u64().unwrap();
         assert_eq!(
-            s["service_share_percent"].as_str().unwrap(),
-            ["100", "70", "30"][g as usize - 1]
+            s["service_share_percent"],
+            json!([100, 70, 30][g as usize - 1]),
+            "{s}"
         );
     }
     let (_, mine) = app
@@ -845,8 +876,11 @@ async fn an_early_publication_moves_objection_and_final_and_every_view_shows_wha
         (&window["first_day"], &window["last_day"]),
         (&json!("1400/02/17"), &json!("1400/02/24"))
     );
-    let published_at =
-        arzyab::store::from_millis(p["publication"]["published_at"].as_i64().unwrap());
+    let published_at: jiff::Timestamp = p["publication"]["published_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(window["opens_at"], json!(published_at));
     let (_, round) = app.get("/v1/rounds/1400-2", None).await;
     assert_eq!(phase(&round, "objection"), window, "{}", round["phases"]);
@@ -927,8 +961,11 @@ async fn an_early_publication_moves_objection_and_final_and_every_view_shows_wha
         .post("/v1/rounds/1400-2/finalize", Some(&regulator), json!({}))
         .await;
     assert_eq!(s, 201, "{f}");
-    let finalized_at =
-        arzyab::store::from_millis(f["publication"]["published_at"].as_i64().unwrap());
+    let finalized_at: Timestamp = f["publication"]["published_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let (_, round) = app.get("/v1/rounds/1400-2", None).await;
     assert_eq!(round["current_phase"], Value::Null, "{}", round["phases"]);
     assert_eq!(phase(&round, "final")["closes_at"], json!(finalized_at));
@@ -989,8 +1026,11 @@ async fn a_round_on_the_real_clock_publishes_results_that_verify_identical_for_e
     assert_eq!(s, 201, "{p}");
     assert_eq!(p["publication"]["office_count"], N);
     assert_eq!(p["publication"]["rules_hash"], hash);
-    let published_at =
-        arzyab::store::from_millis(p["publication"]["published_at"].as_i64().unwrap());
+    let published_at: jiff::Timestamp = p["publication"]["published_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(
         before.as_millisecond() <= published_at.as_millisecond(),
         "{p}"

@@ -14,7 +14,7 @@ use crate::rules::script::ProgramSource;
 use crate::rules::value;
 
 /// One thing that changed, old → new (`None` = absent on that side).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RuleChange {
     /// `round`, `criterion`, `penalty`, `input`, `grading`, `ranking` or `calendar`.
     pub section: &'static str,

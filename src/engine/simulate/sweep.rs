@@ -113,7 +113,7 @@ impl SweepSpec {
 }
 
 /// The result of a sweep.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Sweep {
     /// The key swept, e.g. `weight:area`.
     pub param: String,
@@ -128,7 +128,7 @@ pub struct Sweep {
 
 /// One step of a sweep. A value the rules refuse (e.g. a cut point for grade 1 below grade 2's)
 /// gives a step with only `error`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct SweepStep {
     pub value: Fixed,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -9,7 +9,7 @@ use crate::rules::ruleset::{InputDef, InputKind};
 use crate::rules::value::Value;
 
 /// One step of a lowered program's run.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum ProgramStep {
     /// `let name = …` bound `value`.
