@@ -535,9 +535,10 @@ fn explain_shows_the_let_values_and_branches_of_a_lowered_script_criterion() {
         "{text}"
     );
     let fa = run(&["--fa"]);
-    assert!(fa.contains("مقدار «base» = "), "{fa}");
+    // Latin inside «» is isolated left-to-right (LRI … PDI) in Persian text.
+    assert!(fa.contains("مقدار «\u{2066}base\u{2069}» = "), "{fa}");
     assert!(
-        fa.contains(&format!("شرط «{}»: برقرار بود", taken[0])),
+        fa.contains(&format!("شرط «\u{2066}{}\u{2069}»: برقرار بود", taken[0])),
         "{fa}"
     );
 }
