@@ -5,9 +5,9 @@
 
 pub mod accounts;
 pub mod declarations;
-pub mod population;
 pub mod publication;
 pub mod review;
+pub mod simulation;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -38,7 +38,7 @@ pub struct App {
     /// no evaluation holds the server up.
     pub evaluations: Arc<Budget>,
     /// Rounds' populations kept ranked between simulations.
-    pub populations: Arc<population::PopulationCache>,
+    pub populations: Arc<simulation::PopulationCache>,
     publication_hook: Arc<Mutex<Option<PublicationHook>>>,
 }
 

@@ -10,7 +10,7 @@ use crate::app::{self, Actor, App, AppError};
 use crate::clock::SystemClock;
 use crate::domain::Role;
 use crate::live::Registry;
-use crate::population::registry::parse_registry;
+use crate::population::register::parse_registry;
 use crate::store::Store;
 use crate::workflow::WorkflowError;
 

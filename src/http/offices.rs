@@ -9,7 +9,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{CsvBody, CurrentUser, Path};
 use crate::app::accounts as app_accounts;
 use crate::domain::Role;
-use crate::population::registry::{RowError, parse_registry};
+use crate::population::register::{RowError, parse_registry};
 use crate::store::offices::{ImportReport, OfficeRow};
 
 pub fn router() -> OpenApiRouter<AppState> {

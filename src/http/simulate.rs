@@ -21,7 +21,7 @@ use super::body::simulate::Simulated;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, CurrentUser, Path};
 use super::rounds::live_round;
-use crate::app::population::{self as app_population, prepare_all, score_errors};
+use crate::app::simulation::{self as app_population, prepare_all, score_errors};
 use crate::domain::{Label, Role};
 use crate::engine::ScoreError;
 use crate::engine::simulate::overrides::{self, Override};

@@ -2,6 +2,6 @@
 
 pub mod demo;
 mod file;
-pub mod registry;
+pub mod register;
 
 pub use file::{PopulationError, read_offices, records_to_csv, records_to_json};

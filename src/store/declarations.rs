@@ -95,7 +95,7 @@ pub async fn save_declaration(
     let office_values = serde_json::Value::Object(d.office_values.clone()).to_string();
     let region_values = serde_json::Value::Object(d.region_values.clone()).to_string();
     let carried = serde_json::to_string(&d.carried_over).expect("strings serialize");
-    let generation = super::population::bump(conn).await?;
+    let generation = super::generation::bump(conn).await?;
     match expected_version {
         None => {
             sqlx::query(

@@ -4,10 +4,10 @@
 
 pub mod audit;
 pub mod declarations;
+pub mod generation;
 pub mod idempotency;
 pub mod objections;
 pub mod offices;
-pub mod population;
 pub mod publications;
 pub mod review;
 mod row;

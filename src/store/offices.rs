@@ -95,7 +95,7 @@ pub async fn upsert_office(
     match &before {
         Some(b) if b == office => Ok((Upsert::Unchanged, before)),
         Some(_) => {
-            let generation = super::population::bump(conn).await?;
+            let generation = super::generation::bump(conn).await?;
             sqlx::query("update offices set kind = $1, region = $2, province = $3, name = $4, holder_national_code = $5, updated_at = $6, generation = $7 where id = $8")
                 .bind(office.kind.as_str())
                 .bind(office.region.get() as i64)
@@ -110,7 +110,7 @@ pub async fn upsert_office(
             Ok((Upsert::Updated, before))
         }
         None => {
-            let generation = super::population::bump(conn).await?;
+            let generation = super::generation::bump(conn).await?;
             sqlx::query("insert into offices (id, kind, region, province, name, holder_national_code, created_at, updated_at, generation) values ($1, $2, $3, $4, $5, $6, $7, $7, $8)")
                 .bind(office.id.as_str())
                 .bind(office.kind.as_str())
