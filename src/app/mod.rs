@@ -312,6 +312,21 @@ impl<T> Written<T> {
     }
 }
 
+/// The declarations of `round`, by office.
+async fn declarations_by_office(
+    app: &App,
+    round: RoundId,
+) -> Result<std::collections::HashMap<OfficeId, crate::store::declarations::DeclarationRow>, AppError>
+{
+    Ok(app
+        .store
+        .declarations(round)
+        .await?
+        .into_iter()
+        .map(|d| (d.office_id.clone(), d))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::Map;

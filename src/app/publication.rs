@@ -28,20 +28,8 @@ pub async fn files(
     with_corrections: bool,
 ) -> Result<Vec<FileData>, AppError> {
     let offices = app.store.offices(None).await?;
-    let mut decls: HashMap<OfficeId, _> = app
-        .store
-        .declarations(rs.round)
-        .await?
-        .into_iter()
-        .map(|d| (d.office_id.clone(), d))
-        .collect();
-    let mut previous: HashMap<OfficeId, _> = app
-        .store
-        .declarations(rs.round.previous())
-        .await?
-        .into_iter()
-        .map(|d| (d.office_id.clone(), d))
-        .collect();
+    let mut decls = super::declarations_by_office(app, rs.round).await?;
+    let mut previous = super::declarations_by_office(app, rs.round.previous()).await?;
     let mut corrections: HashMap<OfficeId, Map<String, Json>> = HashMap::new();
     if with_corrections {
         for o in app.store.objections(rs.round, None).await? {

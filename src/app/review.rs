@@ -1,7 +1,6 @@
 //! Regional review: the region's files, its own inputs on them, referrals back to the office (and
 //! their expiry), and decisions on objections.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::{Map, Value as Json, json};
@@ -143,13 +142,7 @@ pub async fn files(
         .map_err(|e| AppError::BadRequest("invalid_query", Label::new(e.fa(), e.to_string())))?;
     expire_due_referrals(app, rs.round, app.clock.now()).await?;
     let offices = app.store.offices(region).await?;
-    let mut declarations: HashMap<OfficeId, DeclarationRow> = app
-        .store
-        .declarations(rs.round)
-        .await?
-        .into_iter()
-        .map(|d| (d.office_id.clone(), d))
-        .collect();
+    let mut declarations = super::declarations_by_office(app, rs.round).await?;
     let files = offices
         .into_iter()
         .map(|o| {

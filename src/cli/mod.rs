@@ -216,7 +216,18 @@ fn load_offices(
             lines.join("\n")
         ));
     }
-    let errors: Vec<String> = match crate::engine::prepare_all(rs, &records) {
+    prepared(rs, &records, path, "")
+}
+
+/// Every record of `path` prepared under `rs`, or the first 50 invalid files in one message
+/// (`under` names the rules when that helps: ` under the rules of …`).
+fn prepared(
+    rs: &crate::rules::RuleSet,
+    records: &[crate::engine::OfficeRecord],
+    path: &std::path::Path,
+    under: &str,
+) -> Result<Vec<crate::engine::Office>, String> {
+    let errors: Vec<String> = match crate::engine::prepare_all(rs, records) {
         Ok(offices) => return Ok(offices),
         Err(invalid) => invalid.iter().map(|e| e.to_string()).collect(),
     };
@@ -226,7 +237,7 @@ fn load_offices(
         msg.push_str(&format!("\n… and {more} more"));
     }
     Err(format!(
-        "{}: some offices' files are not valid:\n{msg}",
+        "{}: some offices' files are not valid{under}:\n{msg}",
         path.display()
     ))
 }

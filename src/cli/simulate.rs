@@ -14,7 +14,7 @@ use crate::domain::Fixed;
 use crate::engine::simulate::{
     self, Baseline, Options, Override, Simulation, Sweep, SweepSpec, overrides, signed,
 };
-use crate::engine::{Office, OfficeRecord, prepare_all as prepare_offices};
+use crate::engine::{Office, OfficeRecord};
 use crate::rules::{Diagnostics, RuleSet, load_round};
 
 /// Arguments of `arzyab simulate`.
@@ -177,20 +177,8 @@ fn score_errors(errors: Vec<crate::engine::ScoreError>) -> String {
 
 /// Checks every office against a rule set, on all cores; every bad file is reported.
 fn prepare_all(rs: &RuleSet, records: &[OfficeRecord], path: &Path) -> Result<Vec<Office>, String> {
-    let errors: Vec<String> = match prepare_offices(rs, records) {
-        Ok(offices) => return Ok(offices),
-        Err(invalid) => invalid.iter().map(|e| e.to_string()).collect(),
-    };
-    let more = errors.len().saturating_sub(50);
-    let mut msg = errors.into_iter().take(50).collect::<Vec<_>>().join("\n");
-    if more > 0 {
-        msg.push_str(&format!("\n… and {more} more"));
-    }
-    Err(format!(
-        "{}: some offices' files are not valid under the rules of {}:\n{msg}",
-        path.display(),
-        rs.source.dir.display()
-    ))
+    let under = format!(" under the rules of {}", rs.source.dir.display());
+    super::prepared(rs, records, path, &under)
 }
 
 /// Phase timings for `--timings`.
