@@ -327,6 +327,33 @@ pub async fn handle_objection(
             "the final ranks are published; objections are closed",
         ));
     }
+    check_still_open(&objection, req.version)?;
+    review::check_reviewer_values(&rs, &req.corrections, true)?;
+    let now = app.clock.now().as_millisecond();
+    let mut next = handled(&objection, &req, actor.name(), now)?;
+    let mut tx = app.begin(claim).await?;
+    update_objection(&mut tx, &next, objection.version).await?;
+    let action = if req.decision.is_some() {
+        "objection_decided"
+    } else {
+        "objection_corrected"
+    };
+    audit::record(
+        &mut tx,
+        now,
+        actor.name(),
+        action,
+        &format!("objection:{round}:{office}"),
+        Some(&json!(objection)),
+        Some(&json!(next)),
+    )
+    .await?;
+    next.version = objection.version + 1;
+    Ok(tx.written(next))
+}
+
+/// Refuses an objection already decided, or changed since the reviewer read `version`.
+fn check_still_open(objection: &Objection, version: i64) -> Result<(), AppError> {
     if objection.status != ObjectionStatus::Pending {
         return Err(AppError::state(
             format!(
@@ -340,19 +367,28 @@ pub async fn handle_objection(
             format!("this objection was already {}", objection.status),
         ));
     }
-    if objection.version != req.version {
+    if objection.version != version {
         return Err(AppError::Conflict(Label::new(
             crate::domain::digits::to_persian_digits(&format!(
                 "اعتراض پس از خواندن نسخه {} تغییر کرده است (اکنون {})؛ دوباره بارگیری و تلاش کنید",
-                req.version, objection.version
+                version, objection.version
             )),
             format!(
                 "the objection changed since you read version {} (now {}); reload it and try again",
-                req.version, objection.version
+                version, objection.version
             ),
         )));
     }
-    review::check_reviewer_values(&rs, &req.corrections, true)?;
+    Ok(())
+}
+
+/// The objection after the reviewer's corrections and, when given, decision (by `by`, at `now`).
+fn handled(
+    objection: &Objection,
+    req: &Handling,
+    by: &str,
+    now: i64,
+) -> Result<Objection, AppError> {
     let mut next = objection.clone();
     for (k, v) in &req.corrections {
         if v.is_null() {
@@ -361,7 +397,6 @@ pub async fn handle_objection(
             next.corrections.insert(k.clone(), v.clone());
         }
     }
-    let now = app.clock.now().as_millisecond();
     if let Some(decision) = &req.decision {
         let decided = match decision.as_str() {
             "accepted" => ObjectionStatus::Accepted,
@@ -388,28 +423,10 @@ pub async fn handle_objection(
             })?;
         next.status = decided;
         next.decision_reason = Some(reason);
-        next.decided_by = Some(actor.name().to_string());
+        next.decided_by = Some(by.to_string());
         next.decided_at = Some(now);
     }
-    let mut tx = app.begin(claim).await?;
-    update_objection(&mut tx, &next, objection.version).await?;
-    let action = if req.decision.is_some() {
-        "objection_decided"
-    } else {
-        "objection_corrected"
-    };
-    audit::record(
-        &mut tx,
-        now,
-        actor.name(),
-        action,
-        &format!("objection:{round}:{office}"),
-        Some(&json!(objection)),
-        Some(&json!(next)),
-    )
-    .await?;
-    next.version = objection.version + 1;
-    Ok(tx.written(next))
+    Ok(next)
 }
 
 /// Every referral of a round's files that is still open.

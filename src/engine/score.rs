@@ -88,6 +88,8 @@ pub struct Trace {
 }
 
 /// Raw points of one criterion for an office (before the cap at `max_points`).
+// Long on purpose: one arm per criterion kind, inlined into the scoring loop (the engine bench's
+// hot path); calls out of it cost measurable time per office.
 #[inline(always)]
 pub(crate) fn criterion_points(
     rs: &RuleSet,

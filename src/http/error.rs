@@ -210,6 +210,8 @@ impl IntoResponse for ApiError {
 
 impl ApiError {
     /// The status and body of the answer (internal errors are logged here), with details capped.
+    // Long on purpose: one arm per error, the one place an error becomes an HTTP answer; split up,
+    // the texts of related errors would drift apart.
     fn into_parts(self) -> (StatusCode, ErrorDetail) {
         let mut detail = ErrorDetail {
             code: "",

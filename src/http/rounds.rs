@@ -445,6 +445,42 @@ struct BatchRequest {
 /// The most offices one batch may hold.
 const MAX_BATCH: usize = 20_000;
 
+/// Every office of a batch checked and prepared, or every problem of the batch, each under its
+/// `offices[i].` field (an office id twice is a problem too).
+fn prepare_batch(rs: &RuleSet, req: &BatchRequest) -> Result<Vec<crate::engine::Office>, ApiError> {
+    let mut offices = Vec::with_capacity(req.offices.len());
+    let mut errors = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, o) in req.offices.iter().enumerate() {
+        if let Err(e) = check_map_sizes(rs, o, &format!("offices[{i}].")) {
+            errors.push(e);
+            continue;
+        }
+        match record_of(o, i) {
+            Ok(r) => {
+                if !seen.insert(r.id.clone()) {
+                    errors.push(FieldError::new(
+                        &format!("offices[{i}].office.id"),
+                        format!("دفتر {} دو بار آمده است", crate::domain::quoted(&r.id)),
+                        format!("office `{}` appears twice", r.id),
+                    ));
+                    continue;
+                }
+                match crate::engine::prepare(rs, &r) {
+                    Ok(office) => offices.push(office),
+                    Err(e) => errors.extend(prefix(e.errors, &format!("offices[{i}].inputs."))),
+                }
+            }
+            Err(e) => errors.extend(prefix(vec![e], &format!("offices[{i}]."))),
+        }
+    }
+    if errors.is_empty() {
+        Ok(offices)
+    } else {
+        Err(ApiError::Fields(errors))
+    }
+}
+
 /// Scores many offices and ranks them among themselves (positions are within this batch).
 #[utoipa::path(post, path = "/v1/rounds/{round}/score/batch", tag = "scoring", request_body = BatchRequest, security(("bearer" = [])),
     params(("round" = String, Path, description = "e.g. 1400-2")),
@@ -473,35 +509,7 @@ async fn score_batch(
     let work = state.evaluations.child(Limits::default());
     let result = tokio::task::spawn_blocking(move || {
         let _budget = Budget::enter(Some(work));
-        let mut offices = Vec::with_capacity(req.offices.len());
-        let mut errors = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for (i, o) in req.offices.iter().enumerate() {
-            if let Err(e) = check_map_sizes(&rs, o, &format!("offices[{i}].")) {
-                errors.push(e);
-                continue;
-            }
-            match record_of(o, i) {
-                Ok(r) => {
-                    if !seen.insert(r.id.clone()) {
-                        errors.push(FieldError::new(
-                            &format!("offices[{i}].office.id"),
-                            format!("دفتر {} دو بار آمده است", crate::domain::quoted(&r.id)),
-                            format!("office `{}` appears twice", r.id),
-                        ));
-                        continue;
-                    }
-                    match crate::engine::prepare(&rs, &r) {
-                        Ok(office) => offices.push(office),
-                        Err(e) => errors.extend(prefix(e.errors, &format!("offices[{i}].inputs."))),
-                    }
-                }
-                Err(e) => errors.extend(prefix(vec![e], &format!("offices[{i}]."))),
-            }
-        }
-        if !errors.is_empty() {
-            return Err(ApiError::Fields(errors));
-        }
+        let offices = prepare_batch(&rs, &req)?;
         let ranking = crate::engine::rank(&rs, &offices).map_err(score_errors)?;
         let scopes: Vec<&str> = rs.ranking.scopes.iter().map(|s| s.as_str()).collect();
         let results: Vec<body::BatchResult> = offices
@@ -539,7 +547,7 @@ async fn score_batch(
                 }
             })
             .collect();
-        Ok(body::BatchScored {
+        Ok::<_, ApiError>(body::BatchScored {
             round: rs.round.to_string(),
             rules_version: rs.version.clone(),
             rules_hash: rs.hash().to_string(),

@@ -125,6 +125,8 @@ fn int(x: i64) -> Raw {
     Raw::Json(serde_json::json!(x))
 }
 
+/// A demo value of one input for an office at quantile `q` of its kind.
+// Long on purpose: one arm per input of the example rounds, each shaped after its distribution.
 fn value_for(
     rng: &mut fastrand::Rng,
     def: &crate::rules::ruleset::InputDef,

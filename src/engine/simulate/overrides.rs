@@ -192,6 +192,7 @@ impl Param {
     }
 
     /// Sets the value, checking it alone (see [`check`] for the checks across settings).
+    // Long on purpose: one short arm per kind of setting, each with its own check and message.
     pub fn set(&self, rs: &mut RuleSet, value: Setting) -> Result<(), Label> {
         let number = || match value {
             Setting::Number(n) => Ok(n),
