@@ -17,6 +17,10 @@ both_backends!(
     assets_are_embedded_and_served_with_long_cache_headers,
 );
 
+both_backends!(spawn_on_real_clock =>
+    on_the_machines_clock_the_home_page_shows_the_phase_the_api_shows,
+);
+
 /// A page answer: status, the `Set-Cookie` headers, the body.
 struct Page {
     status: u16,
@@ -401,4 +405,41 @@ async fn assets_are_embedded_and_served_with_long_cache_headers(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
+}
+
+/// The home page's path on the real clock: the example rounds lie in the past, so no phase is
+/// open and no deadline is ahead, as the API says too.
+async fn on_the_machines_clock_the_home_page_shows_the_phase_the_api_shows(app: TestApp) {
+    let (_, rounds) = app.get("/v1/rounds", None).await;
+    let rounds = rounds["rounds"].as_array().unwrap();
+    assert!(!rounds.is_empty());
+    assert!(
+        rounds.iter().all(|r| r["current_phase"].is_null()),
+        "the example rounds are over on the real clock: {rounds:?}"
+    );
+    let (code, cookie, csrf) = office_and_form(&app).await;
+    let signed_in = post(
+        &app,
+        "/login",
+        &cookie,
+        &[
+            ("national_code", &code),
+            ("password", &code),
+            ("csrf", &csrf),
+        ],
+    )
+    .await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.html);
+    let session = format!(
+        "arzyab_session={}",
+        signed_in.cookie("arzyab_session").unwrap()
+    );
+    let home = get(&app, "/", &session).await;
+    assert!(home.html.contains("هیچ مرحله‌ای باز نیست"), "{}", home.html);
+    assert!(
+        home.html.contains("اکنون مهلتی پیش روی شما نیست"),
+        "{}",
+        home.html
+    );
+    assert!(!home.html.contains("id=\"countdown\""));
 }
