@@ -3,8 +3,8 @@
 
 use jiff::Timestamp;
 
-use super::{App, AppError};
-use crate::domain::{JalaliDate, Label, RoundId};
+use super::{Actor, App, AppError};
+use crate::domain::{JalaliDate, Label, Role, RoundId};
 use crate::store::users::User;
 use crate::workflow::calendar::{Phase, RoundCalendar, Window};
 
@@ -43,10 +43,10 @@ pub async fn session_user(app: &App, token_hash: &str) -> Result<Option<User>, A
 /// The phases in which an office has something to do, in order.
 const OFFICE_PHASES: [Phase; 2] = [Phase::SelfDeclaration, Phase::Objection];
 
-/// The home of an office holder: the live round running now (else the latest), its phase, and
-/// the office's next deadline (self-declaration, then the objection window). `None` when no
-/// round is live.
-pub async fn office_home(app: &App) -> Result<Option<RoundHome>, AppError> {
+/// The home of a signed-in person: the live round running now (else the latest), its phase, and,
+/// for an office holder, the office's next deadline: the correction deadline while its file is
+/// referred back, else self-declaration, then the objection window. `None` when no round is live.
+pub async fn office_home(app: &App, actor: &Actor) -> Result<Option<RoundHome>, AppError> {
     let now = app.clock.now();
     let rounds = app.rules.rounds();
     let mut chosen = None;
@@ -64,13 +64,28 @@ pub async fn office_home(app: &App) -> Result<Option<RoundHome>, AppError> {
         return Ok(None);
     };
     let calendar = RoundCalendar::new(&rs, events);
-    let deadline = OFFICE_PHASES
-        .into_iter()
-        .map(|p| calendar.window(p))
-        .find(|w| {
-            now < w.closes_at && (w.phase != Phase::Objection || events.published_at.is_some())
-        })
-        .map(|w| deadline_of(&w, now));
+    if actor.role != Role::Office {
+        return Ok(Some(RoundHome {
+            round: rs.round,
+            title: rs.title.clone(),
+            phase: calendar.current_phase(now),
+            deadline: None,
+        }));
+    }
+    let file = super::declarations::mine(app, actor, &rs.round.to_string()).await?;
+    let correction = file.referral.as_ref().map(|r| Deadline {
+        what: Label::new("اصلاح پرونده ارجاع‌شده", "correcting the referred file"),
+        ..deadline_of(&crate::workflow::review::referral_window(r), now)
+    });
+    let deadline = correction.or_else(|| {
+        OFFICE_PHASES
+            .into_iter()
+            .map(|p| calendar.window(p))
+            .find(|w| {
+                now < w.closes_at && (w.phase != Phase::Objection || events.published_at.is_some())
+            })
+            .map(|w| deadline_of(&w, now))
+    });
     Ok(Some(RoundHome {
         round: rs.round,
         title: rs.title.clone(),

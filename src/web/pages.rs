@@ -207,7 +207,7 @@ pub async fn home(
         Err(r) => r,
         Ok(Some((actor, username, token))) => {
             let l = Layout::new(lang, session::csrf_of(&token));
-            match home::office_home(&portal.app).await {
+            match home::office_home(&portal.app, &actor).await {
                 Ok(round) => {
                     let role = actor.role;
                     let page = HomePage {

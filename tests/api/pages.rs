@@ -15,6 +15,7 @@ both_backends!(
     signing_out_needs_the_sessions_csrf_token_and_ends_the_session,
     the_english_toggle_renders_english_left_to_right_and_is_remembered,
     assets_are_embedded_and_served_with_long_cache_headers,
+    a_referred_office_sees_its_correction_deadline_on_the_home_page,
 );
 
 both_backends!(spawn_on_real_clock =>
@@ -442,4 +443,68 @@ async fn on_the_machines_clock_the_home_page_shows_the_phase_the_api_shows(app: 
         home.html
     );
     assert!(!home.html.contains("id=\"countdown\""));
+}
+
+async fn a_referred_office_sees_its_correction_deadline_on_the_home_page(app: TestApp) {
+    let offices = crate::idempotency::offices(&app).await;
+    let code = offices[0].1.clone();
+    crate::idempotency::file(&app, &code).await;
+    let admin = app.admin().await;
+    app.staff(&admin, "rev.one", "reviewer", Some(1)).await;
+    app.at("1400/02/06 10:00");
+    let reviewer = app.login("rev.one", "rev.one-password-1400").await;
+    let (s, b) = app
+        .post(
+            "/v1/rounds/1400-2/files/P-0001/referral",
+            Some(&reviewer),
+            serde_json::json!({"reasons": {"area_m2": "the lease says 40 m²"}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    app.at("1400/02/08 10:00");
+    let form = get(&app, "/", "").await;
+    let cookie = format!("arzyab_csrf={}", form.cookie("arzyab_csrf").unwrap());
+    let signed_in = post(
+        &app,
+        "/login",
+        &cookie,
+        &[
+            ("national_code", &code),
+            ("password", &code),
+            ("csrf", &form.csrf()),
+        ],
+    )
+    .await;
+    let session = format!(
+        "arzyab_session={}",
+        signed_in.cookie("arzyab_session").unwrap()
+    );
+    let home = get(&app, "/", &session).await;
+    let referral = &app
+        .store
+        .referrals(
+            crate::helpers::rid("1400-2"),
+            &crate::helpers::oid("P-0001"),
+        )
+        .await
+        .unwrap()[0];
+    let last =
+        JalaliDate::of_instant(jiff::Timestamp::from_millisecond(referral.deadline_at).unwrap())
+            .add_days(-1);
+    let now = arzyab::clock::parse_instant("1400/02/08 10:00").unwrap();
+    let days = JalaliDate::of_instant(now).days_until(last);
+    assert!(
+        home.html.contains("مهلت اصلاح پرونده ارجاع‌شده"),
+        "{}",
+        home.html
+    );
+    assert!(home.html.contains(&last.long_fa()), "{}", home.html);
+    assert!(
+        home.html.contains(&format!(
+            "<strong>{}</strong> روز مانده",
+            to_persian_digits(&days.to_string())
+        )),
+        "{}",
+        home.html
+    );
 }
