@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// Which rooms each room may use. A room uses itself freely; a room missing here may use nothing.
-/// Top to bottom: the front ends (`cli`, `http`), the application layer (`app`), then the rooms it
+/// Top to bottom: the front ends (`cli`, `http` with the pages it mounts, `web`), the application layer (`app`), then the rooms it
 /// orchestrates, down to `domain`, which uses nothing.
 const ALLOWED: &[(&str, &[&str])] = &[
     (
@@ -34,6 +34,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "http",
         &[
+            "web",
             "app",
             "live",
             "workflow",
@@ -46,6 +47,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "clock",
             "domain",
         ],
+    ),
+    // The pages: they call the application layer, and sign in through the port `http` implements.
+    (
+        "web",
+        &["app", "workflow", "accounts", "config", "clock", "domain"],
     ),
     (
         "app",

@@ -32,5 +32,7 @@ pub mod report;
 pub mod rules;
 /// Storage on SQLite or PostgreSQL.
 pub mod store;
+/// The portal: server-rendered pages over the application layer.
+pub mod web;
 /// The round's calendar and a declaration's life.
 pub mod workflow;

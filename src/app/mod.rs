@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod declarations;
+pub mod home;
 pub mod publication;
 pub mod review;
 pub mod simulation;

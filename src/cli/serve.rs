@@ -50,6 +50,10 @@ pub struct ServeArgs {
     /// Log lines as JSON instead of text.
     #[arg(long, env = "ARZYAB_LOG_JSON")]
     pub log_json: bool,
+    /// Mark the pages' cookies `Secure` on every request (TLS ends at a proxy in front). Without
+    /// it they are `Secure` when the proxy sends `X-Forwarded-Proto: https`.
+    #[arg(long, env = "ARZYAB_COOKIE_SECURE")]
+    pub cookie_secure: bool,
     /// Seconds a connection may take to send a complete request head, from opening or from its
     /// previous answer (so also how long an idle kept-alive connection stays open).
     #[arg(long, env = "ARZYAB_HEADER_TIMEOUT", value_name = "SECONDS", default_value = "10", value_parser = crate::config::parse_seconds)]
@@ -155,7 +159,9 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, String> {
         {
             tracing::warn!(max_connections = limits.max_connections, open_file_limit = files, "--max-connections is too close to the open-file limit: raise `ulimit -n` or lower it, or the server may fail to accept with \"too many open files\"");
         }
-        let state = AppState::new(store, registry, clock.clone()).with_login_limits(&login_limits(&args));
+        let state = AppState::new(store, registry, clock.clone())
+            .with_login_limits(&login_limits(&args))
+            .with_cookie_secure(args.cookie_secure);
         let shutdown = crate::http::stopping_evaluations(&state, shutdown_signal());
         serve_with(listener, app(state), limits, shutdown).await.map_err(|e| e.to_string())?;
         tracing::info!("stopped");

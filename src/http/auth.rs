@@ -1,6 +1,9 @@
 //! Sign-in (national code as username and initial password), password change, sign-out, lockout.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, State};
 use serde::{Deserialize, Serialize};
@@ -14,6 +17,7 @@ use crate::accounts::{self, LOCK_MINUTES, MAX_FAILED_LOGINS, SLOW_DOWN_AFTER};
 use crate::app::accounts::{self as app_accounts, NewCredentials};
 use crate::domain::{Role, Username};
 use crate::store::users;
+use crate::web::{Opened, Refusal};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -71,9 +75,37 @@ async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<axum::Json<LoginResponse>, ApiError> {
+    let signed_in = sign_in(&state, peer.ip(), &req.username, &req.password).await?;
+    Ok(axum::Json(LoginResponse {
+        token: signed_in.token,
+        expires_at: crate::store::from_millis(signed_in.expires_ms),
+        user: me_of(&signed_in.user),
+    }))
+}
+
+/// A session opened by [`sign_in`].
+pub struct SignedIn {
+    /// The secret the client sends back (bearer token or session cookie).
+    pub token: String,
+    pub expires_ms: i64,
+    pub user: users::User,
+}
+
+/// The one sign-in of the API and the pages: throttled per username and address, slowed down
+/// after failures, locked after five; the answer never tells a missing user from a wrong password.
+pub async fn sign_in(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    username: &str,
+    password: &str,
+) -> Result<SignedIn, ApiError> {
+    let req = LoginRequest {
+        username: username.to_string(),
+        password: password.to_string(),
+    };
     state
         .logins
-        .admit(peer.ip(), &Username::normalize(&req.username))?;
+        .admit(ip, &Username::normalize(&req.username))?;
     let user = match Username::parse(&req.username) {
         Ok(name) => state.store.user_by_username(name.as_str()).await?,
         Err(_) => None,
@@ -122,7 +154,7 @@ async fn login(
     };
     if !ok {
         if let Some(until) = locked_until {
-            app_accounts::record_lockout(&state, &user, now_ms).await?;
+            app_accounts::record_lockout(state, &user, now_ms).await?;
             return Err(ApiError::Locked {
                 retry_after_seconds: (until - now_ms) / 1000,
             });
@@ -137,12 +169,12 @@ async fn login(
             attempts_left: MAX_FAILED_LOGINS - failed,
         });
     }
-    let (token, expires) = app_accounts::open_session(&state, &user, now_ms).await?;
-    Ok(axum::Json(LoginResponse {
+    let (token, expires_ms) = app_accounts::open_session(state, &user, now_ms).await?;
+    Ok(SignedIn {
         token,
-        expires_at: crate::store::from_millis(expires),
-        user: me_of(&user),
-    }))
+        expires_ms,
+        user,
+    })
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -188,4 +220,43 @@ async fn logout(
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
 async fn me(me: CurrentUser) -> axum::Json<Me> {
     axum::Json(me_of(&me.user))
+}
+
+/// The pages over this server's application, signing in through [`sign_in`].
+pub fn portal(state: &AppState) -> crate::web::Portal {
+    crate::web::Portal {
+        app: state.app.clone(),
+        sign_in: Arc::new(state.clone()),
+        cookie_secure: state.cookie_secure,
+    }
+}
+
+impl crate::web::SignIn for AppState {
+    fn sign_in<'a>(
+        &'a self,
+        ip: std::net::IpAddr,
+        username: &'a str,
+        password: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<Opened, Refusal>> + Send + 'a>> {
+        Box::pin(async move {
+            match sign_in(self, ip, username, password).await {
+                Ok(s) => Ok(Opened { token: s.token }),
+                Err(ApiError::LoginFailed { attempts_left }) => {
+                    Err(Refusal::Failed { attempts_left })
+                }
+                Err(
+                    ApiError::Locked {
+                        retry_after_seconds,
+                    }
+                    | ApiError::TooManyRequests {
+                        retry_after_seconds,
+                        ..
+                    },
+                ) => Err(Refusal::Locked {
+                    retry_after_seconds,
+                }),
+                Err(other) => Err(Refusal::Other(format!("{other:?}"))),
+            }
+        })
+    }
 }

@@ -54,6 +54,8 @@ pub struct AppState {
     logins: Arc<throttle::LoginThrottle>,
     /// Slots for simulations, and what their candidates' scripts may spend.
     simulations: Arc<simulate::Simulations>,
+    /// Whether the pages' cookies are `Secure` on every request (TLS ends at a proxy).
+    cookie_secure: bool,
 }
 
 impl std::ops::Deref for AppState {
@@ -74,7 +76,14 @@ impl AppState {
                 &crate::config::LoginLimits::default(),
             )),
             simulations: Arc::new(simulate::Simulations::new(SimulationLimits::default())),
+            cookie_secure: false,
         }
+    }
+
+    /// The same state with the pages' cookies marked `Secure` on every request.
+    pub fn with_cookie_secure(mut self, secure: bool) -> Self {
+        self.cookie_secure = secure;
+        self
     }
 
     /// The same state with other sign-in limits (the defaults: [`crate::config::LoginLimits`]).
@@ -143,6 +152,7 @@ pub fn app_with(state: AppState, extra: Router<AppState>) -> Router {
     let doc = Arc::new(doc);
     router
         .merge(extra)
+        .merge(crate::web::router(auth::portal(&state)))
         .route(
             "/openapi.json",
             axum::routing::get(move || {

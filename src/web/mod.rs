@@ -1,0 +1,62 @@
+//! The portal: server-rendered pages for office holders (and, later, reviewers), over the same
+//! application layer as the JSON API. Persian first (`dir="rtl"`), English at `?lang=en`; a
+//! session cookie over the API's own sign-in; a CSRF token in every form.
+
+mod assets;
+mod pages;
+mod session;
+
+use std::future::Future;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::app::App;
+
+/// Why a sign-in was refused, as the sign-in page tells it.
+#[derive(Debug)]
+pub enum Refusal {
+    /// Wrong national code or password; this many attempts remain before the lock.
+    Failed { attempts_left: i64 },
+    /// Locked (or throttled): try again after this many seconds.
+    Locked { retry_after_seconds: i64 },
+    /// Something else went wrong (logged by the sign-in).
+    Other(String),
+}
+
+/// A session opened for the pages.
+pub struct Opened {
+    pub token: String,
+}
+
+/// The one sign-in (throttles, lockout, audit) the HTTP server owns and the pages borrow.
+pub trait SignIn: Send + Sync {
+    fn sign_in<'a>(
+        &'a self,
+        ip: IpAddr,
+        username: &'a str,
+        password: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<Opened, Refusal>> + Send + 'a>>;
+}
+
+/// What the pages run against: the application, the sign-in, and whether cookies need TLS.
+#[derive(Clone)]
+pub struct Portal {
+    pub app: App,
+    pub sign_in: Arc<dyn SignIn>,
+    /// Mark cookies `Secure` even on plain requests (a TLS proxy in front: `--cookie-secure`).
+    pub cookie_secure: bool,
+}
+
+/// The pages and their assets, with their own state (mounted by the HTTP server).
+pub fn router<S: Clone + Send + Sync + 'static>(portal: Portal) -> Router<S> {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/assets/{file}", get(assets::serve))
+        .with_state(portal)
+}
