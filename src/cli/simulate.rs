@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use super::Format;
+use super::table::render;
 use crate::domain::Fixed;
 use crate::engine::simulate::{
     self, Baseline, Options, Override, Simulation, Sweep, SweepSpec, overrides, signed,
@@ -63,21 +64,7 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode, String> {
         Ok(rs) => rs,
         Err(d) => return Ok(broken(from, &d)),
     };
-    let set: Vec<Override> = args
-        .set
-        .iter()
-        .map(|s| Override::parse(s).map_err(|e| format!("--set {s}: {}", e.en)))
-        .collect::<Result<_, _>>()?;
-    overrides::apply(&mut cand, &set).map_err(|problems| {
-        format!(
-            "the candidate's settings are not valid:\n  {}",
-            problems
-                .iter()
-                .map(|p| p.en.as_str())
-                .collect::<Vec<_>>()
-                .join("\n  ")
-        )
-    })?;
+    let set = apply_set(&args.set, &mut cand)?;
     let sweep_spec = args
         .sweep
         .as_deref()
@@ -125,10 +112,41 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode, String> {
         None => None,
     };
 
+    write_output(&args, &sim, sweep.as_ref())?;
+    clock.lap("output");
+    clock.finish();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Parses the `--set` overrides and applies them to the candidate.
+fn apply_set(set: &[String], cand: &mut RuleSet) -> Result<Vec<Override>, String> {
+    let set: Vec<Override> = set
+        .iter()
+        .map(|s| Override::parse(s).map_err(|e| format!("--set {s}: {}", e.en)))
+        .collect::<Result<_, _>>()?;
+    overrides::apply(cand, &set).map_err(|problems| {
+        format!(
+            "the candidate's settings are not valid:\n  {}",
+            problems
+                .iter()
+                .map(|p| p.en.as_str())
+                .collect::<Vec<_>>()
+                .join("\n  ")
+        )
+    })?;
+    Ok(set)
+}
+
+/// Writes the simulation to standard output in the chosen format, and the HTML report if asked.
+fn write_output(
+    args: &SimulateArgs,
+    sim: &Simulation,
+    sweep: Option<&Sweep>,
+) -> Result<(), String> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written = match args.format {
-        Format::Table => out.write_all(table(&sim, sweep.as_ref()).as_bytes()),
-        Format::Csv => out.write_all(csv(&sim)?.as_bytes()),
+        Format::Table => out.write_all(table(sim, sweep).as_bytes()),
+        Format::Csv => out.write_all(csv(sim)?.as_bytes()),
         Format::Json => {
             #[derive(serde::Serialize)]
             struct Doc<'a> {
@@ -138,8 +156,8 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode, String> {
                 sweep: Option<&'a Sweep>,
             }
             let doc = Doc {
-                simulation: &sim,
-                sweep: sweep.as_ref(),
+                simulation: sim,
+                sweep,
             };
             serde_json::to_writer_pretty(&mut out, &doc)
                 .map_err(std::io::Error::from)
@@ -151,13 +169,11 @@ pub fn run(args: SimulateArgs) -> Result<ExitCode, String> {
         .map_err(|e| format!("standard output: {e}"))?;
     drop(out);
     if let Some(path) = &args.report {
-        let html = crate::report::simulation::render(&sim, sweep.as_ref());
+        let html = crate::report::simulation::render(sim, sweep);
         std::fs::write(path, html).map_err(|e| format!("{}: {e}", path.display()))?;
         eprintln!("wrote the report to {}", path.display());
     }
-    clock.lap("output");
-    clock.finish();
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// Prints a rule set's problems exactly as `arzyab check` does.
@@ -249,25 +265,46 @@ pub fn candidate_line(sim: &Simulation) -> String {
     s
 }
 
+/// The simulation as text tables, one section after another.
 fn table(sim: &Simulation, sweep: Option<&Sweep>) -> String {
-    use super::table::render;
-    let s = &sim.summary;
     let mut out = String::new();
-    let mut line = |t: String| {
-        out.push_str(&t);
-        out.push('\n');
-    };
-    line(format!(
-        "Simulation: round {} v{} ({}) → {}",
-        sim.baseline.round,
-        sim.baseline.version,
-        sim.baseline.dir,
-        candidate_line(sim)
-    ));
-    line(String::new());
-    line("Rule changes".into());
+    table_changes(&mut out, sim);
+    table_summary(&mut out, sim);
+    table_grades(&mut out, sim);
+    table_top_movers(&mut out, sim);
+    table_groups(&mut out, sim);
+    table_fragile(&mut out, sim);
+    if let Some(sw) = sweep {
+        table_sweep(&mut out, sw);
+    }
+    out
+}
+
+/// Appends one line.
+fn line(out: &mut String, t: impl AsRef<str>) {
+    out.push_str(t.as_ref());
+    out.push('\n');
+}
+
+/// The heading, the rule changes, and what had to be evaluated again.
+fn table_changes(out: &mut String, sim: &Simulation) {
+    line(
+        out,
+        format!(
+            "Simulation: round {} v{} ({}) → {}",
+            sim.baseline.round,
+            sim.baseline.version,
+            sim.baseline.dir,
+            candidate_line(sim)
+        ),
+    );
+    line(out, "");
+    line(out, "Rule changes");
     if sim.changes.is_empty() {
-        line("  none: the candidate scores and grades exactly as the base".into());
+        line(
+            out,
+            "  none: the candidate scores and grades exactly as the base",
+        );
     } else {
         let rows: Vec<Vec<String>> = sim
             .changes
@@ -282,7 +319,7 @@ fn table(sim: &Simulation, sweep: Option<&Sweep>) -> String {
                 ]
             })
             .collect();
-        line(render(&["section", "id", "what", "old", "new"], &rows));
+        line(out, render(&["section", "id", "what", "old", "new"], &rows));
     }
     let none = |v: &[String]| {
         if v.is_empty() {
@@ -291,48 +328,78 @@ fn table(sim: &Simulation, sweep: Option<&Sweep>) -> String {
             v.join(", ")
         }
     };
-    line(format!(
-        "Evaluated again: criteria {}; penalties {}{} (everything else reused from the base)",
-        none(&sim.work.reevaluated_criteria),
-        none(&sim.work.recomputed_penalties),
-        if sim.work.rescored_non_filers {
-            "; offices that did not file"
-        } else {
-            ""
-        }
-    ));
-    line(String::new());
-    line("Summary".into());
-    line(format!(
-        "  offices {} ({} filed, {} did not file: they stay in the lowest grade unless the rules score them)",
-        s.offices, s.filers, s.non_filers
-    ));
-    line(format!(
-        "  totals changed {}; grades changed {} ({} up, {} down); nationwide positions changed {} (largest rise {}, largest fall {})",
-        s.totals_changed,
-        s.grades_changed,
-        s.grades_up,
-        s.grades_down,
-        s.positions_changed,
-        signed(Fixed::from_int(s.largest_rise)),
-        signed(Fixed::from_int(s.largest_fall))
-    ));
-    line(format!(
-        "  mean total {} → {}",
-        opt(s.mean_total_old),
-        opt(s.mean_total_new)
-    ));
-    line(format!(
-        "  grades 1 / 2 / 3: {} → {}",
-        grades(s.grades_old),
-        grades(s.grades_new)
-    ));
-    line(format!(
-        "  fragile offices (within {} of a boundary): {} → {}",
-        sim.candidate.fragile_margin, s.fragile_old, s.fragile_new
-    ));
-    line(String::new());
-    line("Grade transitions (rows: old grade, columns: new grade)".into());
+    line(
+        out,
+        format!(
+            "Evaluated again: criteria {}; penalties {}{} (everything else reused from the base)",
+            none(&sim.work.reevaluated_criteria),
+            none(&sim.work.recomputed_penalties),
+            if sim.work.rescored_non_filers {
+                "; offices that did not file"
+            } else {
+                ""
+            }
+        ),
+    );
+    line(out, "");
+}
+
+/// Counts of what changed, mean totals, grade counts and fragile offices, old → new.
+fn table_summary(out: &mut String, sim: &Simulation) {
+    let s = &sim.summary;
+    line(out, "Summary");
+    line(
+        out,
+        format!(
+            "  offices {} ({} filed, {} did not file: they stay in the lowest grade unless the rules score them)",
+            s.offices, s.filers, s.non_filers
+        ),
+    );
+    line(
+        out,
+        format!(
+            "  totals changed {}; grades changed {} ({} up, {} down); nationwide positions changed {} (largest rise {}, largest fall {})",
+            s.totals_changed,
+            s.grades_changed,
+            s.grades_up,
+            s.grades_down,
+            s.positions_changed,
+            signed(Fixed::from_int(s.largest_rise)),
+            signed(Fixed::from_int(s.largest_fall))
+        ),
+    );
+    line(
+        out,
+        format!(
+            "  mean total {} → {}",
+            opt(s.mean_total_old),
+            opt(s.mean_total_new)
+        ),
+    );
+    line(
+        out,
+        format!(
+            "  grades 1 / 2 / 3: {} → {}",
+            grades(s.grades_old),
+            grades(s.grades_new)
+        ),
+    );
+    line(
+        out,
+        format!(
+            "  fragile offices (within {} of a boundary): {} → {}",
+            sim.candidate.fragile_margin, s.fragile_old, s.fragile_new
+        ),
+    );
+    line(out, "");
+}
+
+/// The grade transition matrix and the histogram of nationwide rank movement.
+fn table_grades(out: &mut String, sim: &Simulation) {
+    line(
+        out,
+        "Grade transitions (rows: old grade, columns: new grade)",
+    );
     let rows: Vec<Vec<String>> = (0..3)
         .map(|g| {
             let mut r = vec![format!("grade {}", g + 1)];
@@ -340,8 +407,8 @@ fn table(sim: &Simulation, sweep: Option<&Sweep>) -> String {
             r
         })
         .collect();
-    line(render(&["old \\ new", "1", "2", "3"], &rows));
-    line("Nationwide rank movement (places; + = up)".into());
+    line(out, render(&["old \\ new", "1", "2", "3"], &rows));
+    line(out, "Nationwide rank movement (places; + = up)");
     let most = sim
         .movement
         .iter()
@@ -360,38 +427,50 @@ fn table(sim: &Simulation, sweep: Option<&Sweep>) -> String {
             ]
         })
         .collect();
-    line(render(&["places", "offices", ""], &rows));
-    line(format!("Top movers ({})", sim.top_movers.len()));
-    if !sim.top_movers.is_empty() {
-        let rows: Vec<Vec<String>> = sim
-            .top_movers
-            .iter()
-            .map(|m| {
-                vec![
-                    m.office.clone(),
-                    m.kind.to_string(),
-                    m.region.to_string(),
-                    format!("{} → {}", total(m.old_total), total(m.new_total)),
-                    format!("{} → {}", m.old_grade, m.new_grade),
-                    format!("{} → {}", m.old_national, m.new_national),
-                    signed(Fixed::from_int(m.movement)),
-                    m.reasons
-                        .iter()
-                        .map(|r| r.describe())
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                ]
-            })
-            .collect();
-        line(render(
+    line(out, render(&["places", "offices", ""], &rows));
+}
+
+/// The offices that moved most, and why.
+fn table_top_movers(out: &mut String, sim: &Simulation) {
+    line(out, format!("Top movers ({})", sim.top_movers.len()));
+    if sim.top_movers.is_empty() {
+        return;
+    }
+    let rows: Vec<Vec<String>> = sim
+        .top_movers
+        .iter()
+        .map(|m| {
+            vec![
+                m.office.clone(),
+                m.kind.to_string(),
+                m.region.to_string(),
+                format!("{} → {}", total(m.old_total), total(m.new_total)),
+                format!("{} → {}", m.old_grade, m.new_grade),
+                format!("{} → {}", m.old_national, m.new_national),
+                signed(Fixed::from_int(m.movement)),
+                m.reasons
+                    .iter()
+                    .map(|r| r.describe())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ]
+        })
+        .collect();
+    line(
+        out,
+        render(
             &[
                 "office", "kind", "region", "total", "grade", "national", "moved", "why",
             ],
             &rows,
-        ));
-    }
+        ),
+    );
+}
+
+/// Grade counts by region and by office kind, old and new.
+fn table_groups(out: &mut String, sim: &Simulation) {
     for (title, groups) in [("region", &sim.by_region), ("office kind", &sim.by_kind)] {
-        line(format!("Grades by {title} (1 / 2 / 3)"));
+        line(out, format!("Grades by {title} (1 / 2 / 3)"));
         let rows: Vec<Vec<String>> = groups
             .iter()
             .map(|g| {
@@ -404,36 +483,50 @@ fn table(sim: &Simulation, sweep: Option<&Sweep>) -> String {
                 ]
             })
             .collect();
-        line(render(&[title, "offices", "old", "new", "changed"], &rows));
+        line(
+            out,
+            render(&[title, "offices", "old", "new", "changed"], &rows),
+        );
     }
+}
+
+/// The offices closest to a grade boundary under the candidate.
+fn table_fragile(out: &mut String, sim: &Simulation) {
     const FRAGILE_SHOWN: usize = 20;
-    line(format!(
-        "Fragile offices under the candidate: {}{}",
-        sim.fragile.len(),
-        if sim.fragile.len() > FRAGILE_SHOWN {
-            format!(" (the {FRAGILE_SHOWN} closest shown)")
-        } else {
-            String::new()
-        }
-    ));
-    if !sim.fragile.is_empty() {
-        let rows: Vec<Vec<String>> = sim
-            .fragile
-            .iter()
-            .take(FRAGILE_SHOWN)
-            .map(|f| {
-                vec![
-                    f.office.clone(),
-                    f.kind.to_string(),
-                    f.region.to_string(),
-                    total(f.total),
-                    f.grade.to_string(),
-                    opt(f.to_next_grade),
-                    opt(f.distance),
-                ]
-            })
-            .collect();
-        line(render(
+    line(
+        out,
+        format!(
+            "Fragile offices under the candidate: {}{}",
+            sim.fragile.len(),
+            if sim.fragile.len() > FRAGILE_SHOWN {
+                format!(" (the {FRAGILE_SHOWN} closest shown)")
+            } else {
+                String::new()
+            }
+        ),
+    );
+    if sim.fragile.is_empty() {
+        return;
+    }
+    let rows: Vec<Vec<String>> = sim
+        .fragile
+        .iter()
+        .take(FRAGILE_SHOWN)
+        .map(|f| {
+            vec![
+                f.office.clone(),
+                f.kind.to_string(),
+                f.region.to_string(),
+                total(f.total),
+                f.grade.to_string(),
+                opt(f.to_next_grade),
+                opt(f.distance),
+            ]
+        })
+        .collect();
+    line(
+        out,
+        render(
             &[
                 "office",
                 "kind",
@@ -444,38 +537,46 @@ fn table(sim: &Simulation, sweep: Option<&Sweep>) -> String {
                 "from a cut",
             ],
             &rows,
-        ));
-    }
-    if let Some(sw) = sweep {
-        line(format!(
+        ),
+    );
+}
+
+/// One row per value of the swept setting: grade counts, mean total, or why it was refused.
+fn table_sweep(out: &mut String, sw: &Sweep) {
+    line(
+        out,
+        format!(
             "Sweep of {} (the candidate has {}; the base grades {})",
             sw.param,
             sw.current,
             grades(sw.baseline_grades)
-        ));
-        let rows: Vec<Vec<String>> = sw
-            .steps
-            .iter()
-            .map(|st| match (&st.grades, &st.error) {
-                (Some(g), _) => vec![
-                    st.value.to_string(),
-                    g[0].to_string(),
-                    g[1].to_string(),
-                    g[2].to_string(),
-                    opt(st.mean_total),
-                    st.grades_changed.unwrap_or(0).to_string(),
-                ],
-                (None, e) => vec![
-                    st.value.to_string(),
-                    format!("refused: {}", e.clone().unwrap_or_default()),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                ],
-            })
-            .collect();
-        line(render(
+        ),
+    );
+    let rows: Vec<Vec<String>> = sw
+        .steps
+        .iter()
+        .map(|st| match (&st.grades, &st.error) {
+            (Some(g), _) => vec![
+                st.value.to_string(),
+                g[0].to_string(),
+                g[1].to_string(),
+                g[2].to_string(),
+                opt(st.mean_total),
+                st.grades_changed.unwrap_or(0).to_string(),
+            ],
+            (None, e) => vec![
+                st.value.to_string(),
+                format!("refused: {}", e.clone().unwrap_or_default()),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ],
+        })
+        .collect();
+    line(
+        out,
+        render(
             &[
                 "value",
                 "grade 1",
@@ -485,9 +586,8 @@ fn table(sim: &Simulation, sweep: Option<&Sweep>) -> String {
                 "grades changed",
             ],
             &rows,
-        ));
-    }
-    out
+        ),
+    );
 }
 
 /// One row per office.

@@ -577,261 +577,348 @@ impl Explanation {
     /// A readable text, in English (`fa = false`) or wholly in Persian with Persian digits. Columns
     /// are padded by display width, so Persian labels line up as English ones do.
     pub fn render(&self, fa: bool) -> String {
-        let t = |fa_text: &str, en_text: &str| {
-            if fa {
-                fa_text.to_string()
-            } else {
-                en_text.to_string()
-            }
+        let r = Renderer {
+            fa,
+            decimals: self.decimals,
         };
-        let l = |label: &Label| t(&label.fa, &label.en);
-        // Clauses are written in one language in the rule files: shown in the English text only.
-        let clause = |c: &Option<String>| {
-            if fa {
-                String::new()
-            } else {
-                c.clone().unwrap_or_default()
-            }
-        };
-        let num = |text: String| if fa { fa_num(&text) } else { text };
-        // Identifiers such as `1400-2`: Persian digits, the hyphen kept.
-        let digits = |text: &str| {
-            if fa {
-                crate::domain::digits::to_persian_digits(text)
-            } else {
-                text.to_string()
-            }
-        };
-        let total = |f: Fixed| num(f.to_string_with_decimals(self.decimals));
-        let kind = crate::domain::OfficeKind::parse(&self.office_kind);
         let mut out = String::new();
+        self.render_header(&r, &mut out);
+        let _ = writeln!(out);
+        let cols = Columns::of(self, &r);
+        for c in &self.criteria {
+            render_criterion(c, &r, &cols, &mut out);
+        }
+        for p in &self.penalties {
+            render_penalty(p, &r, &cols, &mut out);
+        }
+        let _ = writeln!(out);
+        self.render_total(&r, &mut out);
+        if let Some(p) = &self.placement {
+            render_placement(p, &r, &mut out);
+        }
+        for n in &self.neighbours {
+            render_neighbour(n, &r, &mut out);
+        }
+        if fa { isolate_quoted(&out) } else { out }
+    }
+
+    /// The office, region, kind, round and rule set; then the notice and whether the office filed.
+    fn render_header(&self, r: &Renderer, out: &mut String) {
+        let kind = crate::domain::OfficeKind::parse(&self.office_kind);
+        let hash = &self.rules_hash[..12.min(self.rules_hash.len())];
         let _ = writeln!(
             out,
             "{} {} — {} {} ({}) — {} {} ({} {} {})",
-            t("دفتر", "Office"),
-            if fa {
-                format!("«{}»", self.office)
-            } else {
-                self.office.clone()
-            },
-            t("منطقه", "region"),
-            num(self.region.to_string()),
-            kind.map_or(self.office_kind.clone(), |k| t(k.label_fa(), k.as_str())),
-            t("دوره", "round"),
-            digits(&self.round),
-            t("نسخه", "v"),
-            digits(&self.rules_version),
-            {
-                let hash = &self.rules_hash[..12.min(self.rules_hash.len())];
-                if fa {
-                    format!("«#{hash}»")
-                } else {
-                    format!("#{hash}")
-                }
-            }
+            r.t("دفتر", "Office"),
+            r.quoted(&self.office),
+            r.t("منطقه", "region"),
+            r.num(self.region.to_string()),
+            kind.map_or(self.office_kind.clone(), |k| r.t(k.label_fa(), k.as_str())),
+            r.t("دوره", "round"),
+            r.digits(&self.round),
+            r.t("نسخه", "v"),
+            r.digits(&self.rules_version),
+            r.quoted(&format!("#{hash}"))
         );
         if let Some(n) = &self.notice {
-            let _ = writeln!(out, "  ! {}", l(n));
+            let _ = writeln!(out, "  ! {}", r.l(n));
         }
         if !self.filed {
             let _ = writeln!(
                 out,
                 "  {}",
-                t(
+                r.t(
                     "این دفتر خوداظهاری نکرده است.",
                     "This office did not file its self-declaration."
                 )
             );
         }
-        let _ = writeln!(out);
-        // The criteria as one aligned table: label, points × weight = contribution, clause.
-        let labels: Vec<String> = self.criteria.iter().map(|c| l(&c.label)).collect();
-        let width = labels
-            .iter()
-            .chain(self.penalties.iter().map(|p| &p.id))
-            .map(|s| s.width())
-            .max()
-            .unwrap_or(0)
-            .max(
-                self.penalties
-                    .iter()
-                    .map(|p| l(&p.label).width())
-                    .max()
-                    .unwrap_or(0),
-            );
-        let pad = |text: &str| format!("{text}{}", " ".repeat(width.saturating_sub(text.width())));
-        let cols = |f: Fixed| num(f.to_string());
-        let nw = self
-            .criteria
-            .iter()
-            .flat_map(|c| [cols(c.points), cols(c.contribution)])
-            .chain(self.penalties.iter().map(|p| cols(p.points)))
-            .map(|s| s.width())
-            .max()
-            .unwrap_or(1);
-        let ww = self
-            .criteria
-            .iter()
-            .map(|c| cols(c.weight).width())
-            .max()
-            .unwrap_or(1);
-        let right = |text: String, w: usize| {
-            format!("{}{text}", " ".repeat(w.saturating_sub(text.width())))
-        };
-        let left = |text: String, w: usize| {
-            format!("{text}{}", " ".repeat(w.saturating_sub(text.width())))
-        };
-        for (c, label) in self.criteria.iter().zip(&labels) {
-            let _ = writeln!(
-                out,
-                "  {}  {} × {} = {}   {}",
-                pad(label),
-                right(cols(c.points), nw),
-                left(cols(c.weight), ww),
-                right(cols(c.contribution), nw),
-                clause(&c.clause)
-            );
-            trim_line_end(&mut out);
-            for i in &c.inputs {
-                let mut v = if i.missing {
-                    "—".to_string()
-                } else if let Some(shown) = &i.shown {
-                    l(shown)
-                } else {
-                    match &i.value {
-                        serde_json::Value::String(s) => num(s.clone()),
-                        other => num(other.to_string()),
-                    }
-                };
-                if i.carried_over {
-                    v.push_str(&t(" (از دوره قبل)", " (carried over)"));
-                }
-                let _ = writeln!(out, "      {} = {}", l(&i.label), v);
-            }
-            for step in &c.steps {
-                let _ = writeln!(out, "      {}", render_step(step, fa));
-            }
-            let mut how = l(&c.matched);
-            if let Some(from) = c.capped_from {
-                how.push_str(&if fa {
-                    format!(
-                        "؛ {} به سقف {} رسید",
-                        fa_num(&from.to_string()),
-                        fa_num(&c.max_points.to_string())
-                    )
-                } else {
-                    format!("; {from} capped at {}", c.max_points)
-                });
-            }
-            let _ = writeln!(out, "      → {how}");
-        }
-        for p in &self.penalties {
-            let _ = writeln!(
-                out,
-                "  {}  {}   {}",
-                pad(&l(&p.label)),
-                right(cols(p.points), nw),
-                clause(&p.clause)
-            );
-            trim_line_end(&mut out);
-            for v in &p.violations {
-                // The kind is the penalty's id: its label heads the lines already.
-                let mut line = if fa || v.kind == p.id {
-                    "      ".to_string()
-                } else {
-                    format!("      {} ", v.kind)
-                };
-                if let Some(d) = &v.date {
-                    line.push_str(&format!("{} {} ", t("در", "on"), num(d.clone())));
-                }
-                line.push_str(&format!("{} {}", cols(v.points), t("امتیاز", "points")));
-                if let Some(note) = &v.note {
-                    if fa {
-                        line.push_str(&format!(" — «{note}»"));
-                    } else {
-                        line.push_str(&format!(" — {note}"));
-                    }
-                }
-                let _ = writeln!(out, "{line}");
-            }
-            if let Some(c) = p.capped_at {
-                let _ = writeln!(out, "      → {} {}", t("سقف:", "capped at"), cols(c));
-            }
-        }
-        let _ = writeln!(out);
+    }
+
+    /// The total line: criteria, penalties, and their sum.
+    fn render_total(&self, r: &Renderer, out: &mut String) {
         let _ = writeln!(
             out,
             "  {}: {} {} {} = {}",
-            t("جمع", "Total"),
-            cols(self.criteria_total),
+            r.t("جمع", "Total"),
+            r.col(self.criteria_total),
             if self.penalty_total < Fixed::ZERO {
                 "−"
             } else {
                 "+"
             },
-            cols(self.penalty_total.abs()),
-            self.total.map_or("—".to_string(), total)
+            r.col(self.penalty_total.abs()),
+            self.total.map_or("—".to_string(), |f| r.total(f))
         );
-        if let Some(p) = &self.placement {
-            let _ = writeln!(
-                out,
-                "  {} {} — {} {}{}",
-                t("رتبه", "Grade"),
-                num(p.grade.to_string()),
-                t("سهم خدمات", "service share"),
-                num(p.service_share_percent.to_string()),
-                t("٪", "%")
-            );
-            for pos in &p.positions {
-                let _ = writeln!(
-                    out,
-                    "    {}: {} {} {}",
-                    t(scope_fa(pos.scope), pos.scope),
-                    num(pos.position.to_string()),
-                    t("از", "of"),
-                    num(pos.of.to_string())
-                );
-            }
-            if let Some(gap) = p.to_next_grade {
-                let _ = writeln!(
-                    out,
-                    "  {}",
-                    if fa {
-                        format!("برای رتبه بهتر {} امتیاز کم است.", fa_num(&gap.to_string()))
-                    } else {
-                        format!("Points lacking for the next grade: {gap}")
-                    }
-                );
-            }
-            if p.fragile {
-                let _ = writeln!(
-                    out,
-                    "  {}",
-                    t("نزدیک مرز رتبه است.", "Close to a grade boundary.")
-                );
-            }
-        }
-        for n in &self.neighbours {
-            let who = match (n.relation, fa) {
-                (Relation::Above, true) => "دفتر بالاتر",
-                (Relation::Above, false) => "Just above",
-                (Relation::Below, true) => "دفتر پایین‌تر",
-                (Relation::Below, false) => "Just below",
-            };
-            let _ = writeln!(
-                out,
-                "  {who}: {} ({}) — {}",
-                if fa {
-                    format!("«{}»", n.office)
-                } else {
-                    n.office.clone()
-                },
-                n.total.map_or("—".to_string(), total),
-                l(&n.decided_by)
-            );
-        }
-        if fa { isolate_quoted(&out) } else { out }
     }
+}
+
+/// The language of one rendering and the number formats that follow from it.
+struct Renderer {
+    fa: bool,
+    decimals: u32,
+}
+
+impl Renderer {
+    /// The text in the rendering's language.
+    fn t(&self, fa_text: &str, en_text: &str) -> String {
+        if self.fa {
+            fa_text.to_string()
+        } else {
+            en_text.to_string()
+        }
+    }
+
+    /// A label in the rendering's language.
+    fn l(&self, label: &Label) -> String {
+        self.t(&label.fa, &label.en)
+    }
+
+    /// Clauses are written in one language in the rule files: shown in the English text only.
+    fn clause(&self, c: &Option<String>) -> String {
+        if self.fa {
+            String::new()
+        } else {
+            c.clone().unwrap_or_default()
+        }
+    }
+
+    /// A number, in Persian digits when Persian.
+    fn num(&self, text: String) -> String {
+        if self.fa { fa_num(&text) } else { text }
+    }
+
+    /// Identifiers such as `1400-2`: Persian digits, the hyphen kept.
+    fn digits(&self, text: &str) -> String {
+        if self.fa {
+            crate::domain::digits::to_persian_digits(text)
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// A name or code in «» when Persian, so it keeps its own direction.
+    fn quoted(&self, text: &str) -> String {
+        if self.fa {
+            format!("«{text}»")
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// A table cell's number.
+    fn col(&self, f: Fixed) -> String {
+        self.num(f.to_string())
+    }
+
+    /// A total, with the rule set's decimals.
+    fn total(&self, f: Fixed) -> String {
+        self.num(f.to_string_with_decimals(self.decimals))
+    }
+}
+
+/// The widths that align the criteria and penalties as one table: label, points × weight =
+/// contribution, clause.
+struct Columns {
+    label: usize,
+    number: usize,
+    weight: usize,
+}
+
+impl Columns {
+    /// The widest label and numbers over all criteria and penalties.
+    fn of(e: &Explanation, r: &Renderer) -> Self {
+        let label = e
+            .criteria
+            .iter()
+            .map(|c| r.l(&c.label))
+            .chain(e.penalties.iter().map(|p| p.id.clone()))
+            .map(|s| s.width())
+            .max()
+            .unwrap_or(0)
+            .max(
+                e.penalties
+                    .iter()
+                    .map(|p| r.l(&p.label).width())
+                    .max()
+                    .unwrap_or(0),
+            );
+        let number = e
+            .criteria
+            .iter()
+            .flat_map(|c| [r.col(c.points), r.col(c.contribution)])
+            .chain(e.penalties.iter().map(|p| r.col(p.points)))
+            .map(|s| s.width())
+            .max()
+            .unwrap_or(1);
+        let weight = e
+            .criteria
+            .iter()
+            .map(|c| r.col(c.weight).width())
+            .max()
+            .unwrap_or(1);
+        Self {
+            label,
+            number,
+            weight,
+        }
+    }
+
+    /// A label padded to the label column.
+    fn pad(&self, text: &str) -> String {
+        left(text.to_string(), self.label)
+    }
+}
+
+/// The text padded on the right to `w` display columns.
+fn left(text: String, w: usize) -> String {
+    format!("{text}{}", " ".repeat(w.saturating_sub(text.width())))
+}
+
+/// The text padded on the left to `w` display columns.
+fn right(text: String, w: usize) -> String {
+    format!("{}{text}", " ".repeat(w.saturating_sub(text.width())))
+}
+
+/// One criterion's row, then its inputs, program steps and how its points were reached.
+fn render_criterion(c: &CriterionLine, r: &Renderer, cols: &Columns, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "  {}  {} × {} = {}   {}",
+        cols.pad(&r.l(&c.label)),
+        right(r.col(c.points), cols.number),
+        left(r.col(c.weight), cols.weight),
+        right(r.col(c.contribution), cols.number),
+        r.clause(&c.clause)
+    );
+    trim_line_end(out);
+    for i in &c.inputs {
+        let _ = writeln!(out, "      {} = {}", r.l(&i.label), input_value(i, r));
+    }
+    for step in &c.steps {
+        let _ = writeln!(out, "      {}", render_step(step, r.fa));
+    }
+    let mut how = r.l(&c.matched);
+    if let Some(from) = c.capped_from {
+        how.push_str(&if r.fa {
+            format!(
+                "؛ {} به سقف {} رسید",
+                fa_num(&from.to_string()),
+                fa_num(&c.max_points.to_string())
+            )
+        } else {
+            format!("; {from} capped at {}", c.max_points)
+        });
+    }
+    let _ = writeln!(out, "      → {how}");
+}
+
+/// An input's value as shown: a dash when missing, its label when it has one, and whether it
+/// was carried over from the last round.
+fn input_value(i: &InputLine, r: &Renderer) -> String {
+    let mut v = if i.missing {
+        "—".to_string()
+    } else if let Some(shown) = &i.shown {
+        r.l(shown)
+    } else {
+        match &i.value {
+            serde_json::Value::String(s) => r.num(s.clone()),
+            other => r.num(other.to_string()),
+        }
+    };
+    if i.carried_over {
+        v.push_str(&r.t(" (از دوره قبل)", " (carried over)"));
+    }
+    v
+}
+
+/// One penalty's row, then its violations and its cap.
+fn render_penalty(p: &PenaltyLine, r: &Renderer, cols: &Columns, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "  {}  {}   {}",
+        cols.pad(&r.l(&p.label)),
+        right(r.col(p.points), cols.number),
+        r.clause(&p.clause)
+    );
+    trim_line_end(out);
+    for v in &p.violations {
+        // The kind is the penalty's id: its label heads the lines already.
+        let mut line = if r.fa || v.kind == p.id {
+            "      ".to_string()
+        } else {
+            format!("      {} ", v.kind)
+        };
+        if let Some(d) = &v.date {
+            line.push_str(&format!("{} {} ", r.t("در", "on"), r.num(d.clone())));
+        }
+        line.push_str(&format!("{} {}", r.col(v.points), r.t("امتیاز", "points")));
+        if let Some(note) = &v.note {
+            line.push_str(&format!(" — {}", r.quoted(note)));
+        }
+        let _ = writeln!(out, "{line}");
+    }
+    if let Some(c) = p.capped_at {
+        let _ = writeln!(out, "      → {} {}", r.t("سقف:", "capped at"), r.col(c));
+    }
+}
+
+/// The grade, service share, positions per scope, the gap to the next grade and fragility.
+fn render_placement(p: &PlacementLine, r: &Renderer, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "  {} {} — {} {}{}",
+        r.t("رتبه", "Grade"),
+        r.num(p.grade.to_string()),
+        r.t("سهم خدمات", "service share"),
+        r.num(p.service_share_percent.to_string()),
+        r.t("٪", "%")
+    );
+    for pos in &p.positions {
+        let _ = writeln!(
+            out,
+            "    {}: {} {} {}",
+            r.t(scope_fa(pos.scope), pos.scope),
+            r.num(pos.position.to_string()),
+            r.t("از", "of"),
+            r.num(pos.of.to_string())
+        );
+    }
+    if let Some(gap) = p.to_next_grade {
+        let _ = writeln!(
+            out,
+            "  {}",
+            if r.fa {
+                format!("برای رتبه بهتر {} امتیاز کم است.", fa_num(&gap.to_string()))
+            } else {
+                format!("Points lacking for the next grade: {gap}")
+            }
+        );
+    }
+    if p.fragile {
+        let _ = writeln!(
+            out,
+            "  {}",
+            r.t("نزدیک مرز رتبه است.", "Close to a grade boundary.")
+        );
+    }
+}
+
+/// The office just above or below, its total, and what decided between them.
+fn render_neighbour(n: &NeighbourLine, r: &Renderer, out: &mut String) {
+    let who = match (n.relation, r.fa) {
+        (Relation::Above, true) => "دفتر بالاتر",
+        (Relation::Above, false) => "Just above",
+        (Relation::Below, true) => "دفتر پایین‌تر",
+        (Relation::Below, false) => "Just below",
+    };
+    let _ = writeln!(
+        out,
+        "  {who}: {} ({}) — {}",
+        r.quoted(&n.office),
+        n.total.map_or("—".to_string(), |f| r.total(f)),
+        r.l(&n.decided_by)
+    );
 }
 
 #[cfg(test)]

@@ -629,32 +629,51 @@ fn top_movers(before: &Side, after: &Side, offices: &[OfficeResult], top: usize)
 fn reasons(before: &Side, after: &Side, i: usize) -> Vec<Reason> {
     let (old_total, new_total) = (before.scores.totals[i], after.scores.totals[i]);
     let (Some(old_total), Some(new_total)) = (old_total, new_total) else {
-        return vec![Reason {
-            kind: if old_total.is_some() || new_total.is_some() {
-                "filing"
-            } else {
-                "others"
-            },
-            id: String::new(),
-            label: None,
-            old_points: None,
-            new_points: None,
-            old_weight: None,
-            new_weight: None,
-            old: Fixed::ZERO,
-            new: Fixed::ZERO,
-            delta: Fixed::ZERO,
-        }];
+        let kind = if old_total.is_some() || new_total.is_some() {
+            "filing"
+        } else {
+            "others"
+        };
+        return vec![Reason::bare(kind, Fixed::ZERO, Fixed::ZERO, Fixed::ZERO)];
     };
+    let mut out = criterion_reasons(before, after, i);
+    out.extend(penalty_reasons(before, after, i));
+    out.sort_by_key(|r| (Reverse(r.delta.abs()), r.id.clone()));
+    let explained = out
+        .iter()
+        .fold(Fixed::ZERO, |s, r| s.saturating_add(r.delta));
+    let rounding = new_total
+        .saturating_sub(old_total)
+        .saturating_sub(explained);
+    if rounding != Fixed::ZERO {
+        out.push(Reason::bare("rounding", Fixed::ZERO, Fixed::ZERO, rounding));
+    }
+    if out.is_empty() {
+        out.push(Reason::bare("others", old_total, new_total, Fixed::ZERO));
+    }
+    out
+}
+
+/// The ids on both sides: the base's in order, then those only the candidate has.
+fn ids_of_both<'a>(
+    a: impl Iterator<Item = &'a str>,
+    b: impl Iterator<Item = &'a str>,
+    in_a: impl Fn(&str) -> bool,
+) -> Vec<&'a str> {
+    let mut ids: Vec<&str> = a.collect();
+    ids.extend(b.filter(|id| !in_a(id)));
+    ids
+}
+
+/// The criteria whose contribution (points × weight) differs between the sides for office `i`.
+fn criterion_reasons(before: &Side, after: &Side, i: usize) -> Vec<Reason> {
     let (a, b) = (before.rs, after.rs);
-    let mut out = Vec::new();
-    let mut ids: Vec<&str> = a.criteria.iter().map(|c| c.id.as_str()).collect();
-    ids.extend(
-        b.criteria
-            .iter()
-            .map(|c| c.id.as_str())
-            .filter(|id| a.criterion_index(id).is_none()),
+    let ids = ids_of_both(
+        a.criteria.iter().map(|c| c.id.as_str()),
+        b.criteria.iter().map(|c| c.id.as_str()),
+        |id| a.criterion_index(id).is_some(),
     );
+    let mut out = Vec::new();
     for id in ids {
         let side = |s: &Side| {
             s.rs.criterion_index(id).map(|k| {
@@ -685,13 +704,18 @@ fn reasons(before: &Side, after: &Side, i: usize) -> Vec<Reason> {
             });
         }
     }
-    let mut ids: Vec<&str> = a.penalties.iter().map(|p| p.id.as_str()).collect();
-    ids.extend(
-        b.penalties
-            .iter()
-            .map(|p| p.id.as_str())
-            .filter(|id| a.penalty_index(id).is_none()),
+    out
+}
+
+/// The penalties whose points differ between the sides for office `i`.
+fn penalty_reasons(before: &Side, after: &Side, i: usize) -> Vec<Reason> {
+    let (a, b) = (before.rs, after.rs);
+    let ids = ids_of_both(
+        a.penalties.iter().map(|p| p.id.as_str()),
+        b.penalties.iter().map(|p| p.id.as_str()),
+        |id| a.penalty_index(id).is_some(),
     );
+    let mut out = Vec::new();
     for id in ids {
         let side = |s: &Side| {
             s.rs.penalty_index(id)
@@ -707,55 +731,31 @@ fn reasons(before: &Side, after: &Side, i: usize) -> Vec<Reason> {
                 (None, None) => unreachable!("the id comes from one of the sides"),
             };
             out.push(Reason {
-                kind: "penalty",
-                id: id.to_string(),
                 label: Some(label),
-                old_points: None,
-                new_points: None,
-                old_weight: None,
-                new_weight: None,
-                old,
-                new,
-                delta: new.saturating_sub(old),
+                id: id.to_string(),
+                ..Reason::bare("penalty", old, new, new.saturating_sub(old))
             });
         }
     }
-    out.sort_by_key(|r| (Reverse(r.delta.abs()), r.id.clone()));
-    let explained = out
-        .iter()
-        .fold(Fixed::ZERO, |s, r| s.saturating_add(r.delta));
-    let rounding = new_total
-        .saturating_sub(old_total)
-        .saturating_sub(explained);
-    if rounding != Fixed::ZERO {
-        out.push(Reason {
-            kind: "rounding",
-            id: String::new(),
-            label: None,
-            old_points: None,
-            new_points: None,
-            old_weight: None,
-            new_weight: None,
-            old: Fixed::ZERO,
-            new: Fixed::ZERO,
-            delta: rounding,
-        });
-    }
-    if out.is_empty() {
-        out.push(Reason {
-            kind: "others",
-            id: String::new(),
-            label: None,
-            old_points: None,
-            new_points: None,
-            old_weight: None,
-            new_weight: None,
-            old: old_total,
-            new: new_total,
-            delta: Fixed::ZERO,
-        });
-    }
     out
+}
+
+impl Reason {
+    /// A reason of `kind` that names no criterion or penalty.
+    fn bare(kind: &'static str, old: Fixed, new: Fixed, delta: Fixed) -> Self {
+        Reason {
+            kind,
+            id: String::new(),
+            label: None,
+            old_points: None,
+            new_points: None,
+            old_weight: None,
+            new_weight: None,
+            old,
+            new,
+            delta,
+        }
+    }
 }
 
 fn relative(old: Fixed, new: Fixed) -> Reason {

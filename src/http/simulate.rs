@@ -21,12 +21,14 @@ use super::body::simulate::Simulated;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, CurrentUser, Path};
 use super::rounds::live_round;
-use crate::app::simulation::{self as app_population, prepare_all, score_errors};
+use crate::app::simulation::{self as app_population, Population, prepare_all, score_errors};
 use crate::domain::{Label, Role};
 use crate::engine::ScoreError;
 use crate::engine::simulate::overrides::{self, Override};
+use crate::engine::simulate::sweep::Sweep;
 use crate::engine::simulate::sweep::{SweepError, SweepSpec};
-use crate::engine::simulate::{self, Options};
+use crate::engine::simulate::{self, Options, Simulation};
+use crate::rules::RuleSet;
 use crate::rules::budget::{Budget, Limits};
 use crate::rules::compile::compile_source;
 use crate::rules::ruleset::{Source, SourceFile};
@@ -151,6 +153,47 @@ async fn run_simulation(
 ) -> Result<axum::Json<Simulated>, ApiError> {
     me.require(&[Role::Regulator, Role::Admin])?;
     let base = live_round(&state, &round)?;
+    let (set, spec) = parse_request(&req)?;
+    // Refused at once when the slots are taken; the slot is held until the computation ends.
+    let slot = state.simulations.start()?;
+    // The candidate's evaluations: stopped at the request's time budget, when the client goes
+    // away (this handler is dropped), or when the server shuts down.
+    let budget = state.evaluations.child(state.simulations.limits.evaluation);
+    let _cancel = budget.cancel_on_drop();
+    let source = candidate_source(&base, &req.files, &round);
+    let cand = compile_candidate(source, &set).await?;
+    // Files whose referral deadline passed stand as they were referred, as in the results.
+    crate::app::review::expire_due_referrals(&state, base.round, state.clock.now()).await?;
+    let population = state
+        .populations
+        .get(&state, base)
+        .await
+        .map_err(|e| unless_stopped(&budget, &[], e.into()))?;
+    let run = Run {
+        top: req.top.unwrap_or(20).min(500),
+        include_offices: req.include_offices,
+        spec,
+        budget: budget.clone(),
+    };
+    let (mut sim, sweep) = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        run.compute(&population, cand)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    for side in [&mut sim.baseline, &mut sim.candidate] {
+        side.dir = shown_dir(&side.dir, &state.rules.dir);
+    }
+    let what = json!({"set": req.set, "files": req.files.keys().collect::<Vec<_>>(), "sweep": req.sweep, "candidate_hash": sim.candidate});
+    app_population::record_simulation(&state, &me.actor(), &round, &what).await?;
+    Ok(axum::Json(Simulated {
+        simulation: sim,
+        sweep,
+    }))
+}
+
+/// The request's overrides and sweep, parsed; a request with no candidate at all is refused.
+fn parse_request(req: &SimulationRequest) -> Result<(Vec<Override>, Option<SweepSpec>), ApiError> {
     if req.set.is_empty() && req.files.is_empty() && req.sweep.is_none() {
         return Err(ApiError::BadRequest(
             "nothing_to_simulate",
@@ -171,36 +214,36 @@ async fn run_simulation(
         .as_deref()
         .map(|s| SweepSpec::parse(s).map_err(|e| field("sweep", e)))
         .transpose()?;
-    // Refused at once when the slots are taken; the slot is held until the computation ends.
-    let slot = state.simulations.start()?;
-    // The candidate's evaluations: stopped at the request's time budget, when the client goes
-    // away (this handler is dropped), or when the server shuts down.
-    let budget = state.evaluations.child(state.simulations.limits.evaluation);
-    let _cancel = budget.cancel_on_drop();
-    // The candidate: a fresh compile of the uploaded bundle or of the live source (a compiled rule
-    // set cannot be cloned), then the overrides on top.
-    let source = if req.files.is_empty() {
-        base.source.clone()
-    } else {
-        let files: Vec<SourceFile> = req
-            .files
-            .iter()
-            .map(|(p, t)| SourceFile {
-                path: p.clone(),
-                text: t.clone(),
-            })
-            .collect();
-        Source {
-            dir: std::path::PathBuf::from(format!("candidate/{round}")),
-            hash: crate::rules::compile::hash_files(&files),
-            files,
-        }
-    };
+    Ok((set, spec))
+}
+
+/// The candidate's source: the uploaded bundle, or the live rules' own when none was uploaded.
+fn candidate_source(base: &RuleSet, files: &BTreeMap<String, String>, round: &str) -> Source {
+    if files.is_empty() {
+        return base.source.clone();
+    }
+    let files: Vec<SourceFile> = files
+        .iter()
+        .map(|(p, t)| SourceFile {
+            path: p.clone(),
+            text: t.clone(),
+        })
+        .collect();
+    Source {
+        dir: std::path::PathBuf::from(format!("candidate/{round}")),
+        hash: crate::rules::compile::hash_files(&files),
+        files,
+    }
+}
+
+/// The candidate: a fresh compile of its source (a compiled rule set cannot be cloned), then the
+/// overrides on top.
+async fn compile_candidate(source: Source, set: &[Override]) -> Result<RuleSet, ApiError> {
     let mut cand = tokio::task::spawn_blocking(move || compile_source(source))
         .await
         .map_err(ApiError::internal)?
         .map_err(|d| ApiError::Rules(d.0))?;
-    overrides::apply(&mut cand, &set).map_err(|problems| {
+    overrides::apply(&mut cand, set).map_err(|problems| {
         ApiError::Fields(
             problems
                 .into_iter()
@@ -211,18 +254,25 @@ async fn run_simulation(
                 .collect(),
         )
     })?;
-    // Files whose referral deadline passed stand as they were referred, as in the results.
-    crate::app::review::expire_due_referrals(&state, base.round, state.clock.now()).await?;
-    let population = state
-        .populations
-        .get(&state, base)
-        .await
-        .map_err(|e| unless_stopped(&budget, &[], e.into()))?;
-    let top = req.top.unwrap_or(20).min(500);
-    let include_offices = req.include_offices;
-    let work = budget.clone();
-    let (mut sim, sweep) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
-        let _slot = slot;
+    Ok(cand)
+}
+
+/// What one simulation computes besides the candidate itself, and the budget it runs under.
+struct Run {
+    top: usize,
+    include_offices: bool,
+    spec: Option<SweepSpec>,
+    budget: Arc<Budget>,
+}
+
+impl Run {
+    /// Simulates the candidate over the population, and sweeps it when asked; blocking work.
+    fn compute(
+        self,
+        population: &Population,
+        mut cand: RuleSet,
+    ) -> Result<(Simulation, Option<Sweep>), ApiError> {
+        let work = self.budget;
         let _budget = Budget::enter(Some(work.clone()));
         let baseline = population.baseline();
         let cand_own = if simulate::same_inputs(&population.rs, &cand) {
@@ -231,40 +281,39 @@ async fn run_simulation(
             Some(prepare_all(&cand, &population.records)?)
         };
         let cand_offices = cand_own.as_deref().unwrap_or(&population.offices);
-        let mut sim =
-            simulate::simulate(&baseline, &cand, cand_offices, &Options { top_movers: top })
-                .map_err(|e| unless_stopped(&work, &e, score_errors(e.clone()).into()))?;
-        let sweep = match &spec {
+        let mut sim = simulate::simulate(
+            &baseline,
+            &cand,
+            cand_offices,
+            &Options {
+                top_movers: self.top,
+            },
+        )
+        .map_err(|e| unless_stopped(&work, &e, score_errors(e.clone()).into()))?;
+        let sweep = match &self.spec {
             Some(spec) => Some(
-                simulate::sweep(&baseline, &mut cand, cand_offices, spec).map_err(|e| {
-                    let (failed, message) = match &e {
-                        SweepError::Score(f) => (
-                            f.as_slice(),
-                            Label::new("محاسبه در یکی از گام‌ها ناموفق بود", e.to_string()),
-                        ),
-                        SweepError::Setting(l) => (&[][..], l.clone()),
-                    };
-                    unless_stopped(&work, failed, field("sweep", message))
-                })?,
+                simulate::sweep(&baseline, &mut cand, cand_offices, spec)
+                    .map_err(|e| sweep_error(&work, &e))?,
             ),
             None => None,
         };
-        if !include_offices {
+        if !self.include_offices {
             sim.offices.clear();
         }
         Ok((sim, sweep))
-    })
-    .await
-    .map_err(ApiError::internal)??;
-    for side in [&mut sim.baseline, &mut sim.candidate] {
-        side.dir = shown_dir(&side.dir, &state.rules.dir);
     }
-    let what = json!({"set": req.set, "files": req.files.keys().collect::<Vec<_>>(), "sweep": req.sweep, "candidate_hash": sim.candidate});
-    app_population::record_simulation(&state, &me.actor(), &round, &what).await?;
-    Ok(axum::Json(Simulated {
-        simulation: sim,
-        sweep,
-    }))
+}
+
+/// A failed sweep as the field error on `sweep`, or what stopped its evaluations.
+fn sweep_error(work: &Budget, e: &SweepError) -> ApiError {
+    let (failed, message) = match e {
+        SweepError::Score(f) => (
+            f.as_slice(),
+            Label::new("محاسبه در یکی از گام‌ها ناموفق بود", e.to_string()),
+        ),
+        SweepError::Setting(l) => (&[][..], l.clone()),
+    };
+    unless_stopped(work, failed, field("sweep", message))
 }
 
 /// Where a rule set came from, as a client may see it: its path under the rules directory

@@ -7,6 +7,10 @@
 //! the header as line 1 (the row number a spreadsheet shows): `rows[3].kind`, `rows[1].region` for
 //! a header without a `region` column, `rows[7]` for a row that cannot be read at all.
 
+use std::collections::HashSet;
+
+use csv::StringRecord;
+
 use crate::domain::digits::{to_ascii_digits, to_persian_digits};
 use crate::domain::{Label, NationalCode, OfficeId, OfficeKind, RegionId, quoted};
 use crate::rules::value::FieldError;
@@ -85,6 +89,26 @@ pub fn parse_registry(text: &str) -> Result<Vec<OfficeRow>, Vec<RowError>> {
             return Err(vec![unreadable(1, &e)]);
         }
     };
+    let mut errors = header_errors(&headers)?;
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, record) in reader.records().enumerate() {
+        let row = i + 2;
+        match record {
+            Ok(record) => out.extend(parse_row(row, &record, &headers, &mut seen, &mut errors)),
+            Err(e) => errors.push(unreadable(row, &e)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The header's problems: a missing required column refuses the file at once (`Err`); unknown
+/// columns are reported with the rows' problems (`Ok`).
+fn header_errors(headers: &StringRecord) -> Result<Vec<RowError>, Vec<RowError>> {
     let required = ["id", "kind", "region", "holder_national_code"];
     let missing: Vec<RowError> = required
         .iter()
@@ -101,7 +125,7 @@ pub fn parse_registry(text: &str) -> Result<Vec<OfficeRow>, Vec<RowError>> {
     if !missing.is_empty() {
         return Err(missing);
     }
-    let mut errors: Vec<RowError> = headers
+    let unknown: Vec<RowError> = headers
         .iter()
         .filter(|h| !COLUMNS.contains(h))
         .map(|h| {
@@ -117,85 +141,78 @@ pub fn parse_registry(text: &str) -> Result<Vec<OfficeRow>, Vec<RowError>> {
             )
         })
         .collect();
+    Ok(unknown)
+}
+
+/// One row as an office, or `None` with its problems added to `errors`; an id already `seen` is a
+/// problem too.
+fn parse_row(
+    row: usize,
+    record: &StringRecord,
+    headers: &StringRecord,
+    seen: &mut HashSet<OfficeId>,
+    errors: &mut Vec<RowError>,
+) -> Option<OfficeRow> {
     let col = |name: &str| headers.iter().position(|h| h == name);
-    let mut out = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (i, record) in reader.records().enumerate() {
-        let row = i + 2;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(unreadable(row, &e));
-                continue;
-            }
-        };
-        let get = |name: &str| {
-            col(name)
-                .and_then(|c| record.get(c))
-                .unwrap_or("")
-                .to_string()
-        };
-        let mut err =
-            |field: &str, fa: String, en: String| errors.push(RowError::new(row, field, fa, en));
-        let id = OfficeId::parse(&get("id"))
-            .map_err(|e| err("id", e.fa(), e.to_string()))
-            .ok();
-        let kind = OfficeKind::parse(&get("kind"));
-        if kind.is_none() {
-            err(
-                "kind",
-                format!(
-                    "{} نوع دفتر نیست («pishkhan»، «non_governmental» یا «rural_ict»)",
-                    quoted(get("kind"))
-                ),
-                format!(
-                    "`{}` is not an office kind (pishkhan, non_governmental, rural_ict)",
-                    get("kind")
-                ),
-            );
-        }
-        let region = match to_ascii_digits(&get("region")).parse::<i64>() {
-            Ok(n) => RegionId::new(n)
-                .map_err(|e| err("region", e.fa(), e.to_string()))
-                .ok(),
-            Err(_) => {
-                err(
-                    "region",
-                    format!("{} شماره منطقه نیست", quoted(get("region"))),
-                    format!("`{}` is not a region number", get("region")),
-                );
-                None
-            }
-        };
-        let code = NationalCode::parse(&get("holder_national_code"))
-            .map_err(|e| err("holder_national_code", e.fa(), e.to_string()))
-            .ok();
-        if let Some(id) = &id
-            && !seen.insert(id.clone())
-        {
-            err(
-                "id",
-                format!("دفتر {} دو بار در فایل آمده است", quoted(id)),
-                format!("office `{id}` appears twice in the file"),
-            );
-            continue;
-        }
-        if let (Some(id), Some(kind), Some(region), Some(code)) = (id, kind, region, code) {
-            out.push(OfficeRow {
-                id,
-                kind,
-                region,
-                province: get("province"),
-                name: get("name"),
-                holder_national_code: code,
-            });
-        }
+    let get = |name: &str| {
+        col(name)
+            .and_then(|c| record.get(c))
+            .unwrap_or("")
+            .to_string()
+    };
+    let mut err =
+        |field: &str, fa: String, en: String| errors.push(RowError::new(row, field, fa, en));
+    let id = OfficeId::parse(&get("id"))
+        .map_err(|e| err("id", e.fa(), e.to_string()))
+        .ok();
+    let kind = OfficeKind::parse(&get("kind"));
+    if kind.is_none() {
+        err(
+            "kind",
+            format!(
+                "{} نوع دفتر نیست («pishkhan»، «non_governmental» یا «rural_ict»)",
+                quoted(get("kind"))
+            ),
+            format!(
+                "`{}` is not an office kind (pishkhan, non_governmental, rural_ict)",
+                get("kind")
+            ),
+        );
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
+    let region = match to_ascii_digits(&get("region")).parse::<i64>() {
+        Ok(n) => RegionId::new(n)
+            .map_err(|e| err("region", e.fa(), e.to_string()))
+            .ok(),
+        Err(_) => {
+            err(
+                "region",
+                format!("{} شماره منطقه نیست", quoted(get("region"))),
+                format!("`{}` is not a region number", get("region")),
+            );
+            None
+        }
+    };
+    let code = NationalCode::parse(&get("holder_national_code"))
+        .map_err(|e| err("holder_national_code", e.fa(), e.to_string()))
+        .ok();
+    if let Some(id) = &id
+        && !seen.insert(id.clone())
+    {
+        err(
+            "id",
+            format!("دفتر {} دو بار در فایل آمده است", quoted(id)),
+            format!("office `{id}` appears twice in the file"),
+        );
+        return None;
     }
+    Some(OfficeRow {
+        id: id?,
+        kind: kind?,
+        region: region?,
+        province: get("province"),
+        name: get("name"),
+        holder_national_code: code?,
+    })
 }
 
 #[cfg(test)]

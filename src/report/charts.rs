@@ -319,40 +319,104 @@ pub fn line_chart(
         xs.iter().copied().fold(f64::INFINITY, f64::min),
         xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
     );
-    let span = if x1 > x0 { x1 - x0 } else { 1.0 };
-    let px = |x: f64| left + (right - left) * (x - x0) / span;
-    let py = |y: f64| bottom - (bottom - top) * y / axis;
-    let every = xs.len().div_ceil(14).max(1);
-    for (i, x) in xs.iter().enumerate() {
-        if i % every == 0 || i + 1 == xs.len() {
-            text(&mut out, px(*x), bottom + 18.0, "middle", "tick", &trim(*x));
-        }
-    }
-    for (k, &(m, label)) in markers.iter().enumerate() {
-        if m < x0 || m > x1 {
-            continue;
-        }
-        let _ = write!(
-            out,
-            "<line x1=\"{0:.1}\" x2=\"{0:.1}\" y1=\"{top}\" y2=\"{bottom}\" class=\"marker\"/>",
-            px(m)
-        );
-        // Labels near the right edge go on the line's left; a second marker's label goes lower.
-        let (x, anchor) = if px(m) > right - 120.0 {
-            (px(m) - 4.0, "end")
-        } else {
-            (px(m) + 4.0, "start")
-        };
-        text(
-            &mut out,
-            x,
-            top + 10.0 + 14.0 * k as f64,
-            anchor,
-            "small",
-            label,
-        );
-    }
+    let plot = Plot {
+        left,
+        right,
+        top,
+        bottom,
+        x0,
+        x1,
+        span: if x1 > x0 { x1 - x0 } else { 1.0 },
+        axis,
+    };
+    plot.x_ticks(&mut out, xs);
+    plot.markers(&mut out, markers);
     for s in series {
+        plot.line(&mut out, xs, s);
+    }
+    let _ = write!(
+        out,
+        "<line x1=\"{left}\" x2=\"{right}\" y1=\"{bottom}\" y2=\"{bottom}\" class=\"axis\"/>"
+    );
+    series_legend(&mut out, series, right);
+    text(
+        &mut out,
+        (left + right) / 2.0,
+        h - 14.0,
+        "middle",
+        "label",
+        x_label,
+    );
+    out.push_str("</svg>");
+    out
+}
+
+/// A line chart's plotting area and the scales that map values into it.
+struct Plot {
+    left: f64,
+    right: f64,
+    top: f64,
+    bottom: f64,
+    /// The smallest and largest x, and their distance (1 when they are equal).
+    x0: f64,
+    x1: f64,
+    span: f64,
+    /// The y axis' top value.
+    axis: f64,
+}
+
+impl Plot {
+    /// An x value's position.
+    fn px(&self, x: f64) -> f64 {
+        self.left + (self.right - self.left) * (x - self.x0) / self.span
+    }
+
+    /// A y value's position.
+    fn py(&self, y: f64) -> f64 {
+        self.bottom - (self.bottom - self.top) * y / self.axis
+    }
+
+    /// The x values under the axis: at most about 14, always the last.
+    fn x_ticks(&self, out: &mut String, xs: &[f64]) {
+        let every = xs.len().div_ceil(14).max(1);
+        for (i, x) in xs.iter().enumerate() {
+            if i % every == 0 || i + 1 == xs.len() {
+                text(
+                    out,
+                    self.px(*x),
+                    self.bottom + 18.0,
+                    "middle",
+                    "tick",
+                    &trim(*x),
+                );
+            }
+        }
+    }
+
+    /// Dashed vertical markers with their labels, for those within the x range.
+    fn markers(&self, out: &mut String, markers: &[(f64, &str)]) {
+        let (top, bottom, right) = (self.top, self.bottom, self.right);
+        for (k, &(m, label)) in markers.iter().enumerate() {
+            if m < self.x0 || m > self.x1 {
+                continue;
+            }
+            let _ = write!(
+                out,
+                "<line x1=\"{0:.1}\" x2=\"{0:.1}\" y1=\"{top}\" y2=\"{bottom}\" class=\"marker\"/>",
+                self.px(m)
+            );
+            // Labels near the right edge go on the line's left; a second marker's label goes lower.
+            let (x, anchor) = if self.px(m) > right - 120.0 {
+                (self.px(m) - 4.0, "end")
+            } else {
+                (self.px(m) + 4.0, "start")
+            };
+            text(out, x, top + 10.0 + 14.0 * k as f64, anchor, "small", label);
+        }
+    }
+
+    /// One series: its path (broken at gaps), then a dot with a tooltip per point.
+    fn line(&self, out: &mut String, xs: &[f64], s: &Series) {
         let mut d = String::new();
         let mut pen_down = false;
         for (x, y) in xs.iter().zip(&s.points) {
@@ -362,8 +426,8 @@ pub fn line_chart(
                         d,
                         "{}{:.1},{:.1} ",
                         if pen_down { "L" } else { "M" },
-                        px(*x),
-                        py(*y)
+                        self.px(*x),
+                        self.py(*y)
                     );
                     pen_down = true;
                 }
@@ -381,8 +445,8 @@ pub fn line_chart(
                 let _ = write!(
                     out,
                     "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3.5\" fill=\"{}\"><title>{} at {}: {}</title></circle>",
-                    px(*x),
-                    py(*y),
+                    self.px(*x),
+                    self.py(*y),
                     s.color,
                     escape(&s.name),
                     trim(*x),
@@ -391,10 +455,10 @@ pub fn line_chart(
             }
         }
     }
-    let _ = write!(
-        out,
-        "<line x1=\"{left}\" x2=\"{right}\" y1=\"{bottom}\" y2=\"{bottom}\" class=\"axis\"/>"
-    );
+}
+
+/// A colour swatch and name per series, right-aligned along the top.
+fn series_legend(out: &mut String, series: &[Series], right: f64) {
     for (i, s) in series.iter().enumerate() {
         let x = right - 110.0 * (series.len() - i) as f64;
         let _ = write!(
@@ -402,18 +466,8 @@ pub fn line_chart(
             "<rect x=\"{x:.1}\" y=\"8\" width=\"12\" height=\"12\" fill=\"{}\"/>",
             s.color
         );
-        text(&mut out, x + 16.0, 18.0, "start", "tick", &s.name);
+        text(out, x + 16.0, 18.0, "start", "tick", &s.name);
     }
-    text(
-        &mut out,
-        (left + right) / 2.0,
-        h - 14.0,
-        "middle",
-        "label",
-        x_label,
-    );
-    out.push_str("</svg>");
-    out
 }
 
 /// `2`, `0.25`, `-1.5`: a float as short as it is exact to four places.

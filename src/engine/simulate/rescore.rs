@@ -108,77 +108,22 @@ pub fn rescore_with(
         offices.len(),
         "the baseline table and the offices must be the same population"
     );
-    let c = cand.criteria.len();
-    let p = cand.penalties.len();
-    let reuse_penalties = plan.penalties.iter().all(Option::is_some);
-    const CHUNK: usize = 1024;
+    let rescorer = Rescorer {
+        plan,
+        base_table,
+        cand,
+        reuse_penalties: plan.penalties.iter().all(Option::is_some),
+    };
     let budget = Budget::current();
     let chunks: Vec<ChunkScores> = offices
         .par_chunks(CHUNK)
         .enumerate()
         .map(|(ci, chunk)| {
             let _budget = Budget::enter(budget.clone());
-            let mut pts = vec![Fixed::ZERO; chunk.len() * c];
-            let mut pens = vec![Fixed::ZERO; chunk.len() * p];
-            let mut tots = vec![None; chunk.len()];
-            let mut errors = Vec::new();
-            for (j, office) in chunk.iter().enumerate() {
-                let i = ci * CHUNK + j;
-                if !office.filed && cand.grading.non_filers == NonFilerPolicy::LowestGrade {
-                    continue;
-                }
-                let row = &mut pts[j * c..(j + 1) * c];
-                let pen = &mut pens[j * p..(j + 1) * p];
-                if !office.filed && plan.score_non_filers {
-                    match score_into(cand, office, row, pen, None) {
-                        Ok(t) => tots[j] = Some(t),
-                        Err(e) => errors.push(e),
-                    }
-                    continue;
-                }
-                let base_points = base_table.points_of(i);
-                // The same sums in the same order as `score_into`, so saturation matches too.
-                let mut sum = Fixed::ZERO;
-                let mut failed = false;
-                for (k, criterion) in cand.criteria.iter().enumerate() {
-                    let points = match plan.criteria[k] {
-                        Some(b) => base_points[b],
-                        None => match crate::engine::score::criterion_points(
-                            cand, criterion, office, None,
-                        ) {
-                            Ok(raw) => raw.max(Fixed::ZERO).min(criterion.max_points),
-                            Err(message) => {
-                                errors.push(ScoreError {
-                                    office: office.id.to_string(),
-                                    criterion: criterion.id.clone(),
-                                    message,
-                                });
-                                failed = true;
-                                break;
-                            }
-                        },
-                    };
-                    row[k] = points;
-                    sum = sum.saturating_add(points.mul(criterion.weight));
-                }
-                if failed {
-                    continue;
-                }
-                if reuse_penalties {
-                    let base_pens = base_table.penalties_of(i);
-                    for (k, from) in plan.penalties.iter().enumerate() {
-                        pen[k] = base_pens[from.expect("all reused")];
-                    }
-                } else {
-                    crate::engine::score::penalty_points(cand, office, pen, None);
-                }
-                let penalty_sum = pen.iter().fold(Fixed::ZERO, |s, x| s.saturating_add(*x));
-                sum = sum.saturating_add(penalty_sum);
-                tots[j] = Some(sum.round(cand.ranking.decimals, cand.ranking.rounding));
-            }
-            (pts, pens, tots, errors)
+            rescorer.chunk(ci, chunk)
         })
         .collect();
+    let (c, p) = (cand.criteria.len(), cand.penalties.len());
     let mut table = ScoreTable {
         criteria: c,
         penalty_kinds: p,
@@ -197,6 +142,86 @@ pub fn rescore_with(
         Ok(table)
     } else {
         Err(errors)
+    }
+}
+
+/// Offices per parallel chunk.
+const CHUNK: usize = 1024;
+
+/// One rescoring: the plan, the baseline's table it reuses, and the candidate.
+struct Rescorer<'a> {
+    plan: &'a Plan,
+    base_table: &'a ScoreTable,
+    cand: &'a RuleSet,
+    /// Every penalty is identical to a baseline one: copy them all.
+    reuse_penalties: bool,
+}
+
+impl Rescorer<'_> {
+    /// The scores of chunk `ci` of the offices.
+    fn chunk(&self, ci: usize, chunk: &[Office]) -> ChunkScores {
+        let (c, p) = (self.cand.criteria.len(), self.cand.penalties.len());
+        let mut pts = vec![Fixed::ZERO; chunk.len() * c];
+        let mut pens = vec![Fixed::ZERO; chunk.len() * p];
+        let mut tots = vec![None; chunk.len()];
+        let mut errors = Vec::new();
+        for (j, office) in chunk.iter().enumerate() {
+            let row = &mut pts[j * c..(j + 1) * c];
+            let pen = &mut pens[j * p..(j + 1) * p];
+            match self.office(ci * CHUNK + j, office, row, pen) {
+                Ok(total) => tots[j] = total,
+                Err(e) => errors.push(e),
+            }
+        }
+        (pts, pens, tots, errors)
+    }
+
+    /// Office `i`'s points and penalties into `row` and `pen`, and its total; `None` for an office
+    /// that did not file and is not scored.
+    fn office(
+        &self,
+        i: usize,
+        office: &Office,
+        row: &mut [Fixed],
+        pen: &mut [Fixed],
+    ) -> Result<Option<Fixed>, ScoreError> {
+        let cand = self.cand;
+        if !office.filed && cand.grading.non_filers == NonFilerPolicy::LowestGrade {
+            return Ok(None);
+        }
+        if !office.filed && self.plan.score_non_filers {
+            return score_into(cand, office, row, pen, None).map(Some);
+        }
+        let base_points = self.base_table.points_of(i);
+        // The same sums in the same order as `score_into`, so saturation matches too.
+        let mut sum = Fixed::ZERO;
+        for (k, criterion) in cand.criteria.iter().enumerate() {
+            let points = match self.plan.criteria[k] {
+                Some(b) => base_points[b],
+                None => crate::engine::score::criterion_points(cand, criterion, office, None)
+                    .map(|raw| raw.max(Fixed::ZERO).min(criterion.max_points))
+                    .map_err(|message| ScoreError {
+                        office: office.id.to_string(),
+                        criterion: criterion.id.clone(),
+                        message,
+                    })?,
+            };
+            row[k] = points;
+            sum = sum.saturating_add(points.mul(criterion.weight));
+        }
+        if self.reuse_penalties {
+            let base_pens = self.base_table.penalties_of(i);
+            for (k, from) in self.plan.penalties.iter().enumerate() {
+                pen[k] = base_pens[from.expect("all reused")];
+            }
+        } else {
+            crate::engine::score::penalty_points(cand, office, pen, None);
+        }
+        let penalty_sum = pen.iter().fold(Fixed::ZERO, |s, x| s.saturating_add(*x));
+        sum = sum.saturating_add(penalty_sum);
+        Ok(Some(
+            sum.round(cand.ranking.decimals, cand.ranking.rounding),
+        ))
     }
 }
 
