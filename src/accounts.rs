@@ -121,15 +121,21 @@ pub fn verify_password(password: &str, stored: Option<&str>, initial: Option<&st
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Compares two secrets in time independent of where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// 32 random bytes in hex: a session or API token, or a form's CSRF token.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS has randomness");
+    hex::encode(bytes)
 }
 
 /// A new random token (what the client keeps) and its SHA-256 (what the database keeps).
 pub fn new_token() -> (String, String) {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).expect("the OS has randomness");
-    let token = hex::encode(bytes);
+    let token = random_token();
     let hash = token_hash(&token);
     (token, hash)
 }
@@ -250,5 +256,12 @@ mod tests {
         assert_ne!(t1, t2);
         assert_eq!(token_hash(&t1), h1);
         assert_eq!(t1.len(), 64);
+    }
+
+    #[test]
+    fn secrets_are_equal_only_when_every_byte_and_the_length_match() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"ab", b"abc"));
     }
 }

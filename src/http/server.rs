@@ -91,7 +91,7 @@ struct StallGuard<T> {
     timer: Option<Pin<Box<Sleep>>>,
     unreadable: Arc<UnreadableAnswers>,
     /// A replacement answer still being written, and how much of it is.
-    replacing: Option<(&'static [u8], usize)>,
+    replacing: Option<(Bytes, usize)>,
 }
 
 impl<T: AsyncWrite + Unpin> StallGuard<T> {
@@ -117,9 +117,8 @@ impl<T: AsyncWrite + Unpin> StallGuard<T> {
 
     /// Writes what is left of a replacement answer.
     fn drain(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        while let Some((answer, written)) = self.replacing {
+        while let Some((answer, written)) = self.replacing.take() {
             if written == answer.len() {
-                self.replacing = None;
                 break;
             }
             let polled = Pin::new(&mut self.inner).poll_write(cx, &answer[written..]);
@@ -129,7 +128,10 @@ impl<T: AsyncWrite + Unpin> StallGuard<T> {
                 }
                 Poll::Ready(Ok(n)) => self.replacing = Some((answer, written + n)),
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => {
+                    self.replacing = Some((answer, written));
+                    return Poll::Pending;
+                }
             }
         }
         Poll::Ready(Ok(()))
@@ -224,7 +226,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for StallGuard<T> {
 /// cannot parse: a malformed request line or header (400), a head too large (431), a target too
 /// long (414). Such a connection is closed after its answer, as hyper would.
 pub(crate) struct UnreadableAnswers {
-    answers: Vec<(&'static [u8], &'static [u8])>,
+    answers: Vec<(&'static [u8], Bytes)>,
 }
 
 impl UnreadableAnswers {
@@ -238,14 +240,14 @@ impl UnreadableAnswers {
             };
             let response = ApiError::UnreadableRequest(status).into_response();
             let answer = raw_answer(response, "").await;
-            answers.push((head, &*Box::leak(answer.into_boxed_slice())));
+            answers.push((head, Bytes::from(answer)));
         }
         UnreadableAnswers { answers }
     }
 
     /// The JSON answer for `written` when it is one of hyper's automatic answers: the status
     /// line above, and a head with no content type and no body.
-    fn instead_of(&self, written: &[u8]) -> Option<&'static [u8]> {
+    fn instead_of(&self, written: &[u8]) -> Option<Bytes> {
         let (_, answer) = self
             .answers
             .iter()
@@ -254,7 +256,7 @@ impl UnreadableAnswers {
         (text.ends_with("\r\n\r\n")
             && text.contains("\r\ncontent-length: 0\r\n")
             && !text.contains("\r\ncontent-type:"))
-        .then_some(*answer)
+        .then(|| answer.clone())
     }
 }
 

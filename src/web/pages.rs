@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::session::{self, LANG, LOGIN_CSRF, Lang, SESSION};
 use super::{Portal, Refusal};
+use crate::accounts;
 use crate::app::home::{self, RoundHome};
 use crate::domain::Role;
 use crate::domain::digits::to_persian_digits;
@@ -256,7 +257,7 @@ fn login_form(
 ) -> Response {
     let (login_csrf, fresh) = match session::cookie(headers, LOGIN_CSRF) {
         Some(t) if t.len() == 64 => (t.to_string(), false),
-        _ => (session::random_token(), true),
+        _ => (accounts::random_token(), true),
     };
     let page = LoginPage {
         l: Layout::new(lang, String::new()),
@@ -297,7 +298,8 @@ pub async fn login(
     let secure = session::over_tls(&headers, portal.cookie_secure);
     let l = Layout::new(lang, String::new());
     let expected = session::cookie(&headers, LOGIN_CSRF).unwrap_or_default();
-    if expected.is_empty() || !session::same(expected, &form.csrf) {
+    if expected.is_empty() || !accounts::constant_time_eq(expected.as_bytes(), form.csrf.as_bytes())
+    {
         return login_form(
             lang,
             &headers,
@@ -427,7 +429,7 @@ pub async fn logout(
     let Some(token) = session::cookie(&headers, SESSION) else {
         return Redirect::to("/").into_response();
     };
-    if !session::same(&session::csrf_of(token), &form.csrf) {
+    if !accounts::constant_time_eq(session::csrf_of(token).as_bytes(), form.csrf.as_bytes()) {
         return (StatusCode::FORBIDDEN, "CSRF token mismatch").into_response();
     }
     let hash = crate::accounts::token_hash(token);
