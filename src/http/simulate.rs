@@ -319,25 +319,12 @@ fn sweep_error(work: &Budget, e: &SweepError) -> ApiError {
 /// Where a rule set came from, as a client may see it: its path under the rules directory
 /// (`1400-2`) or the uploaded bundle's name (`candidate/1400-2`), never the server's own paths.
 fn shown_dir(dir: &str, root: &std::path::Path) -> String {
-    use std::path::{Path, PathBuf};
-    let dir = Path::new(dir);
-    if let Ok(relative) = dir.strip_prefix(root) {
-        return relative.display().to_string();
-    }
-    let canonical = || -> Option<PathBuf> {
-        let root = root.canonicalize().ok()?;
-        Some(
-            dir.canonicalize()
-                .ok()?
-                .strip_prefix(root)
-                .ok()?
-                .to_path_buf(),
-        )
-    };
-    match canonical() {
-        Some(relative) => relative.display().to_string(),
-        None if dir.is_relative() => dir.display().to_string(),
-        None => dir
+    let dir = std::path::Path::new(dir);
+    // Live rule sets are compiled from `root/<round>`; an uploaded bundle is `candidate/<round>`.
+    match dir.strip_prefix(root) {
+        Ok(relative) => relative.display().to_string(),
+        Err(_) if dir.is_relative() => dir.display().to_string(),
+        Err(_) => dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
