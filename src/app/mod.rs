@@ -237,6 +237,38 @@ impl AppError {
     pub fn internal(e: impl std::fmt::Display) -> Self {
         AppError::Internal(e.to_string())
     }
+
+    /// What a person is told of a refusal, in both languages; `None` for failures that are
+    /// nobody's input (logged, never shown). Field errors are told field by field, so here only
+    /// counted.
+    pub fn message(&self) -> Option<Label> {
+        match self {
+            AppError::BadRequest(_, l)
+            | AppError::Forbidden(l)
+            | AppError::NotFound(l)
+            | AppError::Conflict(l)
+            | AppError::Refused(WorkflowError::State(l)) => Some(l.clone()),
+            AppError::Refused(WorkflowError::OutsideWindow(w)) => {
+                let d = w.describe();
+                Some(Label::new(
+                    format!("این کار اکنون ممکن نیست: {}", d.fa),
+                    format!("not possible now: {}", d.en),
+                ))
+            }
+            AppError::Refused(WorkflowError::Fields(f)) => Some(Label::new(
+                format!(
+                    "{} خانه درست پر نشده است",
+                    crate::domain::digits::to_persian_digits(&f.len().to_string())
+                ),
+                format!("{} field(s) are not valid", f.len()),
+            )),
+            AppError::KeyInProgress => Some(Label::new(
+                "درخواستی همانند هنوز در کار است؛ کمی بعد دوباره بکوشید",
+                "the same request is still being answered; try again shortly",
+            )),
+            AppError::Store(_) | AppError::Internal(_) => None,
+        }
+    }
 }
 
 impl From<Vec<crate::rules::value::FieldError>> for AppError {

@@ -3,8 +3,10 @@
 //! session cookie over the API's own sign-in; a CSRF token in every form.
 
 mod assets;
-mod pages;
+mod home;
+mod layout;
 mod session;
+mod signin;
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -54,9 +56,9 @@ pub struct Portal {
 /// The pages and their assets, with their own state (mounted by the HTTP server).
 pub fn router<S: Clone + Send + Sync + 'static>(portal: Portal) -> Router<S> {
     Router::new()
-        .route("/", get(pages::home))
-        .route("/login", post(pages::login))
-        .route("/logout", post(pages::logout))
+        .route("/", get(home::home))
+        .route("/login", post(signin::login))
+        .route("/logout", post(signin::logout))
         .route("/assets/{file}", get(assets::serve))
         .with_state(portal)
 }

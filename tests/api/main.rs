@@ -8,6 +8,7 @@ mod contract;
 mod declarations;
 mod errors;
 mod idempotency;
+mod page_client;
 mod pages;
 mod platform;
 mod reload;

@@ -5,7 +5,8 @@ use arzyab::domain::JalaliDate;
 use arzyab::domain::digits::to_persian_digits;
 
 use crate::both_backends;
-use crate::helpers::{TestApp, in_self_declaration, registry_csv};
+use crate::helpers::{TestApp, in_self_declaration};
+use crate::page_client::{client, get, office_and_form, post, sign_in};
 
 both_backends!(
     an_office_holder_signs_in_on_the_page_with_persian_digits_and_sees_the_round_and_its_deadline,
@@ -16,116 +17,12 @@ both_backends!(
     the_english_toggle_renders_english_left_to_right_and_is_remembered,
     assets_are_embedded_and_served_with_long_cache_headers,
     a_referred_office_sees_its_correction_deadline_on_the_home_page,
+    the_home_page_asks_to_change_the_first_password_until_it_is_changed,
 );
 
 both_backends!(spawn_on_real_clock =>
     on_the_machines_clock_the_home_page_shows_the_phase_the_api_shows,
 );
-
-/// A page answer: status, the `Set-Cookie` headers, the body.
-struct Page {
-    status: u16,
-    cookies: Vec<String>,
-    html: String,
-}
-
-impl Page {
-    /// The value a `Set-Cookie` header gives `name`, if any.
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.cookies.iter().find_map(|c| {
-            c.strip_prefix(&format!("{name}="))
-                .map(|rest| rest.split(';').next().unwrap().to_string())
-        })
-    }
-
-    /// The value of the hidden `csrf` field.
-    fn csrf(&self) -> String {
-        let at = self
-            .html
-            .find("name=\"csrf\" value=\"")
-            .expect("a csrf field")
-            + 19;
-        self.html[at..at + 64].to_string()
-    }
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-async fn page(resp: reqwest::Response) -> Page {
-    Page {
-        status: resp.status().as_u16(),
-        cookies: resp
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .map(|v| v.to_str().unwrap().to_string())
-            .collect(),
-        html: resp.text().await.unwrap(),
-    }
-}
-
-async fn get(app: &TestApp, path: &str, cookie: &str) -> Page {
-    page(
-        client()
-            .get(format!("{}{path}", app.url))
-            .header("cookie", cookie)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-}
-
-async fn post(app: &TestApp, path: &str, cookie: &str, form: &[(&str, &str)]) -> Page {
-    page(
-        client()
-            .post(format!("{}{path}", app.url))
-            .header("cookie", cookie)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(
-                form.iter()
-                    .map(|(k, v)| format!("{k}={}", urlencode(v)))
-                    .collect::<Vec<_>>()
-                    .join("&"),
-            )
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// Imports one office and opens the sign-in form: its holder's national code, and the form's
-/// cookie and token.
-async fn office_and_form(app: &TestApp) -> (String, String, String) {
-    let admin = app.admin().await;
-    let (csv, offices) = registry_csv(1);
-    let (s, report) = app.import(&admin, &csv).await;
-    assert_eq!(s, 200, "{report}");
-    let form = get(app, "/", "").await;
-    assert_eq!(form.status, 200);
-    assert!(form.html.contains("id=\"national_code\""), "{}", form.html);
-    let cookie = format!(
-        "arzyab_csrf={}",
-        form.cookie("arzyab_csrf").expect("a csrf cookie")
-    );
-    let token = form.csrf();
-    (offices[0].1.clone(), cookie, token)
-}
 
 async fn an_office_holder_signs_in_on_the_page_with_persian_digits_and_sees_the_round_and_its_deadline(
     app: TestApp,
@@ -504,6 +401,36 @@ async fn a_referred_office_sees_its_correction_deadline_on_the_home_page(app: Te
             "<strong>{}</strong> روز مانده",
             to_persian_digits(&days.to_string())
         )),
+        "{}",
+        home.html
+    );
+}
+
+async fn the_home_page_asks_to_change_the_first_password_until_it_is_changed(app: TestApp) {
+    let (code, _, _) = office_and_form(&app).await;
+    let cookie = sign_in(&app, &code, &code).await;
+    let home = get(&app, "/", &cookie).await;
+    assert!(home.html.contains("id=\"first-password\""), "{}", home.html);
+    assert!(
+        home.html.contains("href=\"/account/password\""),
+        "{}",
+        home.html
+    );
+
+    let token = app.login(&code, &code).await;
+    let (s, body) = app
+        .post(
+            "/v1/auth/password",
+            Some(&token),
+            serde_json::json!({"current_password": code, "new_password": "a-new-secret-2026"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let cookie = sign_in(&app, &code, "a-new-secret-2026").await;
+    let home = get(&app, "/", &cookie).await;
+    assert_eq!(home.status, 200);
+    assert!(
+        !home.html.contains("id=\"first-password\""),
         "{}",
         home.html
     );

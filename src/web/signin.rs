@@ -1,78 +1,20 @@
-//! The pages: sign-in, the office holder's home, sign-out. Handlers parse the form, call the
-//! application (or the shared sign-in), and render a template.
+//! Signing in and out: the sign-in form (anonymous CSRF token), the API's own sign-in behind it
+//! (throttles, lockout, audit), and sign-out.
 
 use std::net::SocketAddr;
 
 use askama::Template;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::session::{self, LANG, LOGIN_CSRF, Lang, SESSION};
+use super::layout::{FieldError, Layout, error_of, failure, render};
+use super::session::{self, LOGIN_CSRF, Lang, SESSION};
 use super::{Portal, Refusal};
 use crate::accounts;
-use crate::app::home::{self, RoundHome};
-use crate::domain::Role;
+use crate::app::home;
 use crate::domain::digits::to_persian_digits;
-
-/// What every page's layout needs: the language, the sign-out form's token, the toggle.
-pub struct Layout {
-    pub lang: Lang,
-    /// The CSRF token of the session's forms; empty when nobody is signed in.
-    pub csrf: String,
-    pub signed_in: bool,
-    pub css: &'static str,
-}
-
-impl Layout {
-    fn new(lang: Lang, csrf: String) -> Self {
-        let signed_in = !csrf.is_empty();
-        Layout {
-            lang,
-            csrf,
-            signed_in,
-            css: super::assets::CSS,
-        }
-    }
-
-    /// The text in the page's language.
-    pub fn t<'a>(&self, fa: &'a str, en: &'a str) -> &'a str {
-        match self.lang {
-            Lang::Fa => fa,
-            Lang::En => en,
-        }
-    }
-
-    pub fn dir(&self) -> &'static str {
-        match self.lang {
-            Lang::Fa => "rtl",
-            Lang::En => "ltr",
-        }
-    }
-
-    /// A number as the page writes it (Persian digits in Persian).
-    pub fn num(&self, n: impl ToString) -> String {
-        match self.lang {
-            Lang::Fa => to_persian_digits(&n.to_string()),
-            Lang::En => n.to_string(),
-        }
-    }
-
-    /// The link to the other language.
-    pub fn other_lang(&self) -> (&'static str, &'static str) {
-        match self.lang {
-            Lang::Fa => ("?lang=en", "English"),
-            Lang::En => ("?lang=fa", "فارسی"),
-        }
-    }
-}
-
-/// A field's error, shown in the summary (linking to the field) and beside the field.
-pub struct FieldError {
-    pub field: &'static str,
-    pub message: String,
-}
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -87,166 +29,12 @@ struct LoginPage {
 
 impl LoginPage {
     fn error_of(&self, field: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
-    }
-}
-
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage {
-    l: Layout,
-    username: String,
-    role_label: String,
-    round: Option<RoundView>,
-}
-
-/// A round as the home page writes it, in the page's language.
-struct RoundView {
-    title: String,
-    round: String,
-    phase: String,
-    deadline: Option<DeadlineView>,
-}
-
-struct DeadlineView {
-    what: String,
-    last_day: String,
-    days_left: String,
-    last_day_today: bool,
-}
-
-fn round_view(l: &Layout, h: RoundHome) -> RoundView {
-    let pick = |label: &crate::domain::Label| l.t(&label.fa, &label.en).to_string();
-    RoundView {
-        title: pick(&h.title),
-        round: l.num(h.round),
-        phase: match h.phase {
-            Some(p) => pick(&p.label()),
-            None => l.t("هیچ مرحله‌ای باز نیست", "no phase is open").to_string(),
-        },
-        deadline: h.deadline.map(|d| DeadlineView {
-            what: pick(&d.what),
-            last_day: match l.lang {
-                Lang::Fa => d.last_day.long_fa(),
-                Lang::En => d.last_day.long_en(),
-            },
-            days_left: l.num(d.days_left),
-            last_day_today: d.days_left == 0,
-        }),
-    }
-}
-
-#[derive(Deserialize)]
-pub struct LangQuery {
-    lang: Option<String>,
-}
-
-/// Renders a template, or the plain 500 a broken template deserves (logged).
-fn render(status: StatusCode, page: &impl Template) -> Response {
-    match page.render() {
-        Ok(html) => (
-            status,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            html,
-        )
-            .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "a page failed to render");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
-}
-
-/// Remembers a language chosen with `?lang=`.
-fn remember_lang(mut response: Response, query: &LangQuery, secure: bool) -> Response {
-    if let Some(lang) = query.lang.as_deref().filter(|l| matches!(*l, "fa" | "en")) {
-        response.headers_mut().append(
-            header::SET_COOKIE,
-            session::set_cookie(LANG, lang, 365 * 86_400, secure),
-        );
-    }
-    response
-}
-
-/// The signed-in user of a request, with their session token.
-async fn signed_in(
-    portal: &Portal,
-    headers: &HeaderMap,
-) -> Result<Option<(crate::app::Actor, String, String)>, Response> {
-    let Some(token) = session::cookie(headers, SESSION) else {
-        return Ok(None);
-    };
-    let hash = crate::accounts::token_hash(token);
-    match home::session_user(&portal.app, &hash).await {
-        Ok(Some(user)) => Ok(Some((
-            crate::app::Actor::user(&user),
-            user.username,
-            token.to_string(),
-        ))),
-        Ok(None) => Ok(None),
-        Err(e) => Err(failure(e)),
-    }
-}
-
-fn failure(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "a page failed");
-    StatusCode::INTERNAL_SERVER_ERROR.into_response()
-}
-
-/// `GET /`: the home page when signed in, the sign-in form otherwise.
-pub async fn home(
-    State(portal): State<Portal>,
-    Query(query): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let lang = Lang::of(query.lang.as_deref(), &headers);
-    let secure = session::over_tls(&headers, portal.cookie_secure);
-    let response = match signed_in(&portal, &headers).await {
-        Err(r) => r,
-        Ok(Some((actor, username, token))) => {
-            let l = Layout::new(lang, session::csrf_of(&token));
-            match home::office_home(&portal.app, &actor).await {
-                Ok(round) => {
-                    let role = actor.role;
-                    let page = HomePage {
-                        role_label: role_label(&l, role).to_string(),
-                        round: round.map(|r| round_view(&l, r)),
-                        username,
-                        l,
-                    };
-                    render(StatusCode::OK, &page)
-                }
-                Err(e) => failure(e),
-            }
-        }
-        Ok(None) => login_form(
-            lang,
-            &headers,
-            secure,
-            String::new(),
-            Vec::new(),
-            None,
-            StatusCode::OK,
-        ),
-    };
-    remember_lang(response, &query, secure)
-}
-
-fn role_label(l: &Layout, role: Role) -> &'static str {
-    match role {
-        Role::Office => l.t("دفتر", "office"),
-        Role::Reviewer => l.t("کارشناس منطقه", "regional reviewer"),
-        Role::Regulator => l.t("سازمان تنظیم مقررات", "regulator"),
-        Role::Admin => l.t("مدیر سامانه", "administrator"),
-        Role::ApiClient => l.t("برنامهٔ کاربردی", "API client"),
+        error_of(&self.errors, field)
     }
 }
 
 /// The sign-in form, with its anonymous CSRF token (kept from the cookie, or new).
-fn login_form(
+pub(super) fn login_form(
     lang: Lang,
     headers: &HeaderMap,
     secure: bool,
@@ -319,7 +107,7 @@ pub async fn login(
     let mut errors = Vec::new();
     if form.national_code.trim().is_empty() {
         errors.push(FieldError {
-            field: "national_code",
+            field: "national_code".into(),
             message: l
                 .t("کد ملی را بنویسید", "Enter your national code")
                 .to_string(),
@@ -327,7 +115,7 @@ pub async fn login(
     }
     if form.password.is_empty() {
         errors.push(FieldError {
-            field: "password",
+            field: "password".into(),
             message: l.t("گذرواژه را بنویسید", "Enter your password").to_string(),
         });
     }
@@ -366,7 +154,7 @@ pub async fn login(
     let (errors, problem) = match refusal {
         Refusal::Failed { attempts_left } => (
             vec![FieldError {
-                field: "password",
+                field: "password".into(),
                 message: match lang {
                     Lang::Fa => format!(
                         "کد ملی یا گذرواژه درست نیست؛ {} بار دیگر می‌توانید بکوشید",

@@ -1,0 +1,112 @@
+//! The signed-in person's home page: the round, its phase now and the deadline that applies.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+
+use super::Portal;
+use super::layout::{LangQuery, Layout, Visitor, app_error, remember_lang, render};
+use super::session::{self, Lang};
+use super::signin::login_form;
+use crate::app::home::{self, RoundHome};
+use crate::domain::Role;
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    l: Layout,
+    username: String,
+    role_label: String,
+    round: Option<RoundView>,
+    /// The account still signs in with its national code: the page asks to change it.
+    first_password: bool,
+}
+
+/// A round as the home page writes it, in the page's language.
+struct RoundView {
+    title: String,
+    round: String,
+    phase: String,
+    deadline: Option<DeadlineView>,
+}
+
+struct DeadlineView {
+    what: String,
+    last_day: String,
+    days_left: String,
+    last_day_today: bool,
+}
+
+fn round_view(l: &Layout, h: RoundHome) -> RoundView {
+    let pick = |label: &crate::domain::Label| l.pick(label).to_string();
+    RoundView {
+        title: pick(&h.title),
+        round: l.num(h.round),
+        phase: match h.phase {
+            Some(p) => pick(&p.label()),
+            None => l.t("هیچ مرحله‌ای باز نیست", "no phase is open").to_string(),
+        },
+        deadline: h.deadline.map(|d| DeadlineView {
+            what: pick(&d.what),
+            last_day: match l.lang {
+                Lang::Fa => d.last_day.long_fa(),
+                Lang::En => d.last_day.long_en(),
+            },
+            days_left: l.num(d.days_left),
+            last_day_today: d.days_left == 0,
+        }),
+    }
+}
+
+/// `GET /`: the home page when signed in, the sign-in form otherwise.
+pub async fn home(
+    State(portal): State<Portal>,
+    Query(query): Query<LangQuery>,
+    headers: HeaderMap,
+    visitor: Result<Visitor, Response>,
+) -> Response {
+    let secure = session::over_tls(&headers, portal.cookie_secure);
+    let visitor = match visitor {
+        Ok(v) => v,
+        Err(r) if r.status() == StatusCode::SEE_OTHER => {
+            let lang = Lang::of(query.lang.as_deref(), &headers);
+            let form = login_form(
+                lang,
+                &headers,
+                secure,
+                String::new(),
+                Vec::new(),
+                None,
+                StatusCode::OK,
+            );
+            return remember_lang(form, &query, secure);
+        }
+        Err(r) => return r,
+    };
+    let response = match home::office_home(&portal.app, &visitor.actor).await {
+        Ok(round) => {
+            let l = visitor.layout();
+            let page = HomePage {
+                role_label: role_label(&l, visitor.actor.role).to_string(),
+                round: round.map(|r| round_view(&l, r)),
+                username: visitor.username.clone(),
+                first_password: visitor.first_password,
+                l,
+            };
+            render(StatusCode::OK, &page)
+        }
+        Err(e) => app_error(visitor.layout(), e),
+    };
+    visitor.finish(response)
+}
+
+fn role_label(l: &Layout, role: Role) -> &'static str {
+    match role {
+        Role::Office => l.t("دفتر", "office"),
+        Role::Reviewer => l.t("کارشناس منطقه", "regional reviewer"),
+        Role::Regulator => l.t("سازمان تنظیم مقررات", "regulator"),
+        Role::Admin => l.t("مدیر سامانه", "administrator"),
+        Role::ApiClient => l.t("برنامهٔ کاربردی", "API client"),
+    }
+}
