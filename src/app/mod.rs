@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod declarations;
 pub mod home;
+pub mod my_round;
 pub mod publication;
 pub mod review;
 pub mod simulation;

@@ -11,6 +11,7 @@ use super::session::{self, Lang};
 use super::signin::login_form;
 use crate::app::home::{self, RoundHome};
 use crate::domain::Role;
+use crate::workflow::Phase;
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -21,6 +22,8 @@ struct HomePage {
     round: Option<RoundView>,
     /// The account still signs in with its national code: the page asks to change it.
     first_password: bool,
+    /// An office holder: the page links to the file's timeline, the result and the objection.
+    office: bool,
 }
 
 /// A round as the home page writes it, in the page's language.
@@ -29,6 +32,10 @@ struct RoundView {
     round: String,
     phase: String,
     deadline: Option<DeadlineView>,
+    /// Results are published: link to them.
+    published: bool,
+    /// The objection window is open: link to the form.
+    objection_open: bool,
 }
 
 struct DeadlineView {
@@ -47,6 +54,8 @@ fn round_view(l: &Layout, h: RoundHome) -> RoundView {
             Some(p) => pick(&p.label()),
             None => l.t("هیچ مرحله‌ای باز نیست", "no phase is open").to_string(),
         },
+        published: h.published,
+        objection_open: h.phase == Some(Phase::Objection),
         deadline: h.deadline.map(|d| DeadlineView {
             what: pick(&d.what),
             last_day: match l.lang {
@@ -92,6 +101,7 @@ pub async fn home(
                 round: round.map(|r| round_view(&l, r)),
                 username: visitor.username.clone(),
                 first_password: visitor.first_password,
+                office: visitor.actor.role == Role::Office,
                 l,
             };
             render(StatusCode::OK, &page)

@@ -5,8 +5,10 @@
 mod assets;
 mod home;
 mod layout;
+mod results;
 mod session;
 mod signin;
+mod timeline;
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -60,5 +62,12 @@ pub fn router<S: Clone + Send + Sync + 'static>(portal: Portal) -> Router<S> {
         .route("/login", post(signin::login))
         .route("/logout", post(signin::logout))
         .route("/assets/{file}", get(assets::serve))
+        .route("/file", get(timeline::file))
+        .route("/results", get(results::results))
+        .route(
+            "/objection",
+            get(results::objection_form).post(results::file_objection),
+        )
+        .route("/objection/filed", get(results::objection_filed))
         .with_state(portal)
 }
