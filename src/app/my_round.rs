@@ -143,9 +143,26 @@ pub struct Timeline {
     pub steps: Vec<TimelineStep>,
 }
 
-/// The round an office's pages are about: the live round running now, else the latest.
+/// The round an office's file and result pages are about: the live round with a phase open now;
+/// between rounds, the latest one that published results (its result stays readable after its
+/// final ranks); else the latest live round.
 pub async fn round_of_pages(app: &App) -> Result<Option<(Arc<RuleSet>, Events)>, AppError> {
-    super::home::current_round(app).await
+    let now = app.clock.now();
+    let rounds = app.rules.rounds();
+    let mut published = None;
+    for rs in rounds.values().rev() {
+        let events = super::publication::events(app, rs.round).await?;
+        if RoundCalendar::new(rs, events).current_phase(now).is_some() {
+            return Ok(Some((rs.clone(), events)));
+        }
+        if published.is_none() && events.published_at.is_some() {
+            published = Some((rs.clone(), events));
+        }
+    }
+    match published {
+        Some(chosen) => Ok(Some(chosen)),
+        None => super::home::current_round(app).await,
+    }
 }
 
 /// The status timeline of the actor's own file in the current round (office holders only);
