@@ -412,6 +412,7 @@ pub struct PenaltyResult {
 /// One violation counted under a penalty.
 #[derive(Clone, Debug, Deserialize)]
 pub struct ViolationResult {
+    /// The violation's kind (the penalty's id).
     pub kind: String,
     #[serde(default)]
     pub date: Option<String>,

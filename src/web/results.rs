@@ -139,7 +139,6 @@ struct PenaltyView {
 }
 
 struct ViolationView {
-    kind: String,
     date: String,
     note: Option<String>,
     points: String,
@@ -277,7 +276,6 @@ fn result_view(l: &Layout, r: &StageResult, shares: &[Fixed; 3]) -> ResultView {
                     .violations
                     .iter()
                     .map(|v| ViolationView {
-                        kind: v.kind.clone(),
                         date: v.date.as_deref().map_or_else(String::new, |d| {
                             match (JalaliDate::parse(d), l.lang) {
                                 (Ok(j), Lang::Fa) => j.long_fa(),

@@ -17,6 +17,7 @@ both_backends!(spawn_unthrottled =>
     an_objection_with_an_empty_claim_shows_the_error_beside_the_field_and_stores_nothing,
     an_objection_after_its_window_is_refused_on_the_page_with_the_windows_dates,
     the_home_page_links_the_file_the_result_and_the_objection_by_phase,
+    an_accepted_objection_shows_the_final_result_and_what_changed_from_the_first,
 );
 
 /// One office's declared values: `i` varies the total.
@@ -67,11 +68,17 @@ async fn review(app: &TestApp, offices: &[(String, String, u8)]) {
         let path = format!("/v1/rounds/1400-2/files/{}", o.0);
         let (s, file) = app.get(&path, Some(&reviewer)).await;
         assert_eq!(s, 200, "{file}");
+        let mut values =
+            json!({"association_score": 40 + 9 * i, "satisfaction_percent": 60 + 7 * i});
+        if i == 1 {
+            values["violations"] =
+                json!([{"kind": "overcharging", "date": "1400/01/30", "note": "بازرسی میدانی"}]);
+        }
         let (s, b) = app
             .put(
                 &format!("{path}/region-values"),
                 Some(&reviewer),
-                json!({"values": {"association_score": 40 + 9 * i, "satisfaction_percent": 60 + 7 * i}, "version": file["declaration"]["version"]}),
+                json!({"values": values, "version": file["declaration"]["version"]}),
             )
             .await;
         assert_eq!(s, 200, "{b}");
@@ -379,6 +386,7 @@ async fn the_result_page_shows_the_apis_numbers_for_the_office_and_only_its_own(
     assert_eq!(s, 200, "{list}");
     let rows = list["results"].as_array().unwrap();
     let mut totals = Vec::new();
+    let mut penalised = Vec::new();
     for o in &offices {
         let row = rows.iter().find(|r| r["office"] == o.0.as_str()).unwrap();
         let cookie = sign_in(&app, &o.1, &o.1).await;
@@ -430,11 +438,32 @@ async fn the_result_page_shows_the_apis_numbers_for_the_office_and_only_its_own(
             assert!(row.contains(c["label"]["fa"].as_str().unwrap()), "{row}");
             assert!(row.contains(&fa(&c["contribution"])), "{row}");
         }
+        // Penalties with their kind and date, as the explanation counted them.
+        for p in mine["result"]["explanation"]["penalties"]
+            .as_array()
+            .unwrap()
+        {
+            let id = p["id"].as_str().unwrap();
+            let at = page.html.find(&format!("id=\"penalty-{id}\"")).unwrap();
+            let line = &page.html[at..at + page.html[at..].find("</li>\n").unwrap()];
+            assert!(line.contains(p["label"]["fa"].as_str().unwrap()), "{line}");
+            for v in p["violations"].as_array().unwrap() {
+                let day = JalaliDate::parse(v["date"].as_str().unwrap()).unwrap();
+                assert!(line.contains(&day.long_fa()), "{line}");
+                assert!(line.contains(&fa(&v["points"])), "{line}");
+            }
+            penalised.push(o.0.clone());
+        }
         totals.push(text_of(&page, "total").to_string());
     }
     // Each office reads its own result: the pages differ as the API's totals do.
     let distinct: std::collections::BTreeSet<_> = totals.iter().collect();
     assert!(distinct.len() > 1, "{totals:?}");
+    assert_eq!(
+        penalised,
+        [offices[1].0.clone()],
+        "office 2's violation is shown"
+    );
 
     // No other role reads an office's result or file on these pages.
     let reviewer = sign_in(&app, "rev.one", "rev.one-password-1400").await;
@@ -621,5 +650,90 @@ async fn the_home_page_links_the_file_the_result_and_the_objection_by_phase(app:
         results.html.contains("id=\"object-link\""),
         "{}",
         results.html
+    );
+}
+
+async fn an_accepted_objection_shows_the_final_result_and_what_changed_from_the_first(
+    app: TestApp,
+) {
+    let offices = published(&app, 2).await;
+    let code = &offices[0].1;
+    let cookie = sign_in(&app, code, code).await;
+    let form = get(&app, "/objection", &cookie).await;
+    let filed = post(
+        &app,
+        "/objection",
+        &cookie,
+        &[
+            ("csrf", &form.csrf()),
+            ("criteria", "association"),
+            ("text", "امتیاز انجمن کمتر از کارنامهٔ ما ثبت شده است"),
+        ],
+    )
+    .await;
+    assert_eq!(filed.status, 303, "{}", filed.html);
+    // The page and the API file the same objection.
+    let holder = app.login(code, code).await;
+    let (_, mine) = app
+        .get("/v1/rounds/1400-2/results/mine", Some(&holder))
+        .await;
+    assert_eq!(
+        mine["objection"]["criteria"],
+        json!(["association"]),
+        "{mine}"
+    );
+    assert_eq!(mine["may_object"], json!(false));
+
+    let reviewer = app.login("rev.one", "rev.one-password-1400").await;
+    let (s, b) = app
+        .put(
+            &format!("/v1/rounds/1400-2/objections/{}", offices[0].0),
+            Some(&reviewer),
+            json!({"corrections": {"association_score": 100}, "decision": "accepted", "reason": "کارنامهٔ انجمن بازبینی شد", "version": 1}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    app.at("1400/03/03 23:00");
+    let regulator = regulator(&app).await;
+    let (s, f) = app
+        .post("/v1/rounds/1400-2/finalize", Some(&regulator), json!({}))
+        .await;
+    assert_eq!(s, 201, "{f}");
+    let row = |list: &Value| {
+        list["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["office"] == offices[0].0.as_str())
+            .unwrap()
+            .clone()
+    };
+    let (_, first) = app
+        .get("/v1/rounds/1400-2/results?stage=first", Some(&regulator))
+        .await;
+    let (_, last) = app
+        .get("/v1/rounds/1400-2/results?stage=final", Some(&regulator))
+        .await;
+    let (first, last) = (row(&first), row(&last));
+    assert_ne!(
+        first["total"], last["total"],
+        "the correction changed the total"
+    );
+
+    let cookie = sign_in(&app, code, code).await;
+    let page = get(&app, "/results", &cookie).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(text_of(&page, "stage").starts_with("رتبهٔ نهایی"));
+    assert_eq!(text_of(&page, "total"), fa(&last["total"]));
+    let at = page.html.find("id=\"change-total\"").expect("what changed");
+    let change = &page.html[at..at + page.html[at..].find("</tr>").unwrap()];
+    assert!(
+        change.find(&fa(&first["total"])).unwrap() < change.find(&fa(&last["total"])).unwrap(),
+        "first, then final: {change}"
+    );
+    assert!(page.html.contains("اعتراض پذیرفته شد"), "{}", page.html);
+    assert_eq!(
+        text_of(&page, "objection-reason"),
+        "دلیل منطقه: کارنامهٔ انجمن بازبینی شد"
     );
 }
