@@ -479,6 +479,33 @@ pub struct StageResult {
     pub notice: Option<Label>,
 }
 
+/// An office's objection as its holder reads it back: the claim, and the region's decision.
+#[derive(Clone, Debug)]
+pub struct MyObjection {
+    pub filed_at: Timestamp,
+    /// The claim, as written.
+    pub text: String,
+    /// The criteria and penalties objected to (ids of the round).
+    pub criteria: Vec<String>,
+    pub status: ObjectionStatus,
+    /// The region's reason, once decided.
+    pub decision_reason: Option<String>,
+    pub decided_at: Option<Timestamp>,
+}
+
+impl From<Objection> for MyObjection {
+    fn from(o: Objection) -> Self {
+        MyObjection {
+            filed_at: crate::store::from_millis(o.filed_at),
+            text: o.text,
+            criteria: o.criteria,
+            status: o.status,
+            decision_reason: o.decision_reason,
+            decided_at: o.decided_at.map(crate::store::from_millis),
+        }
+    }
+}
+
 /// The actor's result in the current round, or when it comes.
 #[derive(Clone, Debug)]
 pub struct MyResult {
@@ -498,7 +525,7 @@ pub struct MyResult {
     /// Whether an objection may be filed now (window open, none filed yet).
     pub may_object: bool,
     /// The office's objection, if it filed one.
-    pub objection: Option<Objection>,
+    pub objection: Option<MyObjection>,
     /// The share of services each grade allows (grades 1, 2, 3).
     pub service_shares: [Fixed; 3],
 }
@@ -539,7 +566,7 @@ pub async fn my_result(app: &App, actor: &Actor) -> Result<Option<MyResult>, App
         publication: calendar.window(Phase::Publication),
         objection_window: calendar.window(Phase::Objection),
         final_window: calendar.window(Phase::Final),
-        objection,
+        objection: objection.map(Into::into),
         service_shares: rs.grading.service_share,
     }))
 }

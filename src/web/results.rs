@@ -13,12 +13,11 @@ use jiff::Timestamp;
 use super::Portal;
 use super::layout::{Bounce, FieldError, Layout, Visitor, app_error, error_of, render};
 use super::session::Lang;
-use crate::app::my_round::{self, MyResult, StageResult, decides_by, decision};
+use crate::app::my_round::{self, MyObjection, MyResult, StageResult, decides_by, decision};
 use crate::app::publication::{self, NewObjection};
 use crate::app::{AppError, Claim};
 use crate::domain::digits::to_persian_number;
 use crate::domain::{Fixed, Grade, JalaliDate, ObjectionStatus, Role, Stage};
-use crate::store::objections::Objection;
 use crate::workflow::{Window, WorkflowError};
 
 /// An instant as the pages write it: `۵ اردیبهشت ۱۴۰۰، ساعت ۱۰:۰۰` (Tehran time).
@@ -333,12 +332,12 @@ fn changes_view(l: &Layout, first: &StageResult, last: &StageResult) -> ChangesV
 
 fn objection_view(
     l: &Layout,
-    o: &Objection,
+    o: &MyObjection,
     m: &MyResult,
     labels: &[(String, crate::domain::Label)],
 ) -> ObjectionView {
     ObjectionView {
-        filed_at: when(l, crate::store::from_millis(o.filed_at)),
+        filed_at: when(l, o.filed_at),
         text: o.text.clone(),
         criteria: o
             .criteria
@@ -354,9 +353,7 @@ fn objection_view(
         pending: o.status == ObjectionStatus::Pending,
         decides_by: l.pick(&decides_by(&m.final_window)).to_string(),
         reason: o.decision_reason.clone(),
-        decided_at: o
-            .decided_at
-            .map(|at| when(l, crate::store::from_millis(at))),
+        decided_at: o.decided_at.map(|at| when(l, at)),
     }
 }
 
@@ -590,7 +587,7 @@ pub async fn objection_filed(
             let l = visitor.layout();
             let o = m.objection.as_ref().expect("checked");
             let page = FiledPage {
-                filed_at: when(&l, crate::store::from_millis(o.filed_at)),
+                filed_at: when(&l, o.filed_at),
                 decides_by: l.pick(&decides_by(&m.final_window)).to_string(),
                 l,
             };

@@ -455,6 +455,12 @@ async fn the_result_page_shows_the_apis_numbers_for_the_office_and_only_its_own(
             penalised.push(o.0.clone());
         }
         totals.push(text_of(&page, "total").to_string());
+        // In English, left to right with Latin digits.
+        let en = get(&app, "/results?lang=en", &cookie).await;
+        assert!(en.html.contains("dir=\"ltr\""), "{}", en.html);
+        let total: Fixed = serde_json::from_value(row["total"].clone()).unwrap();
+        assert_eq!(text_of(&en, "total"), total.to_string());
+        assert_eq!(text_of(&en, "grade"), format!("grade {}", row["grade"]));
     }
     // Each office reads its own result: the pages differ as the API's totals do.
     let distinct: std::collections::BTreeSet<_> = totals.iter().collect();
