@@ -31,6 +31,20 @@ pub fn when(l: &Layout, at: Timestamp) -> String {
     }
 }
 
+/// A deadline as a person reads it: a deadline at midnight is "to the end of" the day before
+/// (`تا پایان ۱۱ اردیبهشت ۱۴۰۰`), any other one the instant itself.
+pub fn deadline(l: &Layout, at: Timestamp) -> String {
+    let local = at.to_zoned(crate::domain::tehran());
+    if (local.hour(), local.minute(), local.second()) != (0, 0, 0) {
+        return when(l, at);
+    }
+    let day = JalaliDate::of_instant(at).add_days(-1);
+    match l.lang {
+        Lang::Fa => format!("تا پایان {}", day.long_fa()),
+        Lang::En => format!("to the end of {}", day.long_en()),
+    }
+}
+
 /// A decimal as the page writes it (Persian digits and `٫` in Persian).
 pub fn number(l: &Layout, n: Fixed) -> String {
     match l.lang {

@@ -10,7 +10,7 @@ use axum::response::Response;
 
 use super::Portal;
 use super::layout::{Bounce, Layout, Visitor, app_error, render};
-use super::results::when;
+use super::results::{deadline, when};
 use crate::app::my_round::{self, Progress, Timeline, TimelineStep};
 use crate::domain::Role;
 
@@ -68,7 +68,7 @@ fn step_view(l: &Layout, s: TimelineStep) -> StepView {
             .iter()
             .map(|(label, why)| (l.pick(label).to_string(), why.clone()))
             .collect(),
-        deadline: s.deadline.map(|d| when(l, d)),
+        deadline: s.deadline.map(|d| deadline(l, d)),
         decision_reason: s.decision_reason,
     }
 }

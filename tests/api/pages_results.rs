@@ -178,9 +178,10 @@ async fn the_timeline_shows_each_step_as_the_file_moves_from_submission_to_the_f
     );
     let submitted = step(&file, "submitted");
     assert!(submitted.contains("step-ahead"), "{submitted}");
+    let last_day = JalaliDate::new(1400, 2, 5).unwrap().long_fa();
     assert!(
-        submitted.contains(&JalaliDate::new(1400, 2, 6).unwrap().long_fa()),
-        "the self-declaration closes at the start of 6 Ordibehesht: {submitted}"
+        submitted.contains(&format!("تا پایان {last_day}")),
+        "the self-declaration runs to the end of 5 Ordibehesht: {submitted}"
     );
 
     // Submitted: that step is the current one, with its Jalali date and time in Persian digits.
@@ -225,8 +226,10 @@ async fn the_timeline_shows_each_step_as_the_file_moves_from_submission_to_the_f
             .unwrap()[0]
             .deadline_at,
     );
+    // Five days to correct: to the end of the day before the instant it closes (midnight).
+    let last_day = JalaliDate::of_instant(deadline).add_days(-1).long_fa();
     assert!(
-        referred.contains(&JalaliDate::of_instant(deadline).long_fa()),
+        referred.contains(&format!("تا پایان {last_day}")),
         "{referred}"
     );
     assert!(step(&file, "corrected").contains("step-ahead"));
