@@ -87,10 +87,6 @@ const ALLOWED: &[(&str, &[&str])] = &[
 const KNOWN_EXCEPTIONS: &[(&str, &str)] = &[
     // Writes go through app commands; reads and the row types bodies are built from do not yet.
     ("http", "store"),
-    // The workflow computes on the store's row types (declarations, referrals, publications).
-    ("workflow", "store"),
-    // The register import builds store rows instead of a row type of its own.
-    ("population", "store"),
 ];
 
 /// One use of another room: `from` (a file in room `from_room`) names room `to`.

@@ -15,7 +15,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use crate::clock::Clock;
-use crate::domain::{Label, OfficeId, Role, RoundId};
+use crate::domain::{CorruptRecord, Label, OfficeId, Role, RoundId};
 use crate::live::Registry;
 use crate::rules::RuleSet;
 use crate::rules::budget::Budget;
@@ -213,11 +213,49 @@ pub enum AppError {
     /// A request with the same idempotency key is still being answered.
     #[error("a request with this idempotency key is still being answered")]
     KeyInProgress,
+    /// Storage failed: a damaged record, or the database itself.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StorageFailure),
     /// A failure that is nobody's input: logged, never shown.
     #[error("{0}")]
     Internal(String),
+}
+
+/// Why storage failed, in the application's words: front ends tell a damaged record apart (the
+/// client is told which row) from any other failure (logged, never shown).
+#[derive(Debug, thiserror::Error)]
+pub enum StorageFailure {
+    /// A stored record that cannot be read back as it was written.
+    #[error(transparent)]
+    Corrupt(#[from] CorruptRecord),
+    /// The database failed (unreachable, a migration, an error of its own).
+    #[error("{0}")]
+    Database(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(m) => AppError::Conflict(m),
+            StoreError::NotFound(m) => AppError::NotFound(Label::new("پیدا نشد", m)),
+            StoreError::Corrupt {
+                table,
+                row,
+                problem,
+            } => AppError::Store(StorageFailure::Corrupt(CorruptRecord {
+                table,
+                row,
+                problem,
+            })),
+            other => AppError::Store(StorageFailure::Database(other.to_string())),
+        }
+    }
+}
+
+impl From<CorruptRecord> for AppError {
+    fn from(e: CorruptRecord) -> Self {
+        AppError::Store(StorageFailure::Corrupt(e))
+    }
 }
 
 impl AppError {

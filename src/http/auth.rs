@@ -78,7 +78,7 @@ async fn login(
     let signed_in = sign_in(&state, peer.ip(), &req.username, &req.password).await?;
     Ok(axum::Json(LoginResponse {
         token: signed_in.token,
-        expires_at: crate::store::from_millis(signed_in.expires_ms),
+        expires_at: crate::domain::from_millis(signed_in.expires_ms),
         user: me_of(&signed_in.user),
     }))
 }

@@ -11,10 +11,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::app::AppError;
+use crate::app::{AppError, StorageFailure};
 use crate::domain::digits::to_persian_digits;
 use crate::domain::label::count;
-use crate::domain::{Label, quoted};
+use crate::domain::{CorruptRecord, Label, quoted};
 use crate::rules::Diagnostic;
 use crate::rules::budget::{Seconds, Stop, Stopped};
 use crate::rules::value::FieldError;
@@ -169,6 +169,16 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<CorruptRecord> for ApiError {
+    fn from(e: CorruptRecord) -> Self {
+        ApiError::CorruptRow {
+            table: e.table,
+            row: e.row,
+            problem: e.problem,
+        }
+    }
+}
+
 impl From<WorkflowError> for ApiError {
     fn from(e: WorkflowError) -> Self {
         match e {
@@ -188,7 +198,8 @@ impl From<AppError> for ApiError {
             AppError::Conflict(l) => ApiError::Conflict(l),
             AppError::Refused(w) => w.into(),
             AppError::KeyInProgress => ApiError::IdempotencyKeyInProgress,
-            AppError::Store(s) => s.into(),
+            AppError::Store(StorageFailure::Corrupt(c)) => c.into(),
+            AppError::Store(StorageFailure::Database(m)) => ApiError::Internal(m),
             AppError::Internal(m) => ApiError::Internal(m),
         }
     }

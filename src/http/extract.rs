@@ -13,8 +13,8 @@ use super::AppState;
 use super::error::ApiError;
 use super::server::BodyTimedOut;
 use crate::app::Actor;
+use crate::domain::records::User;
 use crate::domain::{Label, Role};
-use crate::store::users::User;
 
 /// Bodies larger than this are parsed on the blocking pool, so a 4 MB body does not hold an async
 /// worker (and every request queued behind it) for the time it takes.

@@ -17,11 +17,11 @@ use super::extract::{ApiJson, CurrentUser, Path, Query};
 use super::idempotency::{Answer, Idempotency, reply};
 use super::rounds::live_round;
 use crate::app::publication::{self as app_publication, NewObjection, Published};
+use crate::domain::records::{Publication, StoredResult};
 use crate::domain::{Grade, Label, OfficeId, Role, RoundId, Stage};
 use crate::rules::RuleSet;
 use crate::rules::budget::{Budget, Limits};
 use crate::store::StoreError;
-use crate::store::publications::{Publication, StoredResult};
 use crate::workflow::Phase;
 use crate::workflow::calendar::{Events, RoundCalendar};
 use crate::workflow::publication::{self, Stamp};
@@ -178,7 +178,7 @@ async fn verify(
         .iter()
         .map(|r| (r.office_id.clone(), r.inputs.clone()))
         .collect();
-    let stamp_at = crate::store::from_millis(p.published_at);
+    let stamp_at = crate::domain::from_millis(p.published_at);
     let stage_c = p.stage;
     let work = state.evaluations.child(Limits::default());
     let recomputed = tokio::task::spawn_blocking(move || {

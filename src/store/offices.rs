@@ -8,16 +8,7 @@ use super::row::Cells;
 use super::{Store, StoreError};
 use crate::domain::{NationalCode, OfficeId, OfficeKind, RegionId};
 
-/// A licensed office as stored.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct OfficeRow {
-    pub id: OfficeId,
-    pub kind: OfficeKind,
-    pub region: RegionId,
-    pub province: String,
-    pub name: String,
-    pub holder_national_code: NationalCode,
-}
+pub use crate::domain::records::OfficeRow;
 
 fn from_row(r: &AnyRow) -> Result<OfficeRow, StoreError> {
     let c = Cells::new(r, "offices", &["id"]);

@@ -7,20 +7,7 @@ use super::row::Cells;
 use super::{Store, StoreError};
 use crate::domain::{OfficeId, Role};
 
-/// A stored user.
-#[derive(Clone, Debug, PartialEq)]
-pub struct User {
-    pub id: i64,
-    pub username: String,
-    /// Argon2id PHC string; `None` while the initial password (the national code) is in force.
-    pub password_hash: Option<String>,
-    pub role: Role,
-    pub office_id: Option<OfficeId>,
-    pub region: Option<u8>,
-    pub national_code: Option<String>,
-    pub failed_logins: i64,
-    pub locked_until: Option<i64>,
-}
+pub use crate::domain::records::User;
 
 /// What is needed to create a user.
 #[derive(Clone, Debug)]
