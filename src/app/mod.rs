@@ -5,9 +5,12 @@
 
 pub mod accounts;
 pub mod declarations;
+pub mod health;
 pub mod home;
 pub mod publication;
+pub mod results;
 pub mod review;
+pub mod rule_versions;
 pub mod simulation;
 
 use std::future::Future;
@@ -318,6 +321,19 @@ impl From<Vec<crate::rules::value::FieldError>> for AppError {
 /// A client's claim on an idempotency key for one write (none: an ordinary write).
 #[derive(Clone, Debug, Default)]
 pub struct Claim(pub Option<KeyedRequest>);
+
+/// The answer stored under `request`'s key, if a write with that key committed and its answer is
+/// still kept (a day): what a retry is given back.
+pub async fn stored_answer(
+    app: &App,
+    request: &KeyedRequest,
+) -> Result<Option<crate::domain::records::StoredAnswer>, AppError> {
+    let now = app.clock.now().as_millisecond();
+    Ok(app
+        .store
+        .idempotent_answer(request.user_id, &request.key, now)
+        .await?)
+}
 
 /// A command's transaction, holding the idempotency claim it began with.
 struct Tx {

@@ -167,3 +167,33 @@ pub struct User {
     pub failed_logins: i64,
     pub locked_until: Option<i64>,
 }
+
+/// What an import did, row by row.
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Accounts created for new holders, with their usernames (the national code, unless taken).
+    pub accounts_created: Vec<String>,
+}
+
+/// What a user's key identifies: the request it was first sent with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyedRequest {
+    pub user_id: i64,
+    pub key: String,
+    /// Method and path, e.g. `PUT /v1/rounds/1400-2/declaration`.
+    pub route: String,
+    /// SHA-256 of the request body, hex.
+    pub request_hash: String,
+}
+
+/// The answer stored under a key, with the request it answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredAnswer {
+    pub route: String,
+    pub request_hash: String,
+    pub status: u16,
+    pub body: String,
+}

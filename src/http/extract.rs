@@ -276,9 +276,8 @@ impl FromRequestParts<AppState> for CurrentUser {
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or_else(missing)?;
         let hash = crate::accounts::token_hash(token.trim());
-        let now = state.clock.now().as_millisecond();
-        match state.store.session(&hash, now).await? {
-            Some((_, user)) => Ok(CurrentUser {
+        match crate::app::home::session_user(state, &hash).await? {
+            Some(user) => Ok(CurrentUser {
                 user,
                 token_hash: hash,
             }),

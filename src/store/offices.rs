@@ -118,15 +118,7 @@ pub async fn upsert_office(
     }
 }
 
-/// What an import did, row by row.
-#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
-pub struct ImportReport {
-    pub created: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    /// Accounts created for new holders, with their usernames (the national code, unless taken).
-    pub accounts_created: Vec<String>,
-}
+pub use crate::domain::records::ImportReport;
 
 impl Store {
     /// Imports offices in one transaction (see [`import_offices`]).

@@ -52,18 +52,7 @@ pub struct Session {
     pub expires_at: i64,
 }
 
-/// The outcome of claiming a login attempt before its password is checked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LoginClaim {
-    /// Check the password; a wrong one is already counted as the `failures`th in a row, and locked
-    /// the account until `locked_until` if that reached the limit.
-    Granted {
-        failures: i64,
-        locked_until: Option<i64>,
-    },
-    /// The account is locked until then: do not check the password.
-    Locked { until: i64 },
-}
+pub use crate::accounts::LoginClaim;
 
 impl Store {
     /// An active account by username; a retired one (a replaced holder's) is no user any more.
