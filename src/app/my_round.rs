@@ -10,10 +10,9 @@ use jiff::Timestamp;
 use serde::Deserialize;
 
 use super::{Actor, App, AppError};
+use crate::domain::records::{Objection, Publication, StoredResult};
 use crate::domain::{Fixed, Grade, Label, ObjectionStatus, ReferralStatus, Stage};
 use crate::rules::RuleSet;
-use crate::store::objections::Objection;
-use crate::store::publications::{Publication, StoredResult};
 use crate::workflow::calendar::{Events, RoundCalendar, Window};
 use crate::workflow::{Phase, review};
 
@@ -183,7 +182,7 @@ pub async fn timeline(app: &App, actor: &Actor) -> Result<Option<Timeline>, AppE
         .declaration
         .as_ref()
         .and_then(|d| d.submitted_at)
-        .map(crate::store::from_millis));
+        .map(crate::domain::from_millis));
 
     let review_window = calendar.window(Phase::RegionalReview);
     let self_declaration = calendar.window(Phase::SelfDeclaration);
@@ -231,7 +230,7 @@ pub async fn timeline(app: &App, actor: &Actor) -> Result<Option<Timeline>, AppE
                 })
                 .collect(),
             deadline: Some(review::referral_window(r).closes_at),
-            ..TimelineStep::new(Step::Referred).done(crate::store::from_millis(r.referred_at))
+            ..TimelineStep::new(Step::Referred).done(crate::domain::from_millis(r.referred_at))
         },
         None if review_over => TimelineStep::new(Step::Referred).skipped(Label::new(
             "پرونده ارجاع نشد",
@@ -242,7 +241,7 @@ pub async fn timeline(app: &App, actor: &Actor) -> Result<Option<Timeline>, AppE
     steps.push(match referral {
         Some(r) => match (r.status, r.resolved_at) {
             (ReferralStatus::Resubmitted, Some(at)) => {
-                TimelineStep::new(Step::Corrected).done(crate::store::from_millis(at))
+                TimelineStep::new(Step::Corrected).done(crate::domain::from_millis(at))
             }
             (ReferralStatus::Open, _) => TimelineStep {
                 deadline: Some(review::referral_window(r).closes_at),
@@ -264,7 +263,7 @@ pub async fn timeline(app: &App, actor: &Actor) -> Result<Option<Timeline>, AppE
     let objection_open = calendar.is_open(Phase::Objection, now);
     steps.push(match &objection {
         Some(o) => {
-            TimelineStep::new(Step::ObjectionFiled).done(crate::store::from_millis(o.filed_at))
+            TimelineStep::new(Step::ObjectionFiled).done(crate::domain::from_millis(o.filed_at))
         }
         None if objection_open => TimelineStep {
             deadline: Some(objection_window.closes_at),
@@ -286,7 +285,7 @@ pub async fn timeline(app: &App, actor: &Actor) -> Result<Option<Timeline>, AppE
             (status, Some(at)) => TimelineStep {
                 note: Some(decision(status)),
                 decision_reason: o.decision_reason.clone(),
-                ..TimelineStep::new(Step::ObjectionDecided).done(crate::store::from_millis(at))
+                ..TimelineStep::new(Step::ObjectionDecided).done(crate::domain::from_millis(at))
             },
         },
         None if events.published_at.is_some() && !objection_open => {
@@ -329,7 +328,7 @@ async fn first_submission(
         .filter(|e| e.action == "declaration_submitted")
         .map(|e| e.at)
         .min()
-        .map(crate::store::from_millis))
+        .map(crate::domain::from_millis))
 }
 
 /// "Expected between … and …", for a step whose phase has not come.
@@ -496,12 +495,12 @@ pub struct MyObjection {
 impl From<Objection> for MyObjection {
     fn from(o: Objection) -> Self {
         MyObjection {
-            filed_at: crate::store::from_millis(o.filed_at),
+            filed_at: crate::domain::from_millis(o.filed_at),
             text: o.text,
             criteria: o.criteria,
             status: o.status,
             decision_reason: o.decision_reason,
-            decided_at: o.decided_at.map(crate::store::from_millis),
+            decided_at: o.decided_at.map(crate::domain::from_millis),
         }
     }
 }
@@ -608,7 +607,7 @@ async fn stage_result(
     })?;
     Ok(Some(StageResult {
         stage: doc.stage,
-        published_at: crate::store::from_millis(p.published_at),
+        published_at: crate::domain::from_millis(p.published_at),
         filed: doc.filed,
         total: doc.total,
         grade: doc.grade,

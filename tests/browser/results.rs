@@ -8,7 +8,7 @@ use arzyab::store::Backend;
 use fantoccini::Locator;
 use serde_json::json;
 
-use crate::harness::{self, sign_in, text_of};
+use crate::harness::{self, assert_accessible, screenshot, sign_in, text_of};
 use crate::helpers::{TestApp, registry_csv};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -74,6 +74,8 @@ async fn after_publication_an_office_reads_its_result_and_files_an_objection() {
     );
     let services = text_of(&c, "#services").await;
     assert!(services.contains("٪"), "{services}");
+    assert_accessible(&c, "the result page").await;
+    screenshot(&c, "results").await;
 
     // The objection form: a claim left empty is named in the summary and beside the field.
     c.find(Locator::Id("object-link"))
@@ -106,6 +108,8 @@ async fn after_publication_an_office_reads_its_result_and_files_an_objection() {
         .await
         .unwrap();
     assert_eq!(still.as_deref(), Some("true"), "the choice is kept");
+    assert_accessible(&c, "the objection form with an error").await;
+    screenshot(&c, "objection-error").await;
 
     // Written and filed: the confirmation says when the region decides.
     c.find(Locator::Id("text"))
@@ -137,6 +141,8 @@ async fn after_publication_an_office_reads_its_result_and_files_an_objection() {
         next.contains(&JalaliDate::parse(&last_day).unwrap().long_fa()),
         "{next}"
     );
+    assert_accessible(&c, "the objection's confirmation").await;
+    screenshot(&c, "objection-filed").await;
 
     // The region decides; the result page shows the decision and its reason.
     let reviewer = app.login("rev.one", "rev.one-password-1400").await;
@@ -158,5 +164,7 @@ async fn after_publication_an_office_reads_its_result_and_files_an_objection() {
     c.goto(&format!("{}/file", app.url)).await.unwrap();
     let decided = text_of(&c, "#step-objection_decided").await;
     assert!(decided.contains("اعتراض رد شد"), "{decided}");
+    assert_accessible(&c, "the file's timeline").await;
+    screenshot(&c, "file").await;
     c.close().await.unwrap();
 }
