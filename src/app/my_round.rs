@@ -164,12 +164,32 @@ pub async fn round_of_pages(app: &App) -> Result<Option<(Arc<RuleSet>, Events)>,
     }
 }
 
-/// The status timeline of the actor's own file in the current round (office holders only);
-/// `None` when no round is live.
+/// `round` as a person named it (a live round, else `NotFound`), or, when none is named, the
+/// [`round_of_pages`].
+pub async fn round_named(
+    app: &App,
+    round: Option<&str>,
+) -> Result<Option<(Arc<RuleSet>, Events)>, AppError> {
+    match round {
+        Some(round) => {
+            let rs = app.live_round(round)?;
+            let events = super::publication::events(app, rs.round).await?;
+            Ok(Some((rs, events)))
+        }
+        None => round_of_pages(app).await,
+    }
+}
+
+/// The status timeline of the actor's own file in `round` (default: [`round_of_pages`]; office
+/// holders only); `None` when no round is live.
 #[tracing::instrument(skip_all)]
-pub async fn timeline(app: &App, actor: &Actor) -> Result<Option<Timeline>, AppError> {
+pub async fn timeline(
+    app: &App,
+    actor: &Actor,
+    round: Option<&str>,
+) -> Result<Option<Timeline>, AppError> {
     let office = actor.own_office()?.clone();
-    let Some((rs, events)) = round_of_pages(app).await? else {
+    let Some((rs, events)) = round_named(app, round).await? else {
         return Ok(None);
     };
     let file = super::declarations::mine(app, actor, &rs.round.to_string()).await?;
@@ -529,12 +549,17 @@ pub struct MyResult {
     pub service_shares: [Fixed; 3],
 }
 
-/// The actor's own result in the current round (office holders only): the latest publication's,
-/// with the first one beside it once the round is finalized; `None` when no round is live.
+/// The actor's own result in `round` (default: [`round_of_pages`]; office holders only): the
+/// latest publication's, with the first one beside it once the round is finalized; `None` when no
+/// round is live.
 #[tracing::instrument(skip_all)]
-pub async fn my_result(app: &App, actor: &Actor) -> Result<Option<MyResult>, AppError> {
+pub async fn my_result(
+    app: &App,
+    actor: &Actor,
+    round: Option<&str>,
+) -> Result<Option<MyResult>, AppError> {
     let office = actor.own_office()?.clone();
-    let Some((rs, events)) = round_of_pages(app).await? else {
+    let Some((rs, events)) = round_named(app, round).await? else {
         return Ok(None);
     };
     let now = app.clock.now();
@@ -571,9 +596,13 @@ pub async fn my_result(app: &App, actor: &Actor) -> Result<Option<MyResult>, App
 }
 
 /// The criteria and penalties an office may object to, with their labels, in the round's order.
-pub async fn objectable(app: &App, actor: &Actor) -> Result<Vec<(String, Label)>, AppError> {
+pub async fn objectable(
+    app: &App,
+    actor: &Actor,
+    round: Option<&str>,
+) -> Result<Vec<(String, Label)>, AppError> {
     actor.own_office()?;
-    let Some((rs, _)) = round_of_pages(app).await? else {
+    let Some((rs, _)) = round_named(app, round).await? else {
         return Ok(Vec::new());
     };
     Ok(rs

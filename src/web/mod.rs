@@ -64,6 +64,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(portal: Portal) -> Router<S> {
         .route("/assets/{file}", get(assets::serve))
         .route("/file", get(timeline::file))
         .route("/results", get(results::results))
+        .route("/round/{round}/file", get(timeline::round_file))
+        .route("/round/{round}/results", get(results::round_results))
         .route(
             "/objection",
             get(results::objection_form).post(results::file_objection),

@@ -5,7 +5,7 @@
 //! the same command as the JSON API), and `GET /objection/filed` (the confirmation).
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
@@ -375,14 +375,32 @@ fn objection_view(
 async fn labels(
     portal: &Portal,
     visitor: &Visitor,
+    round: Option<&str>,
 ) -> Result<Vec<(String, crate::domain::Label)>, AppError> {
-    my_round::objectable(&portal.app, &visitor.actor).await
+    my_round::objectable(&portal.app, &visitor.actor, round).await
 }
 
-/// `GET /results`: the office's result, or when results come.
+/// `GET /results`: the office's result in the round of the pages, or when results come.
 pub async fn results(State(portal): State<Portal>, visitor: Visitor) -> Result<Response, Bounce> {
+    results_page(&portal, &visitor, None).await
+}
+
+/// `GET /round/{round}/results`: the office's result in a round it names.
+pub async fn round_results(
+    State(portal): State<Portal>,
+    visitor: Visitor,
+    Path(round): Path<String>,
+) -> Result<Response, Bounce> {
+    results_page(&portal, &visitor, Some(&round)).await
+}
+
+async fn results_page(
+    portal: &Portal,
+    visitor: &Visitor,
+    round: Option<&str>,
+) -> Result<Response, Bounce> {
     visitor.require(&[Role::Office])?;
-    let found = match my_round::my_result(&portal.app, &visitor.actor).await {
+    let found = match my_round::my_result(&portal.app, &visitor.actor, round).await {
         Ok(found) => found,
         Err(e) => return Ok(visitor.finish(app_error(visitor.layout(), e))),
     };
@@ -392,7 +410,7 @@ pub async fn results(State(portal): State<Portal>, visitor: Visitor) -> Result<R
             visitor.l.t("دوره‌ای در جریان نیست", "No round is running"),
         )));
     };
-    let labels = match labels(&portal, &visitor).await {
+    let labels = match labels(portal, visitor, round).await {
         Ok(labels) => labels,
         Err(e) => return Ok(visitor.finish(app_error(visitor.layout(), e))),
     };
@@ -457,7 +475,7 @@ async fn objection_page(
     text: String,
     chosen: Vec<String>,
 ) -> Response {
-    let m = match my_round::my_result(&portal.app, &visitor.actor).await {
+    let m = match my_round::my_result(&portal.app, &visitor.actor, None).await {
         Ok(Some(m)) => m,
         Ok(None) => {
             return visitor.refuse(
@@ -467,7 +485,7 @@ async fn objection_page(
         }
         Err(e) => return app_error(visitor.layout(), e),
     };
-    let choices = match labels(portal, visitor).await {
+    let choices = match labels(portal, visitor, None).await {
         Ok(labels) => labels,
         Err(e) => return app_error(visitor.layout(), e),
     };
@@ -596,7 +614,7 @@ pub async fn objection_filed(
     visitor: Visitor,
 ) -> Result<Response, Bounce> {
     visitor.require(&[Role::Office])?;
-    let response = match my_round::my_result(&portal.app, &visitor.actor).await {
+    let response = match my_round::my_result(&portal.app, &visitor.actor, None).await {
         Ok(Some(m)) if m.objection.is_some() => {
             let l = visitor.layout();
             let o = m.objection.as_ref().expect("checked");

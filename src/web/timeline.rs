@@ -4,7 +4,7 @@
 //! [`crate::app::my_round::timeline`].
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
@@ -73,10 +73,27 @@ fn step_view(l: &Layout, s: TimelineStep) -> StepView {
     }
 }
 
-/// `GET /file`: the signed-in office's file, step by step.
+/// `GET /file`: the signed-in office's file in the round of the pages, step by step.
 pub async fn file(State(portal): State<Portal>, visitor: Visitor) -> Result<Response, Bounce> {
+    file_page(&portal, &visitor, None).await
+}
+
+/// `GET /round/{round}/file`: the signed-in office's file in a round it names.
+pub async fn round_file(
+    State(portal): State<Portal>,
+    visitor: Visitor,
+    Path(round): Path<String>,
+) -> Result<Response, Bounce> {
+    file_page(&portal, &visitor, Some(&round)).await
+}
+
+async fn file_page(
+    portal: &Portal,
+    visitor: &Visitor,
+    round: Option<&str>,
+) -> Result<Response, Bounce> {
     visitor.require(&[Role::Office])?;
-    let response = match my_round::timeline(&portal.app, &visitor.actor).await {
+    let response = match my_round::timeline(&portal.app, &visitor.actor, round).await {
         Ok(Some(t)) => render(StatusCode::OK, &view(visitor.layout(), t)),
         Ok(None) => visitor.refuse(
             StatusCode::NOT_FOUND,

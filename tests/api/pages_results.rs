@@ -474,6 +474,22 @@ async fn the_result_page_shows_the_apis_numbers_for_the_office_and_only_its_own(
         "office 2's violation is shown"
     );
 
+    // A round named in the path: the same result; a round that is not live is not found.
+    let cookie = sign_in(&app, &offices[0].1, &offices[0].1).await;
+    let named = get(&app, "/round/1400-2/results", &cookie).await;
+    assert_eq!(named.status, 200, "{}", named.html);
+    assert_eq!(text_of(&named, "total"), totals[0]);
+    assert_eq!(get(&app, "/round/1400-2/file", &cookie).await.status, 200);
+    for path in [
+        "/round/1399-1/results",
+        "/round/1399-1/file",
+        "/round/nonsense/results",
+    ] {
+        let missing = get(&app, path, &cookie).await;
+        assert_eq!(missing.status, 404, "{path}: {}", missing.html);
+        assert!(missing.html.contains("id=\"problem\""), "{path}");
+    }
+
     // No other role reads an office's result or file on these pages.
     let reviewer = sign_in(&app, "rev.one", "rev.one-password-1400").await;
     for path in ["/results", "/file", "/objection"] {
