@@ -18,6 +18,7 @@ both_backends!(spawn_unthrottled =>
     an_objection_after_its_window_is_refused_on_the_page_with_the_windows_dates,
     the_home_page_links_the_file_the_result_and_the_objection_by_phase,
     an_accepted_objection_shows_the_final_result_and_what_changed_from_the_first,
+    an_office_that_did_not_file_reads_so_on_its_timeline_and_its_result,
 );
 
 /// One office's declared values: `i` varies the total.
@@ -761,4 +762,39 @@ async fn an_accepted_objection_shows_the_final_result_and_what_changed_from_the_
         text_of(&page, "objection-reason"),
         "دلیل منطقه: کارنامهٔ انجمن بازبینی شد"
     );
+}
+
+async fn an_office_that_did_not_file_reads_so_on_its_timeline_and_its_result(app: TestApp) {
+    let offices = offices(&app, 3).await;
+    declare(&app, &offices, 0).await;
+    declare(&app, &offices, 1).await;
+    staff(&app).await;
+    app.at("1400/02/17 10:00");
+    let (s, p) = app
+        .post(
+            "/v1/rounds/1400-2/publish",
+            Some(&regulator(&app).await),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 201, "{p}");
+    let code = &offices[2].1;
+    let cookie = sign_in(&app, code, code).await;
+    let file = get(&app, "/file", &cookie).await;
+    let submitted = step(&file, "submitted");
+    assert!(submitted.contains("step-skipped"), "{submitted}");
+    assert!(
+        submitted.contains("خوداظهاری در مهلت ثبت نهایی نشد"),
+        "{submitted}"
+    );
+    assert!(step(&file, "under_review").contains("step-skipped"));
+    assert_eq!(current_step(&file), "published");
+    let results = get(&app, "/results", &cookie).await;
+    assert!(
+        results.html.contains("id=\"not-filed\""),
+        "{}",
+        results.html
+    );
+    assert_eq!(text_of(&results, "total"), "بدون امتیاز (خوداظهاری نکرده)");
+    assert_eq!(text_of(&results, "grade"), "رتبهٔ ۳");
 }
