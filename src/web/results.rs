@@ -630,3 +630,37 @@ pub async fn objection_filed(
     };
     Ok(visitor.finish(response))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(lang: Lang) -> Layout {
+        Layout::new(lang, String::new())
+    }
+
+    #[test]
+    fn an_instant_reads_as_its_tehran_day_and_time_in_the_pages_language() {
+        let at = crate::clock::parse_instant("1400/02/17 10:05").unwrap();
+        assert_eq!(when(&layout(Lang::Fa), at), "۱۷ اردیبهشت ۱۴۰۰، ساعت ۱۰:۰۵");
+        assert_eq!(when(&layout(Lang::En), at), "17 Ordibehesht 1400, 10:05");
+    }
+
+    #[test]
+    fn a_deadline_at_midnight_reads_as_the_end_of_the_day_before_and_any_other_as_its_instant() {
+        let midnight = crate::clock::parse_instant("1400/02/12 00:00").unwrap();
+        assert_eq!(
+            deadline(&layout(Lang::Fa), midnight),
+            "تا پایان ۱۱ اردیبهشت ۱۴۰۰"
+        );
+        assert_eq!(
+            deadline(&layout(Lang::En), midnight),
+            "to the end of 11 Ordibehesht 1400"
+        );
+        let morning = crate::clock::parse_instant("1400/02/12 09:30").unwrap();
+        assert_eq!(
+            deadline(&layout(Lang::Fa), morning),
+            when(&layout(Lang::Fa), morning)
+        );
+    }
+}
