@@ -249,14 +249,20 @@ fn text_of(v: &Json) -> Option<String> {
     }
 }
 
-/// The values to save from what was typed into the form's editable fields (`texts`: field name →
+/// The values to save from what was typed into the form's fields (`texts`: field name →
 /// text; Persian or Latin digits). A field left as last round's value, never declared this round,
 /// is not sent (it stays "taken from last round" at submission); an emptied declared field is
 /// cleared. Text that is not a valid value is sent as typed, so the save's own validation (the
 /// API's) names the problem.
 pub fn values_of(form: &DeclarationForm, texts: &BTreeMap<String, String>) -> Map<String, Json> {
     let mut values = Map::new();
-    for field in form.fields.iter().filter(|f| f.editable) {
+    // Fields the office may not change are sent too when changed, so the command refuses them
+    // (a referred file's other fields, the region's) as it refuses them over the API.
+    for field in form
+        .fields
+        .iter()
+        .filter(|f| !matches!(f.kind, FieldKind::List))
+    {
         let Some(text) = texts.get(&field.name) else {
             continue;
         };
