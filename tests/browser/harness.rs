@@ -133,3 +133,97 @@ pub async fn open() -> Option<(Driver, Client)> {
     let client = browser(&driver, &chromium).await;
     Some((driver, client))
 }
+
+/// axe-core's script (`.ci/run` installs it with npm into `.ci/axe/`; `ARZYAB_AXE_JS` names
+/// another copy), or `None` after saying so loudly; under CI a missing copy fails the test.
+fn axe_source() -> Option<String> {
+    let path = std::env::var_os("ARZYAB_AXE_JS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join(".ci/axe/node_modules/axe-core/axe.min.js")
+        });
+    match std::fs::read_to_string(&path) {
+        Ok(source) => Some(source),
+        Err(e) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must run the accessibility checks: {} ({e}); .ci/run installs axe-core",
+                path.display()
+            );
+            eprintln!(
+                "\n!!! SKIPPED the accessibility check: no axe-core at {} \
+                 (npm install --prefix .ci/axe axe-core@4.14.1) !!!\n",
+                path.display()
+            );
+            None
+        }
+    }
+}
+
+/// The serious and critical accessibility violations axe-core finds on the page the browser
+/// shows (each with its rule, impact, help text and elements), or `None` without axe-core.
+pub async fn serious_violations(c: &Client, page: &str) -> Option<Vec<serde_json::Value>> {
+    let axe = axe_source()?;
+    c.execute(&axe, Vec::new())
+        .await
+        .unwrap_or_else(|e| panic!("inject axe-core into {page}: {e}"));
+    let result = c
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               axe.run(document, { resultTypes: ["violations"] })
+                  .then(r => done(r.violations.map(v => ({
+                      id: v.id, impact: v.impact, help: v.help,
+                      nodes: v.nodes.map(n => n.target.join(" ")) }))))
+                  .catch(e => done({ error: String(e) }));"#,
+            Vec::new(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("run axe-core on {page}: {e}"));
+    assert!(
+        result.get("error").is_none(),
+        "axe-core failed on {page}: {result}"
+    );
+    Some(
+        result
+            .as_array()
+            .expect("axe-core's violations")
+            .iter()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .cloned()
+            .collect(),
+    )
+}
+
+/// Fails on any serious or critical accessibility violation axe-core finds on the page the
+/// browser shows; `page` names the page in the failure.
+pub async fn assert_accessible(c: &Client, page: &str) {
+    let Some(serious) = serious_violations(c, page).await else {
+        return;
+    };
+    assert!(
+        serious.is_empty(),
+        "{page}: {} serious or critical accessibility violation(s): {}",
+        serious.len(),
+        serde_json::to_string_pretty(&serious).unwrap()
+    );
+}
+
+/// With `ARZYAB_SCREENSHOTS` set, saves the page at desktop width (1280 px) and phone width
+/// (360 px) as `docs/screenshots/<name>-desktop.png` and `<name>-phone.png` (the README shows
+/// them); otherwise does nothing, so test runs leave the tree unchanged.
+pub async fn screenshot(c: &Client, name: &str) {
+    if std::env::var_os("ARZYAB_SCREENSHOTS").is_none() {
+        return;
+    }
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (w, h) = c.get_window_size().await.unwrap();
+    for (suffix, width, height) in [("desktop", 1280, 900), ("phone", 360, 780)] {
+        c.set_window_size(width, height).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let png = c.screenshot().await.unwrap();
+        std::fs::write(dir.join(format!("{name}-{suffix}.png")), png).unwrap();
+    }
+    c.set_window_size(w as u32, h as u32).await.unwrap();
+}

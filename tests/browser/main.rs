@@ -14,7 +14,7 @@ use arzyab::domain::JalaliDate;
 use arzyab::domain::digits::to_persian_digits;
 use arzyab::store::Backend;
 use fantoccini::Locator;
-use harness::{sign_in, text_of};
+use harness::{assert_accessible, screenshot, serious_violations, sign_in, text_of};
 use helpers::{TestApp, in_self_declaration, registry_csv};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -32,11 +32,17 @@ async fn an_office_signs_in_with_persian_digits_sees_its_deadline_and_a_wrong_pa
     let url = format!("{}/", app.url);
 
     // A wrong password: the form again, a summary at the top whose link leads to the field.
+    c.goto(&url).await.unwrap();
+    text_of(&c, "#national_code").await;
+    assert_accessible(&c, "the sign-in form").await;
+    screenshot(&c, "sign-in").await;
     sign_in(&c, &url, &code, "not-it-0000").await;
     let summary = text_of(&c, ".error-summary").await;
     assert!(summary.contains("کد ملی یا گذرواژه درست نیست"), "{summary}");
     let beside = text_of(&c, "#password-error").await;
     assert!(beside.contains("درست نیست"), "{beside}");
+    assert_accessible(&c, "the sign-in form with an error").await;
+    screenshot(&c, "sign-in-error").await;
     c.find(Locator::Css(".error-summary a"))
         .await
         .unwrap()
@@ -89,6 +95,8 @@ async fn an_office_signs_in_with_persian_digits_sees_its_deadline_and_a_wrong_pa
         .await
         .unwrap();
     assert_eq!(dir.as_deref(), Some("rtl"));
+    assert_accessible(&c, "the home page").await;
+    screenshot(&c, "home").await;
 
     // English, then signing out leads back to the form.
     c.find(Locator::Id("lang-toggle"))
@@ -99,6 +107,7 @@ async fn an_office_signs_in_with_persian_digits_sees_its_deadline_and_a_wrong_pa
         .unwrap();
     let countdown = text_of(&c, "#countdown").await;
     assert_eq!(countdown, format!("{days} days left"));
+    assert_accessible(&c, "the home page in English").await;
     c.find(Locator::Css("form[action='/logout'] button"))
         .await
         .unwrap()
@@ -106,5 +115,26 @@ async fn an_office_signs_in_with_persian_digits_sees_its_deadline_and_a_wrong_pa
         .await
         .unwrap();
     text_of(&c, "#national_code").await;
+    c.close().await.unwrap();
+}
+
+/// The accessibility check itself can fail: a page with an unlabelled field and an image without
+/// a text alternative has serious violations.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_accessibility_check_finds_the_violations_of_a_page_made_badly() {
+    let Some((_driver, c)) = harness::open().await else {
+        return;
+    };
+    c.goto(
+        "data:text/html,<html><body><form><input type=text></form><img src=x.png></body></html>",
+    )
+    .await
+    .unwrap();
+    let Some(found) = serious_violations(&c, "a bad page").await else {
+        return;
+    };
+    let rules: Vec<&str> = found.iter().filter_map(|v| v["id"].as_str()).collect();
+    assert!(rules.contains(&"label"), "{rules:?}");
+    assert!(rules.contains(&"image-alt"), "{rules:?}");
     c.close().await.unwrap();
 }
