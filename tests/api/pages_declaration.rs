@@ -17,6 +17,7 @@ both_backends!(
     the_form_is_the_rounds_office_inputs_and_takes_persian_digits_into_a_kept_draft,
     a_bad_value_is_told_beside_its_field_and_in_the_summary_and_nothing_is_stored,
     continue_shows_check_your_answers_then_submit_confirms_with_the_review_window,
+    last_rounds_values_are_prefilled_marked_and_carried_over_when_left_unchanged,
     after_a_referral_only_the_referred_field_opens_with_the_note_and_the_deadline,
     outside_the_window_the_form_is_read_only_and_names_the_window,
     the_inline_field_check_answers_the_fields_error_and_stores_nothing,
@@ -48,8 +49,15 @@ fn version(page: &Page) -> String {
 
 /// The office's declaration as the API shows it.
 async fn api_declaration(app: &TestApp, code: &str) -> serde_json::Value {
+    api_declaration_of(app, code, "1400-2").await
+}
+
+/// The office's declaration of `round` as the API shows it.
+async fn api_declaration_of(app: &TestApp, code: &str, round: &str) -> serde_json::Value {
     let token = app.login(code, code).await;
-    let (s, body) = app.get("/v1/rounds/1400-2/declaration", Some(&token)).await;
+    let (s, body) = app
+        .get(&format!("/v1/rounds/{round}/declaration"), Some(&token))
+        .await;
     assert_eq!(s, 200, "{body}");
     body
 }
@@ -596,4 +604,86 @@ async fn the_password_page_refuses_a_wrong_current_password_and_keeps_this_sessi
     let elsewhere = get(&app, "/declaration", &other_session).await;
     assert_eq!(elsewhere.status, 303);
     sign_in(&app, &code, new).await;
+}
+
+async fn last_rounds_values_are_prefilled_marked_and_carried_over_when_left_unchanged(
+    app: TestApp,
+) {
+    // Round 1401-1's previous round is 1400-2: file 1400-2, then open 1401-1's form.
+    let offices = crate::idempotency::offices(&app).await;
+    let code = offices[0].1.clone();
+    crate::idempotency::file(&app, &code).await;
+    app.at("1401/07/12 10:00");
+    let cookie = sign_in(&app, &code, &code).await;
+    let form = get(&app, "/declaration", &cookie).await;
+    assert_eq!(form.status, 200, "{}", form.html);
+    assert!(
+        form.html.contains("۱۴۰۱-۱"),
+        "the current round: {}",
+        form.html
+    );
+    assert!(
+        form.html
+            .contains("id=\"area_m2\" name=\"area_m2\" type=\"text\" value=\"۵۵.۵\""),
+        "last round's value is prefilled: {}",
+        form.html
+    );
+    assert!(
+        form.html.contains("id=\"area_m2-last\""),
+        "and marked: {}",
+        form.html
+    );
+    assert!(
+        form.html.contains("id=\"staff_count-last\""),
+        "{}",
+        form.html
+    );
+
+    // The browser posts every prefilled value; only the changed one is declared.
+    let mut answers: Vec<(&str, String)> = vec![
+        ("area_m2", "۵۵.۵".into()),
+        ("staff_count", "۶".into()),
+        ("insured_staff", "۲".into()),
+        ("location_type", "urban".into()),
+        ("step_free_access", "true".into()),
+        ("years_active", "۶".into()),
+    ];
+    let saved = post_form(&app, &cookie, &form, "save", &answers).await;
+    assert_eq!(saved.status, 303, "{}", saved.html);
+    let api = api_declaration_of(&app, &code, "1401-1").await;
+    assert_eq!(api["values"]["staff_count"], json!(6), "{api}");
+    assert!(api["values"].get("area_m2").is_none(), "{api}");
+    let again = get(&app, "/declaration", &cookie).await;
+    assert!(again.html.contains("id=\"area_m2-last\""), "{}", again.html);
+    assert!(
+        !again.html.contains("id=\"staff_count-last\""),
+        "{}",
+        again.html
+    );
+
+    answers.retain(|(k, _)| *k == "area_m2");
+    let next = post_form(&app, &cookie, &again, "continue", &answers).await;
+    assert_eq!(next.status, 303, "{}", next.html);
+    let check = get(&app, "/declaration/check", &cookie).await;
+    assert!(
+        check
+            .html
+            .contains("مقدار دورهٔ قبل؛ تأییدشده به شمار می‌آید"),
+        "{}",
+        check.html
+    );
+    let sent = post(
+        &app,
+        "/declaration/submit",
+        &cookie,
+        &[("csrf", &check.csrf())],
+    )
+    .await;
+    assert_eq!(sent.status, 303, "{}", sent.html);
+    let api = api_declaration_of(&app, &code, "1401-1").await;
+    let carried = api["carried_over"].to_string();
+    assert!(
+        carried.contains("area_m2") && !carried.contains("staff_count"),
+        "{carried}"
+    );
 }
