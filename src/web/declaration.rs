@@ -292,7 +292,8 @@ fn form_page(
         title: l.pick(&form.title).to_string(),
         round: l.num(form.round),
         office: form.office.to_string(),
-        version: form.version.map(|v| v.to_string()).unwrap_or_default(),
+        // Version 0 before the first save, so a save made meanwhile elsewhere is a conflict.
+        version: form.version.unwrap_or(0).to_string(),
         other_fields: other_fields
             .into_iter()
             .filter(|f| !f.shown.is_empty())
@@ -313,25 +314,40 @@ fn form_page(
     }
 }
 
-/// The field errors of a refused save or submission, in the page's language; other refusals as
-/// one page-wide problem.
-fn refusal(l: &Layout, e: AppError) -> Result<(Vec<FieldError>, Option<String>), AppError> {
+/// A refused save or submission as the page tells it: field errors in the page's language (each
+/// beside its field), or one page-wide problem (a closed window, a concurrent change), with the
+/// status to answer; refusals of the person themselves (a role, no office) are a problem page.
+struct Told {
+    errors: Vec<FieldError>,
+    problem: Option<String>,
+    status: StatusCode,
+}
+
+fn refusal(l: &Layout, e: AppError) -> Result<Told, AppError> {
     match e {
-        AppError::Refused(WorkflowError::Fields(fields)) => Ok((
-            fields
+        AppError::Refused(WorkflowError::Fields(fields)) => Ok(Told {
+            errors: fields
                 .into_iter()
                 .map(|f| FieldError {
                     field: f.field,
                     message: l.pick(&f.message).to_string(),
                 })
                 .collect(),
-            None,
-        )),
+            problem: None,
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+        }),
+        AppError::Forbidden(_) | AppError::NotFound(_) => Err(e),
         other => match other.message() {
-            Some(m) if !matches!(other, AppError::Forbidden(_) | AppError::NotFound(_)) => {
-                Ok((Vec::new(), Some(l.pick(&m).to_string())))
-            }
-            _ => Err(other),
+            Some(m) => Ok(Told {
+                errors: Vec::new(),
+                problem: Some(l.pick(&m).to_string()),
+                status: if matches!(other, AppError::Conflict(_)) {
+                    StatusCode::CONFLICT
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                },
+            }),
+            None => Err(other),
         },
     }
 }
@@ -419,9 +435,9 @@ pub async fn save(
         Ok(()) => Ok(Redirect::to("/declaration?saved=1#saved").into_response()),
         Err(e) => {
             let l = v.layout();
-            let (errors, problem) = refusal(&l, e).map_err(|e| app_error(v.layout(), e))?;
-            let page = form_page(l, &form, Some(&p.texts), errors, problem, false);
-            Ok(v.finish(render(StatusCode::UNPROCESSABLE_ENTITY, &page)))
+            let told = refusal(&l, e).map_err(|e| app_error(v.layout(), e))?;
+            let page = form_page(l, &form, Some(&p.texts), told.errors, told.problem, false);
+            Ok(v.finish(render(told.status, &page)))
         }
     }
 }
@@ -438,6 +454,8 @@ struct CheckPage {
     /// Submitting is possible now (drafting or correcting).
     open: bool,
     correcting: bool,
+    /// What may be done now (why there is no submit button when closed).
+    status_line: String,
 }
 
 fn check_page(
@@ -458,6 +476,7 @@ fn check_page(
         problem,
         open: matches!(form.mode, Mode::Drafting | Mode::Correcting { .. }),
         correcting: matches!(form.mode, Mode::Correcting { .. }),
+        status_line: status_line(&l, form),
         l,
     }
 }
@@ -487,10 +506,10 @@ pub async fn submit(
     axum::Form(f): axum::Form<SubmitForm>,
 ) -> Result<Response, Bounce> {
     v.check_csrf(&f.csrf)?;
+    v.require(&[Role::Office])?;
     let round = declaration_form::current_round(&portal.app)
         .await
         .map_err(|e| app_error(v.layout(), e))?;
-    v.require(&[Role::Office])?;
     let submitted =
         match declarations::submit(&portal.app, &v.actor, &round.to_string(), Claim::default())
             .await
@@ -502,10 +521,10 @@ pub async fn submit(
         Ok(()) => Ok(Redirect::to("/declaration/done").into_response()),
         Err(e) => {
             let l = v.layout();
-            let (errors, problem) = refusal(&l, e).map_err(|e| app_error(v.layout(), e))?;
+            let told = refusal(&l, e).map_err(|e| app_error(v.layout(), e))?;
             let form = office_form(&portal, &v).await?;
-            let page = check_page(l, &form, errors, problem);
-            Ok(v.finish(render(StatusCode::UNPROCESSABLE_ENTITY, &page)))
+            let page = check_page(l, &form, told.errors, told.problem);
+            Ok(v.finish(render(told.status, &page)))
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::page_client::{Page, get, post, sign_in};
 both_backends!(
     the_form_is_the_rounds_office_inputs_and_takes_persian_digits_into_a_kept_draft,
     a_bad_value_is_told_beside_its_field_and_in_the_summary_and_nothing_is_stored,
+    a_form_read_before_another_save_is_refused_rather_than_overwriting_it,
     continue_shows_check_your_answers_then_submit_confirms_with_the_review_window,
     last_rounds_values_are_prefilled_marked_and_carried_over_when_left_unchanged,
     after_a_referral_only_the_referred_field_opens_with_the_note_and_the_deadline,
@@ -686,4 +687,30 @@ async fn last_rounds_values_are_prefilled_marked_and_carried_over_when_left_unch
         carried.contains("area_m2") && !carried.contains("staff_count"),
         "{carried}"
     );
+}
+
+async fn a_form_read_before_another_save_is_refused_rather_than_overwriting_it(app: TestApp) {
+    let (code, cookie) = office(&app).await;
+    let first = get(&app, "/declaration", &cookie).await;
+    let second = get(&app, "/declaration", &cookie).await;
+    let saved = post_form(&app, &cookie, &first, "save", &persian_answers()).await;
+    assert_eq!(saved.status, 303, "{}", saved.html);
+    let stale = post_form(
+        &app,
+        &cookie,
+        &second,
+        "save",
+        &[("staff_count", to_persian_digits("9"))],
+    )
+    .await;
+    assert_eq!(stale.status, 409, "{}", stale.html);
+    assert!(stale.html.contains("id=\"problem\""), "{}", stale.html);
+    assert!(stale.html.contains("تغییر کرده است"), "{}", stale.html);
+    assert!(
+        stale.html.contains("value=\"۹\""),
+        "what was typed is kept: {}",
+        stale.html
+    );
+    let api = api_declaration(&app, &code).await;
+    assert_eq!(api["values"]["staff_count"], json!(4), "{api}");
 }
