@@ -325,3 +325,108 @@ pub async fn check_field(
         Err(e) => Err(AppError::Refused(e)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::JalaliDate;
+
+    fn field(
+        name: &str,
+        kind: FieldKind,
+        declared: Option<&str>,
+        previous: Option<&str>,
+    ) -> FormField {
+        FormField {
+            name: name.into(),
+            label: Label::new(name, name),
+            help: None,
+            unit: None,
+            kind,
+            filled_by: FilledBy::Office,
+            editable: true,
+            declared: declared.map(str::to_string),
+            previous: previous.map(str::to_string),
+            carried_over: false,
+            referral_note: None,
+        }
+    }
+
+    fn number() -> FieldKind {
+        FieldKind::Number {
+            integer: false,
+            min: None,
+            max: None,
+        }
+    }
+
+    fn form(fields: Vec<FormField>) -> DeclarationForm {
+        let day = JalaliDate::parse("1400/01/17").unwrap();
+        let w = Window::from_days(Phase::SelfDeclaration, day, day.add_days(19));
+        DeclarationForm {
+            round: RoundId::parse("1400-2").unwrap(),
+            title: Label::new("دوره", "round"),
+            office: OfficeId::parse("P-0001").unwrap(),
+            status: None,
+            version: None,
+            submitted_at: None,
+            mode: Mode::Drafting,
+            fields,
+            self_declaration: w.clone(),
+            regional_review: w,
+        }
+    }
+
+    fn typed(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn persian_digits_become_typed_numbers_and_bad_text_is_sent_as_typed_for_the_command_to_name() {
+        let f = form(vec![
+            field("area", number(), None, None),
+            field("staff", number(), None, None),
+            field("ramp", FieldKind::YesNo, None, None),
+        ]);
+        let v = values_of(
+            &f,
+            &typed(&[("area", " ۵۵٫۵ "), ("staff", "چهار"), ("ramp", "true")]),
+        );
+        assert_eq!(v["area"], serde_json::json!(55.5));
+        assert_eq!(v["staff"], serde_json::json!("چهار"));
+        assert_eq!(v["ramp"], serde_json::json!(true));
+        let v = values_of(&f, &typed(&[("area", "۱۲۰")]));
+        assert_eq!(v["area"], serde_json::json!(120));
+    }
+
+    #[test]
+    fn last_rounds_value_left_as_it_is_is_not_declared_and_an_emptied_declared_value_is_cleared() {
+        let f = form(vec![
+            field("area", number(), None, Some("55.5")),
+            field("staff", number(), Some("4"), Some("3")),
+            field("kept", number(), Some("7"), None),
+            field("blank", number(), None, None),
+        ]);
+        let v = values_of(
+            &f,
+            &typed(&[
+                ("area", "۵۵.۵"),
+                ("staff", ""),
+                ("kept", "۷"),
+                ("blank", ""),
+            ]),
+        );
+        assert!(!v.contains_key("area"), "{v:?}");
+        assert_eq!(v["staff"], Json::Null);
+        assert!(!v.contains_key("kept") && !v.contains_key("blank"), "{v:?}");
+        let v = values_of(&f, &typed(&[("area", "60")]));
+        assert_eq!(
+            v["area"],
+            serde_json::json!(60),
+            "a changed value is declared"
+        );
+    }
+}

@@ -224,6 +224,13 @@ async fn continue_shows_check_your_answers_then_submit_confirms_with_the_review_
         "the choice's label: {}",
         check.html
     );
+    let check_en = get(&app, "/declaration/check?lang=en", &cookie).await;
+    assert!(
+        check_en.html.contains("Check your answers") && check_en.html.contains("55.5 m²"),
+        "{}",
+        check_en.html
+    );
+    assert!(check_en.html.contains("Urban"), "{}", check_en.html);
     let submitted = post(
         &app,
         "/declaration/submit",
@@ -255,6 +262,12 @@ async fn continue_shows_check_your_answers_then_submit_confirms_with_the_review_
         done.html.contains(&review_last.long_fa()),
         "the review window's last day: {}",
         done.html
+    );
+    let done_en = get(&app, "/declaration/done?lang=en", &cookie).await;
+    assert!(
+        done_en.html.contains("What happens next") && done_en.html.contains(&review_last.long_en()),
+        "{}",
+        done_en.html
     );
     let api = api_declaration(&app, &code).await;
     assert_eq!(api["status"], "submitted", "{api}");
