@@ -137,7 +137,11 @@ async fn start(rules: &Path, db: &Path) -> (Server, arzyab::live::RulesWatcher) 
     tx.commit().await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState::new(store, registry.clone(), clock.clone());
+    let state = AppState::new(arzyab::app::App::new(
+        store,
+        registry.clone(),
+        clock.clone(),
+    ));
     tokio::spawn(arzyab::http::serve(listener, state, std::future::pending()));
     let client = reqwest::Client::new();
     let post = |path: &str, token: Option<&str>, body: Value| {

@@ -117,7 +117,7 @@ async fn run() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let writer = store.clone();
-    let state = AppState::new(store, registry, clock.clone());
+    let state = AppState::new(arzyab::app::App::new(store, registry, clock.clone()));
     tokio::spawn(arzyab::http::serve(listener, state, std::future::pending()));
     let client = reqwest::Client::new();
     let login: Value = client

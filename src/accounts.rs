@@ -9,6 +9,19 @@ use sha2::{Digest, Sha256};
 use crate::domain::NationalCode;
 use crate::domain::digits::to_ascii_digits;
 
+/// The outcome of claiming a login attempt before its password is checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginClaim {
+    /// Check the password; a wrong one is already counted as the `failures`th in a row, and locked
+    /// the account until `locked_until` if that reached the limit.
+    Granted {
+        failures: i64,
+        locked_until: Option<i64>,
+    },
+    /// The account is locked until then: do not check the password.
+    Locked { until: i64 },
+}
+
 /// Failed logins before the account is locked.
 pub const MAX_FAILED_LOGINS: i64 = 5;
 /// How long a locked account stays locked.

@@ -83,16 +83,6 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("domain", &[]),
 ];
 
-/// Arrows that exist today but break the rules above, each to be removed by the work named.
-const KNOWN_EXCEPTIONS: &[(&str, &str)] = &[
-    // Writes go through app commands; reads and the row types bodies are built from do not yet.
-    ("http", "store"),
-    // The workflow computes on the store's row types (declarations, referrals, publications).
-    ("workflow", "store"),
-    // The register import builds store rows instead of a row type of its own.
-    ("population", "store"),
-];
-
 /// One use of another room: `from` (a file in room `from_room`) names room `to`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Arrow {
@@ -106,7 +96,6 @@ fn allowed(from: &str, to: &str) -> bool {
         || ALLOWED
             .iter()
             .any(|(room, uses)| *room == from && uses.contains(&to))
-        || KNOWN_EXCEPTIONS.contains(&(from, to))
 }
 
 /// The source with comments, string and char literals blanked (lifetimes kept).

@@ -263,6 +263,31 @@ pub async fn issue_token(
     Ok((token, expires))
 }
 
+/// The active account named `username`, if there is one (a retired holder's is none).
+pub async fn account(app: &App, username: &Username) -> Result<Option<User>, AppError> {
+    Ok(app.store.user_by_username(username.as_str()).await?)
+}
+
+/// Claims a sign-in attempt on `user` before its password is checked: counted as a failure until
+/// the password proves right, so parallel guesses cannot all pass the lockout; refused unchecked
+/// while the account is locked (the policy: [`accounts::MAX_FAILED_LOGINS`] failures lock it for
+/// [`accounts::LOCK_MINUTES`]).
+pub async fn claim_login_attempt(
+    app: &App,
+    user: &User,
+    now_ms: i64,
+) -> Result<accounts::LoginClaim, AppError> {
+    Ok(app
+        .store
+        .claim_login_attempt(
+            user.id,
+            accounts::MAX_FAILED_LOGINS,
+            accounts::LOCK_MINUTES * 60_000,
+            now_ms,
+        )
+        .await?)
+}
+
 /// Records that `user`'s failed sign-in locked the account.
 #[tracing::instrument(skip_all)]
 pub async fn record_lockout(app: &App, user: &User, now_ms: i64) -> Result<(), AppError> {

@@ -6,9 +6,12 @@
 pub mod accounts;
 pub mod declaration_form;
 pub mod declarations;
+pub mod health;
 pub mod home;
 pub mod publication;
+pub mod results;
 pub mod review;
+pub mod rule_versions;
 pub mod simulation;
 
 use std::future::Future;
@@ -16,7 +19,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use crate::clock::Clock;
-use crate::domain::{Label, OfficeId, Role, RoundId};
+use crate::domain::{CorruptRecord, Label, OfficeId, Role, RoundId};
 use crate::live::Registry;
 use crate::rules::RuleSet;
 use crate::rules::budget::Budget;
@@ -214,11 +217,49 @@ pub enum AppError {
     /// A request with the same idempotency key is still being answered.
     #[error("a request with this idempotency key is still being answered")]
     KeyInProgress,
+    /// Storage failed: a damaged record, or the database itself.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StorageFailure),
     /// A failure that is nobody's input: logged, never shown.
     #[error("{0}")]
     Internal(String),
+}
+
+/// Why storage failed, in the application's words: front ends tell a damaged record apart (the
+/// client is told which row) from any other failure (logged, never shown).
+#[derive(Debug, thiserror::Error)]
+pub enum StorageFailure {
+    /// A stored record that cannot be read back as it was written.
+    #[error(transparent)]
+    Corrupt(#[from] CorruptRecord),
+    /// The database failed (unreachable, a migration, an error of its own).
+    #[error("{0}")]
+    Database(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(m) => AppError::Conflict(m),
+            StoreError::NotFound(m) => AppError::NotFound(Label::new("پیدا نشد", m)),
+            StoreError::Corrupt {
+                table,
+                row,
+                problem,
+            } => AppError::Store(StorageFailure::Corrupt(CorruptRecord {
+                table,
+                row,
+                problem,
+            })),
+            other => AppError::Store(StorageFailure::Database(other.to_string())),
+        }
+    }
+}
+
+impl From<CorruptRecord> for AppError {
+    fn from(e: CorruptRecord) -> Self {
+        AppError::Store(StorageFailure::Corrupt(e))
+    }
 }
 
 impl AppError {
@@ -281,6 +322,19 @@ impl From<Vec<crate::rules::value::FieldError>> for AppError {
 /// A client's claim on an idempotency key for one write (none: an ordinary write).
 #[derive(Clone, Debug, Default)]
 pub struct Claim(pub Option<KeyedRequest>);
+
+/// The answer stored under `request`'s key, if a write with that key committed and its answer is
+/// still kept (a day): what a retry is given back.
+pub async fn stored_answer(
+    app: &App,
+    request: &KeyedRequest,
+) -> Result<Option<crate::domain::records::StoredAnswer>, AppError> {
+    let now = app.clock.now().as_millisecond();
+    Ok(app
+        .store
+        .idempotent_answer(request.user_id, &request.key, now)
+        .await?)
+}
 
 /// A command's transaction, holding the idempotency claim it began with.
 struct Tx {

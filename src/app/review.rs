@@ -121,6 +121,19 @@ pub fn region_scope(actor: &Actor, asked: Option<u8>) -> Result<Option<u8>, AppE
     }
 }
 
+/// The objections of `round` the actor may list: of `region` (reviewers: their own), or every
+/// region's; with the round as the live rules name it.
+pub async fn objections(
+    app: &App,
+    actor: &Actor,
+    round: &str,
+    region: Option<u8>,
+) -> Result<(RoundId, Vec<Objection>), AppError> {
+    let rs = app.live_round(round)?;
+    let region = region_scope(actor, region)?;
+    Ok((rs.round, app.store.objections(rs.round, region).await?))
+}
+
 /// A region's files (or every region's): each office with its declaration, if any.
 pub struct Files {
     pub rs: Arc<RuleSet>,

@@ -159,7 +159,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, String> {
         {
             tracing::warn!(max_connections = limits.max_connections, open_file_limit = files, "--max-connections is too close to the open-file limit: raise `ulimit -n` or lower it, or the server may fail to accept with \"too many open files\"");
         }
-        let state = AppState::new(store, registry, clock.clone())
+        let state = AppState::new(crate::app::App::new(store, registry, clock.clone()))
             .with_login_limits(&login_limits(&args))
             .with_cookie_secure(args.cookie_secure);
         let shutdown = crate::http::stopping_evaluations(&state, shutdown_signal());

@@ -13,10 +13,10 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, CurrentUser};
-use crate::accounts::{self, LOCK_MINUTES, MAX_FAILED_LOGINS, SLOW_DOWN_AFTER};
+use crate::accounts::{self, LoginClaim, MAX_FAILED_LOGINS, SLOW_DOWN_AFTER};
 use crate::app::accounts::{self as app_accounts, NewCredentials};
+use crate::domain::records::User;
 use crate::domain::{Role, Username};
-use crate::store::users;
 use crate::web::{Opened, Refusal};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -56,7 +56,7 @@ struct Me {
     initial_password: bool,
 }
 
-fn me_of(u: &users::User) -> Me {
+fn me_of(u: &User) -> Me {
     Me {
         username: u.username.clone(),
         role: u.role,
@@ -78,7 +78,7 @@ async fn login(
     let signed_in = sign_in(&state, peer.ip(), &req.username, &req.password).await?;
     Ok(axum::Json(LoginResponse {
         token: signed_in.token,
-        expires_at: crate::store::from_millis(signed_in.expires_ms),
+        expires_at: crate::domain::from_millis(signed_in.expires_ms),
         user: me_of(&signed_in.user),
     }))
 }
@@ -88,7 +88,7 @@ pub struct SignedIn {
     /// The secret the client sends back (bearer token or session cookie).
     pub token: String,
     pub expires_ms: i64,
-    pub user: users::User,
+    pub user: User,
 }
 
 /// The one sign-in of the API and the pages: throttled per username and address, slowed down
@@ -107,7 +107,7 @@ pub async fn sign_in(
         .logins
         .admit(ip, &Username::normalize(&req.username))?;
     let user = match Username::parse(&req.username) {
-        Ok(name) => state.store.user_by_username(name.as_str()).await?,
+        Ok(name) => app_accounts::account(state, &name).await?,
         Err(_) => None,
     };
     let Some(user) = user else {
@@ -127,21 +127,18 @@ pub async fn sign_in(
     // The attempt is counted before the password is checked, so parallel guesses cannot all pass
     // the lockout: the sixth is refused unchecked.
     let now_ms = state.clock.now().as_millisecond();
-    let (failed, locked_until) = match state
-        .store
-        .claim_login_attempt(user.id, MAX_FAILED_LOGINS, LOCK_MINUTES * 60_000, now_ms)
-        .await?
-    {
-        users::LoginClaim::Locked { until } => {
-            return Err(ApiError::Locked {
-                retry_after_seconds: (until - now_ms + 999) / 1000,
-            });
-        }
-        users::LoginClaim::Granted {
-            failures,
-            locked_until,
-        } => (failures, locked_until),
-    };
+    let (failed, locked_until) =
+        match app_accounts::claim_login_attempt(state, &user, now_ms).await? {
+            LoginClaim::Locked { until } => {
+                return Err(ApiError::Locked {
+                    retry_after_seconds: (until - now_ms + 999) / 1000,
+                });
+            }
+            LoginClaim::Granted {
+                failures,
+                locked_until,
+            } => (failures, locked_until),
+        };
     let (password, hash, initial) = (
         req.password.clone(),
         user.password_hash.clone(),

@@ -14,10 +14,10 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, CurrentUser, Path};
 use super::idempotency::{Answer, Idempotency, reply};
 use crate::app::declarations::{self, MyFile};
+use crate::domain::records::DeclarationRow;
 use crate::domain::{Label, OfficeId};
 use crate::rules::RuleSet;
 use crate::rules::model::Supplier;
-use crate::store::declarations::DeclarationRow;
 use crate::workflow::{Phase, Window, review};
 
 pub fn router() -> OpenApiRouter<AppState> {

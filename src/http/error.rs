@@ -11,14 +11,13 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::app::AppError;
+use crate::app::{AppError, StorageFailure};
 use crate::domain::digits::to_persian_digits;
 use crate::domain::label::count;
-use crate::domain::{Label, quoted};
+use crate::domain::{CorruptRecord, Label, quoted};
 use crate::rules::Diagnostic;
 use crate::rules::budget::{Seconds, Stop, Stopped};
 use crate::rules::value::FieldError;
-use crate::store::StoreError;
 use crate::workflow::{Window, WorkflowError};
 
 /// The body of every error response.
@@ -150,21 +149,12 @@ impl ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Conflict(m) => ApiError::Conflict(m),
-            StoreError::NotFound(m) => ApiError::NotFound(Label::new("پیدا نشد", m)),
-            StoreError::Corrupt {
-                table,
-                row,
-                problem,
-            } => ApiError::CorruptRow {
-                table,
-                row,
-                problem,
-            },
-            other => ApiError::Internal(other.to_string()),
+impl From<CorruptRecord> for ApiError {
+    fn from(e: CorruptRecord) -> Self {
+        ApiError::CorruptRow {
+            table: e.table,
+            row: e.row,
+            problem: e.problem,
         }
     }
 }
@@ -188,7 +178,8 @@ impl From<AppError> for ApiError {
             AppError::Conflict(l) => ApiError::Conflict(l),
             AppError::Refused(w) => w.into(),
             AppError::KeyInProgress => ApiError::IdempotencyKeyInProgress,
-            AppError::Store(s) => s.into(),
+            AppError::Store(StorageFailure::Corrupt(c)) => c.into(),
+            AppError::Store(StorageFailure::Database(m)) => ApiError::Internal(m),
             AppError::Internal(m) => ApiError::Internal(m),
         }
     }
@@ -686,11 +677,12 @@ mod tests {
 
     #[test]
     fn a_corrupt_row_is_a_500_that_names_the_row_but_not_the_problem() {
-        let e = ApiError::from(StoreError::Corrupt {
+        // As a handler meets it: the store's error, through the application's.
+        let e = ApiError::from(AppError::from(crate::store::StoreError::Corrupt {
             table: "declarations",
             row: "1400-2/P-0001".into(),
             problem: "status `fild` is not a status".into(),
-        });
+        }));
         let (status, detail) = e.into_parts();
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(detail.code, "corrupt_row");
@@ -763,7 +755,7 @@ mod tests {
             ApiError::UnreadableRequest(400),
             ApiError::UnreadableRequest(414),
             ApiError::UnreadableRequest(431),
-            ApiError::from(StoreError::Corrupt {
+            ApiError::from(CorruptRecord {
                 table: "declarations",
                 row: "1400-2/P-THR-000030".into(),
                 problem: "status `fild` is not a status".into(),

@@ -13,8 +13,8 @@ use super::AppState;
 use super::error::ApiError;
 use super::server::BodyTimedOut;
 use crate::app::Actor;
+use crate::domain::records::User;
 use crate::domain::{Label, Role};
-use crate::store::users::User;
 
 /// Bodies larger than this are parsed on the blocking pool, so a 4 MB body does not hold an async
 /// worker (and every request queued behind it) for the time it takes.
@@ -276,9 +276,8 @@ impl FromRequestParts<AppState> for CurrentUser {
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or_else(missing)?;
         let hash = crate::accounts::token_hash(token.trim());
-        let now = state.clock.now().as_millisecond();
-        match state.store.session(&hash, now).await? {
-            Some((_, user)) => Ok(CurrentUser {
+        match crate::app::home::session_user(state, &hash).await? {
+            Some(user) => Ok(CurrentUser {
                 user,
                 token_hash: hash,
             }),

@@ -19,7 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 struct Health {
     status: &'static str,
     database: &'static str,
-    backend: crate::store::Backend,
+    backend: crate::app::health::Backend,
     /// The server's clock (simulated with `serve --now`).
     #[schema(value_type = String, format = DateTime, example = "2021-04-25T19:30:00Z")]
     now: jiff::Timestamp,
@@ -54,12 +54,13 @@ struct RuleHash {
 #[utoipa::path(get, path = "/health", tag = "health",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 async fn health(State(state): State<AppState>) -> impl IntoResponse {
-    let db_ok = state.store.ping().await.is_ok();
+    let db = crate::app::health::database(&state).await;
+    let db_ok = db.reachable;
     let simulated = state.clock.simulated();
     let body = Health {
         status: if db_ok { "ok" } else { "unavailable" },
         database: if db_ok { "ok" } else { "unreachable" },
-        backend: state.store.backend,
+        backend: db.backend,
         now: state.clock.now(),
         simulated_clock: simulated,
         warning: simulated.then_some(

@@ -24,7 +24,7 @@ use super::error::ApiError;
 use super::extract::{CurrentUser, bytes_rejection};
 use crate::app::{Claim, Written};
 use crate::domain::Label;
-use crate::store::idempotency::{KeyedRequest, StoredAnswer};
+use crate::domain::records::{KeyedRequest, StoredAnswer};
 
 /// The request header that carries the client's key.
 pub const KEY_HEADER: HeaderName = HeaderName::from_static("idempotency-key");
@@ -138,11 +138,7 @@ async fn keyed(state: AppState, req: Request, next: Next) -> Result<Response, Ap
 }
 
 async fn stored(state: &AppState, r: &KeyedRequest) -> Result<Option<StoredAnswer>, ApiError> {
-    let now = state.clock.now().as_millisecond();
-    Ok(state
-        .store
-        .idempotent_answer(r.user_id, &r.key, now)
-        .await?)
+    Ok(crate::app::stored_answer(state, r).await?)
 }
 
 fn replay(request: &KeyedRequest, answer: StoredAnswer) -> Result<Response, ApiError> {

@@ -30,11 +30,8 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::app::App;
-use crate::clock::Clock;
 pub use crate::config::ServerLimits;
-use crate::live::Registry;
 use crate::rules::budget::Stop;
-use crate::store::Store;
 use error::ApiError;
 pub use simulate::SimulationLimits;
 
@@ -44,7 +41,7 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 pub use crate::app::PublicationHook;
 
 /// Everything a handler needs, cloned cheaply into each request: the application its commands run
-/// against (which it dereferences to: `state.store`, `state.clock` …), and what only the HTTP
+/// against (which it dereferences to: `state.rules`, `state.clock` …), and what only the HTTP
 /// server keeps.
 #[derive(Clone)]
 pub struct AppState {
@@ -67,11 +64,11 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// The state of a server starting now.
-    pub fn new(store: Store, rules: Arc<Registry>, clock: Arc<dyn Clock>) -> Self {
+    /// The state of a server starting now, over `app`.
+    pub fn new(app: App) -> Self {
         AppState {
-            started_at: clock.now(),
-            app: App::new(store, rules, clock),
+            started_at: app.clock.now(),
+            app,
             logins: Arc::new(throttle::LoginThrottle::new(
                 &crate::config::LoginLimits::default(),
             )),

@@ -9,8 +9,8 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{CsvBody, CurrentUser, Path};
 use crate::app::accounts as app_accounts;
 use crate::domain::Role;
+use crate::domain::records::{ImportReport, OfficeRow};
 use crate::population::register::{RowError, parse_registry};
-use crate::store::offices::{ImportReport, OfficeRow};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::Deserialize;
-use serde_json::Value as Json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -17,14 +16,11 @@ use super::extract::{ApiJson, CurrentUser, Path, Query};
 use super::idempotency::{Answer, Idempotency, reply};
 use super::rounds::live_round;
 use crate::app::publication::{self as app_publication, NewObjection, Published};
-use crate::domain::{Grade, Label, OfficeId, Role, RoundId, Stage};
-use crate::rules::RuleSet;
-use crate::rules::budget::{Budget, Limits};
-use crate::store::StoreError;
-use crate::store::publications::{Publication, StoredResult};
-use crate::workflow::Phase;
-use crate::workflow::calendar::{Events, RoundCalendar};
-use crate::workflow::publication::{self, Stamp};
+use crate::app::results::{self as app_results, ResultScope};
+use crate::domain::records::{CorruptRecord, StoredResult};
+use crate::domain::{Grade, RoundId};
+use crate::workflow::calendar::Events;
+use crate::workflow::publication;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -41,10 +37,6 @@ pub fn router() -> OpenApiRouter<AppState> {
                 .routes(routes!(file_objection))
                 .route_layer(axum::middleware::from_fn(super::idempotency::middleware)),
         )
-}
-
-fn refused(fa: String, en: String) -> ApiError {
-    ApiError::State(Label::new(fa, en))
 }
 
 /// The round's calendar with what has happened in it (its publications).
@@ -90,14 +82,6 @@ async fn publish(
     ))
 }
 
-async fn publication_of(
-    state: &AppState,
-    round: &str,
-    stage: &str,
-) -> Result<Publication, ApiError> {
-    Ok(app_publication::publication_of(state, round, stage).await?)
-}
-
 /// Finalizes the round: accepted objections' corrections applied, everyone re-scored and re-ranked.
 #[utoipa::path(post, path = "/v1/rounds/{round}/finalize", tag = "publication", security(("bearer" = [])),
     params(("round" = String, Path, description = "e.g. 1400-2")),
@@ -134,30 +118,11 @@ async fn list_publications(
     Path(round): Path<String>,
 ) -> Result<axum::Json<body::PublicationList>, ApiError> {
     let rs = live_round(&state, &round)?;
-    let publications = state.store.publications(rs.round).await?;
+    let publications = app_results::publications(&state, rs.round).await?;
     Ok(axum::Json(body::PublicationList {
         round: rs.round.to_string(),
         publications: publications.into_iter().map(Into::into).collect(),
     }))
-}
-
-/// The rule set a publication was computed with (the live one, or a stored version by hash).
-async fn rules_for(
-    state: &AppState,
-    round: crate::domain::RoundId,
-    hash: &str,
-) -> Result<std::sync::Arc<RuleSet>, ApiError> {
-    match state.rules.version(round, hash).await {
-        Ok(Some(rs)) => Ok(rs),
-        Ok(None) => Err(refused(
-            format!(
-                "نسخه {} از قواعد، که این انتشار با آن ساخته شد، ذخیره نشده است",
-                crate::domain::quoted(hash)
-            ),
-            format!("the rules version {hash} of this publication is not stored"),
-        )),
-        Err(e) => Err(ApiError::internal(e)),
-    }
 }
 
 /// Recomputes a publication from what it stored and compares it byte for byte.
@@ -169,59 +134,18 @@ async fn verify(
     me: CurrentUser,
     Path((round, stage)): Path<(String, String)>,
 ) -> Result<axum::Json<body::Verification>, ApiError> {
-    me.require(&[Role::Regulator, Role::Admin])?;
-    let live = live_round(&state, &round)?;
-    let p = publication_of(&state, &round, &stage).await?;
-    let rs = rules_for(&state, live.round, &p.rules_hash).await?;
-    let stored = state.store.publication_results(p.id, None, None).await?;
-    let offices: Vec<(OfficeId, Json)> = stored
-        .iter()
-        .map(|r| (r.office_id.clone(), r.inputs.clone()))
-        .collect();
-    let stamp_at = crate::store::from_millis(p.published_at);
-    let stage_c = p.stage;
-    let work = state.evaluations.child(Limits::default());
-    let recomputed = tokio::task::spawn_blocking(move || {
-        let _budget = Budget::enter(Some(work));
-        publication::compute(&rs, &Stamp::new(stage_c, stamp_at), &offices)
-    })
-    .await
-    .map_err(ApiError::internal)??;
-    let mismatches: Vec<String> = stored
-        .iter()
-        .zip(&recomputed)
-        .filter(|(a, b)| a.result != b.result)
-        .map(|(a, _)| a.office_id.to_string())
-        .collect();
-    let hash = publication::snapshot_hash(&recomputed);
+    let v = app_results::verify(&state, &me.actor(), &round, &stage).await?;
+    let identical = v.identical();
+    let p = v.publication;
     Ok(axum::Json(body::Verification {
-        identical: mismatches.is_empty()
-            && hash == p.snapshot_hash
-            && recomputed.len() == stored.len(),
+        identical,
         publication: p.id,
         stage: p.stage.to_string(),
         rules_hash: p.rules_hash,
         stored_snapshot_hash: p.snapshot_hash,
-        recomputed_snapshot_hash: hash,
-        mismatches,
+        recomputed_snapshot_hash: v.recomputed_snapshot_hash,
+        mismatches: v.mismatches,
     }))
-}
-
-/// The latest publication of a round (final if there is one).
-async fn latest(state: &AppState, round: &str) -> Result<Publication, ApiError> {
-    let none = || {
-        ApiError::NotFound(Label::new(
-            format!(
-                "نتایج دوره {} هنوز اعلام نشده است",
-                crate::domain::digits::to_persian_digits(round)
-            ),
-            format!("round {round} has no published results yet"),
-        ))
-    };
-    let id = RoundId::parse(round).map_err(|_| none())?;
-    let mut ps = state.store.publications(id).await?;
-    ps.sort_by_key(|p| p.stage != Stage::Final);
-    ps.into_iter().next().ok_or_else(none)
 }
 
 /// The office's own result and explanation, with what it lacks for the next grade.
@@ -233,27 +157,14 @@ async fn my_result(
     me: CurrentUser,
     Path(round): Path<String>,
 ) -> Result<axum::Json<body::MyResult>, ApiError> {
-    let actor = me.actor();
-    let office = actor.own_office()?;
-    let rs = live_round(&state, &round)?;
-    let p = latest(&state, &round).await?;
-    let r = state
-        .store
-        .publication_results(p.id, None, Some(office.as_str()))
-        .await?
-        .pop()
-        .ok_or_else(|| ApiError::not_found("نتیجه این دفتر", "this office's result"))?;
-    let calendar = RoundCalendar::new(&rs, events(&state, rs.round).await?);
-    let may_object =
-        p.stage == Stage::First && calendar.is_open(Phase::Objection, state.clock.now());
-    let objection = state.store.objection(rs.round, office).await?;
-    let doc = r.document(p.id)?;
+    let own = app_results::own_result(&state, &me.actor(), &round).await?;
+    let doc = own.result.document(own.publication.id)?;
     Ok(axum::Json(body::MyResult {
-        stage: p.stage.to_string(),
+        stage: own.publication.stage.to_string(),
         result: doc,
-        may_object: may_object && objection.is_none(),
-        objection: objection.map(Into::into),
-        objection_window: calendar.window(Phase::Objection).body(),
+        may_object: own.may_object,
+        objection: own.objection.map(Into::into),
+        objection_window: own.objection_window.body(),
     }))
 }
 
@@ -267,37 +178,13 @@ struct ResultsQuery {
     per_page: Option<usize>,
 }
 
-async fn scoped_results(
-    state: &AppState,
-    me: &CurrentUser,
-    round: &str,
-    q: &ResultsQuery,
-) -> Result<(Publication, Vec<StoredResult>), ApiError> {
-    let region = match me.user.role {
-        Role::Reviewer => {
-            let own = me.user.region;
-            if q.region.is_some_and(|r| Some(r) != own) {
-                return Err(ApiError::forbidden(
-                    "شما فقط نتایج منطقه خود را می‌بینید",
-                    "reviewers see only their own region's results",
-                ));
-            }
-            own
+impl ResultsQuery {
+    fn scope(&self) -> ResultScope<'_> {
+        ResultScope {
+            stage: self.stage.as_deref(),
+            region: self.region,
         }
-        Role::Regulator | Role::Admin => q.region,
-        _ => {
-            return Err(ApiError::forbidden(
-                "این فهرست برای کارشناسان و سازمان است",
-                "this list is for reviewers and the regulator",
-            ));
-        }
-    };
-    let p = match &q.stage {
-        Some(s) => publication_of(state, round, s).await?,
-        None => latest(state, round).await?,
-    };
-    let results = state.store.publication_results(p.id, region, None).await?;
-    Ok((p, results))
+    }
 }
 
 /// Results of a region (reviewers) or every region (regulator), with grades and service shares.
@@ -310,7 +197,7 @@ async fn list_results(
     Path(round): Path<String>,
     Query(q): Query<ResultsQuery>,
 ) -> Result<axum::Json<body::ResultList>, ApiError> {
-    let (p, results) = scoped_results(&state, &me, &round, &q).await?;
+    let (p, results) = app_results::scoped_results(&state, &me.actor(), &round, &q.scope()).await?;
     let per_page = q.per_page.unwrap_or(100).clamp(1, 1000);
     let page = q.page.unwrap_or(1).max(1);
     let total = results.len();
@@ -319,7 +206,7 @@ async fn list_results(
         .skip((page - 1) * per_page)
         .take(per_page)
         .map(|r| result_row(r, p.id))
-        .collect::<Result<Vec<_>, StoreError>>()?;
+        .collect::<Result<Vec<_>, CorruptRecord>>()?;
     Ok(axum::Json(body::ResultList {
         round,
         stage: p.stage.to_string(),
@@ -331,14 +218,10 @@ async fn list_results(
 }
 
 /// One stored result as a list shows it: the exact decimals the result was written from.
-fn result_row(r: &StoredResult, publication: i64) -> Result<body::ResultRow, StoreError> {
+fn result_row(r: &StoredResult, publication: i64) -> Result<body::ResultRow, CorruptRecord> {
     let doc = r.document(publication)?;
-    let to_next_grade =
-        serde_json::from_value(doc["to_next_grade"].clone()).map_err(|e| StoreError::Corrupt {
-            table: "publication_results",
-            row: format!("{publication}/{}", r.office_id),
-            problem: format!("to_next_grade is not a decimal ({e})"),
-        })?;
+    let to_next_grade = serde_json::from_value(doc["to_next_grade"].clone())
+        .map_err(|e| r.corrupt(publication, format!("to_next_grade is not a decimal ({e})")))?;
     Ok(body::ResultRow {
         office: r.office_id.to_string(),
         region: r.region,
@@ -352,12 +235,9 @@ fn result_row(r: &StoredResult, publication: i64) -> Result<body::ResultRow, Sto
     })
 }
 
-fn grade(r: &StoredResult, publication: i64) -> Result<Grade, StoreError> {
-    Grade::new(r.grade).ok_or_else(|| StoreError::Corrupt {
-        table: "publication_results",
-        row: format!("{publication}/{}", r.office_id),
-        problem: format!("grade {} is not 1, 2 or 3", r.grade),
-    })
+fn grade(r: &StoredResult, publication: i64) -> Result<Grade, CorruptRecord> {
+    Grade::new(r.grade)
+        .ok_or_else(|| r.corrupt(publication, format!("grade {} is not 1, 2 or 3", r.grade)))
 }
 
 /// The same results as CSV.
@@ -371,7 +251,7 @@ async fn export_results(
     Query(q): Query<ResultsQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     let rs = live_round(&state, &round)?;
-    let (p, results) = scoped_results(&state, &me, &round, &q).await?;
+    let (p, results) = app_results::scoped_results(&state, &me.actor(), &round, &q.scope()).await?;
     let scopes: Vec<&str> = rs.ranking.scopes.iter().map(|s| s.as_str()).collect();
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec![
@@ -457,17 +337,8 @@ async fn services(
     Path(round): Path<String>,
     Query(q): Query<ResultsQuery>,
 ) -> Result<axum::Json<body::Services>, ApiError> {
-    let (p, results) = if me.user.role == Role::Office {
-        let office = me.user.office_id.as_ref().map_or("", OfficeId::as_str);
-        let p = latest(&state, &round).await?;
-        let r = state
-            .store
-            .publication_results(p.id, None, Some(office))
-            .await?;
-        (p, r)
-    } else {
-        scoped_results(&state, &me, &round, &q).await?
-    };
+    let (p, results) =
+        app_results::service_results(&state, &me.actor(), &round, &q.scope()).await?;
     let services = results
         .iter()
         .map(|r| {
@@ -478,7 +349,7 @@ async fn services(
                 service_share_percent: publication::stored_service_share(r, p.id)?,
             })
         })
-        .collect::<Result<_, StoreError>>()?;
+        .collect::<Result<_, CorruptRecord>>()?;
     Ok(axum::Json(body::Services {
         round,
         stage: p.stage.to_string(),

@@ -13,7 +13,6 @@ use super::body::review as body;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, CurrentUser, Path, Query};
 use super::idempotency::{Answer, Idempotency, reply};
-use super::rounds::live_round;
 use crate::app::review::{self as app_review, Handling};
 use crate::workflow::review;
 
@@ -203,11 +202,9 @@ async fn list_objections(
     Path(round): Path<String>,
     Query(q): Query<ObjectionsQuery>,
 ) -> Result<axum::Json<body::ObjectionList>, ApiError> {
-    let rs = live_round(&state, &round)?;
-    let region = app_review::region_scope(&me.actor(), q.region)?;
-    let objections = state.store.objections(rs.round, region).await?;
+    let (round, objections) = app_review::objections(&state, &me.actor(), &round, q.region).await?;
     Ok(axum::Json(body::ObjectionList {
-        round: rs.round.to_string(),
+        round: round.to_string(),
         objections: objections.into_iter().map(Into::into).collect(),
     }))
 }

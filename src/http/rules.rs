@@ -60,7 +60,7 @@ async fn list_rules(
             freeze_after_publication: rs.freeze_after_publication,
             scoring_fingerprint: scoring_fingerprint(rs),
         });
-        let versions = state.store.rule_versions(id).await?;
+        let versions = crate::app::rule_versions::versions(&state, id).await?;
         rounds.push(body::RoundRules {
             round: id.to_string(),
             live,
@@ -147,7 +147,7 @@ async fn get_version(
             })
             .collect()
     };
-    if let Some(v) = state.store.rule_version(id, &hash).await? {
+    if let Some(v) = crate::app::rule_versions::version(&state, id, &hash).await? {
         return Ok(axum::Json(body::RuleVersion {
             round: v.summary.round,
             hash: v.summary.hash,

@@ -84,7 +84,7 @@ async fn create_token(
         StatusCode::CREATED,
         axum::Json(TokenResponse {
             token,
-            expires_at: crate::store::from_millis(expires),
+            expires_at: crate::domain::from_millis(expires),
         }),
     ))
 }

@@ -6,6 +6,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::OnceLock;
 
+use serde::Serialize;
+
 use crate::domain::RoundId;
 use crate::rules::RuleSet;
 use crate::rules::ruleset::SourceFile;
@@ -76,4 +78,28 @@ pub fn replica_id() -> &'static str {
             .unwrap_or_else(|| "localhost".to_string());
         format!("{host}:{}", std::process::id())
     })
+}
+
+/// A version of a round's rules as the version log keeps it, without its source.
+#[derive(Clone, Debug, Serialize)]
+pub struct VersionSummary {
+    pub round: String,
+    pub hash: String,
+    pub version: String,
+    pub loaded_at: jiff::Timestamp,
+    pub first_live_at: jiff::Timestamp,
+    /// When a server last made it live (start-up or reload).
+    pub last_live_at: jiff::Timestamp,
+    /// What first made it live: `startup` or `file_watcher`.
+    pub origin: String,
+    /// The server (`host:pid`) that first made it live.
+    pub replica: String,
+}
+
+/// A version as the version log keeps it, with every file's path and text.
+#[derive(Clone, Debug, Serialize)]
+pub struct StoredVersion {
+    #[serde(flatten)]
+    pub summary: VersionSummary,
+    pub files: Vec<SourceFile>,
 }

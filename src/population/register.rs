@@ -12,9 +12,9 @@ use std::collections::HashSet;
 use csv::StringRecord;
 
 use crate::domain::digits::{to_ascii_digits, to_persian_digits};
+use crate::domain::records::OfficeRow;
 use crate::domain::{Label, NationalCode, OfficeId, OfficeKind, RegionId, quoted};
 use crate::rules::value::FieldError;
-use crate::store::offices::OfficeRow;
 
 /// A problem with one row of the registry file, in Persian and English.
 #[derive(Clone, Debug, PartialEq, Eq)]

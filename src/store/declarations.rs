@@ -1,6 +1,5 @@
 //! Self-declarations: one file per office and round, with optimistic concurrency.
 
-use serde::Serialize;
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
@@ -8,30 +7,7 @@ use super::row::Cells;
 use super::{Store, StoreError};
 use crate::domain::{DeclarationStatus, OfficeId, RoundId};
 
-/// A stored declaration. Values are kept as the JSON the office sent, already checked.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct DeclarationRow {
-    pub round: RoundId,
-    pub office_id: OfficeId,
-    pub status: DeclarationStatus,
-    pub office_values: serde_json::Map<String, serde_json::Value>,
-    pub region_values: serde_json::Map<String, serde_json::Value>,
-    pub carried_over: Vec<String>,
-    pub version: i64,
-    pub updated_at: i64,
-    pub submitted_at: Option<i64>,
-}
-
-impl DeclarationRow {
-    /// Every value of the file: the office's, overridden by the region's where both hold the same
-    /// input (the region reviews what offices declare). The one rule for a publication's inputs and
-    /// for last round's values.
-    pub fn all_values(self) -> serde_json::Map<String, serde_json::Value> {
-        let mut m = self.office_values;
-        m.extend(self.region_values);
-        m
-    }
-}
+pub use crate::domain::records::DeclarationRow;
 
 fn from_row(r: &AnyRow) -> Result<DeclarationRow, StoreError> {
     let c = Cells::new(r, "declarations", &["round", "office_id"]);

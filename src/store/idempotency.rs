@@ -10,25 +10,7 @@ use super::{Store, StoreError};
 /// How long an answer is kept for retries: 24 hours, in milliseconds.
 pub const KEEP_FOR_MS: i64 = 24 * 60 * 60 * 1000;
 
-/// What a user's key identifies: the request it was first sent with.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KeyedRequest {
-    pub user_id: i64,
-    pub key: String,
-    /// Method and path, e.g. `PUT /v1/rounds/1400-2/declaration`.
-    pub route: String,
-    /// SHA-256 of the request body, hex.
-    pub request_hash: String,
-}
-
-/// The answer stored under a key, with the request it answered.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoredAnswer {
-    pub route: String,
-    pub request_hash: String,
-    pub status: u16,
-    pub body: String,
-}
+pub use crate::domain::records::{KeyedRequest, StoredAnswer};
 
 impl Store {
     /// The answer given under `key` to `user_id`, unless it is older than [`KEEP_FOR_MS`].

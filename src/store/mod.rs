@@ -62,6 +62,16 @@ pub enum StoreError {
     },
 }
 
+impl From<crate::domain::CorruptRecord> for StoreError {
+    fn from(e: crate::domain::CorruptRecord) -> Self {
+        StoreError::Corrupt {
+            table: e.table,
+            row: e.row,
+            problem: e.problem,
+        }
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         if let sqlx::Error::Database(db) = &e
@@ -154,7 +164,4 @@ pub fn millis(ts: jiff::Timestamp) -> i64 {
     ts.as_millisecond()
 }
 
-/// The instant stored as milliseconds.
-pub fn from_millis(ms: i64) -> jiff::Timestamp {
-    jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-}
+pub use crate::domain::from_millis;

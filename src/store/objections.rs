@@ -1,6 +1,5 @@
 //! Objections: an office's written objection to its first result, and the region's decision.
 
-use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -8,23 +7,7 @@ use super::row::Cells;
 use super::{Store, StoreError};
 use crate::domain::{ObjectionStatus, OfficeId, RoundId};
 
-/// An objection as stored.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Objection {
-    pub id: i64,
-    pub round: RoundId,
-    pub office_id: OfficeId,
-    pub text: String,
-    pub criteria: Vec<String>,
-    pub filed_at: i64,
-    pub status: ObjectionStatus,
-    /// Input name → corrected value, applied at finalization if the objection is accepted.
-    pub corrections: serde_json::Map<String, serde_json::Value>,
-    pub decision_reason: Option<String>,
-    pub decided_by: Option<String>,
-    pub decided_at: Option<i64>,
-    pub version: i64,
-}
+pub use crate::domain::records::Objection;
 
 fn from_row(r: &AnyRow) -> Result<Objection, StoreError> {
     let c = Cells::new(r, "objections", &["id"]);

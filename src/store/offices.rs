@@ -8,16 +8,7 @@ use super::row::Cells;
 use super::{Store, StoreError};
 use crate::domain::{NationalCode, OfficeId, OfficeKind, RegionId};
 
-/// A licensed office as stored.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct OfficeRow {
-    pub id: OfficeId,
-    pub kind: OfficeKind,
-    pub region: RegionId,
-    pub province: String,
-    pub name: String,
-    pub holder_national_code: NationalCode,
-}
+pub use crate::domain::records::OfficeRow;
 
 fn from_row(r: &AnyRow) -> Result<OfficeRow, StoreError> {
     let c = Cells::new(r, "offices", &["id"]);
@@ -127,15 +118,7 @@ pub async fn upsert_office(
     }
 }
 
-/// What an import did, row by row.
-#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
-pub struct ImportReport {
-    pub created: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    /// Accounts created for new holders, with their usernames (the national code, unless taken).
-    pub accounts_created: Vec<String>,
-}
+pub use crate::domain::records::ImportReport;
 
 impl Store {
     /// Imports offices in one transaction (see [`import_offices`]).

@@ -1,43 +1,13 @@
 //! Publications: immutable snapshots of a round's results (first and final), one row per office.
 
-use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::row::Cells;
 use super::{Store, StoreError};
-use crate::domain::{OfficeId, RoundId, Stage};
+use crate::domain::{RoundId, Stage};
 
-/// A publication's header.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Publication {
-    pub id: i64,
-    pub round: RoundId,
-    pub stage: Stage,
-    pub rules_hash: String,
-    pub rules_version: String,
-    pub engine_version: String,
-    pub published_at: i64,
-    pub published_by: String,
-    pub office_count: i64,
-    pub snapshot_hash: String,
-}
-
-/// One office's stored result.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct StoredResult {
-    pub office_id: OfficeId,
-    pub region: u8,
-    pub kind: String,
-    pub filed: bool,
-    pub total: Option<String>,
-    pub grade: u8,
-    pub service_share: String,
-    /// The values the score was computed from (office and region values, previous round's values).
-    pub inputs: serde_json::Value,
-    /// The canonical result document (explanation, positions, grade, share), exactly as published.
-    pub result: String,
-}
+pub use crate::domain::records::{Publication, StoredResult};
 
 fn header(r: &AnyRow) -> Result<Publication, StoreError> {
     let c = Cells::new(r, "publications", &["id"]);
@@ -68,26 +38,6 @@ fn result(r: &AnyRow) -> Result<StoredResult, StoreError> {
         inputs: c.json("inputs")?,
         result: c.get("result")?,
     })
-}
-
-impl StoredResult {
-    /// The result document, parsed; text that is not a JSON object is a corrupt row of
-    /// `publication` (the text itself is kept byte for byte, as it was hashed).
-    pub fn document(&self, publication: i64) -> Result<serde_json::Value, StoreError> {
-        match serde_json::from_str(&self.result) {
-            Ok(doc @ serde_json::Value::Object(_)) => Ok(doc),
-            Ok(_) => Err(self.corrupt(publication, "result is JSON but not an object".into())),
-            Err(e) => Err(self.corrupt(publication, format!("result is not JSON ({e})"))),
-        }
-    }
-
-    fn corrupt(&self, publication: i64, problem: String) -> StoreError {
-        StoreError::Corrupt {
-            table: "publication_results",
-            row: format!("{publication}/{}", self.office_id),
-            problem,
-        }
-    }
 }
 
 const HEADER: &str = "id, round, stage, rules_hash, rules_version, engine_version, published_at, published_by, office_count, snapshot_hash";

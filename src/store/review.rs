@@ -1,6 +1,5 @@
 //! Referrals: a file sent back to its office for correction.
 
-use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -8,22 +7,7 @@ use super::row::Cells;
 use super::{Store, StoreError};
 use crate::domain::{OfficeId, ReferralStatus, RoundId};
 
-/// A referral as stored.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Referral {
-    pub id: i64,
-    pub round: RoundId,
-    pub office_id: OfficeId,
-    /// Input name → why it must be corrected.
-    pub reasons: serde_json::Map<String, serde_json::Value>,
-    /// The office's values when the file was referred; restored if the referral expires.
-    pub original_values: serde_json::Map<String, serde_json::Value>,
-    pub referred_by: String,
-    pub referred_at: i64,
-    pub deadline_at: i64,
-    pub resolved_at: Option<i64>,
-    pub status: ReferralStatus,
-}
+pub use crate::domain::records::Referral;
 
 fn from_row(r: &AnyRow) -> Result<Referral, StoreError> {
     let c = Cells::new(r, "referrals", &["id"]);

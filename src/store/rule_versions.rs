@@ -12,29 +12,7 @@ use crate::domain::RoundId;
 use crate::live::{BoxFuture, GoingLive, VersionLog};
 use crate::rules::ruleset::SourceFile;
 
-/// A stored version, without its source.
-#[derive(Clone, Debug, Serialize)]
-pub struct VersionSummary {
-    pub round: String,
-    pub hash: String,
-    pub version: String,
-    pub loaded_at: jiff::Timestamp,
-    pub first_live_at: jiff::Timestamp,
-    /// When a server last made it live (start-up or reload).
-    pub last_live_at: jiff::Timestamp,
-    /// What first made it live: `startup` or `file_watcher`.
-    pub origin: String,
-    /// The server (`host:pid`) that first made it live.
-    pub replica: String,
-}
-
-/// A stored version with every file's path and text.
-#[derive(Clone, Debug, Serialize)]
-pub struct StoredVersion {
-    #[serde(flatten)]
-    pub summary: VersionSummary,
-    pub files: Vec<SourceFile>,
-}
+pub use crate::live::versions::{StoredVersion, VersionSummary};
 
 /// The JSON kept in `rule_versions.source`.
 #[derive(Serialize, Deserialize)]

@@ -7,20 +7,7 @@ use super::row::Cells;
 use super::{Store, StoreError};
 use crate::domain::{OfficeId, Role};
 
-/// A stored user.
-#[derive(Clone, Debug, PartialEq)]
-pub struct User {
-    pub id: i64,
-    pub username: String,
-    /// Argon2id PHC string; `None` while the initial password (the national code) is in force.
-    pub password_hash: Option<String>,
-    pub role: Role,
-    pub office_id: Option<OfficeId>,
-    pub region: Option<u8>,
-    pub national_code: Option<String>,
-    pub failed_logins: i64,
-    pub locked_until: Option<i64>,
-}
+pub use crate::domain::records::User;
 
 /// What is needed to create a user.
 #[derive(Clone, Debug)]
@@ -65,18 +52,7 @@ pub struct Session {
     pub expires_at: i64,
 }
 
-/// The outcome of claiming a login attempt before its password is checked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LoginClaim {
-    /// Check the password; a wrong one is already counted as the `failures`th in a row, and locked
-    /// the account until `locked_until` if that reached the limit.
-    Granted {
-        failures: i64,
-        locked_until: Option<i64>,
-    },
-    /// The account is locked until then: do not check the password.
-    Locked { until: i64 },
-}
+pub use crate::accounts::LoginClaim;
 
 impl Store {
     /// An active account by username; a retired one (a replaced holder's) is no user any more.

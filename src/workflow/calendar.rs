@@ -273,7 +273,7 @@ mod tests {
 
     use super::*;
     use crate::domain::DeclarationStatus;
-    use crate::store::declarations::DeclarationRow;
+    use crate::domain::records::DeclarationRow;
     use crate::workflow::{declaration, review};
 
     static RULES: LazyLock<RuleSet> = LazyLock::new(|| {

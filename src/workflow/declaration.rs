@@ -5,12 +5,12 @@ use serde_json::{Map, Value as Json};
 use super::calendar::{Events, RoundCalendar};
 use super::{Phase, WorkflowError};
 use crate::domain::Label;
+use crate::domain::records::DeclarationRow;
 use crate::domain::{DeclarationStatus, OfficeId};
 use crate::rules::RuleSet;
 use crate::rules::model::Supplier;
 use crate::rules::ruleset::Missing;
 use crate::rules::value::{self, FieldError};
-use crate::store::declarations::DeclarationRow;
 
 /// Refuses the action unless `phase` is open at `now`: for the phases before publication, which
 /// no event moves (the others ask a [`RoundCalendar`] with the round's events).

@@ -9,15 +9,14 @@ use sha2::{Digest, Sha256};
 
 use super::WorkflowError;
 use super::calendar::Events;
+use crate::domain::records::DeclarationRow;
+use crate::domain::records::OfficeRow;
+use crate::domain::records::{CorruptRecord, Publication, StoredResult};
 use crate::domain::{DeclarationStatus, OfficeId, Stage};
 use crate::domain::{Fixed, OfficeKind, RegionId};
 use crate::engine::{OfficeRecord, Raw};
 use crate::rules::RuleSet;
 use crate::rules::value::FieldError;
-use crate::store::StoreError;
-use crate::store::declarations::DeclarationRow;
-use crate::store::offices::OfficeRow;
-use crate::store::publications::{Publication, StoredResult};
 
 /// The version of the engine that computed a publication.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -93,7 +92,7 @@ impl Stamp {
     pub fn new(stage: Stage, at: jiff::Timestamp) -> Self {
         Stamp {
             stage,
-            published_at: crate::store::from_millis(at.as_millisecond()),
+            published_at: crate::domain::from_millis(at.as_millisecond()),
         }
     }
 
@@ -113,7 +112,7 @@ pub fn events(publications: &[Publication]) -> Events {
         publications
             .iter()
             .find(|p| p.stage == stage)
-            .map(|p| crate::store::from_millis(p.published_at))
+            .map(|p| crate::domain::from_millis(p.published_at))
     };
     Events {
         published_at: at(Stage::First),
@@ -293,7 +292,7 @@ pub fn snapshot_hash(results: &[StoredResult]) -> String {
 pub fn differences(
     (first_id, first): (i64, &[StoredResult]),
     (last_id, last): (i64, &[StoredResult]),
-) -> Result<Vec<ResultChange>, StoreError> {
+) -> Result<Vec<ResultChange>, CorruptRecord> {
     let by_id: std::collections::HashMap<&OfficeId, &StoredResult> =
         first.iter().map(|r| (&r.office_id, r)).collect();
     let mut changes = Vec::new();
@@ -358,10 +357,12 @@ pub struct PositionsChange {
 }
 
 /// The positions of a stored result document.
-pub fn positions(r: &StoredResult, publication: i64) -> Result<BTreeMap<String, u32>, StoreError> {
+pub fn positions(
+    r: &StoredResult,
+    publication: i64,
+) -> Result<BTreeMap<String, u32>, CorruptRecord> {
     serde_json::from_value(r.document(publication)?["positions"].take()).map_err(|e| {
-        corrupt(
-            r,
+        r.corrupt(
             publication,
             format!("positions are not scope → position ({e})"),
         )
@@ -369,33 +370,24 @@ pub fn positions(r: &StoredResult, publication: i64) -> Result<BTreeMap<String, 
 }
 
 /// The stored total of a result, as the exact decimal it was written from.
-pub fn stored_total(r: &StoredResult, publication: i64) -> Result<Option<Fixed>, StoreError> {
+pub fn stored_total(r: &StoredResult, publication: i64) -> Result<Option<Fixed>, CorruptRecord> {
     r.total
         .as_deref()
         .map(|t| {
             t.parse()
-                .map_err(|e| corrupt(r, publication, format!("total `{t}`: {e}")))
+                .map_err(|e| r.corrupt(publication, format!("total `{t}`: {e}")))
         })
         .transpose()
 }
 
 /// The stored service share of a result, as the exact decimal it was written from.
-pub fn stored_service_share(r: &StoredResult, publication: i64) -> Result<Fixed, StoreError> {
+pub fn stored_service_share(r: &StoredResult, publication: i64) -> Result<Fixed, CorruptRecord> {
     r.service_share.parse().map_err(|e| {
-        corrupt(
-            r,
+        r.corrupt(
             publication,
             format!("service_share `{}`: {e}", r.service_share),
         )
     })
-}
-
-fn corrupt(r: &StoredResult, publication: i64, problem: String) -> StoreError {
-    StoreError::Corrupt {
-        table: "publication_results",
-        row: format!("{publication}/{}", r.office_id),
-        problem,
-    }
 }
 
 #[cfg(test)]
@@ -441,7 +433,7 @@ mod tests {
             + SignedDuration::from_nanos(123_456_789);
         let published = Stamp::new(Stage::First, at);
         assert_eq!(published.millis(), at.as_millisecond());
-        let verified = Stamp::new(Stage::First, crate::store::from_millis(published.millis()));
+        let verified = Stamp::new(Stage::First, crate::domain::from_millis(published.millis()));
         assert_eq!(published, verified);
         let file = FileData {
             office: office(),

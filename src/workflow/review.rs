@@ -5,12 +5,12 @@ use serde_json::{Map, Value as Json};
 
 use super::{Phase, Window, WorkflowError};
 use crate::domain::DeclarationStatus;
+use crate::domain::records::DeclarationRow;
+use crate::domain::records::Referral;
 use crate::domain::{JalaliDate, Label};
 use crate::rules::RuleSet;
 use crate::rules::model::Supplier;
 use crate::rules::value::{self, FieldError};
-use crate::store::declarations::DeclarationRow;
-use crate::store::review::Referral;
 
 /// Checks values a reviewer records: region- and inspection-supplied inputs only (or, with
 /// `any_input`, every input — for corrections upon an objection).
@@ -195,8 +195,8 @@ pub fn refer(
 
 /// The correction window of an open referral.
 pub fn referral_window(r: &Referral) -> Window {
-    let opens = crate::store::from_millis(r.referred_at);
-    let closes = crate::store::from_millis(r.deadline_at);
+    let opens = crate::domain::from_millis(r.referred_at);
+    let closes = crate::domain::from_millis(r.deadline_at);
     Window {
         phase: Phase::RegionalReview,
         first_day: JalaliDate::of_instant(opens),

@@ -229,8 +229,12 @@ impl TestApp {
         tx.commit().await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let mut state =
-            AppState::new(store.clone(), registry.clone(), clock.clone()).with_login_limits(limits);
+        let mut state = AppState::new(arzyab::app::App::new(
+            store.clone(),
+            registry.clone(),
+            clock.clone(),
+        ))
+        .with_login_limits(limits);
         if let Some(limits) = simulation_limits {
             state = state.with_simulation_limits(limits);
         }
@@ -260,11 +264,11 @@ impl TestApp {
     pub async fn replica(&self) -> Replica {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let state = AppState::new(
+        let state = AppState::new(arzyab::app::App::new(
             self.store.clone(),
             self.rules.clone(),
             self.state.clock.clone(),
-        );
+        ));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(arzyab::http::serve(listener, state, async {
             let _ = rx.await;

@@ -677,7 +677,11 @@ async fn limited_server(
 ) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = AppState::new(app.store.clone(), app.rules.clone(), app.clock.clone());
+    let state = AppState::new(arzyab::app::App::new(
+        app.store.clone(),
+        app.rules.clone(),
+        app.clock.clone(),
+    ));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(arzyab::http::serve_with(
         listener,

@@ -19,12 +19,12 @@ use serde::Serialize;
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::{RefOr, schema::SchemaType};
 
+use crate::domain::records::OfficeRow;
 use crate::domain::{JalaliDate, NationalCode, OfficeId, OfficeKind, RegionId};
-use crate::store::offices::OfficeRow;
 
 /// An instant as stored (milliseconds since the Unix epoch), as the API shows it.
 pub fn instant(ms: i64) -> Timestamp {
-    crate::store::from_millis(ms)
+    crate::domain::from_millis(ms)
 }
 
 /// The `*_jalali` companion of an instant: `1400/02/05 10:00`, Tehran time.

@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use super::review::Objection;
 use super::{instant, jalali};
+use crate::domain::records::Publication as PublicationRow;
 use crate::domain::{Fixed, Grade};
-use crate::store::publications::Publication as PublicationRow;
 use crate::workflow::calendar::PhaseWindow;
 use crate::workflow::publication::{ResultChange, ResultDocument};
 

@@ -4,10 +4,10 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use super::{InputValue, Office, instant, jalali};
+use crate::domain::records::DeclarationRow;
+use crate::domain::records::Objection as ObjectionRow;
+use crate::domain::records::Referral as ReferralRow;
 use crate::domain::{OfficeKind, RegionId};
-use crate::store::declarations::DeclarationRow;
-use crate::store::objections::Objection as ObjectionRow;
-use crate::store::review::Referral as ReferralRow;
 use crate::workflow::Window;
 
 /// A page of a region's files.
