@@ -124,20 +124,22 @@ impl FormField {
 
 /// The signed-in office's declaration of the current round as a form.
 pub async fn form(app: &App, actor: &Actor) -> Result<DeclarationForm, AppError> {
-    let round = current_round(app).await?;
-    let file = declarations::mine(app, actor, &round.to_string()).await?;
-    let events = super::publication::events(app, file.rs.round).await?;
+    let Some((rs, events)) = super::home::current_round(app).await? else {
+        return Err(no_round());
+    };
+    let file = declarations::mine(app, actor, &rs.round.to_string()).await?;
     Ok(of_file(&file, RoundCalendar::new(&file.rs, events)))
+}
+
+fn no_round() -> AppError {
+    AppError::NotFound(Label::new("دوره‌ای در جریان نیست", "no round is running"))
 }
 
 /// The round the declaration pages are about (see [`super::home::current_round`]).
 pub async fn current_round(app: &App) -> Result<RoundId, AppError> {
     match super::home::current_round(app).await? {
         Some((rs, _)) => Ok(rs.round),
-        None => Err(AppError::NotFound(Label::new(
-            "دوره‌ای در جریان نیست",
-            "no round is running",
-        ))),
+        None => Err(no_round()),
     }
 }
 
