@@ -143,10 +143,69 @@ async fn an_office_fills_and_submits_its_declaration_with_the_keyboard_only_and_
     assert_accessible(&c, "the confirmation").await;
     screenshot(&c, "declaration-done").await;
 
+    // The change-password page passes the same accessibility check.
+    c.goto(&format!("{}/account/password", app.url))
+        .await
+        .unwrap();
+    text_of(&c, "#current_password").await;
+    assert_accessible(&c, "the change-password page").await;
+    screenshot(&c, "password").await;
+
     let token = app.login(&offices[0].1, &offices[0].1).await;
     let (_, filed) = app.get("/v1/rounds/1400-2/declaration", Some(&token)).await;
     assert_eq!(filed["status"], "submitted", "{filed}");
     assert_eq!(filed["values"]["area_m2"], serde_json::json!(55.5));
     assert_eq!(filed["values"]["location_type"], "city_center");
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_javascript_a_bad_value_is_named_beside_its_field_as_it_is_left_and_nothing_is_saved()
+{
+    let Some((_driver, c)) = harness::open().await else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let admin = app.admin().await;
+    let (csv, offices) = registry_csv(1);
+    let (s, report) = app.import(&admin, &csv).await;
+    assert_eq!(s, 200, "{report}");
+    let code = &offices[0].1;
+    harness::sign_in(&c, &format!("{}/", app.url), code, code).await;
+    text_of(&c, "#next-step").await;
+    c.goto(&format!("{}/declaration", app.url)).await.unwrap();
+    c.wait()
+        .for_element(Locator::Id("area_m2"))
+        .await
+        .unwrap()
+        .send_keys("۹۹۹۹۹")
+        .await
+        .unwrap();
+    press(&c, &Key::Tab).await;
+    // htmx asks the server as the field is left; the page is not reloaded.
+    let beside = text_of(&c, "#area_m2-check .error-message").await;
+    assert!(!beside.is_empty(), "an error beside the field");
+    assert_eq!(
+        focused(&c).await.1,
+        "staff_count",
+        "the focus moved on, no reload"
+    );
+    let token = app.login(code, code).await;
+    let (_, body) = app.get("/v1/rounds/1400-2/declaration", Some(&token)).await;
+    assert_eq!(body["version"], 0, "nothing saved: {body}");
+
+    // Saving anyway gives the summary at the top, linking to the field, and still saves nothing.
+    c.find(Locator::Id("save-draft"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let summary = text_of(&c, "#error-summary").await;
+    assert!(summary.contains(&beside), "{summary} / {beside}");
+    assert_accessible(&c, "the declaration form with errors").await;
+    screenshot(&c, "declaration-error").await;
+    let (_, body) = app.get("/v1/rounds/1400-2/declaration", Some(&token)).await;
+    assert_eq!(body["version"], 0, "nothing saved: {body}");
     c.close().await.unwrap();
 }
