@@ -17,6 +17,7 @@ both_backends!(
     the_form_is_the_rounds_office_inputs_and_takes_persian_digits_into_a_kept_draft,
     a_bad_value_is_told_beside_its_field_and_in_the_summary_and_nothing_is_stored,
     a_form_read_before_another_save_is_refused_rather_than_overwriting_it,
+    submitting_without_the_required_answers_names_each_on_the_check_page_and_files_nothing,
     continue_shows_check_your_answers_then_submit_confirms_with_the_review_window,
     last_rounds_values_are_prefilled_marked_and_carried_over_when_left_unchanged,
     after_a_referral_only_the_referred_field_opens_with_the_note_and_the_deadline,
@@ -726,4 +727,67 @@ async fn a_form_read_before_another_save_is_refused_rather_than_overwriting_it(a
     );
     let api = api_declaration(&app, &code).await;
     assert_eq!(api["values"]["staff_count"], json!(4), "{api}");
+}
+
+async fn submitting_without_the_required_answers_names_each_on_the_check_page_and_files_nothing(
+    app: TestApp,
+) {
+    let (code, cookie) = office(&app).await;
+    let check = get(&app, "/declaration/check", &cookie).await;
+    assert_eq!(check.status, 200);
+    assert!(check.html.contains("id=\"submit\""), "{}", check.html);
+    // Without the session's token nothing happens.
+    let forged = post(
+        &app,
+        "/declaration/submit",
+        &cookie,
+        &[("csrf", &"0".repeat(64))],
+    )
+    .await;
+    assert_eq!(forged.status, 403);
+    let refused = post(
+        &app,
+        "/declaration/submit",
+        &cookie,
+        &[("csrf", &check.csrf())],
+    )
+    .await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    // Every office input the round requires (no default, nothing from last round) is named.
+    let rs = app.rules.get(crate::helpers::rid("1400-2")).unwrap();
+    let required: Vec<&str> = rs
+        .inputs
+        .iter()
+        .filter(|i| {
+            i.supplied_by == arzyab::rules::model::Supplier::Office
+                && matches!(
+                    i.when_missing,
+                    arzyab::rules::ruleset::Missing::Error
+                        | arzyab::rules::ruleset::Missing::CarryOver
+                )
+        })
+        .map(|i| i.name.as_str())
+        .collect();
+    assert!(!required.is_empty());
+    for name in &required {
+        assert!(
+            refused
+                .html
+                .contains(&format!("<a href=\"/declaration#{name}\">")),
+            "{name} in the summary: {}",
+            refused.html
+        );
+        assert!(
+            refused.html.contains(&format!("id=\"{name}-error\"")),
+            "{name} beside its answer: {}",
+            refused.html
+        );
+    }
+    assert!(
+        !refused
+            .html
+            .contains("<a href=\"/declaration#insured_staff\">")
+    );
+    let api = api_declaration(&app, &code).await;
+    assert_eq!(api["status"], "not_started", "{api}");
 }
