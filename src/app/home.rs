@@ -1,12 +1,15 @@
 //! What a signed-in person's home page shows: the live round, its phase now, and the deadline
 //! that applies to them, from the same [`RoundCalendar`] every guard asks.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 
 use super::{Actor, App, AppError};
 use crate::domain::{JalaliDate, Label, Role, RoundId};
+use crate::rules::RuleSet;
 use crate::store::users::User;
-use crate::workflow::calendar::{Phase, RoundCalendar, Window};
+use crate::workflow::calendar::{Events, Phase, RoundCalendar, Window};
 
 /// The round a home page is about, seen at one instant.
 #[derive(Clone, Debug)]
@@ -48,19 +51,7 @@ const OFFICE_PHASES: [Phase; 2] = [Phase::SelfDeclaration, Phase::Objection];
 /// referred back, else self-declaration, then the objection window. `None` when no round is live.
 pub async fn office_home(app: &App, actor: &Actor) -> Result<Option<RoundHome>, AppError> {
     let now = app.clock.now();
-    let rounds = app.rules.rounds();
-    let mut chosen = None;
-    for rs in rounds.values().rev() {
-        let events = super::publication::events(app, rs.round).await?;
-        let open = RoundCalendar::new(rs, events).current_phase(now).is_some();
-        if chosen.is_none() || open {
-            chosen = Some((rs.clone(), events));
-        }
-        if open {
-            break;
-        }
-    }
-    let Some((rs, events)) = chosen else {
+    let Some((rs, events)) = current_round(app).await? else {
         return Ok(None);
     };
     let calendar = RoundCalendar::new(&rs, events);
@@ -92,6 +83,25 @@ pub async fn office_home(app: &App, actor: &Actor) -> Result<Option<RoundHome>, 
         phase: calendar.current_phase(now),
         deadline,
     }))
+}
+
+/// The round the pages are about: the live round with a phase open now, else the latest live
+/// round; with what has happened in it. `None` when no round is live.
+pub async fn current_round(app: &App) -> Result<Option<(Arc<RuleSet>, Events)>, AppError> {
+    let now = app.clock.now();
+    let rounds = app.rules.rounds();
+    let mut chosen = None;
+    for rs in rounds.values().rev() {
+        let events = super::publication::events(app, rs.round).await?;
+        let open = RoundCalendar::new(rs, events).current_phase(now).is_some();
+        if chosen.is_none() || open {
+            chosen = Some((rs.clone(), events));
+        }
+        if open {
+            break;
+        }
+    }
+    Ok(chosen)
 }
 
 fn deadline_of(w: &Window, now: Timestamp) -> Deadline {
