@@ -89,8 +89,8 @@ pub async fn office_home(app: &App, actor: &Actor) -> Result<Option<RoundHome>, 
     }))
 }
 
-/// The round a signed-in person's pages are about: the live round with a phase open now, else
-/// the latest live round; with what has happened in it. `None` when no round is live.
+/// The round the pages are about: the live round with a phase open now, else the latest live
+/// round; with what has happened in it. `None` when no round is live.
 pub async fn current_round(app: &App) -> Result<Option<(Arc<RuleSet>, Events)>, AppError> {
     let now = app.clock.now();
     let rounds = app.rules.rounds();

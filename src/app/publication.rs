@@ -206,7 +206,7 @@ pub async fn publish(
     let files = files(app, &rs, false).await?;
     let published = write_publication(app, actor, rs.clone(), Stage::First, files).await?;
     let events = Events {
-        published_at: Some(crate::store::from_millis(
+        published_at: Some(crate::domain::from_millis(
             published.publication.published_at,
         )),
         finalized_at: None,

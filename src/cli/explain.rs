@@ -28,13 +28,7 @@ pub fn run(
             )
         }
     })?;
-    let ranking = crate::engine::rank(&rs, &offices).map_err(|errors| {
-        errors
-            .iter()
-            .map(|e| e.to_string())
-            .collect::<Vec<_>>()
-            .join("\n")
-    })?;
+    let ranking = super::ranked(&rs, &offices)?;
     let mut explanation =
         crate::engine::explain::explain(&rs, &offices[index], Some(&ranking.placements[index]))
             .map_err(|e| e.to_string())?;

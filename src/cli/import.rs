@@ -14,6 +14,14 @@ use crate::population::register::parse_registry;
 use crate::store::Store;
 use crate::workflow::WorkflowError;
 
+/// A runtime for one command's database work, on this thread.
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+}
+
 /// The application over `database` on the machine's clock, for commands that use no rules.
 async fn cli_app(database: &str) -> Result<App, String> {
     let store = Store::connect(database).await.map_err(|e| e.to_string())?;
@@ -58,11 +66,7 @@ pub fn offices(file: &Path, fa: bool, database: &str) -> Result<ExitCode, String
             });
         }
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    runtime.block_on(async {
+    runtime()?.block_on(async {
         let app = cli_app(database).await?;
         let report = app::accounts::import_offices(&app, &Actor::cli("cli:import"), &rows)
             .await
@@ -92,11 +96,7 @@ pub fn create_admin(username: &str, database: &str) -> Result<ExitCode, String> 
             line.trim_end_matches(['\r', '\n']).to_string()
         }
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    runtime.block_on(async {
+    runtime()?.block_on(async {
         let app = cli_app(database).await?;
         let account = NewAccount {
             username: username.to_string(),

@@ -219,6 +219,20 @@ fn load_offices(
     prepared(rs, &records, path, "")
 }
 
+/// `offices` ranked under `rs`, or every office's scoring error, one a line.
+fn ranked(
+    rs: &crate::rules::RuleSet,
+    offices: &[crate::engine::Office],
+) -> Result<crate::engine::Ranking, String> {
+    crate::engine::rank(rs, offices).map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
 /// Every record of `path` prepared under `rs`, or the first 50 invalid files in one message
 /// (`under` names the rules when that helps: ` under the rules of …`).
 fn prepared(

@@ -20,13 +20,7 @@ pub fn run(
     let rs = super::load(round)?;
     let offices = super::load_offices(&rs, offices_path)?;
     let (scope, si) = ranked_scope(&rs, scope)?;
-    let ranking = crate::engine::rank(&rs, &offices).map_err(|errors| {
-        errors
-            .iter()
-            .map(|e| e.to_string())
-            .collect::<Vec<_>>()
-            .join("\n")
-    })?;
+    let ranking = super::ranked(&rs, &offices)?;
     let order = order(&offices, &ranking, scope, si);
     let text = match format {
         Format::Json => json(&rs, &offices, &ranking, &order),

@@ -1,7 +1,8 @@
-//! The round's records as plain data: offices, accounts, declarations, referrals, objections and
-//! publications, as they are kept. The store maps its rows into them (and back); the workflow
-//! computes on them, the application layer and the front ends read them. Nothing here knows SQL,
-//! so a room that computes on a declaration needs no arrow to the store.
+//! The round's records as plain data: offices, accounts, declarations, referrals, objections,
+//! publications and their results, what an office import did, and idempotency keys' requests and
+//! answers, as they are kept. The store maps its rows into them (and back); the workflow computes
+//! on them, the application layer and the front ends read them. Nothing here knows SQL, so a room
+//! that computes on a declaration needs no arrow to the store.
 
 use serde::Serialize;
 

@@ -9,7 +9,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::office::Office;
 use super::rank::{Decider, Placement, Ranking, ScoreTable, decider, group_of};
-use super::score::{Matched, ScoreError, Trace, score};
+use super::score::{CriterionTrace, Matched, PenaltyTrace, ScoreError, Trace, score};
 use crate::domain::digits::to_persian_number;
 use crate::domain::{Fixed, Grade, Label};
 use crate::rules::RuleSet;
@@ -165,92 +165,18 @@ pub fn explain(
         !office.filed && rs.grading.non_filers == crate::rules::model::NonFilerPolicy::LowestGrade;
     let mut trace = Trace::default();
     let s = score(rs, office, Some(&mut trace))?;
-    let mut criteria = Vec::new();
-    let mut criteria_total = Fixed::ZERO;
-    for (i, c) in rs.criteria.iter().enumerate() {
-        let t = &trace.criteria[i];
-        let contribution = s.points[i].mul(c.weight);
-        criteria_total = criteria_total.saturating_add(contribution);
-        criteria.push(CriterionLine {
-            id: c.id.clone(),
-            label: c.label.clone(),
-            clause: c.clause.clone(),
-            kind: c.rule.kind_name(),
-            applies: t.applies,
-            inputs: c
-                .reads
-                .iter()
-                .map(|&slot| {
-                    let def = &rs.inputs[slot];
-                    let v = &office.values[slot];
-                    InputLine {
-                        name: def.name.clone(),
-                        label: def.label.clone(),
-                        value: v
-                            .as_ref()
-                            .map_or(serde_json::Value::Null, |v| value::to_json(def, v)),
-                        missing: v.is_none(),
-                        carried_over: office.carried_over[slot],
-                        shown: v.as_ref().and_then(|v| shown_value(def, v)),
-                    }
-                })
-                .collect(),
-            matched: if !t.applies {
-                Label::new(
-                    format!("برای دفتر {} نیست", office.kind.label_fa()),
-                    format!("does not apply to {}", office.kind),
-                )
-            } else if !t.missing.is_empty() {
-                Label::new(
-                    "ورودی لازم خالی است: امتیاز صفر",
-                    "missing input: zero points",
-                )
-            } else {
-                matched_label(&t.matched)
-            },
-            points: s.points[i],
-            capped_from: (t.uncapped != s.points[i] && t.applies).then_some(t.uncapped),
-            max_points: c.max_points,
-            weight: c.weight,
-            contribution,
-            steps: if t.applies && t.missing.is_empty() {
-                program_steps(rs, &c.rule, office)
-            } else {
-                Vec::new()
-            },
-        });
-    }
-    let mut penalties = Vec::new();
-    let mut penalty_total = Fixed::ZERO;
-    for (k, p) in rs.penalties.iter().enumerate() {
-        let occurrences = &trace.penalties.occurrences[k];
-        if occurrences.is_empty() {
-            continue;
-        }
-        penalty_total = penalty_total.saturating_add(s.penalties[k]);
-        penalties.push(PenaltyLine {
-            id: p.id.clone(),
-            label: p.label.clone(),
-            clause: p.clause.clone(),
-            violations: occurrences
-                .iter()
-                .map(|&(slot, n, points)| {
-                    let v = match &office.values[slot] {
-                        Some(crate::rules::value::Value::Violations(list)) => list.get(n).cloned(),
-                        _ => None,
-                    };
-                    ViolationLine {
-                        kind: v.as_ref().map_or_else(|| p.id.clone(), |v| v.kind.clone()),
-                        date: v.as_ref().and_then(|v| v.date.map(|d| d.to_string())),
-                        note: v.and_then(|v| v.note),
-                        points,
-                    }
-                })
-                .collect(),
-            capped_at: trace.penalties.capped[k].then_some(s.penalties[k]),
-            points: s.penalties[k],
-        });
-    }
+    let criteria: Vec<CriterionLine> = (0..rs.criteria.len())
+        .map(|i| criterion_line(rs, office, i, &trace.criteria[i], s.points[i]))
+        .collect();
+    let criteria_total = criteria
+        .iter()
+        .fold(Fixed::ZERO, |sum, c| sum.saturating_add(c.contribution));
+    let penalties: Vec<PenaltyLine> = (0..rs.penalties.len())
+        .filter_map(|k| penalty_line(rs, office, k, &trace.penalties, s.penalties[k]))
+        .collect();
+    let penalty_total = penalties
+        .iter()
+        .fold(Fixed::ZERO, |sum, p| sum.saturating_add(p.points));
     Ok(Explanation {
         office: office.id.to_string(),
         office_kind: office.kind.to_string(),
@@ -265,26 +191,138 @@ pub fn explain(
         criteria_total,
         penalty_total,
         total: (!skip).then_some(s.total),
-        placement: placement.map(|p| PlacementLine {
-            grade: p.grade,
-            service_share_percent: p.service_share,
-            positions: rs
-                .ranking
-                .scopes
-                .iter()
-                .enumerate()
-                .map(|(i, s)| PositionLine {
-                    scope: s.as_str(),
-                    position: p.positions[i],
-                    of: p.group_sizes[i],
-                })
-                .collect(),
-            to_next_grade: p.to_next_grade,
-            fragile: p.fragile,
-        }),
+        placement: placement.map(|p| placement_line(rs, p)),
         neighbours: Vec::new(),
         decimals: rs.ranking.decimals,
     })
+}
+
+/// The `i`th criterion's line: its inputs, what matched, its points (`points`, after the cap)
+/// and their weighted contribution, and the steps of its program when it ran.
+fn criterion_line(
+    rs: &RuleSet,
+    office: &Office,
+    i: usize,
+    t: &CriterionTrace,
+    points: Fixed,
+) -> CriterionLine {
+    let c = &rs.criteria[i];
+    CriterionLine {
+        id: c.id.clone(),
+        label: c.label.clone(),
+        clause: c.clause.clone(),
+        kind: c.rule.kind_name(),
+        applies: t.applies,
+        inputs: c
+            .reads
+            .iter()
+            .map(|&slot| input_line(rs, office, slot))
+            .collect(),
+        matched: outcome(office, t),
+        points,
+        capped_from: (t.uncapped != points && t.applies).then_some(t.uncapped),
+        max_points: c.max_points,
+        weight: c.weight,
+        contribution: points.mul(c.weight),
+        steps: if t.applies && t.missing.is_empty() {
+            program_steps(rs, &c.rule, office)
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// One input a criterion read, as the office's file holds it (in `slot`).
+fn input_line(rs: &RuleSet, office: &Office, slot: usize) -> InputLine {
+    let def = &rs.inputs[slot];
+    let v = &office.values[slot];
+    InputLine {
+        name: def.name.clone(),
+        label: def.label.clone(),
+        value: v
+            .as_ref()
+            .map_or(serde_json::Value::Null, |v| value::to_json(def, v)),
+        missing: v.is_none(),
+        carried_over: office.carried_over[slot],
+        shown: v.as_ref().and_then(|v| shown_value(def, v)),
+    }
+}
+
+/// What decided a criterion's points: it does not apply to the office's kind, an input it needs
+/// is missing, or the band, row or formula that matched.
+fn outcome(office: &Office, t: &CriterionTrace) -> Label {
+    if !t.applies {
+        Label::new(
+            format!("برای دفتر {} نیست", office.kind.label_fa()),
+            format!("does not apply to {}", office.kind),
+        )
+    } else if !t.missing.is_empty() {
+        Label::new(
+            "ورودی لازم خالی است: امتیاز صفر",
+            "missing input: zero points",
+        )
+    } else {
+        matched_label(&t.matched)
+    }
+}
+
+/// The `k`th penalty's line with each violation it counted and `points` taken off; `None` when
+/// the office has no violation of that kind.
+fn penalty_line(
+    rs: &RuleSet,
+    office: &Office,
+    k: usize,
+    trace: &PenaltyTrace,
+    points: Fixed,
+) -> Option<PenaltyLine> {
+    let occurrences = &trace.occurrences[k];
+    if occurrences.is_empty() {
+        return None;
+    }
+    let p = &rs.penalties[k];
+    Some(PenaltyLine {
+        id: p.id.clone(),
+        label: p.label.clone(),
+        clause: p.clause.clone(),
+        violations: occurrences
+            .iter()
+            .map(|&(slot, n, points)| {
+                let v = match &office.values[slot] {
+                    Some(value::Value::Violations(list)) => list.get(n).cloned(),
+                    _ => None,
+                };
+                ViolationLine {
+                    kind: v.as_ref().map_or_else(|| p.id.clone(), |v| v.kind.clone()),
+                    date: v.as_ref().and_then(|v| v.date.map(|d| d.to_string())),
+                    note: v.and_then(|v| v.note),
+                    points,
+                }
+            })
+            .collect(),
+        capped_at: trace.capped[k].then_some(points),
+        points,
+    })
+}
+
+/// Where the office placed: grade, service share, its position in each ranking scope.
+fn placement_line(rs: &RuleSet, p: &Placement) -> PlacementLine {
+    PlacementLine {
+        grade: p.grade,
+        service_share_percent: p.service_share,
+        positions: rs
+            .ranking
+            .scopes
+            .iter()
+            .enumerate()
+            .map(|(i, s)| PositionLine {
+                scope: s.as_str(),
+                position: p.positions[i],
+                of: p.group_sizes[i],
+            })
+            .collect(),
+        to_next_grade: p.to_next_grade,
+        fragile: p.fragile,
+    }
 }
 
 /// The office's neighbours in the grading scope: the one just above and the one just below, each

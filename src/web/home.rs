@@ -22,6 +22,9 @@ struct HomePage {
     round: Option<RoundView>,
     /// The account still signs in with its national code: the page asks to change it.
     first_password: bool,
+    /// An office holder: the page links to the declaration with what to do next.
+    is_office: bool,
+    next_step: String,
     /// An office holder: the page links to the file's timeline, the result and the objection.
     office: bool,
 }
@@ -96,7 +99,15 @@ pub async fn home(
     let response = match home::office_home(&portal.app, &visitor.actor).await {
         Ok(round) => {
             let l = visitor.layout();
+            let next_step = match visitor.actor.role {
+                Role::Office if round.is_some() => {
+                    super::declaration::next_step(&portal.app, &visitor.actor, &l).await
+                }
+                _ => None,
+            };
             let page = HomePage {
+                is_office: next_step.is_some(),
+                next_step: next_step.unwrap_or_default(),
                 role_label: role_label(&l, visitor.actor.role).to_string(),
                 round: round.map(|r| round_view(&l, r)),
                 username: visitor.username.clone(),

@@ -2,7 +2,9 @@
 //! application layer as the JSON API. Persian first (`dir="rtl"`), English at `?lang=en`; a
 //! session cookie over the API's own sign-in; a CSRF token in every form.
 
+mod account;
 mod assets;
+mod declaration;
 mod home;
 mod layout;
 mod results;
@@ -62,6 +64,18 @@ pub fn router<S: Clone + Send + Sync + 'static>(portal: Portal) -> Router<S> {
         .route("/login", post(signin::login))
         .route("/logout", post(signin::logout))
         .route("/assets/{file}", get(assets::serve))
+        .route(
+            "/declaration",
+            get(declaration::show).post(declaration::save),
+        )
+        .route("/declaration/check", get(declaration::check))
+        .route("/declaration/submit", post(declaration::submit))
+        .route("/declaration/done", get(declaration::done))
+        .route("/declaration/fields/{name}", post(declaration::check_field))
+        .route(
+            "/account/password",
+            get(account::show).post(account::change),
+        )
         .route("/file", get(timeline::file))
         .route("/results", get(results::results))
         .route("/round/{round}/file", get(timeline::round_file))

@@ -151,39 +151,9 @@ pub async fn login(
         }
         Err(refusal) => refusal,
     };
-    let (errors, problem) = match refusal {
-        Refusal::Failed { attempts_left } => (
-            vec![FieldError {
-                field: "password".into(),
-                message: match lang {
-                    Lang::Fa => format!(
-                        "کد ملی یا گذرواژه درست نیست؛ {} بار دیگر می‌توانید بکوشید",
-                        to_persian_digits(&attempts_left.max(0).to_string())
-                    ),
-                    Lang::En => format!(
-                        "The national code or password is wrong; {} attempts left",
-                        attempts_left.max(0)
-                    ),
-                },
-            }],
-            None,
-        ),
-        Refusal::Locked {
-            retry_after_seconds,
-        } => {
-            let minutes = (retry_after_seconds.max(1) + 59) / 60;
-            let message = match lang {
-                Lang::Fa => format!(
-                    "ورود به این حساب برای {} دقیقه بسته شده است؛ پس از آن دوباره بکوشید",
-                    to_persian_digits(&minutes.to_string())
-                ),
-                Lang::En => format!(
-                    "Signing in to this account is locked for {minutes} minutes; try again after that"
-                ),
-            };
-            (Vec::new(), Some(message))
-        }
-        Refusal::Other(e) => return failure(e),
+    let (errors, problem) = match refusal_told(lang, refusal) {
+        Ok(told) => told,
+        Err(e) => return failure(e),
     };
     let status = if problem.is_some() {
         StatusCode::TOO_MANY_REQUESTS
@@ -236,4 +206,43 @@ pub async fn logout(
         session::set_cookie(SESSION, "", 0, secure),
     );
     response
+}
+
+/// A refusal as the sign-in form tells it: the field errors and the page-wide problem (locked,
+/// busy); `Err` for a failure nobody can act on.
+fn refusal_told(lang: Lang, refusal: Refusal) -> Result<(Vec<FieldError>, Option<String>), String> {
+    Ok(match refusal {
+        Refusal::Failed { attempts_left } => (
+            vec![FieldError {
+                field: "password".into(),
+                message: match lang {
+                    Lang::Fa => format!(
+                        "کد ملی یا گذرواژه درست نیست؛ {} بار دیگر می‌توانید بکوشید",
+                        to_persian_digits(&attempts_left.max(0).to_string())
+                    ),
+                    Lang::En => format!(
+                        "The national code or password is wrong; {} attempts left",
+                        attempts_left.max(0)
+                    ),
+                },
+            }],
+            None,
+        ),
+        Refusal::Locked {
+            retry_after_seconds,
+        } => {
+            let minutes = (retry_after_seconds.max(1) + 59) / 60;
+            let message = match lang {
+                Lang::Fa => format!(
+                    "ورود به این حساب برای {} دقیقه بسته شده است؛ پس از آن دوباره بکوشید",
+                    to_persian_digits(&minutes.to_string())
+                ),
+                Lang::En => format!(
+                    "Signing in to this account is locked for {minutes} minutes; try again after that"
+                ),
+            };
+            (Vec::new(), Some(message))
+        }
+        Refusal::Other(e) => return Err(e),
+    })
 }

@@ -828,6 +828,8 @@ fn a_tie_break_naming_the_license_number_otherwise_hints_at_office_id() {
     );
 }
 
+// Long on purpose: two tables (the libraries' phrases, one mistake per row) and a short loop;
+// split, a row of either table would have to be looked for elsewhere.
 #[test]
 fn no_diagnostic_speaks_the_yaml_or_serde_libraries_words_and_each_mistake_gives_one() {
     const LIBRARY: &[&str] = &[
