@@ -414,3 +414,147 @@ fn condition(
         format!("{}: {}", flag.label.en, en.join(", ")),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::OnceLock;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::domain::OfficeId;
+    use crate::engine::prepare;
+
+    fn round() -> &'static RuleSet {
+        static RS: OnceLock<RuleSet> = OnceLock::new();
+        RS.get_or_init(|| {
+            crate::rules::load_round(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/1400-2"))
+                .unwrap_or_else(|d| panic!("{d}"))
+        })
+    }
+
+    fn record(
+        id: &str,
+        region: i64,
+        inputs: serde_json::Value,
+        previous: serde_json::Value,
+    ) -> OfficeRecord {
+        let raw = |v: serde_json::Value| {
+            v.as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), Raw::Json(v.clone())))
+                .collect()
+        };
+        OfficeRecord {
+            id: OfficeId::parse(id).unwrap(),
+            kind: OfficeKind::Pishkhan,
+            region: RegionId::new(region).unwrap(),
+            province: String::new(),
+            filed: true,
+            inputs: raw(inputs),
+            previous: raw(previous),
+        }
+    }
+
+    fn basic(area: f64, staff: i64) -> serde_json::Value {
+        json!({"area_m2": area, "staff_count": staff, "location_type": "urban", "years_active": 5})
+    }
+
+    #[test]
+    fn a_jump_is_explained_with_both_values_the_percent_and_the_previous_round() {
+        let rs = round();
+        let r = record("T-1", 1, basic(120.0, 3), json!({"area_m2": 55}));
+        let t = assess(rs, &r, &prepare(rs, &r).unwrap(), &[]);
+        assert_eq!(t.flags.len(), 1, "{t:?}");
+        assert_eq!(
+            t.flags[0].why.en,
+            "Usable office area grew from 55 to 120 m², +118 % since 1400-1"
+        );
+        assert_eq!(
+            t.flags[0].why.fa,
+            "مساحت مفید دفتر از ۵۵ به ۱۲۰ متر مربع رسید، ۱۱۸٪ بیشتر از دوره ۱۴۰۰-۱"
+        );
+        assert_eq!(t.risk, Fixed::from_int(3));
+    }
+
+    #[test]
+    fn a_jump_from_zero_is_explained_by_its_amount() {
+        let rs = round();
+        let r = record("T-1", 1, basic(45.0, 3), json!({"area_m2": 0}));
+        let t = assess(rs, &r, &prepare(rs, &r).unwrap(), &[]);
+        assert_eq!(
+            t.flags[0].why.en,
+            "Usable office area grew from 0 m² to 45 m², +45 since 1400-1"
+        );
+        assert!(
+            !t.flags[0].why.fa.chars().any(|c| c.is_ascii_digit()),
+            "{}",
+            t.flags[0].why.fa
+        );
+    }
+
+    #[test]
+    fn median_and_mad_of_an_even_and_an_odd_count() {
+        let f = |v: &[i64]| v.iter().map(|n| Fixed::from_int(*n)).collect::<Vec<_>>();
+        let s = spread(f(&[1, 2, 3, 4, 100])).unwrap();
+        assert_eq!(
+            (s.median, s.mad, s.count),
+            (Fixed::from_int(3), Fixed::ONE, 5)
+        );
+        let s = spread(f(&[1, 2, 3, 4, 5, 6])).unwrap();
+        assert_eq!(s.median, "3.5".parse().unwrap());
+        assert_eq!(s.mad, "1.5".parse().unwrap());
+        assert_eq!(spread(f(&[1, 2, 3, 4])), None, "fewer than MIN_PEERS");
+    }
+
+    #[test]
+    fn peers_are_the_filed_offices_of_the_same_region_and_kind() {
+        let rs = round();
+        let mut records: Vec<OfficeRecord> = (0..6)
+            .map(|i| record(&format!("R1-{i}"), 1, basic(40.0 + i as f64, 3), json!({})))
+            .collect();
+        records.push(record("R1-BIG", 1, basic(400.0, 3), json!({})));
+        // Another region's offices are not peers: alone there, region 2 has too few.
+        records.push(record("R2-0", 2, basic(40.0, 3), json!({})));
+        let offices: Vec<Office> = records.iter().map(|r| prepare(rs, r).unwrap()).collect();
+        let table = peer_stats(rs, &offices);
+        let area = rs.input_index("area_m2").unwrap();
+        let r1 = table.of(RegionId::new(1).unwrap(), OfficeKind::Pishkhan);
+        assert_eq!(r1[area].unwrap().median, Fixed::from_int(43));
+        assert_eq!(r1[area].unwrap().count, 7);
+        assert!(table.of(RegionId::new(2).unwrap(), OfficeKind::Pishkhan)[area].is_none());
+        assert!(
+            table
+                .of(RegionId::new(1).unwrap(), OfficeKind::RuralIct)
+                .is_empty()
+        );
+        let big = assess(rs, &records[6], &offices[6], r1);
+        assert_eq!(
+            big.flags.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
+            ["area_outlier"]
+        );
+        assert!(
+            big.flags[0].why.en.contains("median of 43"),
+            "{}",
+            big.flags[0].why.en
+        );
+        let plain = assess(rs, &records[0], &offices[0], r1);
+        assert!(plain.flags.is_empty(), "{plain:?}");
+    }
+
+    #[test]
+    fn a_round_without_a_review_section_raises_nothing() {
+        let (_t, dir) = crate::rules::test_support::example();
+        std::fs::remove_file(dir.join("review.yaml")).unwrap();
+        std::fs::remove_file(dir.join("tests/review.yaml")).unwrap();
+        let rs = crate::rules::load_round(&dir).unwrap_or_else(|d| panic!("{d}"));
+        assert!(rs.review.flags.is_empty());
+        let r = record("T-1", 1, basic(120.0, 3), json!({"area_m2": 55}));
+        assert_eq!(
+            assess(&rs, &r, &prepare(&rs, &r).unwrap(), &[]),
+            Triage::default()
+        );
+    }
+}

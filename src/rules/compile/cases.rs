@@ -17,7 +17,7 @@ pub(super) fn compile_all(
     files: Vec<In<TestFile>>,
     criteria: (&[&str], &Names),
     penalties: (&[String], &Names),
-    flags: &[&str],
+    (flags, declared_flags): (&[&str], &Names),
     inputs: &[&str],
 ) -> Vec<TestCase> {
     let mut tests = Vec::new();
@@ -29,7 +29,7 @@ pub(super) fn compile_all(
                     .iter()
                     .filter(|id| {
                         let known = flags.contains(&id.value.as_str());
-                        if !known {
+                        if !known && declared_flags.lacks(id) {
                             cx.error(&file, *id, format!("`{}` is not a review flag", id.value))
                                 .hint(suggestion(id, flags));
                         }

@@ -188,7 +188,10 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
         let spec = g.value.value.ok()?;
         grading::compile_grading(&mut cx, &g.file, &spec)
     });
-    let review = review::compile(&mut cx, &env, review, grading.as_ref());
+    let review::Compiled {
+        review,
+        declared: declared_flags,
+    } = review::compile(&mut cx, &env, review, grading.as_ref());
     let flag_names: Vec<&str> = review.flags.iter().map(|f| f.id.as_str()).collect();
     let criterion_names: Vec<&str> = compiled_criteria.iter().map(|c| c.id.as_str()).collect();
     let ranking = ranking.and_then(|r| {
@@ -218,7 +221,7 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
         test_files,
         (&criterion_names, &declared.criteria),
         (&violation_kinds, &declared.penalties),
-        &flag_names,
+        (&flag_names, &declared_flags),
         &input_names,
     );
     let parts = Parts {
