@@ -9,6 +9,7 @@ pub mod home;
 pub mod publication;
 pub mod review;
 pub mod simulation;
+pub mod triage;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -177,6 +177,26 @@ pub fn assess(
     Triage { flags, risk }
 }
 
+/// Every file of a population assessed: its peers' statistics computed once per region and kind,
+/// then each file's flags (`None` for a file that cannot be prepared: it is refused elsewhere).
+pub fn assess_all(rs: &RuleSet, records: &[OfficeRecord]) -> Vec<Option<Triage>> {
+    use rayon::prelude::*;
+    let prepared: Vec<Option<Office>> = records
+        .par_iter()
+        .map(|r| super::office::prepare(rs, r).ok())
+        .collect();
+    let valid: Vec<Office> = prepared.iter().flatten().cloned().collect();
+    let peers = peer_stats(rs, &valid);
+    records
+        .par_iter()
+        .zip(&prepared)
+        .map(|(r, o)| {
+            o.as_ref()
+                .map(|o| assess(rs, r, o, peers.of(o.region, o.kind)))
+        })
+        .collect()
+}
+
 fn number(v: Option<&Value>) -> Option<Fixed> {
     match v {
         Some(Value::Number(n)) => Some(*n),
