@@ -60,7 +60,7 @@ async fn list_files(
             return Err(crate::app::AppError::BadRequest(
                 "invalid_query",
                 crate::domain::Label::new(
-                    format!("ترتیب «{other}» شناخته نیست؛ risk یا office"),
+                    format!("ترتیب «{other}» شناخته نیست؛ «risk» (خطر) یا «office» (شماره پروانه)"),
                     format!("unknown sort `{other}`: use `risk` or `office`"),
                 ),
             )

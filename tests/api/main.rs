@@ -17,3 +17,4 @@ mod round_life;
 mod sandbox;
 mod scoring;
 mod simulation;
+mod triage;
