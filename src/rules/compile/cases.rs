@@ -18,7 +18,7 @@ pub(super) fn compile_all(
     criteria: (&[&str], &Names),
     penalties: (&[String], &Names),
     (flags, declared_flags): (&[&str], &Names),
-    inputs: &[&str],
+    (inputs, declared_inputs): (&[&str], &Names),
 ) -> Vec<TestCase> {
     let mut tests = Vec::new();
     for In { file, value: t } in files {
@@ -46,7 +46,7 @@ pub(super) fn compile_all(
                 .iter()
                 .filter(|(name, _)| {
                     let known = inputs.contains(&name.value.as_str());
-                    if !known {
+                    if !known && declared_inputs.lacks(name) {
                         cx.error(
                             &file,
                             name,

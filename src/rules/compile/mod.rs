@@ -222,7 +222,7 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
         (&criterion_names, &declared.criteria),
         (&violation_kinds, &declared.penalties),
         (&flag_names, &declared_flags),
-        &input_names,
+        (&input_names, &declared.inputs),
     );
     let parts = Parts {
         round,
