@@ -183,19 +183,7 @@ pub async fn summary(
     })
 }
 
-/// How well one flag predicted a correction: of the files it flagged and of those it did not,
-/// how many the review changed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FlagOutcome {
-    pub id: String,
-    pub kind: &'static str,
-    pub label: Label,
-    pub weight: Fixed,
-    pub flagged: usize,
-    pub flagged_changed: usize,
-    pub unflagged: usize,
-    pub unflagged_changed: usize,
-}
+pub use crate::engine::triage::FlagOutcome;
 
 /// After the round: per flag, how many flagged and unflagged files the review changed.
 pub struct Outcomes {
@@ -264,36 +252,7 @@ pub async fn outcomes(
         records.push(record(o, d.as_ref(), as_submitted, previous.get(&o.id)));
     }
     let assessed = assess(app, &rs, records).await?;
-    let flags = rs
-        .review
-        .flags
-        .iter()
-        .map(|f| {
-            let mut out = FlagOutcome {
-                id: f.id.clone(),
-                kind: f.check.kind_name(),
-                label: f.label.clone(),
-                weight: f.weight,
-                flagged: 0,
-                flagged_changed: 0,
-                unflagged: 0,
-                unflagged_changed: 0,
-            };
-            for (t, c) in assessed.iter().zip(&changed) {
-                let raised = t
-                    .as_ref()
-                    .is_some_and(|t| t.flags.iter().any(|r| r.id == f.id));
-                if raised {
-                    out.flagged += 1;
-                    out.flagged_changed += *c as usize;
-                } else {
-                    out.unflagged += 1;
-                    out.unflagged_changed += *c as usize;
-                }
-            }
-            out
-        })
-        .collect();
+    let flags = crate::engine::triage::outcomes(&rs, &assessed, &changed);
     Ok(Outcomes {
         round: rs.round,
         region,

@@ -197,6 +197,55 @@ pub fn assess_all(rs: &RuleSet, records: &[OfficeRecord]) -> Vec<Option<Triage>>
         .collect()
 }
 
+/// How well one flag predicted a correction: of the files it was raised on and of the others,
+/// how many the review changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FlagOutcome {
+    pub id: String,
+    pub kind: &'static str,
+    pub label: Label,
+    pub weight: Fixed,
+    pub flagged: usize,
+    pub flagged_changed: usize,
+    pub unflagged: usize,
+    pub unflagged_changed: usize,
+}
+
+/// Per flag of `rs`, the after-round counts: `assessed[i]` is file i's triage as submitted
+/// (`None`: a file that could not be prepared, counted as unflagged), `changed[i]` whether the
+/// review changed it.
+pub fn outcomes(rs: &RuleSet, assessed: &[Option<Triage>], changed: &[bool]) -> Vec<FlagOutcome> {
+    rs.review
+        .flags
+        .iter()
+        .map(|f| {
+            let mut out = FlagOutcome {
+                id: f.id.clone(),
+                kind: f.check.kind_name(),
+                label: f.label.clone(),
+                weight: f.weight,
+                flagged: 0,
+                flagged_changed: 0,
+                unflagged: 0,
+                unflagged_changed: 0,
+            };
+            for (t, c) in assessed.iter().zip(changed) {
+                let raised = t
+                    .as_ref()
+                    .is_some_and(|t| t.flags.iter().any(|r| r.id == f.id));
+                if raised {
+                    out.flagged += 1;
+                    out.flagged_changed += *c as usize;
+                } else {
+                    out.unflagged += 1;
+                    out.unflagged_changed += *c as usize;
+                }
+            }
+            out
+        })
+        .collect()
+}
+
 fn number(v: Option<&Value>) -> Option<Fixed> {
     match v {
         Some(Value::Number(n)) => Some(*n),

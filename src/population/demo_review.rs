@@ -131,4 +131,37 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn the_after_round_report_on_a_demo_round_credits_each_flag_with_the_corrections_it_predicted()
+    {
+        let rs =
+            crate::rules::load_round(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/1400-2"))
+                .unwrap_or_else(|d| panic!("{d}"));
+        let provinces = demo::parse_regions(demo::DEFAULT_REGIONS).unwrap();
+        let mut records = demo::generate(
+            &rs,
+            &provinces,
+            &DemoSettings {
+                offices: 500,
+                seed: 3,
+                non_filers_percent: 0,
+            },
+        );
+        trip_review_flags(&rs, &mut records);
+        // The corrections are known: the review corrected exactly the offices whose area jumped.
+        let changed: Vec<bool> = (0..records.len()).map(|n| n % EVERY == 7).collect();
+        let assessed = assess_all(&rs, &records);
+        let report = crate::engine::triage::outcomes(&rs, &assessed, &changed);
+        let of = |id: &str| report.iter().find(|o| o.id == id).unwrap();
+        let jump = of("area_jump");
+        assert_eq!(jump.flagged_changed, 500 / EVERY, "{jump:?}");
+        assert_eq!(jump.unflagged_changed, 0, "{jump:?}");
+        assert_eq!(jump.flagged + jump.unflagged, 500);
+        // A flag raised on other offices predicted none of these corrections.
+        let formula = of("insured_over_staff");
+        assert!(formula.flagged >= 500 / EVERY, "{formula:?}");
+        assert_eq!(formula.flagged_changed, 0, "{formula:?}");
+        assert_eq!(formula.unflagged_changed, 500 / EVERY);
+    }
 }
