@@ -60,11 +60,12 @@ fn check_triage(
     failures: &mut Vec<String>,
 ) {
     let mut peers = vec![None; rs.inputs.len()];
-    for (name, median, mad) in &case.peers {
+    for (name, median, mad, mean_ad) in &case.peers {
         if let Some(slot) = rs.input_index(name) {
             peers[slot] = Some(Spread {
                 median: *median,
                 mad: *mad,
+                mean_ad: *mean_ad,
                 count: MIN_PEERS,
             });
         }

@@ -17,6 +17,10 @@ use crate::rules::review::{Check, Flag};
 use crate::rules::ruleset::{GradeMethod, InputDef};
 use crate::rules::value::{self, Value};
 
+/// When the MAD is 0, the scale is this times the mean absolute deviation (1.2533 ≈ √(π/2), which
+/// makes the two agree for normally spread values: the modified z-score's fallback).
+pub const MEAN_AD_FACTOR: Fixed = Fixed::from_raw(12_533);
+
 /// The fewest peers (offices of the same region and kind with a value) an `outlier` flag compares
 /// against: with fewer, a median says little and no file is flagged.
 pub const MIN_PEERS: usize = 5;
@@ -27,6 +31,8 @@ pub struct Spread {
     pub median: Fixed,
     /// The median absolute deviation from `median`.
     pub mad: Fixed,
+    /// The mean absolute deviation from `median`: the scale when `mad` is 0 (most peers agree).
+    pub mean_ad: Fixed,
     /// How many peers gave a value.
     pub count: usize,
 }
@@ -92,9 +98,12 @@ pub fn spread(mut values: Vec<Fixed>) -> Option<Spread> {
         .iter()
         .map(|v| v.saturating_sub(median).abs())
         .collect();
+    let sum: i128 = deviations.iter().map(|d| d.raw() as i128).sum();
+    let mean_ad = Fixed::from_raw((sum / deviations.len() as i128) as i64);
     Some(Spread {
         median,
         mad: self::median(&mut deviations),
+        mean_ad,
         count: values.len(),
     })
 }
@@ -381,45 +390,61 @@ fn outlier(
     let x = number(office.values[input].as_ref())?;
     let s = peers.get(input).copied().flatten()?;
     let gap = x.saturating_sub(s.median);
-    // MAD 0: the peers agree, so any value other than theirs is far from them.
-    if !exceeds(gap, k, s.mad) {
+    // MAD 0: most peers agree; the mean deviation measures the rest. Both 0: every peer agrees,
+    // so any other value is far from them.
+    let scale = if s.mad > Fixed::ZERO {
+        s.mad
+    } else {
+        s.mean_ad.mul(MEAN_AD_FACTOR)
+    };
+    if !exceeds(gap, k, scale) {
         return None;
     }
     let n = |x: Fixed| to_persian_number(&x.to_string());
     let v = with_unit(def, x);
     let count = s.count.to_string();
-    if s.mad == Fixed::ZERO {
+    if scale == Fixed::ZERO {
         return Some(Label::new(
             format!(
-                "{} {} است؛ میانه {} دفتر همتا (همان منطقه و نوع) {} است و همه همان را دارند (انحراف میانه صفر)",
+                "{} {} است؛ هر {} دفتر همتا (همان منطقه و نوع) {} دارند",
                 def.label.fa,
                 v.fa,
                 to_persian_digits(&count),
                 n(s.median)
             ),
             format!(
-                "{} is {}; the {count} peers (same region and kind) have a median of {} and all agree (MAD 0)",
+                "{} is {}; all {count} peers (same region and kind) have {}",
                 def.label.en, v.en, s.median
             ),
         ));
     }
-    let times = (gap.abs().to_decimal() / s.mad.to_decimal())
+    let (spread_fa, spread_en) = if s.mad > Fixed::ZERO {
+        (
+            format!("انحراف میانه {}", n(s.mad)),
+            format!("a MAD of {}", s.mad),
+        )
+    } else {
+        (
+            format!("انحراف میانه صفر و میانگین انحراف {}", n(s.mean_ad)),
+            format!("a MAD of 0 and a mean deviation of {}", s.mean_ad),
+        )
+    };
+    let times = (gap.abs().to_decimal() / scale.to_decimal())
         .round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
         .normalize();
     Some(Label::new(
         format!(
-            "{} {} است؛ میانه {} دفتر همتا (همان منطقه و نوع) {} و انحراف میانه {}؛ {} برابر انحراف، بیش از {}",
+            "{} {} است؛ میانه {} دفتر همتا (همان منطقه و نوع) {} و {spread_fa}؛ {} برابر انحراف، بیش از {}",
             def.label.fa,
             v.fa,
             to_persian_digits(&count),
             n(s.median),
-            n(s.mad),
             to_persian_number(&times.to_string()),
             n(k)
         ),
         format!(
-            "{} is {}; the {count} peers (same region and kind) have a median of {} and a MAD of {}: {times} MADs away, more than {k}",
-            def.label.en, v.en, s.median, s.mad
+            "{} is {}; the {count} peers (same region and kind) have a median of {} and {spread_en}: {times} deviations away, more than {k}",
+            def.label.en, v.en, s.median
         ),
     ))
 }

@@ -8,10 +8,11 @@
 
 use serde_json::json;
 
+use crate::domain::Fixed;
 use crate::engine::{OfficeRecord, Raw};
 use crate::rules::RuleSet;
 use crate::rules::review::Check;
-use crate::rules::ruleset::{Bounds, Missing};
+use crate::rules::ruleset::{Bounds, InputKind, Missing};
 
 /// One office in this many trips the flags of each kind (at offsets 7, 17, 27 and 37).
 pub const EVERY: usize = 50;
@@ -22,12 +23,35 @@ pub fn trip_review_flags(rs: &RuleSet, records: &mut [OfficeRecord]) {
     for (n, r) in records.iter_mut().enumerate().filter(|(_, r)| r.filed) {
         for flag in &rs.review.flags {
             match (&flag.check, n % EVERY) {
-                // Last round's value was less than half of this round's.
-                (Check::Jump { input, .. }, 7) => {
-                    let name = &rs.inputs[*input].name;
-                    if let Some(now) = number(r.inputs.iter().find(|(k, _)| k == name)) {
-                        let before = ((now / 2.2) * 10.0).round() / 10.0;
-                        set(&mut r.previous, name, json!(before));
+                // Last round's value was a third of this round's (past any percent below 200),
+                // or, for a flag by amount only, more than the amount less.
+                (
+                    Check::Jump {
+                        input,
+                        percent,
+                        amount,
+                    },
+                    7,
+                ) => {
+                    let def = &rs.inputs[*input];
+                    let Some(now) = number(r.inputs.iter().find(|(k, _)| *k == def.name)) else {
+                        continue;
+                    };
+                    let whole = matches!(def.kind, InputKind::Integer);
+                    let before = if percent.is_some_and(|p| p < Fixed::from_int(200)) {
+                        now / 3.0
+                    } else if let Some(a) = amount {
+                        now - f64::try_from(a.to_decimal()).unwrap_or(0.0) - 1.0
+                    } else {
+                        continue;
+                    };
+                    let before = if whole {
+                        before.floor()
+                    } else {
+                        (before * 10.0).round() / 10.0
+                    };
+                    if before > 0.0 {
+                        set(&mut r.previous, &def.name, json!(before));
                     }
                 }
                 // Left empty, where last round's value stands in for it.

@@ -410,7 +410,7 @@ pub struct TestCaseSpec {
     pub inputs: OrderedMap<serde_json::Value>,
     #[serde(default)]
     pub previous: OrderedMap<serde_json::Value>,
-    /// Peer statistics per input for `outlier` flags: `{ median, mad }`.
+    /// Peer statistics per input for `outlier` flags: `{ median, mad, mean_ad }`.
     #[serde(default)]
     pub peers: OrderedMap<Located<PeerSpec>>,
     pub expect: Located<ExpectSpec>,
@@ -448,4 +448,7 @@ pub struct ExpectSpec {
 pub struct PeerSpec {
     pub median: Fixed,
     pub mad: Fixed,
+    /// The mean absolute deviation from the median (the scale when `mad` is 0); default 0.
+    #[serde(default)]
+    pub mean_ad: Fixed,
 }

@@ -372,8 +372,8 @@ pub struct TestCase {
     pub filed: bool,
     pub inputs: Vec<(String, serde_json::Value)>,
     pub previous: Vec<(String, serde_json::Value)>,
-    /// Peer statistics `(input, median, mad)` for `outlier` flags.
-    pub peers: Vec<(String, Fixed, Fixed)>,
+    /// Peer statistics `(input, median, mad, mean absolute deviation)` for `outlier` flags.
+    pub peers: Vec<(String, Fixed, Fixed, Fixed)>,
     pub expect: Expectation,
 }
 

@@ -56,16 +56,23 @@ pub(super) fn compile_all(
                     }
                     known
                 })
-                .map(|(name, p)| (name.value.clone(), p.value.median, p.value.mad))
+                .map(|(name, p)| {
+                    (
+                        name.value.clone(),
+                        p.value.median,
+                        p.value.mad,
+                        p.value.mean_ad,
+                    )
+                })
                 .collect();
             if let Some((_, p)) = test
                 .0
                 .peers
                 .0
                 .iter()
-                .find(|(_, p)| p.value.mad < Fixed::ZERO)
+                .find(|(_, p)| p.value.mad < Fixed::ZERO || p.value.mean_ad < Fixed::ZERO)
             {
-                cx.error(&file, p, "a MAD cannot be negative")
+                cx.error(&file, p, "a MAD or mean deviation cannot be negative")
                     .hint("the median absolute deviation is 0 or more");
             }
             tests.push(test.1);
