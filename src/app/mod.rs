@@ -14,6 +14,7 @@ pub mod results;
 pub mod review;
 pub mod rule_versions;
 pub mod simulation;
+pub mod triage;
 
 use std::future::Future;
 use std::pin::Pin;

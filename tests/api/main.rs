@@ -19,3 +19,4 @@ mod round_life;
 mod sandbox;
 mod scoring;
 mod simulation;
+mod triage;
