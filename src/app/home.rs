@@ -1,12 +1,15 @@
 //! What a signed-in person's home page shows: the live round, its phase now, and the deadline
 //! that applies to them, from the same [`RoundCalendar`] every guard asks.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 
 use super::{Actor, App, AppError};
 use crate::domain::{JalaliDate, Label, Role, RoundId};
+use crate::rules::RuleSet;
 use crate::store::users::User;
-use crate::workflow::calendar::{Phase, RoundCalendar, Window};
+use crate::workflow::calendar::{Events, Phase, RoundCalendar, Window};
 
 /// The round a home page is about, seen at one instant.
 #[derive(Clone, Debug)]
@@ -43,10 +46,15 @@ pub async fn session_user(app: &App, token_hash: &str) -> Result<Option<User>, A
 /// The phases in which an office has something to do, in order.
 const OFFICE_PHASES: [Phase; 2] = [Phase::SelfDeclaration, Phase::Objection];
 
-/// The home of a signed-in person: the live round running now (else the latest), its phase, and,
-/// for an office holder, the office's next deadline: the correction deadline while its file is
-/// referred back, else self-declaration, then the objection window. `None` when no round is live.
-pub async fn office_home(app: &App, actor: &Actor) -> Result<Option<RoundHome>, AppError> {
+/// The phases in which a regional reviewer has something to do, in order.
+const REVIEWER_PHASES: [Phase; 2] = [Phase::RegionalReview, Phase::Objection];
+
+/// The round pages are about: the live round running now, else the latest live one.
+pub async fn current_round(app: &App) -> Result<Option<Arc<RuleSet>>, AppError> {
+    Ok(chosen_round(app).await?.map(|(rs, _)| rs))
+}
+
+async fn chosen_round(app: &App) -> Result<Option<(Arc<RuleSet>, Events)>, AppError> {
     let now = app.clock.now();
     let rounds = app.rules.rounds();
     let mut chosen = None;
@@ -60,16 +68,37 @@ pub async fn office_home(app: &App, actor: &Actor) -> Result<Option<RoundHome>, 
             break;
         }
     }
-    let Some((rs, events)) = chosen else {
+    Ok(chosen)
+}
+
+/// The home of a signed-in person: the live round running now (else the latest), its phase, and,
+/// for an office holder, the office's next deadline: the correction deadline while its file is
+/// referred back, else self-declaration, then the objection window. `None` when no round is live.
+pub async fn office_home(app: &App, actor: &Actor) -> Result<Option<RoundHome>, AppError> {
+    let now = app.clock.now();
+    let Some((rs, events)) = chosen_round(app).await? else {
         return Ok(None);
     };
     let calendar = RoundCalendar::new(&rs, events);
     if actor.role != Role::Office {
+        // A reviewer's deadline: the regional review, then (once results are out) the objections.
+        let deadline = (actor.role == Role::Reviewer)
+            .then(|| {
+                REVIEWER_PHASES
+                    .into_iter()
+                    .map(|p| calendar.window(p))
+                    .find(|w| {
+                        now < w.closes_at
+                            && (w.phase != Phase::Objection || events.published_at.is_some())
+                    })
+                    .map(|w| deadline_of(&w, now))
+            })
+            .flatten();
         return Ok(Some(RoundHome {
             round: rs.round,
             title: rs.title.clone(),
             phase: calendar.current_phase(now),
-            deadline: None,
+            deadline,
         }));
     }
     let file = super::declarations::mine(app, actor, &rs.round.to_string()).await?;

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod declarations;
 pub mod home;
 pub mod publication;
+pub mod queue;
 pub mod review;
 pub mod simulation;
 
@@ -445,6 +446,7 @@ mod tests {
             "1400-2",
             "P-0001",
             &reasons,
+            None,
             Claim::default(),
         );
         assert!(forbidden(refer.await));

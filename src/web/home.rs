@@ -21,6 +21,8 @@ struct HomePage {
     round: Option<RoundView>,
     /// The account still signs in with its national code: the page asks to change it.
     first_password: bool,
+    /// A reviewer's region ("Region 3"): the page links to the queue and the objections.
+    reviewer_region: Option<String>,
 }
 
 /// A round as the home page writes it, in the page's language.
@@ -92,6 +94,8 @@ pub async fn home(
                 round: round.map(|r| round_view(&l, r)),
                 username: visitor.username.clone(),
                 first_password: visitor.first_password,
+                reviewer_region: (visitor.actor.role == Role::Reviewer)
+                    .then(|| visitor.actor.region.map(|r| l.num(r)).unwrap_or_default()),
                 l,
             };
             render(StatusCode::OK, &page)

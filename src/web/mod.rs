@@ -5,6 +5,7 @@
 mod assets;
 mod home;
 mod layout;
+mod review;
 mod session;
 mod signin;
 
@@ -60,5 +61,18 @@ pub fn router<S: Clone + Send + Sync + 'static>(portal: Portal) -> Router<S> {
         .route("/login", post(signin::login))
         .route("/logout", post(signin::logout))
         .route("/assets/{file}", get(assets::serve))
+        .route("/review", get(review::queue_page))
+        .route("/review/objections", get(review::objections_page))
+        .route("/review/{round}/{office}", get(review::file_page))
+        .route(
+            "/review/{round}/{office}/region-values",
+            post(review::record_region_values),
+        )
+        .route("/review/{round}/{office}/referral", post(review::refer))
+        .route("/review/{round}/{office}/acceptance", post(review::accept))
+        .route(
+            "/review/{round}/{office}/objection",
+            post(review::decide_objection),
+        )
         .with_state(portal)
 }
