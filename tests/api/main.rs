@@ -10,6 +10,7 @@ mod errors;
 mod idempotency;
 mod page_client;
 mod pages;
+mod pages_review;
 mod platform;
 mod reload;
 mod review;
