@@ -9,6 +9,7 @@
 mod helpers;
 
 mod harness;
+mod review;
 
 use arzyab::domain::JalaliDate;
 use arzyab::domain::digits::to_persian_digits;
