@@ -474,9 +474,11 @@ pub async fn file_view(
             office: f.office.id.clone(),
             name: String::new(),
             kind: f.office.kind,
+            region: f.office.region,
             province: String::new(),
             state,
             version: d.version,
+            submitted_at: d.submitted_at,
             referral_deadline: open_referral.as_ref().map(|r| r.deadline_at),
         },
     )

@@ -6,7 +6,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::row::Cells;
 use super::{Store, StoreError};
-use crate::domain::{OfficeId, OfficeKind, RoundId};
+use crate::domain::{OfficeId, OfficeKind, RegionId, RoundId};
 
 /// Where a file stands for its reviewer: not begun, a draft, filed and waiting, accepted, or sent
 /// back to its office.
@@ -47,12 +47,11 @@ impl FileState {
 }
 
 /// A file's state, computed in SQL from its declaration (if any): a submitted file whose version is
-/// the one its reviewer accepted is reviewed.
+/// the one its reviewer accepted is reviewed; any other status is passed through, so a stored
+/// status that is not one is a corrupt row, never read as a default.
 const STATE: &str = "case when d.status is null then 'not_started' \
-     when d.status = 'draft' then 'draft' \
-     when d.status = 'referred' then 'referred' \
-     when d.reviewed_version = d.version then 'reviewed' \
-     else 'submitted' end";
+     when d.status = 'submitted' and d.reviewed_version = d.version then 'reviewed' \
+     else d.status end";
 
 /// The order of the queue, in this one place: by license number today; the review triage (risk
 /// first, then the deadline) replaces this line.
@@ -77,10 +76,13 @@ pub struct QueueRow {
     pub office: OfficeId,
     pub name: String,
     pub kind: OfficeKind,
+    pub region: RegionId,
     pub province: String,
     pub state: FileState,
     /// The declaration's version (0: none yet).
     pub version: i64,
+    /// When the declaration was (last) submitted (Unix milliseconds).
+    pub submitted_at: Option<i64>,
     /// The open referral's deadline, for a referred file (Unix milliseconds).
     pub referral_deadline: Option<i64>,
 }
@@ -93,8 +95,8 @@ enum Bind {
 /// The files of `round` with their state, one row per office, before any filter.
 fn files_sql() -> String {
     format!(
-        "select o.id, o.name, o.kind, o.province, o.region, coalesce(d.version, 0) as version, \
-         r.deadline_at, {STATE} as state \
+        "select o.id, d.round, o.name, o.kind, o.province, o.region, coalesce(d.version, 0) as version, \
+         d.submitted_at, r.deadline_at, {STATE} as state \
          from offices o \
          left join declarations d on d.round = $1 and d.office_id = o.id \
          left join referrals r on r.round = $1 and r.office_id = o.id and r.status = 'open'"
@@ -179,14 +181,19 @@ fn bound<'q>(
 }
 
 fn from_row(r: &AnyRow) -> Result<QueueRow, StoreError> {
-    let c = Cells::new(r, "declarations", &["id"]);
+    let c = Cells::new(r, "declarations", &["round", "id"]);
     Ok(QueueRow {
         office: c.office("id")?,
         name: c.get("name")?,
         kind: c.parse("kind", "an office kind", OfficeKind::parse)?,
+        region: {
+            let r: i64 = c.get("region")?;
+            RegionId::new(r).map_err(|_| c.corrupt(format!("region {r} is not a region")))?
+        },
         province: c.get("province")?,
-        state: c.parse("state", "a file state", FileState::parse)?,
+        state: c.parse("state", "a status", FileState::parse)?,
         version: c.get("version")?,
+        submitted_at: c.get("submitted_at")?,
         referral_deadline: c.get("deadline_at")?,
     })
 }
@@ -228,7 +235,7 @@ impl Store {
     ) -> Result<Vec<(FileState, i64)>, StoreError> {
         let (clause, binds) = where_of(filter, false);
         let sql = format!(
-            "select f.state, count(*) as n from ({}) f{clause} group by f.state",
+            "select f.state, count(*) as n, min(f.round) as round, min(f.id) as id from ({}) f{clause} group by f.state",
             files_sql()
         );
         bound(sqlx::query(&sql), round, binds)
@@ -236,11 +243,9 @@ impl Store {
             .await?
             .iter()
             .map(|r| {
-                let c = Cells::new(r, "declarations", &["state"]);
-                Ok((
-                    c.parse("state", "a file state", FileState::parse)?,
-                    c.get("n")?,
-                ))
+                // A status that is not one names a row that holds it.
+                let c = Cells::new(r, "declarations", &["round", "id"]);
+                Ok((c.parse("state", "a status", FileState::parse)?, c.get("n")?))
             })
             .collect()
     }
