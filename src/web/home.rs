@@ -27,6 +27,8 @@ struct HomePage {
     next_step: String,
     /// An office holder: the page links to the file's timeline, the result and the objection.
     office: bool,
+    /// A reviewer's region ("Region 3"): the page links to the queue and the objections.
+    reviewer_region: Option<String>,
 }
 
 /// A round as the home page writes it, in the page's language.
@@ -113,6 +115,8 @@ pub async fn home(
                 username: visitor.username.clone(),
                 first_password: visitor.first_password,
                 office: visitor.actor.role == Role::Office,
+                reviewer_region: (visitor.actor.role == Role::Reviewer)
+                    .then(|| visitor.actor.region.map(|r| l.num(r)).unwrap_or_default()),
                 l,
             };
             render(StatusCode::OK, &page)

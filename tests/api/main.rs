@@ -12,6 +12,7 @@ mod page_client;
 mod pages;
 mod pages_declaration;
 mod pages_results;
+mod pages_review;
 mod platform;
 mod reload;
 mod review;

@@ -11,6 +11,7 @@ mod helpers;
 mod declaration;
 mod harness;
 mod results;
+mod review;
 
 use arzyab::domain::JalaliDate;
 use arzyab::domain::digits::to_persian_digits;

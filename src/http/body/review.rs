@@ -198,6 +198,20 @@ pub struct RegionValuesRecorded {
     pub region_values: serde_json::Map<String, serde_json::Value>,
 }
 
+/// A file as accepted by its reviewer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FileAccepted {
+    pub office: String,
+    /// The file's new version; the file counts as reviewed while it stays at this version.
+    pub version: i64,
+    /// Who accepted it, as the audit log names them.
+    pub accepted_by: String,
+    #[schema(value_type = String, format = DateTime, example = "2021-04-28T05:30:00Z")]
+    pub accepted_at: Timestamp,
+    /// `1400/02/08 10:00` (Tehran).
+    pub accepted_at_jalali: String,
+}
+
 /// A referral as made, with the office's correction deadline.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ReferralMade {
