@@ -228,6 +228,7 @@ struct OfficeRef {
     /// License number (optional for a one-off score).
     #[schema(example = "P-THR-000001")]
     id: Option<String>,
+    /// Pishkhan, non-governmental or rural ICT.
     #[schema(value_type = String, example = "pishkhan")]
     kind: OfficeKind,
     /// Region 1–9 (used for ranking scopes in a batch; default 1).

@@ -10,6 +10,7 @@ use crate::workflow::calendar::PhaseWindow;
 /// An office's declaration for a round, with last round's values as the starting point.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Declaration {
+    /// The round.
     #[schema(example = "1400-2")]
     pub round: String,
     /// The office's license number.
@@ -27,11 +28,15 @@ pub struct Declaration {
     /// Inputs whose value was taken from the previous round at submission.
     #[schema(example = json!(["area_m2"]))]
     pub carried_over: Vec<String>,
+    /// When it was submitted; `null` before.
     #[schema(value_type = Option<String>, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub submitted_at: Option<Timestamp>,
+    /// `submitted_at` in Tehran time, Jalali.
     #[schema(example = "1400/01/20 09:00")]
     pub submitted_at_jalali: Option<String>,
+    /// The previous round's values, for inputs carried over.
     pub previous_round: PreviousRound,
+    /// The self-declaration window, and whether it is open now.
     pub window: DeclarationWindow,
     /// The inputs the office fills in.
     pub inputs: Vec<DeclarationInput>,
@@ -43,10 +48,13 @@ pub struct Declaration {
 /// Last round's values, offered as the starting point.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PreviousRound {
+    /// The previous round.
     #[schema(example = "1400-1")]
     pub round: String,
+    /// Its values, for inputs carried over.
     #[schema(value_type = BTreeMap<String, InputValue>)]
     pub values: serde_json::Map<String, serde_json::Value>,
+    /// What happens to values left unchanged.
     pub note: Label,
 }
 

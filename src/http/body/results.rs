@@ -86,7 +86,9 @@ pub struct GradeCounts {
 /// The first results, as published.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Published {
+    /// The first publication.
     pub publication: Publication,
+    /// How many offices got each grade.
     pub grades: GradeCounts,
     /// The objection window the publication opened.
     pub objection_window: PhaseWindow,
@@ -95,8 +97,11 @@ pub struct Published {
 /// The final ranks, as published, and every office whose result changed.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Finalized {
+    /// The final publication.
     pub publication: Publication,
+    /// How many offices got each final grade.
     pub grades: GradeCounts,
+    /// Every office whose final result differs from its first.
     pub changed: Vec<ResultChange>,
 }
 
@@ -106,6 +111,7 @@ pub struct PublicationList {
     /// The round.
     #[schema(example = "1400-2")]
     pub round: String,
+    /// Its publications, first results before final ranks.
     pub publications: Vec<Publication>,
 }
 

@@ -62,10 +62,13 @@ pub struct FileListItem {
 /// One file in full.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct File {
+    /// The office, from the registry.
     pub office: Office,
     /// `null` when the office has not started its declaration.
     pub declaration: Option<StoredDeclaration>,
+    /// Every referral of the file, oldest first.
     pub referrals: Vec<Referral>,
+    /// The office's objection, if it filed one.
     pub objection: Option<Objection>,
 }
 
@@ -267,6 +270,7 @@ pub struct RegionValuesRecorded {
     /// The file's new version.
     #[schema(example = 4)]
     pub version: i64,
+    /// The values the region recorded now.
     #[schema(value_type = BTreeMap<String, InputValue>)]
     pub region_values: serde_json::Map<String, serde_json::Value>,
 }
@@ -274,19 +278,25 @@ pub struct RegionValuesRecorded {
 /// A referral as made, with the office's correction deadline.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ReferralMade {
+    /// The referral made.
     pub referral: Referral,
+    /// The correction deadline.
     pub deadline: Deadline,
 }
 
 /// A correction deadline: the last day (Jalali and ISO) and the instant it closes.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Deadline {
+    /// The last day to correct, Jalali.
     #[schema(value_type = String, example = "1400/02/20")]
     pub last_day: crate::domain::JalaliDate,
+    /// The last day to correct, Gregorian.
     #[schema(value_type = String, format = Date, example = "2021-05-10")]
     pub last_day_iso: jiff::civil::Date,
+    /// When the correction window closes (the end of the last day, Tehran time).
     #[schema(value_type = String, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub closes_at: Timestamp,
+    /// `closes_at` in Tehran time, Jalali.
     #[schema(example = "1400/02/21 00:00")]
     pub closes_at_jalali: String,
 }

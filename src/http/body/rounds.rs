@@ -21,6 +21,7 @@ pub struct RoundList {
 /// A round's identity and its calendar as enforced now.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct RoundSummary {
+    /// The round's id.
     #[schema(example = "1400-2")]
     pub round: String,
     /// The round's title.
@@ -36,6 +37,7 @@ pub struct RoundSummary {
     pub loaded_at: Option<Timestamp>,
     /// The kinds of office the round evaluates.
     pub office_kinds: Vec<OfficeKind>,
+    /// The time zone the round's days are counted in.
     #[schema(example = "Asia/Tehran")]
     pub time_zone: String,
     /// Every phase's window, moved by what has happened (publication, finalization).
