@@ -57,8 +57,7 @@ pub struct ErrorDetail {
     pub window: Option<PhaseWindow>,
     /// For `invalid_rules`: every diagnostic with file, line and column.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    #[schema(value_type = Vec<super::body::rules::Diagnostic>)]
-    pub diagnostics: Vec<Diagnostic>,
+    pub diagnostics: Vec<super::body::rules::Diagnostic>,
     /// For `locked`, `too_many_attempts`, `busy`, `too_many_simulations` and
     /// `too_many_connections`: seconds until trying again makes sense.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -387,7 +386,7 @@ impl ApiError {
                         count(d.len() as u64, "problem", "problems")
                     ),
                 );
-                detail.diagnostics = d;
+                detail.diagnostics = d.iter().map(Into::into).collect();
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ApiError::IdempotencyKeyReused { route } => {

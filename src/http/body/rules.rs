@@ -79,9 +79,8 @@ pub struct Diagnostic {
     /// The column, from 1 (0: unknown).
     #[schema(example = 5)]
     pub column: u32,
-    /// What is wrong.
-    #[schema(example = "unknown input `area`")]
-    pub message: String,
+    /// What is wrong, in Persian and English (the Persian says so where it is not written yet).
+    pub message: crate::domain::Label,
     /// What to do about it, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "did you mean `area_m2`?")]
@@ -94,7 +93,7 @@ impl From<&crate::rules::Diagnostic> for Diagnostic {
             file: d.at.file.display().to_string(),
             line: d.at.line,
             column: d.at.column,
-            message: d.message.clone(),
+            message: d.message_label(),
             hint: d.hint.clone(),
         }
     }
