@@ -75,6 +75,12 @@ impl Diagnostic {
         self
     }
 
+    /// [`Diagnostic::persian`] for a diagnostic being built by value.
+    pub fn with_persian(mut self, fa: impl Into<String>) -> Self {
+        self.message_fa = Some(fa.into());
+        self
+    }
+
     /// The message in both languages, for the API (Persian first, English as written).
     pub fn message_label(&self) -> crate::domain::Label {
         let fa = self.message_fa.as_deref().unwrap_or(UNTRANSLATED_FA);

@@ -525,6 +525,9 @@ async fn a_published_frozen_round_refuses_scoring_changes_and_replays_its_publis
     })
     .await;
     assert_eq!(refused["ok"], false);
+    let fa = refused["errors"][0]["message"]["fa"].as_str().unwrap();
+    assert_eq!(arzyab::domain::persian_problem(fa), None, "{fa}");
+    assert!(fa.contains("«1400-2»"), "{fa}");
     assert!(
         refused["errors"][0]["hint"]
             .as_str()
