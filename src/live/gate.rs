@@ -51,7 +51,7 @@ pub(super) fn checked(id: RoundId, rs: RuleSet) -> Result<RuleSet, Diagnostics> 
             .with_persian(format!(
                 "پوشه دوره {} قواعد دوره {} را دارد",
                 quoted(id),
-                quoted(&rs.round)
+                quoted(rs.round)
             ))
             .with_hint("name the directory after `round: id:` in round.yaml"),
         ]));
