@@ -9,12 +9,17 @@ use crate::rules::{Diagnostic, load_round};
 /// A diagnostic for `check --fa`: its place (a left-to-right island, so that it reads as written
 /// inside right-to-left text), the Persian message, and the hint, which is English still.
 fn persian(d: &Diagnostic) -> String {
-    let mut out = format!("\u{2066}{}\u{2069}: {}", d.at, d.message_label().fa);
+    let mut out = format!("{LRI}{}{PDI}: {}", d.at, d.message_label().fa);
     if let Some(hint) = &d.hint {
-        out.push_str(&format!("\n    راهنما: \u{2066}{hint}\u{2069}"));
+        out.push('\n');
+        out.push_str(&format!("    راهنما: {LRI}{hint}{PDI}"));
     }
     out
 }
+
+/// Left-to-right isolate and its end: a path or an English hint inside Persian text.
+const LRI: char = '\u{2066}';
+const PDI: char = '\u{2069}';
 
 pub fn run(rounds: &[PathBuf], json: bool, fa: bool) -> Result<ExitCode, String> {
     let mut ok = true;
@@ -52,7 +57,7 @@ pub fn run(rounds: &[PathBuf], json: bool, fa: bool) -> Result<ExitCode, String>
                         eprintln!("{}", persian(d));
                     }
                     eprintln!(
-                        "\u{2066}{}\u{2069}: {} ایراد",
+                        "{LRI}{}{PDI}: {} ایراد",
                         dir.display(),
                         to_persian_digits(&diags.0.len().to_string())
                     );
