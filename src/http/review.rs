@@ -181,6 +181,7 @@ struct ReferralRequest {
     #[schema(value_type = BTreeMap<String, String>, example = json!({"area_m2": "سند اجاره با مساحت اعلام‌شده همخوانی ندارد"}))]
     reasons: Map<String, Json>,
     /// The version you read; when given, a file changed since answers 409.
+    #[schema(example = 3)]
     version: Option<i64>,
 }
 
@@ -218,6 +219,7 @@ async fn refer_file(
 #[serde(deny_unknown_fields)]
 struct Acceptance {
     /// The version you read; a file changed since answers 409.
+    #[schema(example = 3)]
     version: i64,
 }
 

@@ -282,14 +282,20 @@ pub struct RegionValuesRecorded {
 /// A file as accepted by its reviewer.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct FileAccepted {
+    /// The office's license number.
+    #[schema(example = "P-THR-000001")]
     pub office: String,
     /// The file's new version; the file counts as reviewed while it stays at this version.
+    #[schema(example = 4)]
     pub version: i64,
     /// Who accepted it, as the audit log names them.
+    #[schema(example = "reviewer:reviewer1")]
     pub accepted_by: String,
+    /// When it was accepted.
     #[schema(value_type = String, format = DateTime, example = "2021-04-28T05:30:00Z")]
     pub accepted_at: Timestamp,
-    /// `1400/02/08 10:00` (Tehran).
+    /// `accepted_at` in the Jalali calendar, Tehran time.
+    #[schema(example = "1400/02/08 10:00")]
     pub accepted_at_jalali: String,
 }
 
