@@ -217,7 +217,7 @@ pub async fn versions(app: &App, actor: &Actor, round: &str) -> Result<Vec<Versi
             origin: v.origin,
         })
         .collect();
-    rows.sort_by(|a, b| b.first_live_at.cmp(&a.first_live_at));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.first_live_at));
     Ok(rows)
 }
 
