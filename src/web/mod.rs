@@ -7,6 +7,7 @@ mod assets;
 mod declaration;
 mod home;
 mod layout;
+mod rules;
 mod session;
 mod signin;
 
@@ -74,5 +75,9 @@ pub fn router<S: Clone + Send + Sync + 'static>(portal: Portal) -> Router<S> {
             "/account/password",
             get(account::show).post(account::change),
         )
+        .route("/rules", get(rules::show))
+        .route("/rules/status", get(rules::status))
+        .route("/rules/{round}/versions", get(rules::versions))
+        .route("/rules/{round}/versions/{hash}", get(rules::source))
         .with_state(portal)
 }
