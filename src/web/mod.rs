@@ -3,6 +3,7 @@
 //! session cookie over the API's own sign-in; a CSRF token in every form.
 
 mod account;
+mod admin;
 mod assets;
 mod declaration;
 mod home;
@@ -79,5 +80,11 @@ pub fn router<S: Clone + Send + Sync + 'static>(portal: Portal) -> Router<S> {
         .route("/rules/status", get(rules::status))
         .route("/rules/{round}/versions", get(rules::versions))
         .route("/rules/{round}/versions/{hash}", get(rules::source))
+        .route("/admin/users", get(admin::users).post(admin::create))
+        .route("/admin/users/reset", post(admin::reset))
+        .route("/admin/users/unlock", post(admin::unlock))
+        .route("/admin/users/disable", post(admin::disable))
+        .route("/admin/users/token", post(admin::token))
+        .route("/admin/import", get(admin::import_form).post(admin::import))
         .with_state(portal)
 }
