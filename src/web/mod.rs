@@ -5,6 +5,7 @@
 mod account;
 mod admin;
 mod assets;
+mod audit;
 mod declaration;
 mod home;
 mod layout;
@@ -86,5 +87,6 @@ pub fn router<S: Clone + Send + Sync + 'static>(portal: Portal) -> Router<S> {
         .route("/admin/users/disable", post(admin::disable))
         .route("/admin/users/token", post(admin::token))
         .route("/admin/import", get(admin::import_form).post(admin::import))
+        .route("/audit", get(audit::show))
         .with_state(portal)
 }
