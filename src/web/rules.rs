@@ -1,6 +1,6 @@
 //! The policy staff's rules pages: each round's live version with its rule tests, the last attempt
-//! to load its files with every diagnostic (file:line:column, message, hint) — polled every second
-//! by htmx, so a save in an editor shows its verdict at once; without JavaScript the page shows the
+//! to load its files with every diagnostic (file:line:column, message, hint) — polled every half
+//! second by htmx, so a save in an editor shows its verdict within a second; without JavaScript the page shows the
 //! state at load with a refresh link — and every version that was ever live, its files, and the
 //! difference between two versions in business terms.
 

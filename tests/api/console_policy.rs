@@ -54,7 +54,7 @@ async fn the_rules_page_names_a_broken_files_line_until_it_is_fixed_then_shows_t
     let round = from_id(&page.html, "round-1400-2");
     assert!(round.contains(&h0[..12]), "{round}");
     assert!(
-        page.html.contains("hx-get=\"/rules/status\"") && page.html.contains("every 1s"),
+        page.html.contains("hx-get=\"/rules/status\"") && page.html.contains("every 500ms"),
         "the page polls its status: {}",
         page.html
     );
