@@ -193,8 +193,8 @@ async fn an_admin_creates_a_reviewer_and_unlocks_a_locked_holder() {
         .click()
         .await
         .unwrap();
-    let done = text_of(&c, "#done").await;
-    assert!(done.contains(&code), "{done}");
+    // The answer replaces the page (its `#done` said what the create did): wait for the new one.
+    until(&c, "#done", |t| t.contains(&code)).await;
     assert_accessible(&c, "the accounts page after an unlock").await;
     let (s, _) = app
         .post(
