@@ -276,3 +276,55 @@ pub async fn diff_versions(
         })
         .collect())
 }
+
+/// What the change from version `old` to version `new` of `round` does to the offices: the round's
+/// stored declarations ranked under both, as the simulation report `arzyab simulate --report`
+/// writes (one HTML document). Nothing official changes; the run is in the audit log.
+pub async fn what_the_change_does(
+    app: &App,
+    actor: &Actor,
+    round: &str,
+    old: &str,
+    new: &str,
+) -> Result<String, AppError> {
+    actor.require(READERS)?;
+    let id = round_id(round)?;
+    let compiled = |hash: String| async move {
+        app.rules
+            .version(id, &hash)
+            .await
+            .map_err(AppError::internal)?
+            .ok_or_else(|| AppError::not_found("نسخهٔ قواعد", "the rule version"))
+    };
+    let (base, cand) = (
+        compiled(old.to_string()).await?,
+        compiled(new.to_string()).await?,
+    );
+    let population = app.populations.get(app, base).await?;
+    let work = app
+        .evaluations
+        .child(crate::rules::budget::Limits::default());
+    let html = tokio::task::spawn_blocking(move || {
+        let _budget = crate::rules::budget::Budget::enter(Some(work));
+        let baseline = population.baseline();
+        let own = if crate::engine::simulate::same_inputs(&population.rs, &cand) {
+            None
+        } else {
+            Some(super::simulation::prepare_all(&cand, &population.records)?)
+        };
+        let offices = own.as_deref().unwrap_or(&population.offices);
+        let sim = crate::engine::simulate::simulate(
+            &baseline,
+            &cand,
+            offices,
+            &crate::engine::simulate::Options::default(),
+        )
+        .map_err(super::simulation::score_errors)?;
+        Ok::<_, AppError>(crate::report::simulation::render(&sim, None))
+    })
+    .await
+    .map_err(AppError::internal)??;
+    let what = serde_json::json!({"baseline_hash": old, "candidate_hash": new});
+    super::simulation::record_simulation(app, actor, round, &what).await?;
+    Ok(html)
+}

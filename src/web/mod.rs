@@ -81,6 +81,10 @@ pub fn router<S: Clone + Send + Sync + 'static>(portal: Portal) -> Router<S> {
         .route("/rules/status", get(rules::status))
         .route("/rules/{round}/versions", get(rules::versions))
         .route("/rules/{round}/versions/{hash}", get(rules::source))
+        .route(
+            "/rules/{round}/versions/{old}/{new}/simulation",
+            get(rules::simulation),
+        )
         .route("/admin/users", get(admin::users).post(admin::create))
         .route("/admin/users/reset", post(admin::reset))
         .route("/admin/users/unlock", post(admin::unlock))

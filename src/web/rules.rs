@@ -224,3 +224,24 @@ pub async fn source(
     };
     Ok(v.finish(render(StatusCode::OK, &page)))
 }
+
+/// `GET /rules/{round}/versions/{old}/{new}/simulation`: what the change from `old` to `new` does
+/// to the offices, as the simulation report (the stored declarations ranked under both).
+pub async fn simulation(
+    State(portal): State<Portal>,
+    Path((round, old, new)): Path<(String, String, String)>,
+    v: Visitor,
+) -> Result<Response, Bounce> {
+    v.require(READERS)?;
+    let html = rules_console::what_the_change_does(&portal.app, &v.actor, &round, &old, &new)
+        .await
+        .map_err(|e| Bounce::from(app_error(v.layout(), e)))?;
+    Ok(axum::response::IntoResponse::into_response((
+        StatusCode::OK,
+        [
+            (axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
+        html,
+    )))
+}

@@ -121,6 +121,18 @@ async fn the_rules_page_names_a_broken_files_line_until_it_is_fixed_then_shows_t
         changes.contains(">0.5<") && changes.contains(">1<"),
         "{changes}"
     );
+    // "What this change does": the simulation report of the newer version against the older.
+    let link = format!("/rules/1400-2/versions/{h0}/{h1}/simulation");
+    assert!(diff.html.contains(&link), "{}", diff.html);
+    let report = get(&app, &link, &cookie).await;
+    assert_eq!(report.status, 200, "{}", report.html);
+    assert!(report.html.contains("Simulation"), "{}", report.html);
+    assert!(
+        report.html.contains("data_completeness"),
+        "the report names the change"
+    );
+    let log = get(&app, "/audit?action=simulation_run", &cookie).await;
+    assert!(log.html.contains(&h1), "the run is audited: {}", log.html);
     let source = get(&app, &format!("/rules/1400-2/versions/{h1}"), &cookie).await;
     assert_eq!(source.status, 200, "{}", source.html);
     assert!(source.html.contains("criteria.yaml"), "{}", source.html);
