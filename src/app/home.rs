@@ -20,6 +20,8 @@ pub struct RoundHome {
     pub phase: Option<Phase>,
     /// The next deadline that applies to the viewer, if any is still ahead.
     pub deadline: Option<Deadline>,
+    /// Whether the round's first results are published (results and objections to read).
+    pub published: bool,
 }
 
 /// A deadline with what it closes and the whole days left until its last day.
@@ -61,6 +63,7 @@ pub async fn office_home(app: &App, actor: &Actor) -> Result<Option<RoundHome>, 
             title: rs.title.clone(),
             phase: calendar.current_phase(now),
             deadline: None,
+            published: events.published_at.is_some(),
         }));
     }
     let file = super::declarations::mine(app, actor, &rs.round.to_string()).await?;
@@ -82,6 +85,7 @@ pub async fn office_home(app: &App, actor: &Actor) -> Result<Option<RoundHome>, 
         title: rs.title.clone(),
         phase: calendar.current_phase(now),
         deadline,
+        published: events.published_at.is_some(),
     }))
 }
 

@@ -10,12 +10,14 @@ pub mod declaration_form;
 pub mod declarations;
 pub mod health;
 pub mod home;
+pub mod my_round;
 pub mod publication;
 pub mod results;
 pub mod review;
 pub mod rule_versions;
 pub mod rules_console;
 pub mod simulation;
+pub mod triage;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -37,6 +37,9 @@ struct FilesQuery {
     page: Option<usize>,
     /// Files per page (default 50, at most 500).
     per_page: Option<usize>,
+    /// `risk`: the reviewer's queue order (highest risk first, then the earliest deadline);
+    /// otherwise by license number.
+    sort: Option<String>,
 }
 
 /// The files of a region: every office with its declaration's status.
@@ -49,12 +52,29 @@ async fn list_files(
     Path(round): Path<String>,
     Query(q): Query<FilesQuery>,
 ) -> Result<axum::Json<body::FileList>, ApiError> {
-    let app_review::Files { rs, files } =
-        app_review::files(&state, &me.actor(), &round, q.region).await?;
+    let by_risk = match q.sort.as_deref() {
+        None | Some("office") => false,
+        Some("risk") => true,
+        Some(other) => {
+            return Err(crate::app::AppError::BadRequest(
+                "invalid_query",
+                crate::domain::Label::new(
+                    format!("ترتیب «{other}» شناخته نیست؛ «risk» (خطر) یا «office» (شماره پروانه)"),
+                    format!("unknown sort `{other}`: use `risk` or `office`"),
+                ),
+            )
+            .into());
+        }
+    };
+    let crate::app::triage::Queue { rs, files } = if by_risk {
+        crate::app::triage::triage(&state, &me.actor(), &round, q.region).await?
+    } else {
+        crate::app::triage::files(&state, &me.actor(), &round, q.region).await?
+    };
     let rows: Vec<body::FileListItem> = files
         .iter()
-        .map(|(o, d)| {
-            let d = d.as_ref();
+        .map(|f| {
+            let (o, d) = (&f.office, f.declaration.as_ref());
             let submitted_at = d.and_then(|d| d.submitted_at).map(super::body::instant);
             body::FileListItem {
                 office: o.id.to_string(),
@@ -66,6 +86,7 @@ async fn list_files(
                 version: d.map_or(0, |d| d.version),
                 submitted_at,
                 submitted_at_jalali: submitted_at.map(super::body::jalali),
+                triage: f.into(),
             }
         })
         .filter(|r| q.status.as_deref().is_none_or(|s| r.status == s))
@@ -102,7 +123,9 @@ async fn get_file(
         referrals,
         objection,
     } = app_review::file(&state, &me.actor(), &round, &office).await?;
+    let triage = crate::app::triage::file_triage(&state, &me.actor(), &round, &office).await?;
     Ok(axum::Json(body::File {
+        triage: triage.as_ref().map(Into::into),
         office: o.into(),
         declaration: d.map(Into::into),
         referrals: referrals.into_iter().map(Into::into).collect(),

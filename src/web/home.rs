@@ -11,6 +11,7 @@ use super::session::{self, Lang};
 use super::signin::login_form;
 use crate::app::home::{self, RoundHome};
 use crate::domain::Role;
+use crate::workflow::Phase;
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -24,6 +25,8 @@ struct HomePage {
     /// An office holder: the page links to the declaration with what to do next.
     is_office: bool,
     next_step: String,
+    /// An office holder: the page links to the file's timeline, the result and the objection.
+    office: bool,
 }
 
 /// A round as the home page writes it, in the page's language.
@@ -32,6 +35,10 @@ struct RoundView {
     round: String,
     phase: String,
     deadline: Option<DeadlineView>,
+    /// Results are published: link to them.
+    published: bool,
+    /// The objection window is open: link to the form.
+    objection_open: bool,
 }
 
 struct DeadlineView {
@@ -50,6 +57,8 @@ fn round_view(l: &Layout, h: RoundHome) -> RoundView {
             Some(p) => pick(&p.label()),
             None => l.t("هیچ مرحله‌ای باز نیست", "no phase is open").to_string(),
         },
+        published: h.published,
+        objection_open: h.phase == Some(Phase::Objection),
         deadline: h.deadline.map(|d| DeadlineView {
             what: pick(&d.what),
             last_day: match l.lang {
@@ -103,6 +112,7 @@ pub async fn home(
                 round: round.map(|r| round_view(&l, r)),
                 username: visitor.username.clone(),
                 first_password: visitor.first_password,
+                office: visitor.actor.role == Role::Office,
                 l,
             };
             render(StatusCode::OK, &page)

@@ -9,9 +9,11 @@ mod audit;
 mod declaration;
 mod home;
 mod layout;
+mod results;
 mod rules;
 mod session;
 mod signin;
+mod timeline;
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -92,5 +94,14 @@ pub fn router<S: Clone + Send + Sync + 'static>(portal: Portal) -> Router<S> {
         .route("/admin/users/token", post(admin::token))
         .route("/admin/import", get(admin::import_form).post(admin::import))
         .route("/audit", get(audit::show))
+        .route("/file", get(timeline::file))
+        .route("/results", get(results::results))
+        .route("/round/{round}/file", get(timeline::round_file))
+        .route("/round/{round}/results", get(results::round_results))
+        .route(
+            "/objection",
+            get(results::objection_form).post(results::file_objection),
+        )
+        .route("/objection/filed", get(results::objection_filed))
         .with_state(portal)
 }

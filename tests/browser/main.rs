@@ -11,6 +11,7 @@ mod helpers;
 mod console_policy;
 mod declaration;
 mod harness;
+mod results;
 
 use arzyab::domain::JalaliDate;
 use arzyab::domain::digits::to_persian_digits;

@@ -35,6 +35,8 @@ pub struct FileListItem {
     #[schema(value_type = Option<String>, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub submitted_at: Option<Timestamp>,
     pub submitted_at_jalali: Option<String>,
+    /// The file's review flags, risk and deadline (the queue's order: `sort=risk`).
+    pub triage: super::triage::FileTriage,
 }
 
 /// One file in full.
@@ -45,6 +47,8 @@ pub struct File {
     pub declaration: Option<StoredDeclaration>,
     pub referrals: Vec<Referral>,
     pub objection: Option<Objection>,
+    /// The file's review flags, risk and deadline; `null` for the office's own holder.
+    pub triage: Option<super::triage::FileTriage>,
 }
 
 /// A declaration as stored: the office's and the region's values.
