@@ -546,6 +546,14 @@ async fn every_policy_and_admin_page_is_refused_to_the_roles_it_is_not_for(app: 
         let p = get(&app, path, &regulator).await;
         assert_eq!(p.status, 403, "regulator on {path}: {}", p.html);
     }
+    // The home page links each role to its pages, and only to them.
+    let home = get(&app, "/", &regulator).await;
+    assert!(home.html.contains("id=\"link-rules\"") && home.html.contains("id=\"link-audit\""));
+    assert!(!home.html.contains("id=\"link-accounts\""), "{}", home.html);
+    let home = get(&app, "/", &admin_page).await;
+    assert!(home.html.contains("id=\"link-accounts\"") && home.html.contains("id=\"link-import\""));
+    let home = get(&app, "/", &reviewer).await;
+    assert!(!home.html.contains("id=\"policy-links\""), "{}", home.html);
     let csrf = get(&app, "/", &regulator).await.csrf();
     for path in [
         "/admin/users/unlock",
