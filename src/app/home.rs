@@ -48,9 +48,13 @@ pub async fn session_user(app: &App, token_hash: &str) -> Result<Option<User>, A
 /// The phases in which an office has something to do, in order.
 const OFFICE_PHASES: [Phase; 2] = [Phase::SelfDeclaration, Phase::Objection];
 
+/// The phases in which a regional reviewer has something to do, in order.
+const REVIEWER_PHASES: [Phase; 2] = [Phase::RegionalReview, Phase::Objection];
+
 /// The home of a signed-in person: the live round running now (else the latest), its phase, and,
 /// for an office holder, the office's next deadline: the correction deadline while its file is
-/// referred back, else self-declaration, then the objection window. `None` when no round is live.
+/// referred back, else self-declaration, then the objection window; for a reviewer, the regional
+/// review, then the objections. `None` when no round is live.
 pub async fn office_home(app: &App, actor: &Actor) -> Result<Option<RoundHome>, AppError> {
     let now = app.clock.now();
     let Some((rs, events)) = current_round(app).await? else {
@@ -58,11 +62,24 @@ pub async fn office_home(app: &App, actor: &Actor) -> Result<Option<RoundHome>, 
     };
     let calendar = RoundCalendar::new(&rs, events);
     if actor.role != Role::Office {
+        // A reviewer's deadline: the regional review, then (once results are out) the objections.
+        let deadline = (actor.role == Role::Reviewer)
+            .then(|| {
+                REVIEWER_PHASES
+                    .into_iter()
+                    .map(|p| calendar.window(p))
+                    .find(|w| {
+                        now < w.closes_at
+                            && (w.phase != Phase::Objection || events.published_at.is_some())
+                    })
+                    .map(|w| deadline_of(&w, now))
+            })
+            .flatten();
         return Ok(Some(RoundHome {
             round: rs.round,
             title: rs.title.clone(),
             phase: calendar.current_phase(now),
-            deadline: None,
+            deadline,
             published: events.published_at.is_some(),
         }));
     }

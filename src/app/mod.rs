@@ -12,6 +12,7 @@ pub mod health;
 pub mod home;
 pub mod my_round;
 pub mod publication;
+pub mod queue;
 pub mod results;
 pub mod review;
 pub mod rule_versions;
@@ -505,6 +506,7 @@ mod tests {
             "1400-2",
             "P-0001",
             &reasons,
+            None,
             Claim::default(),
         );
         assert!(forbidden(refer.await));

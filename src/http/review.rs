@@ -22,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_file))
         .routes(routes!(record_region_values))
         .routes(routes!(refer_file))
+        .routes(routes!(accept_file))
         .routes(routes!(list_objections))
         .routes(routes!(handle_objection))
         .route_layer(axum::middleware::from_fn(super::idempotency::middleware))
@@ -140,6 +141,7 @@ struct RegionValues {
     #[schema(value_type = BTreeMap<String, super::body::InputValue>)]
     values: Map<String, Json>,
     /// The version you read; a concurrent change answers 409.
+    #[schema(example = 3)]
     version: i64,
 }
 
@@ -176,8 +178,10 @@ async fn record_region_values(
 #[serde(deny_unknown_fields)]
 struct ReferralRequest {
     /// Input name → why it must be corrected.
-    #[schema(value_type = BTreeMap<String, String>)]
+    #[schema(value_type = BTreeMap<String, String>, example = json!({"area_m2": "سند اجاره با مساحت اعلام‌شده همخوانی ندارد"}))]
     reasons: Map<String, Json>,
+    /// The version you read; when given, a file changed since answers 409.
+    version: Option<i64>,
 }
 
 /// Sends a submitted file back to its office, with a reason per field and the correction deadline.
@@ -197,6 +201,7 @@ async fn refer_file(
         &round,
         &office,
         &req.reasons,
+        req.version,
         idempotency.claim(),
     )
     .await?;
@@ -204,6 +209,46 @@ async fn refer_file(
         body::ReferralMade {
             deadline: (&review::referral_window(referral)).into(),
             referral: referral.clone().into(),
+        }
+    })
+    .await
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct Acceptance {
+    /// The version you read; a file changed since answers 409.
+    version: i64,
+}
+
+/// Accepts a submitted file as it stands, during the review: it counts as reviewed until it changes.
+#[utoipa::path(post, path = "/v1/rounds/{round}/files/{office}/acceptance", tag = "review", request_body = Acceptance, security(("bearer" = [])),
+    params(("round" = String, Path, description = "e.g. 1400-2"), ("office" = String, Path, description = "license number"), ("Idempotency-Key" = Option<String>, Header, description = "retry-safe: the same key again replays this answer")),
+    responses((status = 200, body = body::FileAccepted), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn accept_file(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((round, office)): Path<(String, String)>,
+    idempotency: Idempotency,
+    ApiJson(req): ApiJson<Acceptance>,
+) -> Result<Answer, ApiError> {
+    let accepted = app_review::accept(
+        &state,
+        &me.actor(),
+        &round,
+        &office,
+        req.version,
+        idempotency.claim(),
+    )
+    .await?;
+    reply(accepted, StatusCode::OK, |a| {
+        let at = super::body::instant(a.at);
+        body::FileAccepted {
+            office: office.clone(),
+            version: a.version,
+            accepted_by: a.by.clone(),
+            accepted_at: at,
+            accepted_at_jalali: super::body::jalali(at),
         }
     })
     .await
@@ -240,10 +285,13 @@ struct ObjectionHandling {
     #[schema(value_type = BTreeMap<String, super::body::InputValue>)]
     corrections: Map<String, Json>,
     /// `accepted` or `rejected`; leave out to only record corrections.
+    #[schema(example = "accepted")]
     decision: Option<String>,
     /// Required with a decision.
+    #[schema(example = "سند اجاره جدید پذیرفته شد")]
     reason: Option<String>,
     /// The objection's version you read.
+    #[schema(example = 1)]
     version: i64,
 }
 

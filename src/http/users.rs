@@ -24,19 +24,29 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewUserRequest {
+    /// The new account's username.
+    #[schema(example = "reviewer2")]
     username: String,
     /// Required for every role but `api_client` (which signs in with tokens only).
+    #[schema(example = "demo-reviewer-1400")]
     password: Option<String>,
+    /// What the account may do.
     role: Role,
     /// Required for reviewers: the region (1–9) whose files they review.
+    #[schema(example = 2)]
     region: Option<u8>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 struct CreatedUser {
+    /// The account's username.
+    #[schema(example = "reviewer2")]
     username: String,
+    /// What the account may do.
     role: Role,
+    /// A reviewer's region (1–9).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 2)]
     region: Option<u8>,
 }
 
@@ -68,7 +78,9 @@ async fn create_user(
 #[derive(Serialize, utoipa::ToSchema)]
 struct TokenResponse {
     /// Send as `Authorization: Bearer <token>`. Shown once; only its hash is stored.
+    #[schema(example = "3f9a1c0b7d2e4a5f8b6c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f00")]
     token: String,
+    /// When the token stops working.
     #[schema(value_type = String, format = DateTime, example = "2021-04-25T19:30:00Z")]
     expires_at: jiff::Timestamp,
 }

@@ -31,6 +31,8 @@ struct HomePage {
     policy: bool,
     /// An admin: the page links to the accounts and the registry import too.
     admin: bool,
+    /// A reviewer's region ("Region 3"): the page links to the queue and the objections.
+    reviewer_region: Option<String>,
 }
 
 /// A round as the home page writes it, in the page's language.
@@ -119,6 +121,8 @@ pub async fn home(
                 office: visitor.actor.role == Role::Office,
                 policy: matches!(visitor.actor.role, Role::Regulator | Role::Admin),
                 admin: visitor.actor.role == Role::Admin,
+                reviewer_region: (visitor.actor.role == Role::Reviewer)
+                    .then(|| visitor.actor.region.map(|r| l.num(r)).unwrap_or_default()),
                 l,
             };
             render(StatusCode::OK, &page)

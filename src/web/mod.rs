@@ -10,6 +10,7 @@ mod declaration;
 mod home;
 mod layout;
 mod results;
+mod review;
 mod rules;
 mod session;
 mod signin;
@@ -103,5 +104,18 @@ pub fn router<S: Clone + Send + Sync + 'static>(portal: Portal) -> Router<S> {
             get(results::objection_form).post(results::file_objection),
         )
         .route("/objection/filed", get(results::objection_filed))
+        .route("/review", get(review::queue_page))
+        .route("/review/objections", get(review::objections_page))
+        .route("/review/{round}/{office}", get(review::file_page))
+        .route(
+            "/review/{round}/{office}/region-values",
+            post(review::record_region_values),
+        )
+        .route("/review/{round}/{office}/referral", post(review::refer))
+        .route("/review/{round}/{office}/acceptance", post(review::accept))
+        .route(
+            "/review/{round}/{office}/objection",
+            post(review::decide_objection),
+        )
         .with_state(portal)
 }

@@ -13,6 +13,7 @@ mod page_client;
 mod pages;
 mod pages_declaration;
 mod pages_results;
+mod pages_review;
 mod platform;
 mod reload;
 mod review;

@@ -206,7 +206,10 @@ async fn an_edited_weight_must_pass_the_rule_tests_then_serves_new_scores_under_
         );
         assert!(e["line"].as_u64().unwrap() > 0, "{e}");
         assert!(
-            e["message"].as_str().unwrap().starts_with("rule test `"),
+            e["message"]["en"]
+                .as_str()
+                .unwrap()
+                .starts_with("rule test `"),
             "{e}"
         );
     }
@@ -259,7 +262,10 @@ async fn broken_yaml_keeps_the_old_version_serving_and_v1_rules_shows_the_line_u
     assert_eq!(first["line"], line, "{failed}");
     assert_eq!(first["column"], 7, "{failed}");
     assert!(
-        first["message"].as_str().unwrap().contains("YAML syntax"),
+        first["message"]["en"]
+            .as_str()
+            .unwrap()
+            .contains("YAML syntax"),
         "{failed}"
     );
     // The last good version still serves, and says so.
@@ -514,11 +520,14 @@ async fn a_published_frozen_round_refuses_scoring_changes_and_replays_its_publis
     double_completeness_weight(&round);
     let refused = eventually("the change refused as frozen", || async {
         let a = rules_entry(&app, "1400-2").await["last_attempt"].clone();
-        (a["errors"][0]["message"] == "round 1400-2 is published; its scoring is frozen")
+        (a["errors"][0]["message"]["en"] == "round 1400-2 is published; its scoring is frozen")
             .then_some(a)
     })
     .await;
     assert_eq!(refused["ok"], false);
+    let fa = refused["errors"][0]["message"]["fa"].as_str().unwrap();
+    assert_eq!(arzyab::domain::persian_problem(fa), None, "{fa}");
+    assert!(fa.contains("«1400-2»"), "{fa}");
     assert!(
         refused["errors"][0]["hint"]
             .as_str()
@@ -589,7 +598,7 @@ async fn a_removed_round_directory_keeps_its_live_version(app: TestApp) {
     .unwrap();
     let noted = attempt(&app, "1401-1", false, "").await;
     assert_eq!(
-        noted["errors"][0]["message"],
+        noted["errors"][0]["message"]["en"],
         "the round directory was removed"
     );
     assert_eq!(health_hash(&app, "1401-1").await, h);

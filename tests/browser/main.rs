@@ -12,6 +12,7 @@ mod console_policy;
 mod declaration;
 mod harness;
 mod results;
+mod review;
 
 use arzyab::domain::JalaliDate;
 use arzyab::domain::digits::to_persian_digits;
