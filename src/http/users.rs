@@ -16,6 +16,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_user))
         .routes(routes!(create_token))
+        .routes(routes!(reset_password))
+        .routes(routes!(unlock_account))
+        .routes(routes!(disable_account))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -99,4 +102,44 @@ async fn create_token(
             expires_at: crate::domain::from_millis(expires),
         }),
     ))
+}
+
+/// Puts an office holder's account back on the initial password, their national code: the lock
+/// is cleared and every session ends. Other accounts are refused (422).
+#[utoipa::path(post, path = "/v1/users/{username}/password-reset", tag = "users", security(("bearer" = [])),
+    params(("username" = String, Path, description = "an office holder's account")),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn reset_password(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(username): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    app_accounts::reset_to_national_code(&state, &me.actor(), &username).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Unlocks an account locked after failed sign-ins; its failures are forgotten.
+#[utoipa::path(post, path = "/v1/users/{username}/unlock", tag = "users", security(("bearer" = [])),
+    params(("username" = String, Path, description = "any active account")),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn unlock_account(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(username): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    app_accounts::unlock(&state, &me.actor(), &username).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Disables an account: it can no longer sign in, and its sessions and tokens end.
+#[utoipa::path(post, path = "/v1/users/{username}/disable", tag = "users", security(("bearer" = [])),
+    params(("username" = String, Path, description = "any active account but your own")),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn disable_account(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(username): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    app_accounts::disable(&state, &me.actor(), &username).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

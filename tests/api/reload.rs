@@ -55,7 +55,7 @@ async fn token(app: &TestApp) -> String {
 }
 
 /// Polls `probe` every 50 ms until it gives a value, for at most ten seconds.
-async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+pub(crate) async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
@@ -74,7 +74,7 @@ where
 }
 
 /// Replaces the one occurrence of `from` in a file.
-fn edit(path: &Path, from: &str, to: &str) {
+pub(crate) fn edit(path: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(path).unwrap();
     assert_eq!(
         text.matches(from).count(),
@@ -96,7 +96,7 @@ pub(crate) fn double_completeness_weight(round: &Path) {
     );
 }
 
-fn update_cases_for_double_completeness_weight(round: &Path) {
+pub(crate) fn update_cases_for_double_completeness_weight(round: &Path) {
     let cases = round.join("tests/cases.yaml");
     edit(
         &cases,
@@ -112,7 +112,7 @@ fn update_cases_for_double_completeness_weight(round: &Path) {
     edit(&cases, "      total: 29 ", "      total: 30.5 ");
 }
 
-async fn health_hash(app: &TestApp, round: &str) -> String {
+pub(crate) async fn health_hash(app: &TestApp, round: &str) -> String {
     let (s, h) = app.get("/health", None).await;
     assert_eq!(s, 200, "{h}");
     h["rules"]
@@ -165,7 +165,7 @@ async fn attempt(app: &TestApp, round: &str, ok: bool, not_hash: &str) -> Value 
 }
 
 /// Waits until /health shows a hash for the round other than `old`.
-async fn new_hash(app: &TestApp, round: &str, old: &str) -> String {
+pub(crate) async fn new_hash(app: &TestApp, round: &str, old: &str) -> String {
     eventually(&format!("a new live hash for {round}"), || async {
         let h = health_hash(app, round).await;
         (h != old).then_some(h)
