@@ -205,12 +205,14 @@ async fn the_whole_round_in_one_walk_declaration_referral_correction_result_obje
         text_of(&c, "#total").await,
         to_persian_number(&total.to_string())
     );
-    assert!(!text_of(&c, "#grade").await.is_empty());
-    let criteria = text_of(&c, "#criteria").await;
+    let grade = text_of(&c, "#grade").await;
     assert!(
-        criteria.contains("مساحت") || criteria.contains("۴۰"),
-        "{criteria}"
+        grade.contains(&to_persian_digits(&row["grade"].to_string())),
+        "{grade} / {row}"
     );
+    // The explanation reads the corrected area, not the one first declared.
+    let area = text_of(&c, "#criterion-area").await;
+    assert!(area.contains("۴۰") && !area.contains("۵۵"), "{area}");
     let stage = text_of(&c, "#stage").await;
     assert!(
         stage.contains(&JalaliDate::new(1400, 2, 17).unwrap().long_fa()),
