@@ -13,6 +13,7 @@ mod declaration;
 mod harness;
 mod results;
 mod review;
+mod walk;
 
 use arzyab::domain::JalaliDate;
 use arzyab::domain::digits::to_persian_digits;
