@@ -110,6 +110,13 @@ pub async fn sign_in(c: &Client, url: &str, code: &str, password: &str) {
         .click()
         .await
         .unwrap();
+    // The answer has loaded once it shows either a signed-in page (its sign-out form) or the
+    // sign-in form's error summary; a step taken before that would read the old page.
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("form[action='/logout'], .error-summary"))
+        .await
+        .unwrap_or_else(|e| panic!("no page after signing in as {code}: {e}"));
 }
 
 /// A browser session for a test, or `None` (after saying so loudly) on a machine without
