@@ -1,12 +1,15 @@
 //! What a signed-in person's home page shows: the live round, its phase now, and the deadline
 //! that applies to them, from the same [`RoundCalendar`] every guard asks.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 
 use super::{Actor, App, AppError};
 use crate::domain::{JalaliDate, Label, Role, RoundId};
+use crate::rules::RuleSet;
 use crate::store::users::User;
-use crate::workflow::calendar::{Phase, RoundCalendar, Window};
+use crate::workflow::calendar::{Events, Phase, RoundCalendar, Window};
 
 /// The round a home page is about, seen at one instant.
 #[derive(Clone, Debug)]
@@ -40,13 +43,9 @@ pub async fn session_user(app: &App, token_hash: &str) -> Result<Option<User>, A
         .map(|(_, user)| user))
 }
 
-/// The phases in which an office has something to do, in order.
-const OFFICE_PHASES: [Phase; 2] = [Phase::SelfDeclaration, Phase::Objection];
-
-/// The home of a signed-in person: the live round running now (else the latest), its phase, and,
-/// for an office holder, the office's next deadline: the correction deadline while its file is
-/// referred back, else self-declaration, then the objection window. `None` when no round is live.
-pub async fn office_home(app: &App, actor: &Actor) -> Result<Option<RoundHome>, AppError> {
+/// The live round a home page or the dashboard is about: the one with a phase open now, else the
+/// latest; with what has happened in it. `None` when no round is live.
+pub async fn current_round(app: &App) -> Result<Option<(Arc<RuleSet>, Events)>, AppError> {
     let now = app.clock.now();
     let rounds = app.rules.rounds();
     let mut chosen = None;
@@ -60,7 +59,18 @@ pub async fn office_home(app: &App, actor: &Actor) -> Result<Option<RoundHome>, 
             break;
         }
     }
-    let Some((rs, events)) = chosen else {
+    Ok(chosen)
+}
+
+/// The phases in which an office has something to do, in order.
+const OFFICE_PHASES: [Phase; 2] = [Phase::SelfDeclaration, Phase::Objection];
+
+/// The home of a signed-in person: the live round running now (else the latest), its phase, and,
+/// for an office holder, the office's next deadline: the correction deadline while its file is
+/// referred back, else self-declaration, then the objection window. `None` when no round is live.
+pub async fn office_home(app: &App, actor: &Actor) -> Result<Option<RoundHome>, AppError> {
+    let now = app.clock.now();
+    let Some((rs, events)) = current_round(app).await? else {
         return Ok(None);
     };
     let calendar = RoundCalendar::new(&rs, events);

@@ -4,6 +4,7 @@
 //! commands, so none of them can skip a check; they only parse their input and map the outcome.
 
 pub mod accounts;
+pub mod dashboard;
 pub mod declarations;
 pub mod health;
 pub mod home;

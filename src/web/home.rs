@@ -21,6 +21,8 @@ struct HomePage {
     round: Option<RoundView>,
     /// The account still signs in with its national code: the page asks to change it.
     first_password: bool,
+    /// The regulator's console is open to this role (the page links to it).
+    console: bool,
 }
 
 /// A round as the home page writes it, in the page's language.
@@ -92,6 +94,7 @@ pub async fn home(
                 round: round.map(|r| round_view(&l, r)),
                 username: visitor.username.clone(),
                 first_password: visitor.first_password,
+                console: matches!(visitor.actor.role, Role::Regulator | Role::Admin),
                 l,
             };
             render(StatusCode::OK, &page)

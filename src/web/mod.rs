@@ -3,6 +3,8 @@
 //! session cookie over the API's own sign-in; a CSRF token in every form.
 
 mod assets;
+mod console;
+mod console_export;
 mod home;
 mod layout;
 mod session;
@@ -60,5 +62,15 @@ pub fn router<S: Clone + Send + Sync + 'static>(portal: Portal) -> Router<S> {
         .route("/login", post(signin::login))
         .route("/logout", post(signin::logout))
         .route("/assets/{file}", get(assets::serve))
+        .route("/console", get(console::dashboard_page))
+        .route(
+            "/console/publish",
+            get(console::publish_page).post(console::publish),
+        )
+        .route("/console/finalize", post(console::finalize))
+        .route("/console/verify", get(console::verify_page))
+        .route("/console/results", get(console::results_page))
+        .route("/console/results.csv", get(console_export::results_csv))
+        .route("/console/results.xlsx", get(console_export::results_xlsx))
         .with_state(portal)
 }
