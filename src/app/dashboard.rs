@@ -172,9 +172,16 @@ pub struct PublicationState {
     pub final_window: Window,
 }
 
-/// The current round's live rules, for the console's publication pages.
-async fn console_round(app: &App, actor: &Actor) -> Result<Arc<RuleSet>, AppError> {
+/// The live rules of the round asked for, else of the current round, for the console's pages.
+async fn console_round(
+    app: &App,
+    actor: &Actor,
+    round: Option<&str>,
+) -> Result<Arc<RuleSet>, AppError> {
     actor.require(&CONSOLE)?;
+    if let Some(round) = round {
+        return app.live_round(round);
+    }
     super::home::current_round(app)
         .await?
         .map(|(rs, _)| rs)
@@ -195,8 +202,12 @@ fn grade_counts<'a>(
 }
 
 /// The current round's publications as the console shows them (regulators and admins).
-pub async fn publication_state(app: &App, actor: &Actor) -> Result<PublicationState, AppError> {
-    let rs = console_round(app, actor).await?;
+pub async fn publication_state(
+    app: &App,
+    actor: &Actor,
+    round: Option<&str>,
+) -> Result<PublicationState, AppError> {
+    let rs = console_round(app, actor, round).await?;
     let publications = app.store.publications(rs.round).await?;
     let first = publications
         .iter()
@@ -223,10 +234,10 @@ pub async fn publication_state(app: &App, actor: &Actor) -> Result<PublicationSt
     })
 }
 
-/// The first results the current round would publish now, and how grades moved against the last
+/// The first results the round (default: the current one) would publish now, and how grades moved against the last
 /// round's published ones (regulators and admins). Computed like a publication, stored nowhere.
-pub async fn preview(app: &App, actor: &Actor) -> Result<Preview, AppError> {
-    let rs = console_round(app, actor).await?;
+pub async fn preview(app: &App, actor: &Actor, round: Option<&str>) -> Result<Preview, AppError> {
+    let rs = console_round(app, actor, round).await?;
     let now = app.clock.now();
     super::review::expire_due_referrals(app, rs.round, now).await?;
     let files = super::publication::files(app, &rs, false).await?;
@@ -299,8 +310,12 @@ pub struct Changed {
 
 /// The offices whose result changed between the current round's first results and its final
 /// ranks, each with why (regulators and admins). Empty before the final ranks.
-pub async fn finalized_changes(app: &App, actor: &Actor) -> Result<Vec<Changed>, AppError> {
-    let rs = console_round(app, actor).await?;
+pub async fn finalized_changes(
+    app: &App,
+    actor: &Actor,
+    round: Option<&str>,
+) -> Result<Vec<Changed>, AppError> {
+    let rs = console_round(app, actor, round).await?;
     let publications = app.store.publications(rs.round).await?;
     let (Some(first), Some(last)) = (
         publications.iter().find(|p| p.stage == Stage::First),
@@ -405,9 +420,10 @@ pub struct ResultsTable {
 pub async fn results_table(
     app: &App,
     actor: &Actor,
+    round: Option<&str>,
     query: &ResultQuery,
 ) -> Result<ResultsTable, AppError> {
-    let rs = console_round(app, actor).await?;
+    let rs = console_round(app, actor, round).await?;
     let scope = super::results::ResultScope {
         stage: None,
         region: query.region,

@@ -242,6 +242,8 @@ struct ChangeView {
 struct PublishPage {
     l: Layout,
     round: String,
+    /// The round's id as links and forms carry it.
+    round_id: String,
     may_publish: bool,
     preview: Option<PreviewView>,
     first: Option<PublicationView>,
@@ -260,18 +262,20 @@ const SHIFTS_LISTED: usize = 200;
 /// are, the publications with their verify buttons, the finalization, and what it changed.
 pub async fn publish_page(
     State(portal): State<Portal>,
+    Query(q): Query<RoundQuery>,
     visitor: Result<Visitor, Response>,
 ) -> Result<Response, Bounce> {
     let visitor = console_visitor(visitor)?;
     let l = visitor.layout();
     let app = &portal.app;
     let actor = &visitor.actor;
-    let state = match dashboard::publication_state(app, actor).await {
+    let round = given(&q.round);
+    let state = match dashboard::publication_state(app, actor, round).await {
         Ok(s) => s,
         Err(e) => return Ok(visitor.finish(app_error(l, e))),
     };
     let preview = if state.first.is_none() {
-        match dashboard::preview(app, actor).await {
+        match dashboard::preview(app, actor, round).await {
             Ok(p) => Some(PreviewView {
                 grades: grades_views(&l, &p.grades, &p.nationwide),
                 previous: p.previous.as_ref().map(|prev| {
@@ -309,7 +313,7 @@ pub async fn publish_page(
         .as_ref()
         .is_some_and(|p| p.stage.as_str() == "final");
     let changes = if finalized {
-        match dashboard::finalized_changes(app, actor).await {
+        match dashboard::finalized_changes(app, actor, round).await {
             Ok(c) => c.iter().map(|c| change_view(&l, c)).collect(),
             Err(e) => return Ok(visitor.finish(app_error(l, e))),
         }
@@ -318,6 +322,7 @@ pub async fn publish_page(
     };
     let page = PublishPage {
         round: l.num(state.round),
+        round_id: state.round.to_string(),
         may_publish: actor.role == Role::Regulator,
         preview,
         first: state.first.as_ref().map(|p| publication_view(&l, p)),
@@ -386,10 +391,17 @@ fn change_view(l: &Layout, c: &dashboard::Changed) -> ChangeView {
     }
 }
 
-/// A console form's only field: its CSRF token.
+/// A console form: its CSRF token and the round it acts on.
 #[derive(Deserialize)]
-pub struct CsrfForm {
+pub struct RoundForm {
     csrf: String,
+    round: Option<String>,
+}
+
+/// `?round=` of a console page (default: the current round).
+#[derive(Deserialize)]
+pub struct RoundQuery {
+    round: Option<String>,
 }
 
 /// `POST /console/publish`: publishes the first results (the API's command), then back to the
@@ -397,13 +409,13 @@ pub struct CsrfForm {
 pub async fn publish(
     State(portal): State<Portal>,
     visitor: Result<Visitor, Response>,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<RoundForm>,
 ) -> Result<Response, Bounce> {
     let visitor = console_visitor(visitor)?;
     visitor.check_csrf(&form.csrf)?;
-    let round = current_round(&portal, &visitor).await?;
+    let round = current_round(&portal, &visitor, given(&form.round)).await?;
     match publication::publish(&portal.app, &visitor.actor, &round).await {
-        Ok(_) => Ok(Redirect::to("/console/publish").into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/console/publish?round={round}")).into_response()),
         Err(e) => Ok(visitor.finish(app_error(visitor.layout(), e))),
     }
 }
@@ -413,20 +425,26 @@ pub async fn publish(
 pub async fn finalize(
     State(portal): State<Portal>,
     visitor: Result<Visitor, Response>,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<RoundForm>,
 ) -> Result<Response, Bounce> {
     let visitor = console_visitor(visitor)?;
     visitor.check_csrf(&form.csrf)?;
-    let round = current_round(&portal, &visitor).await?;
+    let round = current_round(&portal, &visitor, given(&form.round)).await?;
     match publication::finalize(&portal.app, &visitor.actor, &round).await {
-        Ok(_) => Ok(Redirect::to("/console/publish#changes").into_response()),
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/console/publish?round={round}#changes")).into_response())
+        }
         Err(e) => Ok(visitor.finish(app_error(visitor.layout(), e))),
     }
 }
 
-/// The current round's id, or the page saying there is none.
-async fn current_round(portal: &Portal, visitor: &Visitor) -> Result<String, Bounce> {
-    match dashboard::publication_state(&portal.app, &visitor.actor).await {
+/// The id of the round asked for (else the current round), or the page saying there is none.
+async fn current_round(
+    portal: &Portal,
+    visitor: &Visitor,
+    round: Option<&str>,
+) -> Result<String, Bounce> {
+    match dashboard::publication_state(&portal.app, &visitor.actor, round).await {
         Ok(s) => Ok(s.round.to_string()),
         Err(e) => Err(Bounce::from(app_error(visitor.layout(), e))),
     }
@@ -436,6 +454,7 @@ async fn current_round(portal: &Portal, visitor: &Visitor) -> Result<String, Bou
 #[template(path = "console_verify.html")]
 struct VerifyPage {
     l: Layout,
+    round: String,
     publication: PublicationView,
     identical: bool,
     recomputed_hash: String,
@@ -443,9 +462,10 @@ struct VerifyPage {
     mismatches: Vec<String>,
 }
 
-/// `?stage=` of the verify page.
+/// `?round=&stage=` of the verify page.
 #[derive(Deserialize)]
 pub struct StageQuery {
+    round: Option<String>,
     stage: Option<String>,
 }
 
@@ -456,13 +476,14 @@ pub async fn verify_page(
     visitor: Result<Visitor, Response>,
 ) -> Result<Response, Bounce> {
     let visitor = console_visitor(visitor)?;
-    let round = current_round(&portal, &visitor).await?;
+    let round = current_round(&portal, &visitor, given(&q.round)).await?;
     let stage = q.stage.as_deref().unwrap_or("first");
     let l = visitor.layout();
     let response = match results::verify(&portal.app, &visitor.actor, &round, stage).await {
         Ok(v) => render(
             StatusCode::OK,
             &VerifyPage {
+                round: round.clone(),
                 identical: v.identical(),
                 publication: publication_view(&l, &v.publication),
                 recomputed_hash: v.recomputed_snapshot_hash,
@@ -479,16 +500,22 @@ pub async fn verify_page(
 /// The results table's query string, as typed.
 #[derive(Deserialize, Default, Clone)]
 pub struct ResultsParams {
+    /// The round (default: the current one).
+    pub round: Option<String>,
     region: Option<String>,
     kind: Option<String>,
     grade: Option<String>,
     sort: Option<String>,
     dir: Option<String>,
     page: Option<String>,
+    /// Rows per page (default 50, at most 500).
+    per_page: Option<String>,
 }
 
-/// Rows on a page of the results table.
+/// Rows on a page of the results table, unless the query asks for another number.
 const PER_PAGE: usize = 50;
+/// The most rows a page shows.
+const MOST_PER_PAGE: usize = 500;
 
 /// A query string parameter given a value (an empty select means "any").
 fn given(v: &Option<String>) -> Option<&str> {
@@ -564,6 +591,9 @@ pub(super) fn parse_results(l: &Layout, p: &ResultsParams) -> (ResultQuery, Vec<
             1
         }
     });
+    let per_page = given(&p.per_page)
+        .and_then(number::<usize>)
+        .map_or(PER_PAGE, |n| n.clamp(1, MOST_PER_PAGE));
     let query = ResultQuery {
         region,
         kind,
@@ -571,7 +601,7 @@ pub(super) fn parse_results(l: &Layout, p: &ResultsParams) -> (ResultQuery, Vec<
         sort,
         descending: given(&p.dir) == Some("desc"),
         page: Some(page),
-        per_page: PER_PAGE,
+        per_page,
     };
     (query, errors)
 }
@@ -648,6 +678,9 @@ struct Choice {
 #[template(path = "console_results.html")]
 struct ResultsPage {
     l: Layout,
+    /// The round's id, carried by the filter form.
+    round: String,
+    round_number: String,
     errors: Vec<FieldError>,
     columns: Vec<String>,
     rows: Vec<ResultRowView>,
@@ -672,9 +705,9 @@ impl ResultsPage {
     }
 }
 
-/// The query string of the table with these filters (and `page`, if given).
-fn query_string(q: &ResultQuery, page: Option<usize>) -> String {
-    let mut parts = Vec::new();
+/// The query string of the table of `round` with these filters (and `page`, if given).
+fn query_string(round: &str, q: &ResultQuery, page: Option<usize>) -> String {
+    let mut parts = vec![format!("round={round}")];
     if let Some(r) = q.region {
         parts.push(format!("region={r}"));
     }
@@ -690,6 +723,9 @@ fn query_string(q: &ResultQuery, page: Option<usize>) -> String {
     }
     if let Some(p) = page {
         parts.push(format!("page={p}"));
+        if q.per_page != PER_PAGE {
+            parts.push(format!("per_page={}", q.per_page));
+        }
     }
     parts.join("&")
 }
@@ -703,12 +739,13 @@ pub async fn results_page(
     let visitor = console_visitor(visitor)?;
     let l = visitor.layout();
     let (query, errors) = parse_results(&l, &params);
-    let table = match dashboard::results_table(&portal.app, &visitor.actor, &query).await {
+    let round = given(&params.round);
+    let table = match dashboard::results_table(&portal.app, &visitor.actor, round, &query).await {
         Ok(t) => t,
         Err(e) => return Ok(visitor.finish(app_error(l, e))),
     };
     let page = query.page.unwrap_or(1);
-    let pages = table.matching.div_ceil(PER_PAGE).max(1);
+    let pages = table.matching.div_ceil(query.per_page).max(1);
     let choice = |value: String, label: String, selected: bool| Choice {
         value,
         label,
@@ -741,8 +778,10 @@ pub async fn results_page(
             choice(s.as_str().into(), label.into(), query.sort == s)
         })
         .collect();
-    let filters = query_string(&query, None);
-    let page_link = |p: usize| format!("/console/results?{}", query_string(&query, Some(p)));
+    let round = table.publication.round.to_string();
+    let filters = query_string(&round, &query, None);
+    let page_link =
+        |p: usize| format!("/console/results?{}", query_string(&round, &query, Some(p)));
     let rows = table
         .rows
         .iter()
@@ -756,6 +795,8 @@ pub async fn results_page(
         })
         .collect();
     let result_page = ResultsPage {
+        round_number: l.num(&round),
+        round: round.clone(),
         columns: result_columns(&l, &table.scopes),
         rows,
         stage: l

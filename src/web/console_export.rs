@@ -30,7 +30,8 @@ async fn table(
         ));
     }
     query.page = None;
-    match dashboard::results_table(&portal.app, &visitor.actor, &query).await {
+    let round = params.round.as_deref().filter(|r| !r.trim().is_empty());
+    match dashboard::results_table(&portal.app, &visitor.actor, round, &query).await {
         Ok(t) => Ok((visitor, t)),
         Err(e) => Err(Bounce::from(app_error(l, e))),
     }
@@ -101,6 +102,7 @@ fn xlsx_of(l: &Layout, t: &ResultsTable) -> Result<Vec<u8>, rust_xlsxwriter::Xls
             let c = c as u16;
             // The office id stays text; every other column that is a number is written as one.
             match cell.parse::<f64>() {
+                _ if cell.is_empty() => continue,
                 Ok(n) if c > 0 => sheet.write_number(row, c, n)?,
                 _ => sheet.write_string(row, c, cell)?,
             };
