@@ -172,8 +172,9 @@ pub struct PublicationState {
     pub final_window: Window,
 }
 
-/// The live rules of the round asked for, else of the current round, for the console's pages.
-async fn console_round(
+/// The live rules of the round asked for, else of the current round (regulators and admins), for
+/// the console's pages.
+pub async fn console_round(
     app: &App,
     actor: &Actor,
     round: Option<&str>,

@@ -444,8 +444,8 @@ async fn current_round(
     visitor: &Visitor,
     round: Option<&str>,
 ) -> Result<String, Bounce> {
-    match dashboard::publication_state(&portal.app, &visitor.actor, round).await {
-        Ok(s) => Ok(s.round.to_string()),
+    match dashboard::console_round(&portal.app, &visitor.actor, round).await {
+        Ok(rs) => Ok(rs.round.to_string()),
         Err(e) => Err(Bounce::from(app_error(visitor.layout(), e))),
     }
 }
