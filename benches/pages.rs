@@ -42,6 +42,8 @@ const PAGES: &[(&str, &str, Who)] = &[
     ("sign-in form", "/", Who::Anonymous),
     ("office home", "/", Who::Office),
     ("declaration form", "/declaration", Who::Office),
+    ("check your answers", "/declaration/check", Who::Office),
+    ("change password", "/account/password", Who::Office),
     ("file timeline", "/file", Who::Office),
     ("results", "/results", Who::Office),
     ("reviewer home", "/", Who::Reviewer),

@@ -20,6 +20,8 @@ pub struct RoundHome {
     pub phase: Option<Phase>,
     /// The next deadline that applies to the viewer, if any is still ahead.
     pub deadline: Option<Deadline>,
+    /// Whether the round's first results are published (results and objections to read).
+    pub published: bool,
 }
 
 /// A deadline with what it closes and the whole days left until its last day.
@@ -43,31 +45,16 @@ pub async fn session_user(app: &App, token_hash: &str) -> Result<Option<User>, A
         .map(|(_, user)| user))
 }
 
-/// The live round a home page or the dashboard is about: the one with a phase open now, else the
-/// latest; with what has happened in it. `None` when no round is live.
-pub async fn current_round(app: &App) -> Result<Option<(Arc<RuleSet>, Events)>, AppError> {
-    let now = app.clock.now();
-    let rounds = app.rules.rounds();
-    let mut chosen = None;
-    for rs in rounds.values().rev() {
-        let events = super::publication::events(app, rs.round).await?;
-        let open = RoundCalendar::new(rs, events).current_phase(now).is_some();
-        if chosen.is_none() || open {
-            chosen = Some((rs.clone(), events));
-        }
-        if open {
-            break;
-        }
-    }
-    Ok(chosen)
-}
-
 /// The phases in which an office has something to do, in order.
 const OFFICE_PHASES: [Phase; 2] = [Phase::SelfDeclaration, Phase::Objection];
 
+/// The phases in which a regional reviewer has something to do, in order.
+const REVIEWER_PHASES: [Phase; 2] = [Phase::RegionalReview, Phase::Objection];
+
 /// The home of a signed-in person: the live round running now (else the latest), its phase, and,
 /// for an office holder, the office's next deadline: the correction deadline while its file is
-/// referred back, else self-declaration, then the objection window. `None` when no round is live.
+/// referred back, else self-declaration, then the objection window; for a reviewer, the regional
+/// review, then the objections. `None` when no round is live.
 pub async fn office_home(app: &App, actor: &Actor) -> Result<Option<RoundHome>, AppError> {
     let now = app.clock.now();
     let Some((rs, events)) = current_round(app).await? else {
@@ -75,11 +62,25 @@ pub async fn office_home(app: &App, actor: &Actor) -> Result<Option<RoundHome>, 
     };
     let calendar = RoundCalendar::new(&rs, events);
     if actor.role != Role::Office {
+        // A reviewer's deadline: the regional review, then (once results are out) the objections.
+        let deadline = (actor.role == Role::Reviewer)
+            .then(|| {
+                REVIEWER_PHASES
+                    .into_iter()
+                    .map(|p| calendar.window(p))
+                    .find(|w| {
+                        now < w.closes_at
+                            && (w.phase != Phase::Objection || events.published_at.is_some())
+                    })
+                    .map(|w| deadline_of(&w, now))
+            })
+            .flatten();
         return Ok(Some(RoundHome {
             round: rs.round,
             title: rs.title.clone(),
             phase: calendar.current_phase(now),
-            deadline: None,
+            deadline,
+            published: events.published_at.is_some(),
         }));
     }
     let file = super::declarations::mine(app, actor, &rs.round.to_string()).await?;
@@ -101,7 +102,27 @@ pub async fn office_home(app: &App, actor: &Actor) -> Result<Option<RoundHome>, 
         title: rs.title.clone(),
         phase: calendar.current_phase(now),
         deadline,
+        published: events.published_at.is_some(),
     }))
+}
+
+/// The round the pages are about: the live round with a phase open now, else the latest live
+/// round; with what has happened in it. `None` when no round is live.
+pub async fn current_round(app: &App) -> Result<Option<(Arc<RuleSet>, Events)>, AppError> {
+    let now = app.clock.now();
+    let rounds = app.rules.rounds();
+    let mut chosen = None;
+    for rs in rounds.values().rev() {
+        let events = super::publication::events(app, rs.round).await?;
+        let open = RoundCalendar::new(rs, events).current_phase(now).is_some();
+        if chosen.is_none() || open {
+            chosen = Some((rs.clone(), events));
+        }
+        if open {
+            break;
+        }
+    }
+    Ok(chosen)
 }
 
 fn deadline_of(w: &Window, now: Timestamp) -> Deadline {

@@ -5,14 +5,18 @@
 
 pub mod accounts;
 pub mod dashboard;
+pub mod declaration_form;
 pub mod declarations;
 pub mod health;
 pub mod home;
+pub mod my_round;
 pub mod publication;
+pub mod queue;
 pub mod results;
 pub mod review;
 pub mod rule_versions;
 pub mod simulation;
+pub mod triage;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -500,6 +504,7 @@ mod tests {
             "1400-2",
             "P-0001",
             &reasons,
+            None,
             Claim::default(),
         );
         assert!(forbidden(refer.await));

@@ -235,18 +235,7 @@ pub async fn record_region_values(
     claim: Claim,
 ) -> Result<Written<RegionValues>, AppError> {
     let (rs, now, d) = declared_file(app, actor, round, office).await?;
-    if d.version != version {
-        return Err(AppError::Conflict(Label::new(
-            crate::domain::digits::to_persian_digits(&format!(
-                "پرونده پس از خواندن نسخه {} تغییر کرده است (اکنون {})؛ دوباره بارگیری و تلاش کنید",
-                version, d.version
-            )),
-            format!(
-                "the file changed since you read version {version} (now {}); reload it and try again",
-                d.version
-            ),
-        )));
-    }
+    check_version(&d, version)?;
     let row = review::record_region_values(&rs, &d, values, now)?;
     let ms = now.as_millisecond();
     let mut tx = app.begin(claim).await?;
@@ -267,8 +256,27 @@ pub async fn record_region_values(
     }))
 }
 
+/// Refuses a write on a file that changed since the reviewer read `version`: someone else's
+/// change is never silently overwritten.
+fn check_version(d: &DeclarationRow, version: i64) -> Result<(), AppError> {
+    if d.version == version {
+        return Ok(());
+    }
+    Err(AppError::Conflict(Label::new(
+        crate::domain::digits::to_persian_digits(&format!(
+            "پرونده پس از خواندن نسخه {} تغییر کرده است (اکنون {})؛ دوباره بارگیری و تلاش کنید",
+            version, d.version
+        )),
+        format!(
+            "the file changed since you read version {version} (now {}); reload it and try again",
+            d.version
+        ),
+    )))
+}
+
 /// Sends a submitted file back to its office, with a reason per field; gives back the referral
-/// (its deadline: [`review::referral_window`]).
+/// (its deadline: [`review::referral_window`]). With `version` (the one the reviewer read), a file
+/// changed since is a conflict.
 #[tracing::instrument(skip_all, fields(round, office))]
 pub async fn refer(
     app: &App,
@@ -276,9 +284,13 @@ pub async fn refer(
     round: &str,
     office: &str,
     reasons: &Map<String, Json>,
+    version: Option<i64>,
     claim: Claim,
 ) -> Result<Written<Referral>, AppError> {
     let (rs, now, d) = declared_file(app, actor, round, office).await?;
+    if let Some(v) = version {
+        check_version(&d, v)?;
+    }
     let earlier = app.store.referrals(rs.round, &d.office_id).await?;
     let (row, mut referral) = review::refer(&rs, &d, &earlier, reasons, actor.name(), now)?;
     let ms = now.as_millisecond();
@@ -296,6 +308,59 @@ pub async fn refer(
     )
     .await?;
     Ok(tx.written(referral))
+}
+
+/// What an acceptance wrote: the file's new version, who accepted it and when.
+pub type Accepted = crate::store::queue::Acceptance;
+
+/// The reviewer accepts a submitted file as it stands at `version` (the one they read), during
+/// the review: the file counts as reviewed until something changes it. A file changed since is a
+/// conflict; a draft or a referred file cannot be accepted.
+#[tracing::instrument(skip_all, fields(round, office))]
+pub async fn accept(
+    app: &App,
+    actor: &Actor,
+    round: &str,
+    office: &str,
+    version: i64,
+    claim: Claim,
+) -> Result<Written<Accepted>, AppError> {
+    let (rs, now, d) = declared_file(app, actor, round, office).await?;
+    crate::workflow::declaration::require_open(&rs, crate::workflow::Phase::RegionalReview, now)?;
+    check_version(&d, version)?;
+    if d.status != crate::domain::DeclarationStatus::Submitted {
+        return Err(AppError::state(
+            "فقط پرونده‌ای که ثبت نهایی شده و ارجاع باز ندارد پذیرفتنی است",
+            "only a submitted file without an open referral can be accepted",
+        ));
+    }
+    let ms = now.as_millisecond();
+    let mut tx = app.begin(claim).await?;
+    let version = crate::store::queue::accept_declaration(
+        &mut tx,
+        rs.round,
+        &d.office_id,
+        d.version,
+        actor.name(),
+        ms,
+    )
+    .await?;
+    let accepted = Accepted {
+        version,
+        by: actor.name().to_string(),
+        at: ms,
+    };
+    audit::record(
+        &mut tx,
+        ms,
+        actor.name(),
+        "file_accepted",
+        &format!("declaration:{round}:{office}"),
+        Some(&json!({"status": d.status, "version": d.version})),
+        Some(&json!(accepted)),
+    )
+    .await?;
+    Ok(tx.written(accepted))
 }
 
 /// A reviewer's handling of an objection: corrections to record, and perhaps the decision.

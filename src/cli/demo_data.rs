@@ -23,7 +23,7 @@ pub fn run(
     if non_filers > 100 {
         return Err("--non-filers is a percent from 0 to 100".into());
     }
-    let records = demo::generate(
+    let mut records = demo::generate(
         &rs,
         &provinces,
         &DemoSettings {
@@ -32,6 +32,8 @@ pub fn run(
             non_filers_percent: non_filers,
         },
     );
+    // A few offices trip each review flag, for the reviewer's queue and its report.
+    crate::population::demo_review::trip_review_flags(&rs, &mut records);
     use super::DataFormat;
     let format = match (format, output) {
         (Some(f), _) => f,

@@ -15,6 +15,7 @@ mod serve;
 mod simulate;
 mod table;
 mod test;
+mod triage;
 
 /// arzyab (ارزیاب): evaluation and ranking of Pishkhan and rural ICT offices.
 #[derive(Parser, Debug)]
@@ -53,6 +54,19 @@ pub enum Command {
         /// Write to this file instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
+    },
+    /// The review flags of a population offline: offices raising any, riskiest first, each flag
+    /// explained (previous round's values from the `previous.*` columns).
+    Triage {
+        round: PathBuf,
+        /// Offices as .csv or .json.
+        #[arg(long)]
+        offices: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Reasons in Persian instead of English (table format).
+        #[arg(long)]
+        fa: bool,
     },
     /// Explain one office's score, rank and grade.
     Explain {
@@ -152,6 +166,12 @@ pub fn run(cli: Cli) -> ExitCode {
             scope.as_deref(),
             output.as_deref(),
         ),
+        Command::Triage {
+            round,
+            offices,
+            format,
+            fa,
+        } => triage::run(&round, &offices, format, fa),
         Command::Explain {
             round,
             offices,

@@ -7,6 +7,7 @@ pub mod rank;
 pub mod score;
 pub mod simulate;
 pub mod testing;
+pub mod triage;
 
 pub use office::{InvalidFile, Office, OfficeRecord, Raw, prepare, prepare_all};
 pub use rank::{Placement, Ranking, ScoreTable, rank};

@@ -167,7 +167,8 @@ fn check(rs: &RuleSet, name: &str, raw: &Raw) -> Result<(usize, Value), FieldErr
     Ok((slot, v))
 }
 
-fn is_blank(raw: &Raw) -> bool {
+/// Whether a raw value is empty: null, or blank text.
+pub(crate) fn is_blank(raw: &Raw) -> bool {
     match raw {
         Raw::Json(serde_json::Value::Null) => true,
         Raw::Json(serde_json::Value::String(s)) => s.trim().is_empty(),

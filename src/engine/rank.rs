@@ -319,6 +319,14 @@ pub fn place(rs: &RuleSet, offices: &[Office], scores: &ScoreTable) -> Vec<Place
     placements
 }
 
+/// The cut point (grade 1's, then grade 2's) that `total` is less than `margin` from, if any: the
+/// one test for a fragile office in rankings and simulations and for the review's `near_boundary`.
+pub fn near_cut(total: Fixed, cuts: [Fixed; 2], margin: Fixed) -> Option<(usize, Fixed)> {
+    cuts.into_iter()
+        .enumerate()
+        .find(|(_, c)| total.saturating_sub(*c).abs() < margin)
+}
+
 /// Round-half-up of `n × percent / 100`.
 fn share_count(n: usize, percent: Fixed) -> usize {
     let scaled = n as i128 * percent.raw() as i128; // in ten-thousandths of a percent
@@ -354,9 +362,7 @@ fn grade_group(rs: &RuleSet, scores: &ScoreTable, members: &[usize], placements:
                     2 => Some(grade_1.saturating_sub(t)),
                     _ => Some(grade_2.saturating_sub(t)),
                 };
-                p.fragile = [grade_1, grade_2]
-                    .iter()
-                    .any(|c| t.saturating_sub(*c).abs() < margin);
+                p.fragile = near_cut(t, [grade_1, grade_2], margin).is_some();
             }
         }
         GradeMethod::Shares { grade_1, grade_2 } => {

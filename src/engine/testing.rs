@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::office::{OfficeRecord, Raw, prepare};
 use super::score::score;
+use super::triage::{MIN_PEERS, Spread, assess};
 use crate::domain::{Fixed, OfficeId, RegionId};
 use crate::rules::RuleSet;
 use crate::rules::budget::{Budget, Limits, MAX_TEST_RUN_TIME};
@@ -49,6 +50,58 @@ pub fn run_tests(rs: &RuleSet) -> Vec<CaseResult> {
         .collect()
 }
 
+/// Compares the review flags raised on the case's file (against the case's `peers:`) with the
+/// ones it expects, and its risk.
+fn check_triage(
+    rs: &RuleSet,
+    case: &TestCase,
+    record: &OfficeRecord,
+    office: &super::Office,
+    failures: &mut Vec<String>,
+) {
+    let mut peers = vec![None; rs.inputs.len()];
+    for (name, median, mad, mean_ad) in &case.peers {
+        if let Some(slot) = rs.input_index(name) {
+            peers[slot] = Some(Spread {
+                median: *median,
+                mad: *mad,
+                mean_ad: *mean_ad,
+                count: MIN_PEERS,
+            });
+        }
+    }
+    let t = assess(rs, record, office, &peers);
+    let raised: Vec<&str> = t.flags.iter().map(|f| f.id.as_str()).collect();
+    if let Some(want) = &case.expect.flags {
+        let mut want: Vec<&str> = want.iter().map(String::as_str).collect();
+        let mut got = raised.clone();
+        want.sort_unstable();
+        got.sort_unstable();
+        if want != got {
+            let why: Vec<String> = t
+                .flags
+                .iter()
+                .map(|f| format!("{}: {}", f.id, f.why.en))
+                .collect();
+            failures.push(format!(
+                "flags: expected [{}], got [{}]{}",
+                want.join(", "),
+                got.join(", "),
+                if why.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", why.join("; "))
+                }
+            ));
+        }
+    }
+    if let Some(want) = case.expect.risk
+        && t.risk != want
+    {
+        failures.push(format!("risk: expected {want}, got {}", t.risk));
+    }
+}
+
 fn run_case(rs: &RuleSet, case: &TestCase) -> CaseResult {
     let mut failures = Vec::new();
     let record = OfficeRecord {
@@ -71,7 +124,13 @@ fn run_case(rs: &RuleSet, case: &TestCase) -> CaseResult {
     let e = &case.expect;
     let outcome = prepare(rs, &record)
         .map_err(|e| e.errors.iter().map(|f| f.to_string()).collect::<Vec<_>>())
-        .and_then(|office| score(rs, &office, None).map_err(|e| vec![e.to_string()]));
+        .and_then(|office| {
+            let s = score(rs, &office, None).map_err(|e| vec![e.to_string()])?;
+            if e.flags.is_some() || e.risk.is_some() {
+                check_triage(rs, case, &record, &office, &mut failures);
+            }
+            Ok(s)
+        });
     match (outcome, &e.error) {
         (Err(errors), Some(expected)) => {
             if !errors.iter().any(|m| m.contains(expected.as_str())) {

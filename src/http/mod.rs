@@ -15,6 +15,7 @@ mod rules;
 mod server;
 mod simulate;
 mod throttle;
+mod triage;
 mod users;
 
 use std::future::Future;
@@ -131,6 +132,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(rounds::router())
         .merge(declarations::router())
         .merge(review::router())
+        .merge(triage::router())
         .merge(results::router())
         .merge(simulate::router())
         .merge(rules::router())

@@ -22,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_file))
         .routes(routes!(record_region_values))
         .routes(routes!(refer_file))
+        .routes(routes!(accept_file))
         .routes(routes!(list_objections))
         .routes(routes!(handle_objection))
         .route_layer(axum::middleware::from_fn(super::idempotency::middleware))
@@ -37,6 +38,9 @@ struct FilesQuery {
     page: Option<usize>,
     /// Files per page (default 50, at most 500).
     per_page: Option<usize>,
+    /// `risk`: the reviewer's queue order (highest risk first, then the earliest deadline);
+    /// otherwise by license number.
+    sort: Option<String>,
 }
 
 /// The files of a region: every office with its declaration's status.
@@ -49,12 +53,29 @@ async fn list_files(
     Path(round): Path<String>,
     Query(q): Query<FilesQuery>,
 ) -> Result<axum::Json<body::FileList>, ApiError> {
-    let app_review::Files { rs, files } =
-        app_review::files(&state, &me.actor(), &round, q.region).await?;
+    let by_risk = match q.sort.as_deref() {
+        None | Some("office") => false,
+        Some("risk") => true,
+        Some(other) => {
+            return Err(crate::app::AppError::BadRequest(
+                "invalid_query",
+                crate::domain::Label::new(
+                    format!("ترتیب «{other}» شناخته نیست؛ «risk» (خطر) یا «office» (شماره پروانه)"),
+                    format!("unknown sort `{other}`: use `risk` or `office`"),
+                ),
+            )
+            .into());
+        }
+    };
+    let crate::app::triage::Queue { rs, files } = if by_risk {
+        crate::app::triage::triage(&state, &me.actor(), &round, q.region).await?
+    } else {
+        crate::app::triage::files(&state, &me.actor(), &round, q.region).await?
+    };
     let rows: Vec<body::FileListItem> = files
         .iter()
-        .map(|(o, d)| {
-            let d = d.as_ref();
+        .map(|f| {
+            let (o, d) = (&f.office, f.declaration.as_ref());
             let submitted_at = d.and_then(|d| d.submitted_at).map(super::body::instant);
             body::FileListItem {
                 office: o.id.to_string(),
@@ -66,6 +87,7 @@ async fn list_files(
                 version: d.map_or(0, |d| d.version),
                 submitted_at,
                 submitted_at_jalali: submitted_at.map(super::body::jalali),
+                triage: f.into(),
             }
         })
         .filter(|r| q.status.as_deref().is_none_or(|s| r.status == s))
@@ -102,7 +124,9 @@ async fn get_file(
         referrals,
         objection,
     } = app_review::file(&state, &me.actor(), &round, &office).await?;
+    let triage = crate::app::triage::file_triage(&state, &me.actor(), &round, &office).await?;
     Ok(axum::Json(body::File {
+        triage: triage.as_ref().map(Into::into),
         office: o.into(),
         declaration: d.map(Into::into),
         referrals: referrals.into_iter().map(Into::into).collect(),
@@ -155,6 +179,8 @@ struct ReferralRequest {
     /// Input name → why it must be corrected.
     #[schema(value_type = BTreeMap<String, String>)]
     reasons: Map<String, Json>,
+    /// The version you read; when given, a file changed since answers 409.
+    version: Option<i64>,
 }
 
 /// Sends a submitted file back to its office, with a reason per field and the correction deadline.
@@ -174,6 +200,7 @@ async fn refer_file(
         &round,
         &office,
         &req.reasons,
+        req.version,
         idempotency.claim(),
     )
     .await?;
@@ -181,6 +208,46 @@ async fn refer_file(
         body::ReferralMade {
             deadline: (&review::referral_window(referral)).into(),
             referral: referral.clone().into(),
+        }
+    })
+    .await
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct Acceptance {
+    /// The version you read; a file changed since answers 409.
+    version: i64,
+}
+
+/// Accepts a submitted file as it stands, during the review: it counts as reviewed until it changes.
+#[utoipa::path(post, path = "/v1/rounds/{round}/files/{office}/acceptance", tag = "review", request_body = Acceptance, security(("bearer" = [])),
+    params(("round" = String, Path, description = "e.g. 1400-2"), ("office" = String, Path, description = "license number"), ("Idempotency-Key" = Option<String>, Header, description = "retry-safe: the same key again replays this answer")),
+    responses((status = 200, body = body::FileAccepted), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn accept_file(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((round, office)): Path<(String, String)>,
+    idempotency: Idempotency,
+    ApiJson(req): ApiJson<Acceptance>,
+) -> Result<Answer, ApiError> {
+    let accepted = app_review::accept(
+        &state,
+        &me.actor(),
+        &round,
+        &office,
+        req.version,
+        idempotency.claim(),
+    )
+    .await?;
+    reply(accepted, StatusCode::OK, |a| {
+        let at = super::body::instant(a.at);
+        body::FileAccepted {
+            office: office.clone(),
+            version: a.version,
+            accepted_by: a.by.clone(),
+            accepted_at: at,
+            accepted_at_jalali: super::body::jalali(at),
         }
     })
     .await

@@ -1,6 +1,8 @@
 //! Populations of offices: read from CSV or JSON files, or generated for demos and benchmarks.
 
 pub mod demo;
+/// Demo offices that trip the round's review flags.
+pub mod demo_review;
 mod file;
 pub mod register;
 

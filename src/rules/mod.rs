@@ -8,6 +8,8 @@ pub mod budget;
 pub mod compile;
 pub mod diagnostic;
 pub mod model;
+/// Review triage: the compiled `review:` flags.
+pub mod review;
 pub mod ruleset;
 pub mod script;
 pub mod value;

@@ -20,6 +20,8 @@ pub struct RuleFile {
     pub penalties: Option<Vec<Item<PenaltySpec>>>,
     pub grading: Option<Located<Item<GradingSpec>>>,
     pub ranking: Option<Located<Item<RankingSpec>>>,
+    /// Review triage: what makes a file suspicious (see `ReviewSpec`).
+    pub review: Option<Located<Item<ReviewSpec>>>,
 }
 
 /// `round:` — what this rule set is.
@@ -334,6 +336,60 @@ pub struct RoundingSpec {
     pub mode: RoundingMode,
 }
 
+/// `review:` — the flags that order the reviewer's queue: each raised flag adds its weight to the
+/// file's risk, and the riskiest files are reviewed first.
+#[derive(Debug, Deserialize)]
+#[serde(rename = "ReviewSpec")]
+pub struct ReviewSpec {
+    pub flags: Vec<Item<FlagSpec>>,
+}
+
+/// `review: flags: -` — one flag: an id, a label, a weight and exactly one way of raising it.
+#[derive(Debug, Deserialize)]
+#[serde(rename = "FlagSpec")]
+pub struct FlagSpec {
+    pub id: Located<String>,
+    pub label: Label,
+    pub weight: Located<Fixed>,
+    pub jump: Option<Located<JumpSpec>>,
+    pub near_boundary: Option<Located<NearBoundarySpec>>,
+    pub outlier: Option<Located<OutlierSpec>>,
+    pub missing: Option<Located<MissingFlagSpec>>,
+    pub formula: Option<Located<String>>,
+}
+
+/// A number changed since the office's previous round by at least a percent and/or an amount.
+#[derive(Debug, Deserialize)]
+#[serde(rename = "JumpSpec")]
+pub struct JumpSpec {
+    pub input: Located<String>,
+    pub percent: Option<Located<Fixed>>,
+    pub amount: Option<Located<Fixed>>,
+}
+
+/// The total is within `margin` points of a grade cut point (default: `grading.fragile_margin`).
+#[derive(Debug, Deserialize)]
+#[serde(rename = "NearBoundarySpec")]
+pub struct NearBoundarySpec {
+    pub margin: Option<Located<Fixed>>,
+}
+
+/// A number at least `k` median absolute deviations from the median of its peers (same region
+/// and office kind).
+#[derive(Debug, Deserialize)]
+#[serde(rename = "OutlierSpec")]
+pub struct OutlierSpec {
+    pub input: Located<String>,
+    pub k: Located<Fixed>,
+}
+
+/// An input the office left empty.
+#[derive(Debug, Deserialize)]
+#[serde(rename = "MissingFlagSpec")]
+pub struct MissingFlagSpec {
+    pub input: Located<String>,
+}
+
 /// A rule-test file under `tests/`: cases policy staff write to check their own edits.
 #[derive(Debug, Deserialize)]
 #[serde(rename = "TestFile")]
@@ -354,6 +410,9 @@ pub struct TestCaseSpec {
     pub inputs: OrderedMap<serde_json::Value>,
     #[serde(default)]
     pub previous: OrderedMap<serde_json::Value>,
+    /// Peer statistics per input for `outlier` flags: `{ median, mad, mean_ad }`.
+    #[serde(default)]
+    pub peers: OrderedMap<Located<PeerSpec>>,
     pub expect: Located<ExpectSpec>,
 }
 
@@ -377,4 +436,19 @@ pub struct ExpectSpec {
     pub grade: Option<Located<u8>>,
     /// The case must be refused; the text must appear in one of the errors.
     pub error: Option<Located<String>>,
+    /// Exactly the review flags raised, by id (`[]`: none).
+    pub flags: Option<Vec<Located<String>>>,
+    /// The file's review risk: the sum of its raised flags' weights.
+    pub risk: Option<Located<Fixed>>,
+}
+
+/// A rule test's peer statistics for one input.
+#[derive(Debug, Deserialize)]
+#[serde(rename = "PeerSpec")]
+pub struct PeerSpec {
+    pub median: Fixed,
+    pub mad: Fixed,
+    /// The mean absolute deviation from the median (the scale when `mad` is 0); default 0.
+    #[serde(default)]
+    pub mean_ad: Fixed,
 }

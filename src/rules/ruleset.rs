@@ -29,6 +29,8 @@ pub struct RuleSet {
     pub penalties: Vec<Penalty>,
     pub grading: Grading,
     pub ranking: Ranking,
+    /// Review triage flags (`review:`); none when the round declares none.
+    pub review: super::review::Review,
     pub scripts: Arc<Scripts>,
     pub tests: Vec<TestCase>,
     pub source: Source,
@@ -370,6 +372,8 @@ pub struct TestCase {
     pub filed: bool,
     pub inputs: Vec<(String, serde_json::Value)>,
     pub previous: Vec<(String, serde_json::Value)>,
+    /// Peer statistics `(input, median, mad, mean absolute deviation)` for `outlier` flags.
+    pub peers: Vec<(String, Fixed, Fixed, Fixed)>,
     pub expect: Expectation,
 }
 
@@ -382,4 +386,8 @@ pub struct Expectation {
     pub total: Option<Fixed>,
     pub grade: Option<u8>,
     pub error: Option<String>,
+    /// Exactly the review flags raised, by id.
+    pub flags: Option<Vec<String>>,
+    /// The sum of the raised flags' weights.
+    pub risk: Option<Fixed>,
 }

@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod objections;
 pub mod offices;
 pub mod publications;
+pub mod queue;
 pub mod review;
 mod row;
 pub mod rule_versions;

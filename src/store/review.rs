@@ -48,6 +48,19 @@ impl Store {
             .collect()
     }
 
+    /// Every referral of a round, oldest first (for the review's after-round report).
+    #[tracing::instrument(skip_all, fields(%round))]
+    pub async fn round_referrals(&self, round: RoundId) -> Result<Vec<Referral>, StoreError> {
+        let q = format!("select {COLUMNS} from referrals where round = $1 order by id");
+        sqlx::query(&q)
+            .bind(round.to_string())
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(from_row)
+            .collect()
+    }
+
     /// Referrals of a round that are still open.
     #[tracing::instrument(skip_all, fields(%round))]
     pub async fn open_referrals(&self, round: RoundId) -> Result<Vec<Referral>, StoreError> {

@@ -8,11 +8,22 @@ use axum::response::{IntoResponse, Response};
 /// The stylesheet's URL; a new version gets a new name, so browsers may keep it for a year.
 pub const CSS: &str = "/assets/portal-1.css";
 
-const FILES: &[(&str, &str, &[u8])] = &[(
-    "portal-1.css",
-    "text/css; charset=utf-8",
-    include_bytes!("../../assets/portal.css"),
-)];
+/// htmx (htmx.org 2.0.11, `dist/htmx.min.js` from npm; BSD Zero Clause licence, its text in
+/// `assets/htmx-LICENSE.txt`): only an enhancement, every page works without it.
+pub const HTMX: &str = "/assets/htmx-2.0.11.min.js";
+
+const FILES: &[(&str, &str, &[u8])] = &[
+    (
+        "portal-1.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../assets/portal.css"),
+    ),
+    (
+        "htmx-2.0.11.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/htmx-2.0.11.min.js"),
+    ),
+];
 
 pub async fn serve(Path(file): Path<String>) -> Response {
     match FILES.iter().find(|(name, _, _)| *name == file) {

@@ -11,6 +11,7 @@ use super::session::{self, Lang};
 use super::signin::login_form;
 use crate::app::home::{self, RoundHome};
 use crate::domain::Role;
+use crate::workflow::Phase;
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -23,6 +24,13 @@ struct HomePage {
     first_password: bool,
     /// The regulator's console is open to this role (the page links to it).
     console: bool,
+    /// An office holder: the page links to the declaration with what to do next.
+    is_office: bool,
+    next_step: String,
+    /// An office holder: the page links to the file's timeline, the result and the objection.
+    office: bool,
+    /// A reviewer's region ("Region 3"): the page links to the queue and the objections.
+    reviewer_region: Option<String>,
 }
 
 /// A round as the home page writes it, in the page's language.
@@ -31,6 +39,10 @@ struct RoundView {
     round: String,
     phase: String,
     deadline: Option<DeadlineView>,
+    /// Results are published: link to them.
+    published: bool,
+    /// The objection window is open: link to the form.
+    objection_open: bool,
 }
 
 struct DeadlineView {
@@ -49,6 +61,8 @@ fn round_view(l: &Layout, h: RoundHome) -> RoundView {
             Some(p) => pick(&p.label()),
             None => l.t("هیچ مرحله‌ای باز نیست", "no phase is open").to_string(),
         },
+        published: h.published,
+        objection_open: h.phase == Some(Phase::Objection),
         deadline: h.deadline.map(|d| DeadlineView {
             what: pick(&d.what),
             last_day: match l.lang {
@@ -89,12 +103,23 @@ pub async fn home(
     let response = match home::office_home(&portal.app, &visitor.actor).await {
         Ok(round) => {
             let l = visitor.layout();
+            let next_step = match visitor.actor.role {
+                Role::Office if round.is_some() => {
+                    super::declaration::next_step(&portal.app, &visitor.actor, &l).await
+                }
+                _ => None,
+            };
             let page = HomePage {
+                is_office: next_step.is_some(),
+                next_step: next_step.unwrap_or_default(),
                 role_label: role_label(&l, visitor.actor.role).to_string(),
                 round: round.map(|r| round_view(&l, r)),
                 username: visitor.username.clone(),
                 first_password: visitor.first_password,
                 console: matches!(visitor.actor.role, Role::Regulator | Role::Admin),
+                office: visitor.actor.role == Role::Office,
+                reviewer_region: (visitor.actor.role == Role::Reviewer)
+                    .then(|| visitor.actor.region.map(|r| l.num(r)).unwrap_or_default()),
                 l,
             };
             render(StatusCode::OK, &page)

@@ -2,13 +2,18 @@
 //! application layer as the JSON API. Persian first (`dir="rtl"`), English at `?lang=en`; a
 //! session cookie over the API's own sign-in; a CSRF token in every form.
 
+mod account;
 mod assets;
 mod console;
 mod console_export;
+mod declaration;
 mod home;
 mod layout;
+mod results;
+mod review;
 mod session;
 mod signin;
+mod timeline;
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -72,5 +77,39 @@ pub fn router<S: Clone + Send + Sync + 'static>(portal: Portal) -> Router<S> {
         .route("/console/results", get(console::results_page))
         .route("/console/results.csv", get(console_export::results_csv))
         .route("/console/results.xlsx", get(console_export::results_xlsx))
+        .route(
+            "/declaration",
+            get(declaration::show).post(declaration::save),
+        )
+        .route("/declaration/check", get(declaration::check))
+        .route("/declaration/submit", post(declaration::submit))
+        .route("/declaration/done", get(declaration::done))
+        .route("/declaration/fields/{name}", post(declaration::check_field))
+        .route(
+            "/account/password",
+            get(account::show).post(account::change),
+        )
+        .route("/file", get(timeline::file))
+        .route("/results", get(results::results))
+        .route("/round/{round}/file", get(timeline::round_file))
+        .route("/round/{round}/results", get(results::round_results))
+        .route(
+            "/objection",
+            get(results::objection_form).post(results::file_objection),
+        )
+        .route("/objection/filed", get(results::objection_filed))
+        .route("/review", get(review::queue_page))
+        .route("/review/objections", get(review::objections_page))
+        .route("/review/{round}/{office}", get(review::file_page))
+        .route(
+            "/review/{round}/{office}/region-values",
+            post(review::record_region_values),
+        )
+        .route("/review/{round}/{office}/referral", post(review::refer))
+        .route("/review/{round}/{office}/acceptance", post(review::accept))
+        .route(
+            "/review/{round}/{office}/objection",
+            post(review::decide_objection),
+        )
         .with_state(portal)
 }

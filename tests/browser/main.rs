@@ -9,7 +9,10 @@
 mod helpers;
 
 mod console;
+mod declaration;
 mod harness;
+mod results;
+mod review;
 
 use arzyab::domain::JalaliDate;
 use arzyab::domain::digits::to_persian_digits;

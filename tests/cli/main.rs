@@ -20,6 +20,7 @@ fn stderr(o: &Output) -> String {
 }
 
 mod policy;
+mod triage;
 
 const ROUNDS: [&str; 2] = ["rules/1400-2", "rules/1401-1"];
 

@@ -13,6 +13,7 @@ pub mod review;
 pub mod rounds;
 pub mod rules;
 pub mod simulate;
+pub mod triage;
 
 use jiff::Timestamp;
 use serde::Serialize;

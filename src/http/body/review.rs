@@ -35,6 +35,8 @@ pub struct FileListItem {
     #[schema(value_type = Option<String>, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub submitted_at: Option<Timestamp>,
     pub submitted_at_jalali: Option<String>,
+    /// The file's review flags, risk and deadline (the queue's order: `sort=risk`).
+    pub triage: super::triage::FileTriage,
 }
 
 /// One file in full.
@@ -45,6 +47,8 @@ pub struct File {
     pub declaration: Option<StoredDeclaration>,
     pub referrals: Vec<Referral>,
     pub objection: Option<Objection>,
+    /// The file's review flags, risk and deadline; `null` for the office's own holder.
+    pub triage: Option<super::triage::FileTriage>,
 }
 
 /// A declaration as stored: the office's and the region's values.
@@ -192,6 +196,20 @@ pub struct RegionValuesRecorded {
     pub version: i64,
     #[schema(value_type = BTreeMap<String, InputValue>)]
     pub region_values: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A file as accepted by its reviewer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FileAccepted {
+    pub office: String,
+    /// The file's new version; the file counts as reviewed while it stays at this version.
+    pub version: i64,
+    /// Who accepted it, as the audit log names them.
+    pub accepted_by: String,
+    #[schema(value_type = String, format = DateTime, example = "2021-04-28T05:30:00Z")]
+    pub accepted_at: Timestamp,
+    /// `1400/02/08 10:00` (Tehran).
+    pub accepted_at_jalali: String,
 }
 
 /// A referral as made, with the office's correction deadline.

@@ -17,14 +17,75 @@ pub(super) fn compile_all(
     files: Vec<In<TestFile>>,
     criteria: (&[&str], &Names),
     penalties: (&[String], &Names),
+    (flags, declared_flags): (&[&str], &Names),
+    (inputs, declared_inputs): (&[&str], &Names),
 ) -> Vec<TestCase> {
     let mut tests = Vec::new();
     for In { file, value: t } in files {
         for case in t.cases.into_iter().filter_map(Item::ok) {
-            tests.push(compile_test(cx, &file, case, criteria, penalties));
+            let mut test = compile_test(cx, &file, case, criteria, penalties);
+            test.1.expect.flags = test.0.flags.as_ref().map(|given| {
+                given
+                    .iter()
+                    .filter(|id| {
+                        let known = flags.contains(&id.value.as_str());
+                        if !known && declared_flags.lacks(id) {
+                            cx.error(&file, *id, format!("`{}` is not a review flag", id.value))
+                                .hint(suggestion(id, flags));
+                        }
+                        known
+                    })
+                    .map(|id| id.value.clone())
+                    .collect()
+            });
+            test.1.expect.risk = test.0.risk.map(|r| r.value);
+            test.1.peers = test
+                .0
+                .peers
+                .0
+                .iter()
+                .filter(|(name, _)| {
+                    let known = inputs.contains(&name.value.as_str());
+                    if !known && declared_inputs.lacks(name) {
+                        cx.error(
+                            &file,
+                            name,
+                            format!("`{}` is not a declared input", name.value),
+                        )
+                        .hint(suggestion(name, inputs));
+                    }
+                    known
+                })
+                .map(|(name, p)| {
+                    (
+                        name.value.clone(),
+                        p.value.median,
+                        p.value.mad,
+                        p.value.mean_ad,
+                    )
+                })
+                .collect();
+            if let Some((_, p)) = test
+                .0
+                .peers
+                .0
+                .iter()
+                .find(|(_, p)| p.value.mad < Fixed::ZERO || p.value.mean_ad < Fixed::ZERO)
+            {
+                cx.error(&file, p, "a MAD or mean deviation cannot be negative")
+                    .hint("the median absolute deviation is 0 or more");
+            }
+            tests.push(test.1);
         }
     }
     tests
+}
+
+/// What a case expects of the review flags, and its peers, read before the rest is compiled.
+struct ReviewPart {
+    flags: Option<Vec<Located<String>>>,
+    risk: Option<Located<Fixed>>,
+    peers: OrderedMap<Located<PeerSpec>>,
 }
 
 /// `criteria` and `penalties` are the loaded names and every declared one.
@@ -34,8 +95,13 @@ fn compile_test(
     case: TestCaseSpec,
     (criteria, declared_criteria): (&[&str], &Names),
     (penalties, declared_penalties): (&[String], &Names),
-) -> TestCase {
-    let e = case.expect.value;
+) -> (ReviewPart, TestCase) {
+    let mut e = case.expect.value;
+    let review = ReviewPart {
+        flags: e.flags.take(),
+        risk: e.risk.take(),
+        peers: case.peers,
+    };
     let mut check = |names: &OrderedMap<Located<Fixed>>,
                      known: &[&str],
                      declared: &Names,
@@ -65,8 +131,10 @@ fn compile_test(
         total: e.total.map(|t| t.value),
         grade: e.grade.map(|g| g.value),
         error: e.error.map(|x| x.value),
+        flags: None,
+        risk: None,
     };
-    TestCase {
+    let case = TestCase {
         file: file.to_path_buf(),
         line: case.name.line,
         name: case.name.value,
@@ -84,6 +152,8 @@ fn compile_test(
             .into_iter()
             .map(|(k, v)| (k.value, v))
             .collect(),
+        peers: Vec::new(),
         expect,
-    }
+    };
+    (review, case)
 }

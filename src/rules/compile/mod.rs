@@ -3,7 +3,7 @@
 //!
 //! One file per part of a round: `sections` reads the files into their sections; `round`,
 //! `penalties`, `inputs`, `criteria` (one file per kind of criterion), `calendar`, `grading`,
-//! `ranking` and `cases` (the round's rule tests) check and compile one part each; `declared`
+//! `ranking`, `review` (the reviewer's triage flags) and `cases` (the round's rule tests) check and compile one part each; `declared`
 //! keeps the names of entries that failed to load, so one mistake gives one diagnostic.
 
 mod calendar;
@@ -14,6 +14,7 @@ mod grading;
 mod inputs;
 mod penalties;
 mod ranking;
+mod review;
 mod round;
 mod sections;
 
@@ -142,6 +143,7 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
         penalties,
         test_files,
         rhai_files,
+        review,
         parsed_any,
         declared,
     } = Sections::read(&mut cx, &source);
@@ -186,6 +188,11 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
         let spec = g.value.value.ok()?;
         grading::compile_grading(&mut cx, &g.file, &spec)
     });
+    let review::Compiled {
+        review,
+        declared: declared_flags,
+    } = review::compile(&mut cx, &env, review, grading.as_ref());
+    let flag_names: Vec<&str> = review.flags.iter().map(|f| f.id.as_str()).collect();
     let criterion_names: Vec<&str> = compiled_criteria.iter().map(|c| c.id.as_str()).collect();
     let ranking = ranking.and_then(|r| {
         let spec = r.value.value.ok()?;
@@ -214,6 +221,8 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
         test_files,
         (&criterion_names, &declared.criteria),
         (&violation_kinds, &declared.penalties),
+        (&flag_names, &declared_flags),
+        (&input_names, &declared.inputs),
     );
     let parts = Parts {
         round,
@@ -223,6 +232,7 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
         inputs: compiled_inputs,
         criteria: compiled_criteria,
         penalties: compiled_penalties,
+        review,
         scripts: scripts.scripts,
         tests,
     };
@@ -238,6 +248,7 @@ struct Parts {
     inputs: Vec<InputDef>,
     criteria: Vec<Criterion>,
     penalties: Vec<Penalty>,
+    review: crate::rules::review::Review,
     scripts: Scripts,
     tests: Vec<TestCase>,
 }
@@ -288,6 +299,7 @@ fn finish(mut cx: Ctx, parts: Parts, source: Source) -> Result<RuleSet, Diagnost
         penalties: parts.penalties,
         grading,
         ranking,
+        review: parts.review,
         scripts: Arc::new(parts.scripts),
         tests: parts.tests,
         source,

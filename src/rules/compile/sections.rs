@@ -17,6 +17,7 @@ pub(super) struct Sections<'s> {
     pub calendar: Option<In<Located<Item<CalendarSpec>>>>,
     pub grading: Option<In<Located<Item<GradingSpec>>>>,
     pub ranking: Option<In<Located<Item<RankingSpec>>>>,
+    pub review: Option<In<Located<Item<ReviewSpec>>>>,
     pub inputs: Vec<In<(Located<String>, InputSpec)>>,
     pub criteria: Vec<In<CriterionSpec>>,
     pub penalties: Vec<In<PenaltySpec>>,
@@ -85,6 +86,7 @@ impl<'s> Sections<'s> {
         once(cx, &path, &mut self.calendar, file.calendar, "calendar");
         once(cx, &path, &mut self.grading, file.grading, "grading");
         once(cx, &path, &mut self.ranking, file.ranking, "ranking");
+        once(cx, &path, &mut self.review, file.review, "review");
         for (name, spec) in file.inputs.unwrap_or_default().0 {
             if let Item::Ok(spec) = spec {
                 self.inputs.push(In {

@@ -10,6 +10,7 @@ use super::super::{Ctx, Hint};
 use super::Env;
 use crate::rules::diagnostic::Position;
 use crate::rules::ruleset::{Rule, Source};
+
 use crate::rules::script::{self, LowerArg, LowerError, Program, ProgramSource};
 use crate::rules::yaml::Located;
 
@@ -20,9 +21,39 @@ pub(super) fn compile(
     file: &Path,
     text: &Located<String>,
 ) -> Option<(Rule, Vec<usize>)> {
-    let reads = formula_inputs(&text.value, env.input_names);
+    compile_code(cx, env, file, text, &text.value, 0).map(|program| {
+        let reads = program.args.clone();
+        (Rule::Program(program), reads)
+    })
+}
+
+/// Compiles a review flag's condition: true raises the flag. It runs as the formula
+/// `if (<condition>) { 1 } else { 0 }`, so it is sandboxed and lowered like any formula, and its
+/// problems are reported at their place in the condition as written.
+pub(super) fn compile_condition(
+    cx: &mut Ctx,
+    env: &Env,
+    file: &Path,
+    text: &Located<String>,
+) -> Option<Program> {
+    const OPEN: &str = "if (";
+    let code = format!("{OPEN}{}) {{ 1 }} else {{ 0 }}", text.value);
+    compile_code(cx, env, file, text, &code, OPEN.len() as u32)
+}
+
+/// Compiles `code`, which is `text` with `shift` characters before it (problems are reported at
+/// their place in `text`).
+fn compile_code(
+    cx: &mut Ctx,
+    env: &Env,
+    file: &Path,
+    text: &Located<String>,
+    code: &str,
+    shift: u32,
+) -> Option<Program> {
+    let reads = formula_inputs(code, env.input_names);
     let unloaded = unloaded_names(
-        &text.value,
+        code,
         env.input_names,
         &env.declared.inputs,
         &env.scripts.known,
@@ -33,9 +64,9 @@ pub(super) fn compile(
         let mut names: Vec<String> = reads.iter().map(|i| env.inputs[*i].name.clone()).collect();
         names.extend(unloaded);
         if let Err(problems) =
-            script::compile_formula(&env.scripts.engine, &env.scripts.known, &text.value, &names)
+            script::compile_formula(&env.scripts.engine, &env.scripts.known, code, &names)
         {
-            formula_problems(cx, env.source, file, text, problems);
+            formula_problems(cx, env.source, file, text, problems, shift);
         }
         return None;
     }
@@ -53,7 +84,7 @@ pub(super) fn compile(
         return None;
     }
     let names: Vec<String> = reads.iter().map(|i| env.inputs[*i].name.clone()).collect();
-    match script::compile_formula(&env.scripts.engine, &env.scripts.known, &text.value, &names) {
+    match script::compile_formula(&env.scripts.engine, &env.scripts.known, code, &names) {
         Ok(ast) => {
             let lower_args: Vec<LowerArg> = reads
                 .iter()
@@ -72,7 +103,7 @@ pub(super) fn compile(
             };
             let program = Program::new(
                 ProgramSource::Formula {
-                    text: text.value.clone(),
+                    text: code.to_string(),
                     ast: Arc::new(ast),
                     names,
                 },
@@ -81,10 +112,10 @@ pub(super) fn compile(
                 env.inputs,
             )
             .with_local_names(locals);
-            Some((Rule::Program(program), reads))
+            Some(program)
         }
         Err(problems) => {
-            formula_problems(cx, env.source, file, text, problems);
+            formula_problems(cx, env.source, file, text, problems, shift);
             None
         }
     }
@@ -97,12 +128,13 @@ fn formula_problems(
     file: &Path,
     text: &Located<String>,
     problems: Vec<script::ScriptProblem>,
+    shift: u32,
 ) {
     // Columns inside the formula are counted from its first character, after any quote.
     let quoted = source_char(source, &source.dir, file, text.line, text.column)
         .is_some_and(|c| c == '"' || c == '\'');
     for p in problems {
-        let col = text.column + quoted as u32 + p.column.saturating_sub(1);
+        let col = text.column + quoted as u32 + p.column.saturating_sub(1 + shift);
         let d = cx.error_at(
             Position::new(file, text.line, col),
             format!("in the formula: {}", p.message),

@@ -83,7 +83,12 @@ pub(super) struct Env<'a> {
 
 impl Env<'_> {
     /// The index of a loaded input; reports a name that is certainly not declared.
-    fn resolve(&self, cx: &mut Ctx, file: &Path, name: &Located<String>) -> Option<usize> {
+    pub(super) fn resolve(
+        &self,
+        cx: &mut Ctx,
+        file: &Path,
+        name: &Located<String>,
+    ) -> Option<usize> {
         let found = self.input_names.iter().position(|n| *n == name.value);
         // An input declared but not loaded has its own diagnostic.
         if found.is_none() && self.declared.inputs.lacks(name) {
@@ -191,7 +196,18 @@ fn compile_rule(
     }
 }
 
-fn numeric(cx: &mut Ctx, file: &Path, name: &Located<String>, def: &InputDef) {
+/// A review flag's Rhai condition, compiled like a formula criterion (see `formula`).
+pub(super) fn compile_condition(
+    cx: &mut Ctx,
+    env: &Env,
+    file: &Path,
+    text: &Located<String>,
+) -> Option<crate::rules::script::Program> {
+    formula::compile_condition(cx, env, file, text)
+}
+
+/// Reports an input that is not a number (bands, linear, and review flags that compare numbers).
+pub(super) fn numeric(cx: &mut Ctx, file: &Path, name: &Located<String>, def: &InputDef) {
     if !matches!(def.kind, InputKind::Integer | InputKind::Decimal) {
         cx.error(
             file,

@@ -1,0 +1,160 @@
+//! Bodies of review triage: a file's flags and risk, a region's counts per flag, and after the
+//! round how well each flag predicted a correction.
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::jalali;
+use crate::app::triage as app;
+use crate::domain::{Fixed, Label};
+use crate::engine::triage::RaisedFlag as Raised;
+
+/// A review flag raised on a file, with why in words and numbers.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RaisedFlag {
+    #[schema(example = "area_jump")]
+    pub id: String,
+    /// `jump`, `near_boundary`, `outlier`, `missing` or `formula`.
+    #[schema(example = "jump")]
+    pub kind: &'static str,
+    pub label: Label,
+    /// Added to the file's risk.
+    pub weight: Fixed,
+    /// E.g. `{"fa": "مساحت مفید دفتر از ۵۵ به ۱۲۰ متر مربع رسید، ۱۱۸٪ بیشتر از دوره ۱۴۰۰-۱", "en": "Usable office area grew from 55 to 120 m², +118 % since 1400-1"}`.
+    pub why: Label,
+}
+
+impl From<Raised> for RaisedFlag {
+    fn from(f: Raised) -> Self {
+        RaisedFlag {
+            id: f.id,
+            kind: f.kind,
+            label: f.label,
+            weight: f.weight,
+            why: f.why,
+        }
+    }
+}
+
+/// A file's place in the reviewer's queue: its flags, its risk and its deadline.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FileTriage {
+    /// The sum of the raised flags' weights; the queue lists higher risk first.
+    pub risk: Fixed,
+    pub flags: Vec<RaisedFlag>,
+    /// An open referral's correction deadline, else the end of the regional review; the queue
+    /// lists the earlier deadline first among files of equal risk.
+    #[schema(value_type = String, format = DateTime, example = "2021-05-05T19:30:00Z")]
+    pub deadline_at: Timestamp,
+    #[schema(example = "1400/02/16 00:00")]
+    pub deadline_at_jalali: String,
+}
+
+impl From<&app::TriagedFile> for FileTriage {
+    fn from(f: &app::TriagedFile) -> Self {
+        FileTriage {
+            risk: f.triage.risk,
+            flags: f.triage.flags.iter().cloned().map(Into::into).collect(),
+            deadline_at: f.deadline,
+            deadline_at_jalali: jalali(f.deadline),
+        }
+    }
+}
+
+/// How many files raise each flag, in a region or in every region.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TriageSummary {
+    pub round: String,
+    /// `null`: every region.
+    pub region: Option<u8>,
+    /// Files listed (every office).
+    pub files: usize,
+    /// Files that raise at least one flag.
+    pub flagged: usize,
+    /// Every flag of the round in the order its rules declare them.
+    pub flags: Vec<FlagCount>,
+}
+
+/// One flag and how many files raise it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FlagCount {
+    pub id: String,
+    pub kind: &'static str,
+    pub label: Label,
+    pub weight: Fixed,
+    pub files: usize,
+}
+
+impl From<app::Summary> for TriageSummary {
+    fn from(s: app::Summary) -> Self {
+        TriageSummary {
+            round: s.round.to_string(),
+            region: s.region,
+            files: s.files,
+            flagged: s.flagged,
+            flags: s
+                .flags
+                .into_iter()
+                .map(|f| FlagCount {
+                    id: f.id,
+                    kind: f.kind,
+                    label: f.label,
+                    weight: f.weight,
+                    files: f.files,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// After the round: per flag, how many flagged and unflagged submitted files the review changed.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TriageOutcomes {
+    pub round: String,
+    pub region: Option<u8>,
+    /// Submitted files (flags are raised only on them).
+    pub files: usize,
+    /// Submitted files the review changed: a referral's corrections, or an accepted objection's.
+    pub changed: usize,
+    pub flags: Vec<FlagOutcome>,
+}
+
+/// How well one flag predicted a correction.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FlagOutcome {
+    pub id: String,
+    pub kind: &'static str,
+    pub label: Label,
+    pub weight: Fixed,
+    /// Files the flag was raised on, as they were submitted.
+    pub flagged: usize,
+    /// Of those, files the review changed.
+    pub flagged_changed: usize,
+    pub unflagged: usize,
+    pub unflagged_changed: usize,
+}
+
+impl From<app::Outcomes> for TriageOutcomes {
+    fn from(o: app::Outcomes) -> Self {
+        TriageOutcomes {
+            round: o.round.to_string(),
+            region: o.region,
+            files: o.files,
+            changed: o.changed,
+            flags: o
+                .flags
+                .into_iter()
+                .map(|f| FlagOutcome {
+                    id: f.id,
+                    kind: f.kind,
+                    label: f.label,
+                    weight: f.weight,
+                    flagged: f.flagged,
+                    flagged_changed: f.flagged_changed,
+                    unflagged: f.unflagged,
+                    unflagged_changed: f.unflagged_changed,
+                })
+                .collect(),
+        }
+    }
+}
