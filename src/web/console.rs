@@ -93,6 +93,15 @@ fn window_view(l: &Layout, w: &Window, open: bool) -> WindowView {
 struct DashboardPage {
     l: Layout,
     round: Option<RoundView>,
+    htmx: &'static str,
+}
+
+/// The dashboard's counts alone, for htmx to swap in as they move.
+#[derive(Template)]
+#[template(path = "console_counts.html")]
+struct CountsPartial {
+    l: Layout,
+    r: RoundView,
 }
 
 struct RoundView {
@@ -120,6 +129,35 @@ fn count_columns(l: &Layout) -> [&'static str; 7] {
     ]
 }
 
+/// A round's dashboard as the page writes it, in the page's language.
+fn round_view(l: &Layout, d: dashboard::Dashboard) -> RoundView {
+    let open = d.phase.as_ref().map(|w| w.phase);
+    RoundView {
+        title: l.pick(&d.title).to_string(),
+        round: l.num(d.round),
+        phase: d.phase.as_ref().map(|w| window_view(l, w, true)),
+        days_left: l.num(d.days_left.unwrap_or(0)),
+        windows: d
+            .windows
+            .iter()
+            .map(|w| window_view(l, w, Some(w.phase) == open))
+            .collect(),
+        columns: count_columns(l),
+        regions: d
+            .regions
+            .iter()
+            .map(|(r, c)| counts_view(l, region_name(l, *r), format!("region-{r}"), c))
+            .collect(),
+        nationwide: counts_view(
+            l,
+            l.t("کل کشور", "Nationwide").to_string(),
+            "nationwide".into(),
+            &d.nationwide,
+        ),
+        counted_at: l.num(d.counted_at),
+    }
+}
+
 /// `GET /console`: the round dashboard.
 pub async fn dashboard_page(
     State(portal): State<Portal>,
@@ -127,38 +165,40 @@ pub async fn dashboard_page(
 ) -> Result<Response, Bounce> {
     let visitor = console_visitor(visitor)?;
     let l = visitor.layout();
-    let d = match dashboard::dashboard(&portal.app, &visitor.actor).await {
-        Ok(d) => d,
-        Err(e) => return Ok(visitor.finish(app_error(l, e))),
+    let response = match dashboard::dashboard(&portal.app, &visitor.actor).await {
+        Ok(d) => render(
+            StatusCode::OK,
+            &DashboardPage {
+                round: d.map(|d| round_view(&l, d)),
+                htmx: super::assets::HTMX,
+                l,
+            },
+        ),
+        Err(e) => app_error(l, e),
     };
-    let round = d.map(|d| {
-        let open = d.phase.as_ref().map(|w| w.phase);
-        RoundView {
-            title: l.pick(&d.title).to_string(),
-            round: l.num(d.round),
-            phase: d.phase.as_ref().map(|w| window_view(&l, w, true)),
-            days_left: l.num(d.days_left.unwrap_or(0)),
-            windows: d
-                .windows
-                .iter()
-                .map(|w| window_view(&l, w, Some(w.phase) == open))
-                .collect(),
-            columns: count_columns(&l),
-            regions: d
-                .regions
-                .iter()
-                .map(|(r, c)| counts_view(&l, region_name(&l, *r), format!("region-{r}"), c))
-                .collect(),
-            nationwide: counts_view(
-                &l,
-                l.t("کل کشور", "Nationwide").to_string(),
-                "nationwide".into(),
-                &d.nationwide,
+    Ok(visitor.finish(response))
+}
+
+/// `GET /console/counts`: the dashboard's counts alone (htmx polls it); 204 when no round is live.
+pub async fn counts_partial(
+    State(portal): State<Portal>,
+    visitor: Result<Visitor, Response>,
+) -> Result<Response, Bounce> {
+    let visitor = console_visitor(visitor)?;
+    let l = visitor.layout();
+    Ok(
+        match dashboard::dashboard(&portal.app, &visitor.actor).await {
+            Ok(Some(d)) => render(
+                StatusCode::OK,
+                &CountsPartial {
+                    r: round_view(&l, d),
+                    l,
+                },
             ),
-            counted_at: l.num(d.counted_at),
-        }
-    });
-    Ok(visitor.finish(render(StatusCode::OK, &DashboardPage { l, round })))
+            Ok(None) => StatusCode::NO_CONTENT.into_response(),
+            Err(e) => app_error(l, e),
+        },
+    )
 }
 
 /// Grade counts of one region (or the nation) as a page writes them.

@@ -68,6 +68,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(portal: Portal) -> Router<S> {
         .route("/logout", post(signin::logout))
         .route("/assets/{file}", get(assets::serve))
         .route("/console", get(console::dashboard_page))
+        .route("/console/counts", get(console::counts_partial))
         .route(
             "/console/publish",
             get(console::publish_page).post(console::publish),

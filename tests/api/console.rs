@@ -244,6 +244,16 @@ async fn the_dashboard_counts_equal_the_apis_file_lists_as_files_move(app: TestA
     );
     assert_dashboard_matches_api(&app, &page.html, &regulator, [1, 1]).await;
     assert_eq!(row(&page.html, "nationwide")[7], "2");
+    // The counts alone, as htmx polls them: the same section, no page around it.
+    let partial = get(&app, "/console/counts", &cookie).await;
+    assert_eq!(partial.status, 200);
+    assert!(!partial.html.contains("<html"), "{}", partial.html);
+    assert!(
+        partial.html.contains("hx-trigger=\"every 10s\""),
+        "{}",
+        partial.html
+    );
+    assert_dashboard_matches_api(&app, &partial.html, &regulator, [1, 1]).await;
 
     // In English, left to right, with Latin digits.
     let page = get(&app, "/console?lang=en", &cookie).await;
@@ -710,6 +720,7 @@ async fn every_console_page_is_refused_to_an_office_holder_and_a_reviewer(app: T
     for cookie in [&office, &reviewer] {
         for path in [
             "/console",
+            "/console/counts",
             "/console/publish",
             "/console/verify?stage=first",
             "/console/results",
