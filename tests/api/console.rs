@@ -493,6 +493,12 @@ async fn the_regulator_publishes_after_the_preview_verifies_and_finalizes_with_t
     let why = row(&page.html, &format!("change-{}", offices[0].0));
     assert!(why[3].contains("اعتراض پذیرفته شد"), "{why:?}");
     assert!(why[3].contains("association_score"), "{why:?}");
+    let english = get(&app, "/console/publish?round=1400-2&lang=en", &cookie).await;
+    let why = row(&english.html, &format!("change-{}", offices[0].0));
+    assert!(
+        why[3].starts_with("objection accepted; corrected: association_score"),
+        "{why:?}"
+    );
     let verified = get(&app, "/console/verify?round=1400-2&stage=final", &cookie).await;
     assert!(
         verified.html.contains("data-identical=\"true\""),
