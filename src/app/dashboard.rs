@@ -23,6 +23,7 @@ const CONSOLE: [Role; 2] = [Role::Regulator, Role::Admin];
 /// How many files of one region (or the nation) are where, in a round.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FileCounts {
+    /// Offices in the registry.
     pub offices: i64,
     /// Submitted at least once: in review or referred back.
     pub filed: i64,
@@ -53,6 +54,7 @@ impl FileCounts {
 /// The round dashboard: the round, its calendar now, and the counts per region and nationwide.
 pub struct Dashboard {
     pub round: RoundId,
+    /// The round's title, from its rules.
     pub title: Label,
     /// The phase open now, with its window; none between phases.
     pub phase: Option<Window>,
@@ -138,13 +140,16 @@ pub type GradeCounts = [i64; 3];
 pub struct GradeShift {
     pub office: String,
     pub region: u8,
+    /// The grade the last round published.
     pub before: u8,
+    /// The grade this round would publish.
     pub after: u8,
 }
 
 /// The results a publication of the round would publish now, computed and not stored.
 pub struct Preview {
     pub round: RoundId,
+    /// The round's title, from its rules.
     pub title: Label,
     /// Grade counts per region, in region order.
     pub grades: Vec<(u8, GradeCounts)>,
@@ -162,7 +167,9 @@ pub struct Preview {
 /// first one while there is none.
 pub struct PublicationState {
     pub round: RoundId,
+    /// The first results, once published.
     pub first: Option<Publication>,
+    /// The latest publication: the final ranks once published, else the first results.
     pub last: Option<Publication>,
     /// Grade counts of the latest publication per region (empty before the first one).
     pub grades: Vec<(u8, GradeCounts)>,
@@ -305,6 +312,7 @@ pub enum ChangeReason {
 /// One office whose result changed at finalization, and why.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Changed {
+    /// Total, grade and positions, first and final.
     pub change: publication::ResultChange,
     pub why: ChangeReason,
 }
@@ -361,6 +369,7 @@ pub enum SortBy {
 }
 
 impl SortBy {
+    /// Every order, as the page offers them.
     pub const ALL: [SortBy; 4] = [SortBy::Office, SortBy::Region, SortBy::Total, SortBy::Grade];
 
     /// The name in a query string.
@@ -373,6 +382,7 @@ impl SortBy {
         }
     }
 
+    /// The order a query string names, if it names one.
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
@@ -381,10 +391,14 @@ impl SortBy {
 /// Which results the table lists, in which order, which page.
 #[derive(Clone, Debug, Default)]
 pub struct ResultQuery {
+    /// Only this region's offices.
     pub region: Option<u8>,
+    /// Only offices of this kind.
     pub kind: Option<OfficeKind>,
+    /// Only offices with this grade.
     pub grade: Option<u8>,
     pub sort: SortBy,
+    /// Highest first.
     pub descending: bool,
     /// 1-based page of `per_page` rows; `None` for every row (the downloads).
     pub page: Option<usize>,
@@ -396,11 +410,14 @@ pub struct ResultQuery {
 pub struct ResultLine {
     pub office: String,
     pub region: u8,
+    /// The office's kind; `None` for a stored kind this build does not know.
     pub kind: Option<OfficeKind>,
+    /// Whether the office filed its self-declaration.
     pub filed: bool,
     /// The exact total as published; none for a non-filer in the lowest grade.
     pub total: Option<String>,
     pub grade: u8,
+    /// The share of services the grade allows, in percent, exactly as published.
     pub service_share: String,
     /// Positions in the round's ranking scopes, in [`ResultsTable::scopes`] order.
     pub positions: Vec<Option<u32>>,
@@ -408,6 +425,7 @@ pub struct ResultLine {
 
 /// A page of the results table.
 pub struct ResultsTable {
+    /// The publication the rows come from.
     pub publication: Publication,
     /// The round's ranking scopes (`nationwide`, `region`, `kind` …): one position column each.
     pub scopes: Vec<String>,

@@ -9,8 +9,11 @@ use crate::domain::RoundId;
 /// A count of one region, with the key it counts (a status; empty where there is one count).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RegionCount {
+    /// The region (1–9).
     pub region: i64,
+    /// What is counted in the region: a status, or empty.
     pub key: String,
+    /// How many.
     pub count: i64,
 }
 
