@@ -410,3 +410,98 @@ pub async fn end_session(app: &App, user: &User, token_hash: &str) -> Result<(),
     users::delete_sessions(&mut tx, user.id, Some(token_hash)).await?;
     tx.commit().await
 }
+
+/// The active account `username`, for an admin's command on it: not found otherwise.
+async fn managed(app: &App, username: &str) -> Result<User, AppError> {
+    app.store
+        .user_by_username(username)
+        .await?
+        .ok_or_else(|| AppError::not_found("حساب کاربری", "the account"))
+}
+
+/// Puts an office holder's account back on the initial password, the holder's national code
+/// (admins), for a holder who forgot theirs: the lock is cleared and every session ends. Other
+/// accounts have no national code to go back to and are refused.
+#[tracing::instrument(skip_all)]
+pub async fn reset_to_national_code(
+    app: &App,
+    actor: &Actor,
+    username: &str,
+) -> Result<(), AppError> {
+    actor.require(&[Role::Admin])?;
+    let user = managed(app, username).await?;
+    if user.role != Role::Office || user.national_code.is_none() {
+        return Err(AppError::state(
+            "فقط گذرواژهٔ حساب دارندهٔ دفتر به کد ملی برمی‌گردد",
+            "only an office holder's password goes back to the national code",
+        ));
+    }
+    let now = app.clock.now().as_millisecond();
+    let mut tx = app.begin(Claim::default()).await?;
+    users::reset_to_initial_password(&mut tx, user.id, now).await?;
+    audit::record(
+        &mut tx,
+        now,
+        actor.name(),
+        "password_reset",
+        &format!("user:{}", user.username),
+        Some(&json!({"initial_password": user.password_hash.is_none()})),
+        Some(&json!({"initial_password": true})),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Unlocks an account locked after failed sign-ins (admins): its failures are forgotten, so the
+/// person may sign in at once. An account that is not locked is left alone and not audited.
+#[tracing::instrument(skip_all)]
+pub async fn unlock(app: &App, actor: &Actor, username: &str) -> Result<bool, AppError> {
+    actor.require(&[Role::Admin])?;
+    let user = managed(app, username).await?;
+    let now = app.clock.now().as_millisecond();
+    if user.locked_until.is_none_or(|t| t <= now) && user.failed_logins == 0 {
+        return Ok(false);
+    }
+    let mut tx = app.begin(Claim::default()).await?;
+    users::reset_failures(&mut tx, user.id, now).await?;
+    audit::record(
+        &mut tx,
+        now,
+        actor.name(),
+        "account_unlocked",
+        &format!("user:{}", user.username),
+        Some(&json!({"failed_logins": user.failed_logins, "locked_until": user.locked_until})),
+        Some(&json!({"failed_logins": 0, "locked_until": null})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Disables an account (admins): it can no longer sign in, and its sessions and tokens end at
+/// once. The row stays, for the audit log. An admin cannot disable their own account.
+#[tracing::instrument(skip_all)]
+pub async fn disable(app: &App, actor: &Actor, username: &str) -> Result<(), AppError> {
+    actor.require(&[Role::Admin])?;
+    let user = managed(app, username).await?;
+    if Actor::user(&user).name() == actor.name() {
+        return Err(AppError::state(
+            "نمی‌توانید حساب خودتان را از کار بیندازید",
+            "you cannot disable your own account",
+        ));
+    }
+    let now = app.clock.now().as_millisecond();
+    let mut tx = app.begin(Claim::default()).await?;
+    users::disable_user(&mut tx, user.id, now).await?;
+    audit::record(
+        &mut tx,
+        now,
+        actor.name(),
+        "account_disabled",
+        &format!("user:{}", user.username),
+        Some(&json!({"disabled": false})),
+        Some(&json!({"disabled": true})),
+    )
+    .await?;
+    tx.commit().await
+}

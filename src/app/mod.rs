@@ -4,6 +4,8 @@
 //! commands, so none of them can skip a check; they only parse their input and map the outcome.
 
 pub mod accounts;
+pub mod admin;
+pub mod audit_log;
 pub mod dashboard;
 pub mod declaration_form;
 pub mod declarations;
@@ -15,6 +17,7 @@ pub mod queue;
 pub mod results;
 pub mod review;
 pub mod rule_versions;
+pub mod rules_console;
 pub mod simulation;
 pub mod triage;
 

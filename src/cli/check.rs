@@ -3,9 +3,25 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::rules::load_round;
+use crate::domain::digits::to_persian_digits;
+use crate::rules::{Diagnostic, load_round};
 
-pub fn run(rounds: &[PathBuf], json: bool) -> Result<ExitCode, String> {
+/// A diagnostic for `check --fa`: its place (a left-to-right island, so that it reads as written
+/// inside right-to-left text), the Persian message, and the hint, which is English still.
+fn persian(d: &Diagnostic) -> String {
+    let mut out = format!("{LRI}{}{PDI}: {}", d.at, d.message_label().fa);
+    if let Some(hint) = &d.hint {
+        out.push('\n');
+        out.push_str(&format!("    راهنما: {LRI}{hint}{PDI}"));
+    }
+    out
+}
+
+/// Left-to-right isolate and its end: a path or an English hint inside Persian text.
+const LRI: char = '\u{2066}';
+const PDI: char = '\u{2069}';
+
+pub fn run(rounds: &[PathBuf], json: bool, fa: bool) -> Result<ExitCode, String> {
     let mut ok = true;
     let mut all = Vec::new();
     for dir in rounds {
@@ -36,6 +52,15 @@ pub fn run(rounds: &[PathBuf], json: bool) -> Result<ExitCode, String> {
                 ok = false;
                 if json {
                     all.extend(diags.0);
+                } else if fa {
+                    for d in &diags.0 {
+                        eprintln!("{}", persian(d));
+                    }
+                    eprintln!(
+                        "{LRI}{}{PDI}: {} ایراد",
+                        dir.display(),
+                        to_persian_digits(&diags.0.len().to_string())
+                    );
                 } else {
                     eprintln!("{diags}");
                     eprintln!("{}: {} problem(s)", dir.display(), diags.0.len());

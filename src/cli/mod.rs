@@ -34,6 +34,9 @@ pub enum Command {
         /// Print diagnostics as JSON.
         #[arg(long)]
         json: bool,
+        /// Print each problem's message in Persian (hints stay in English).
+        #[arg(long)]
+        fa: bool,
     },
     /// Run the rule tests under each round's tests/ directory.
     Test {
@@ -151,7 +154,7 @@ pub enum Format {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        Command::Check { rounds, json } => check::run(&rounds, json),
+        Command::Check { rounds, json, fa } => check::run(&rounds, json, fa),
         Command::Test { rounds } => test::run(&rounds),
         Command::Rank {
             round,

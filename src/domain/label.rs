@@ -6,7 +6,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Label {
+    /// The Persian text.
+    #[schema(example = "فضای دفتر")]
     pub fa: String,
+    /// The English text.
+    #[schema(example = "Office space")]
     pub en: String,
 }
 

@@ -172,10 +172,17 @@ pub struct User {
 /// What an import did, row by row.
 #[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
+    /// Offices new to the registry.
+    #[schema(example = 12)]
     pub created: usize,
+    /// Offices whose row changed.
+    #[schema(example = 3)]
     pub updated: usize,
+    /// Offices already as in the file.
+    #[schema(example = 45)]
     pub unchanged: usize,
     /// Accounts created for new holders, with their usernames (the national code, unless taken).
+    #[schema(example = json!(["0076229645"]))]
     pub accounts_created: Vec<String>,
 }
 

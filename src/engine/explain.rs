@@ -20,16 +20,33 @@ use crate::rules::value;
 /// The full explanation of one office's result.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Explanation {
+    /// The office's license number.
+    #[schema(example = "P-THR-000001")]
     pub office: String,
+    /// The office's kind.
+    #[schema(example = "pishkhan")]
     pub office_kind: String,
+    /// The office's region (1–9).
+    #[schema(example = 1)]
     pub region: u8,
+    /// The round.
+    #[schema(example = "1400-2")]
     pub round: String,
+    /// The rules' version.
+    #[schema(example = "1400-2.1")]
     pub rules_version: String,
+    /// The content hash of the rules.
+    #[schema(example = "e3b182c86564e600b8d3a41c5aa095d566ee6d1eca44c1511d4c3a9756b8c1be")]
     pub rules_hash: String,
+    /// The round's notice, if it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notice: Option<Label>,
+    /// Whether the office filed a declaration.
+    #[schema(example = true)]
     pub filed: bool,
+    /// Every criterion: what it read, what matched, its points.
     pub criteria: Vec<CriterionLine>,
+    /// Every penalty with its violations.
     pub penalties: Vec<PenaltyLine>,
     /// Σ contributions.
     pub criteria_total: Fixed,
@@ -37,6 +54,7 @@ pub struct Explanation {
     pub penalty_total: Fixed,
     /// Rounded total; `None` for a non-filer in the lowest grade.
     pub total: Option<Fixed>,
+    /// Grade and positions, when the whole population is known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub placement: Option<PlacementLine>,
     /// The offices just above and below in the grading scope, and what decided between them
@@ -51,21 +69,35 @@ pub struct Explanation {
 /// One criterion in an explanation.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct CriterionLine {
+    /// The criterion's id.
+    #[schema(example = "area")]
     pub id: String,
+    /// Its name.
     pub label: Label,
+    /// The clause of the regulation it implements.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "Table 5-1, row 1")]
     pub clause: Option<String>,
+    /// `bands`, `table`, `linear`, `formula`, `script` …
+    #[schema(example = "bands")]
     pub kind: &'static str,
+    /// Whether it scores this kind of office.
+    #[schema(example = true)]
     pub applies: bool,
+    /// The inputs it read, with their values.
     pub inputs: Vec<InputLine>,
     /// The band, row, formula or script that produced the points, in Persian and English.
     pub matched: Label,
+    /// Points before weighting.
     pub points: Fixed,
     /// Set when the raw points were cut to `max_points`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capped_from: Option<Fixed>,
+    /// The most points it gives before weighting.
     pub max_points: Fixed,
+    /// What its points are multiplied by.
     pub weight: Fixed,
+    /// `points × weight`.
     pub contribution: Fixed,
     /// For a lowered formula or script: each `let` with its value and each `if` with the branch
     /// taken, in the order they ran (empty when interpreted, or when the criterion did not run).
@@ -76,27 +108,53 @@ pub struct CriterionLine {
 /// An input a criterion read.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct InputLine {
+    /// The input's name.
+    #[schema(example = "area_m2")]
     pub name: String,
+    /// What the form shows.
     pub label: Label,
     /// The value as written in files; `null` when missing.
+    #[schema(schema_with = written_value_schema)]
     pub value: serde_json::Value,
+    /// Whether the value was missing.
+    #[schema(example = false)]
     pub missing: bool,
+    /// Whether the value came from the previous round.
+    #[schema(example = false)]
     pub carried_over: bool,
     /// A choice's or yes/no value's words, where the value itself is a code.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shown: Option<Label>,
 }
 
+/// The schema of an input's value as written in files: any JSON value (a number, yes/no, a
+/// choice's name, a Jalali date, a list of violations, or null).
+fn written_value_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::AnyValue)
+        .description(Some("The value as written in files; `null` when missing."))
+        .examples([serde_json::json!(85.5)])
+        .build()
+}
+
 /// One penalty kind in an explanation.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct PenaltyLine {
+    /// The penalty's id.
+    #[schema(example = "overcharging")]
     pub id: String,
+    /// Its name.
     pub label: Label,
+    /// The clause of the regulation it implements.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "Table 5-1, negative points, row 1")]
     pub clause: Option<String>,
+    /// The office's violations of this kind.
     pub violations: Vec<ViolationLine>,
+    /// Set when the points were cut to the penalty's cap.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capped_at: Option<Fixed>,
+    /// Points deducted (≤ 0).
     pub points: Fixed,
 }
 
@@ -104,30 +162,48 @@ pub struct PenaltyLine {
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ViolationLine {
     /// The violation's kind as written in the office's file.
+    #[schema(example = "overcharging")]
     pub kind: String,
+    /// When it happened (Jalali).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "1400/01/25")]
     pub date: Option<String>,
+    /// What the inspector wrote.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "دریافت وجه اضافه از مراجعه‌کننده")]
     pub note: Option<String>,
+    /// Points deducted for it (≤ 0).
     pub points: Fixed,
 }
 
 /// Rank and grade, in words.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct PlacementLine {
+    /// The office's grade.
     pub grade: Grade,
+    /// Percent of the services available in its area it may offer.
     pub service_share_percent: Fixed,
+    /// Its position in each ranking scope.
     pub positions: Vec<PositionLine>,
+    /// Points short of the next better grade; absent in grade 1.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to_next_grade: Option<Fixed>,
+    /// True when the total is within the fragile margin of a cut point.
+    #[schema(example = false)]
     pub fragile: bool,
 }
 
 /// A position in one ranking scope.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct PositionLine {
+    /// The ranking scope.
+    #[schema(example = "nationwide")]
     pub scope: &'static str,
+    /// The position in it, from 1.
+    #[schema(example = 5)]
     pub position: u32,
+    /// How many offices it ranks.
+    #[schema(example = 60)]
     pub of: u32,
 }
 
@@ -142,14 +218,19 @@ pub enum Relation {
 /// The office just above or below, and the step of the ranking that put the one ahead of the other.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct NeighbourLine {
+    /// Above or below this office.
     pub relation: Relation,
+    /// The neighbour's license number.
+    #[schema(example = "P-THR-000002")]
     pub office: String,
     /// Its total; `None` for a non-filer in the lowest grade.
     pub total: Option<Fixed>,
     /// The scope both positions are in (the grading scope).
+    #[schema(example = "nationwide")]
     pub scope: &'static str,
     /// 1-based step of the tie-break chain that decided; `None` when filing decided.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 1)]
     pub step: Option<usize>,
     /// What decided, with both offices' values.
     pub decided_by: Label,

@@ -110,23 +110,30 @@ impl Default for Options {
 /// Everything a regulator needs to judge a candidate.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Simulation {
+    /// The live rules it was compared with.
     pub baseline: RulesInfo,
+    /// The rules simulated.
     pub candidate: RulesInfo,
     /// The overrides the candidate was made with (`weight:area=2`, …); empty for a directory.
+    #[schema(example = json!(["weight:area=2"]))]
     pub overrides: Vec<String>,
     /// What changed in the rules, in business terms.
     pub changes: Vec<RuleChange>,
     /// What had to be computed again (everything else was reused from the baseline).
     pub work: Work,
+    /// Headline numbers.
     pub summary: Summary,
     /// `transitions[old][new]`: offices that went from grade `old + 1` to grade `new + 1`.
     /// Offices that did not file stay in the lowest grade on both sides.
+    #[schema(example = json!([[10, 2, 0], [1, 18, 3], [0, 2, 24]]))]
     pub transitions: [[usize; 3]; 3],
     /// Nationwide rank movement (old position − new position: positive = moved up).
     pub movement: Vec<Bucket>,
     /// The offices that moved most, with the reasons.
     pub top_movers: Vec<Mover>,
+    /// Grade counts per region.
     pub by_region: Vec<GroupCounts>,
+    /// Grade counts per office kind.
     pub by_kind: Vec<GroupCounts>,
     /// Offices within the candidate's fragile margin of a grade boundary, closest first.
     pub fragile: Vec<FragileOffice>,
@@ -137,19 +144,31 @@ pub struct Simulation {
 /// Which rule set a side of the simulation is.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct RulesInfo {
+    /// The round.
+    #[schema(example = "1400-2")]
     pub round: String,
+    /// The rules' version.
+    #[schema(example = "1400-2.1")]
     pub version: String,
+    /// The round's title.
     pub title: Label,
     /// The first 16 hex digits of the rule files' content hash.
+    #[schema(example = "e3b182c86564e600")]
     pub hash: String,
+    /// The rules' directory, relative to the rules root (`candidate/<round>` for an uploaded bundle).
+    #[schema(example = "1400-2")]
     pub dir: String,
+    /// `nationwide`, `region`, `office_kind` or `region_and_kind`.
+    #[schema(example = "nationwide")]
     pub grading_scope: &'static str,
     /// The grading method in words.
+    #[schema(example = "cut points: grade 1 ≥ 70, grade 2 ≥ 50")]
     pub grading: String,
     /// How close to a grade boundary counts as fragile.
     pub fragile_margin: Fixed,
     /// Percent of services grades 1, 2 and 3 may offer.
     pub service_share: [Fixed; 3],
+    /// The round's notice, if it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notice: Option<Label>,
 }
@@ -181,31 +200,65 @@ impl RulesInfo {
 /// The work a simulation did beyond recomputing totals and placements.
 #[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct Work {
+    /// Criteria scored again.
+    #[schema(example = json!(["area"]))]
     pub reevaluated_criteria: Vec<String>,
+    /// Penalties computed again.
+    #[schema(example = json!(["overcharging"]))]
     pub recomputed_penalties: Vec<String>,
+    /// Whether offices that did not file were scored again.
+    #[schema(example = false)]
     pub rescored_non_filers: bool,
 }
 
 /// Headline numbers.
 #[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct Summary {
+    /// Offices simulated.
+    #[schema(example = 60)]
     pub offices: usize,
+    /// Offices that filed.
+    #[schema(example = 48)]
     pub filers: usize,
+    /// Offices that did not file.
+    #[schema(example = 12)]
     pub non_filers: usize,
+    /// Offices whose total changed.
+    #[schema(example = 41)]
     pub totals_changed: usize,
+    /// Offices whose grade changed.
+    #[schema(example = 8)]
     pub grades_changed: usize,
     /// Offices whose grade got better (a smaller number).
+    #[schema(example = 5)]
     pub grades_up: usize,
+    /// Offices whose grade got worse.
+    #[schema(example = 3)]
     pub grades_down: usize,
     /// Offices whose nationwide position changed.
+    #[schema(example = 37)]
     pub positions_changed: usize,
+    /// The most places an office moved up nationwide.
+    #[schema(example = 9)]
     pub largest_rise: i64,
+    /// The most places an office moved down nationwide (negative).
+    #[schema(example = -7)]
     pub largest_fall: i64,
+    /// The mean total of filers under the baseline.
     pub mean_total_old: Option<Fixed>,
+    /// The mean total of filers under the candidate.
     pub mean_total_new: Option<Fixed>,
+    /// Offices in grades 1, 2 and 3 under the baseline.
+    #[schema(example = json!([12, 21, 27]))]
     pub grades_old: [usize; 3],
+    /// Offices in grades 1, 2 and 3 under the candidate.
+    #[schema(example = json!([14, 20, 26]))]
     pub grades_new: [usize; 3],
+    /// Fragile offices under the baseline.
+    #[schema(example = 4)]
     pub fragile_old: usize,
+    /// Fragile offices under the candidate.
+    #[schema(example = 6)]
     pub fragile_new: usize,
 }
 
@@ -213,25 +266,47 @@ pub struct Summary {
 /// when a bound is `None`).
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Bucket {
+    /// The range in words.
+    #[schema(example = "1 … 5")]
     pub label: String,
+    /// The smallest movement counted (`null`: no bound).
+    #[schema(example = 1)]
     pub min: Option<i64>,
+    /// The largest movement counted (`null`: no bound).
+    #[schema(example = 5)]
     pub max: Option<i64>,
+    /// How many offices moved that much.
+    #[schema(example = 17)]
     pub count: usize,
 }
 
 /// One office that moved, and why.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Mover {
+    /// The office's license number.
+    #[schema(example = "P-THR-000001")]
     pub office: String,
+    /// The office's kind.
     pub kind: OfficeKind,
+    /// The office's region (1–9).
+    #[schema(example = 1)]
     pub region: u8,
+    /// Its total under the baseline.
     pub old_total: Option<Fixed>,
+    /// Its total under the candidate.
     pub new_total: Option<Fixed>,
+    /// Its grade under the baseline.
     pub old_grade: Grade,
+    /// Its grade under the candidate.
     pub new_grade: Grade,
+    /// Its nationwide position under the baseline.
+    #[schema(example = 14)]
     pub old_national: u32,
+    /// Its nationwide position under the candidate.
+    #[schema(example = 5)]
     pub new_national: u32,
     /// Places moved up nationwide (negative: down).
+    #[schema(example = 9)]
     pub movement: i64,
     /// The differences that make up the change in total, largest first.
     pub reasons: Vec<Reason>,
@@ -244,22 +319,31 @@ pub struct Reason {
     /// total did not change: other offices moved past it, or it past them) or `relative` (it
     /// moved against its own change because others changed more; `old` and `new` are the mean
     /// totals, `delta` is zero so that the reasons add up to the change in total).
+    #[schema(example = "criterion")]
     pub kind: &'static str,
+    /// The criterion's or penalty's id.
+    #[schema(example = "area")]
     pub id: String,
+    /// Its name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<Label>,
     /// For criteria: raw points and weight on each side (`None` where the criterion is absent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub old_points: Option<Fixed>,
+    /// Raw points under the candidate.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_points: Option<Fixed>,
+    /// The weight under the baseline.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub old_weight: Option<Fixed>,
+    /// The weight under the candidate.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_weight: Option<Fixed>,
     /// The contribution (criteria: points × weight; penalties: points) on each side.
     pub old: Fixed,
+    /// The contribution under the candidate.
     pub new: Fixed,
+    /// `new − old`.
     pub delta: Fixed,
 }
 
@@ -309,51 +393,93 @@ pub fn signed(x: Fixed) -> String {
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct GroupCounts {
     /// The region number or the office kind.
+    #[schema(example = "1")]
     pub group: String,
+    /// The group's name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<Label>,
+    /// Offices in the group.
+    #[schema(example = 12)]
     pub offices: usize,
+    /// Offices in grades 1, 2 and 3 under the baseline.
+    #[schema(example = json!([3, 4, 5]))]
     pub old: [usize; 3],
+    /// Offices in grades 1, 2 and 3 under the candidate.
+    #[schema(example = json!([4, 4, 4]))]
     pub new: [usize; 3],
+    /// Offices whose grade changed.
+    #[schema(example = 2)]
     pub grades_changed: usize,
 }
 
 /// An office close to a grade boundary under the candidate.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct FragileOffice {
+    /// The office's license number.
+    #[schema(example = "P-THR-000001")]
     pub office: String,
+    /// The office's kind.
     pub kind: OfficeKind,
+    /// The office's region (1–9).
+    #[schema(example = 1)]
     pub region: u8,
+    /// Its total under the candidate.
     pub total: Option<Fixed>,
+    /// Its grade under the candidate.
     pub grade: Grade,
+    /// Points short of the next better grade.
     pub to_next_grade: Option<Fixed>,
     /// Distance to the nearest cut point (cut-point grading only).
     pub distance: Option<Fixed>,
     /// Whether it was fragile under the baseline too.
+    #[schema(example = false)]
     pub was_fragile: bool,
 }
 
 /// One office, before and after.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct OfficeResult {
+    /// The office's license number.
+    #[schema(example = "P-THR-000001")]
     pub office: String,
+    /// The office's kind.
     pub kind: OfficeKind,
+    /// The office's region (1–9).
+    #[schema(example = 1)]
     pub region: u8,
+    /// The office's province code.
+    #[schema(example = "THR")]
     pub province: String,
+    /// Whether the office filed a declaration.
+    #[schema(example = true)]
     pub filed: bool,
+    /// Its total under the baseline.
     pub old_total: Option<Fixed>,
+    /// Its total under the candidate.
     pub new_total: Option<Fixed>,
     /// `new_total − old_total` when both exist.
     pub delta: Option<Fixed>,
+    /// Its grade under the baseline.
     pub old_grade: Grade,
+    /// Its grade under the candidate.
     pub new_grade: Grade,
     /// Position in the grading scope of each side.
+    #[schema(example = 3)]
     pub old_position: u32,
+    /// Position in the candidate's grading scope.
+    #[schema(example = 1)]
     pub new_position: u32,
+    /// Nationwide position under the baseline.
+    #[schema(example = 14)]
     pub old_national: u32,
+    /// Nationwide position under the candidate.
+    #[schema(example = 5)]
     pub new_national: u32,
     /// Places moved up nationwide (negative: down).
+    #[schema(example = 9)]
     pub movement: i64,
+    /// Whether it is fragile under the candidate.
+    #[schema(example = false)]
     pub fragile: bool,
 }
 

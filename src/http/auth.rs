@@ -31,28 +31,42 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 struct LoginRequest {
     /// An office holder's first username is their national code (Persian digits accepted).
+    #[schema(example = "0012345679")]
     username: String,
+    /// The password (the national code until the first change).
+    #[schema(example = "my-own-password-1400")]
     password: String,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 struct LoginResponse {
     /// Send as `Authorization: Bearer <token>`.
+    #[schema(example = "3f9a1c0b7d2e4a5f8b6c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f00")]
     token: String,
+    /// When the token stops working.
     #[schema(value_type = String, format = DateTime, example = "2021-04-25T19:30:00Z")]
     expires_at: jiff::Timestamp,
+    /// Who signed in.
     user: Me,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 struct Me {
+    /// The username.
+    #[schema(example = "0076229645")]
     username: String,
+    /// What the account may do.
     role: Role,
+    /// An office holder's office.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "P-ESF-000001")]
     office_id: Option<String>,
+    /// A reviewer's or office holder's region (1–9).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 4)]
     region: Option<u8>,
     /// True while the initial password (the national code) is in force: change it.
+    #[schema(example = true)]
     initial_password: bool,
 }
 
@@ -177,9 +191,14 @@ pub async fn sign_in(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PasswordChange {
+    /// The password in force now.
+    #[schema(example = "my-own-password-1400")]
     current_password: String,
+    /// The new password.
+    #[schema(example = "a-longer-password-1401")]
     new_password: String,
     /// Optional new username; the old one stops working.
+    #[schema(example = "daftar-esf-1")]
     new_username: Option<String>,
 }
 

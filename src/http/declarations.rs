@@ -113,6 +113,7 @@ struct SaveRequest {
     #[schema(value_type = BTreeMap<String, super::body::InputValue>)]
     values: Map<String, Json>,
     /// The version you read (from GET); a concurrent change gives 409 instead of being overwritten.
+    #[schema(example = 2)]
     version: Option<i64>,
 }
 

@@ -18,36 +18,53 @@ use crate::domain::{CorruptRecord, Label, quoted};
 use crate::rules::Diagnostic;
 use crate::rules::budget::{Seconds, Stop, Stopped};
 use crate::rules::value::FieldError;
+use crate::workflow::calendar::PhaseWindow;
 use crate::workflow::{Window, WorkflowError};
 
 /// The body of every error response.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
+    /// The error.
     pub error: ErrorDetail,
 }
 
+/// One error: a stable code, a message in Persian and English, and for some codes what exactly
+/// went wrong.
+///
+/// | code | carries |
+/// |---|---|
+/// | `invalid_fields` | `details`: one per field of the request (`values.area_m2`, `set`, …) |
+/// | `invalid_rows` | `details`: one per row and column of an uploaded file (`rows[3].national_code`) |
+/// | `evaluation_limit`, `evaluation_timeout`, `shutting_down` | `details`: the office and criterion whose script was stopped (`P-THR-000001.location`), when known |
+/// | `invalid_rules` | `diagnostics`: each problem of the rule files, with file, line, column and hint |
+/// | `outside_window` | `window`: the phase's window, which is closed now |
+/// | `locked`, `too_many_attempts`, `busy`, `too_many_simulations`, `too_many_connections` | `retry_after_seconds` (also sent as `Retry-After`) |
+/// | any code with `details` or `diagnostics` | `omitted`, when more than fifty were found |
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// Stable, machine-readable code, e.g. `invalid_fields`, `outside_window`, `locked`.
+    #[schema(example = "invalid_fields")]
     pub code: &'static str,
+    /// What went wrong, in Persian and English.
     pub message: Label,
+    /// For `invalid_fields`, `invalid_rows` and a stopped evaluation: each field (or row and
+    /// column, or office and criterion) with its own message.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    #[schema(value_type = Vec<Object>)]
     pub details: Vec<FieldError>,
     /// For `outside_window`: the phase's window (Jalali and ISO).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub window: Option<serde_json::Value>,
-    /// For rule-set problems: every diagnostic with file, line and column.
+    pub window: Option<PhaseWindow>,
+    /// For `invalid_rules`: every diagnostic with file, line and column.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    #[schema(value_type = Vec<Object>)]
-    pub diagnostics: Vec<Diagnostic>,
-    /// For `locked`: seconds until the next attempt is allowed.
+    pub diagnostics: Vec<super::body::rules::Diagnostic>,
+    /// For `locked`, `too_many_attempts`, `busy`, `too_many_simulations` and
+    /// `too_many_connections`: seconds until trying again makes sense.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 600)]
     pub retry_after_seconds: Option<i64>,
-    /// How many details and diagnostics were left out: an answer lists at most [`MAX_DETAILS`]
-    /// of each.
+    /// How many details and diagnostics were left out: an answer lists at most fifty of each.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 12)]
     pub omitted: Option<usize>,
 }
 
@@ -340,7 +357,7 @@ impl ApiError {
                     format!("این کار اکنون ممکن نیست: {}", d.fa),
                     format!("not possible now: {}", d.en),
                 );
-                detail.window = Some(w.view());
+                detail.window = Some(w.body());
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ApiError::State(m) => {
@@ -360,7 +377,7 @@ impl ApiError {
                         count(d.len() as u64, "problem", "problems")
                     ),
                 );
-                detail.diagnostics = d;
+                detail.diagnostics = d.iter().map(Into::into).collect();
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ApiError::IdempotencyKeyReused { route } => {

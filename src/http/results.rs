@@ -298,8 +298,10 @@ async fn export_results(
 #[serde(deny_unknown_fields)]
 struct ObjectionRequest {
     /// The written objection.
+    #[schema(example = "مساحت دفتر پس از بازسازی ۹۵ متر مربع است")]
     text: String,
     /// The criteria objected to (ids from the round).
+    #[schema(example = json!(["area"]))]
     criteria: Vec<String>,
 }
 

@@ -141,6 +141,7 @@ struct RegionValues {
     #[schema(value_type = BTreeMap<String, super::body::InputValue>)]
     values: Map<String, Json>,
     /// The version you read; a concurrent change answers 409.
+    #[schema(example = 3)]
     version: i64,
 }
 
@@ -177,9 +178,10 @@ async fn record_region_values(
 #[serde(deny_unknown_fields)]
 struct ReferralRequest {
     /// Input name → why it must be corrected.
-    #[schema(value_type = BTreeMap<String, String>)]
+    #[schema(value_type = BTreeMap<String, String>, example = json!({"area_m2": "سند اجاره با مساحت اعلام‌شده همخوانی ندارد"}))]
     reasons: Map<String, Json>,
     /// The version you read; when given, a file changed since answers 409.
+    #[schema(example = 3)]
     version: Option<i64>,
 }
 
@@ -217,6 +219,7 @@ async fn refer_file(
 #[serde(deny_unknown_fields)]
 struct Acceptance {
     /// The version you read; a file changed since answers 409.
+    #[schema(example = 3)]
     version: i64,
 }
 
@@ -284,10 +287,13 @@ struct ObjectionHandling {
     #[schema(value_type = BTreeMap<String, super::body::InputValue>)]
     corrections: Map<String, Json>,
     /// `accepted` or `rejected`; leave out to only record corrections.
+    #[schema(example = "accepted")]
     decision: Option<String>,
     /// Required with a decision.
+    #[schema(example = "سند اجاره جدید پذیرفته شد")]
     reason: Option<String>,
     /// The objection's version you read.
+    #[schema(example = 1)]
     version: i64,
 }
 

@@ -226,19 +226,27 @@ fn order(descending: bool) -> &'static str {
 #[serde(deny_unknown_fields)]
 struct OfficeRef {
     /// License number (optional for a one-off score).
+    #[schema(example = "P-THR-000001")]
     id: Option<String>,
+    /// Pishkhan, non-governmental or rural ICT.
     #[schema(value_type = String, example = "pishkhan")]
     kind: OfficeKind,
     /// Region 1–9 (used for ranking scopes in a batch; default 1).
+    #[schema(example = 1)]
     region: Option<u8>,
+    /// The province's code.
+    #[schema(example = "THR")]
     province: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ScoreRequest {
+    /// The office to score.
     office: OfficeRef,
+    /// Whether the office filed a declaration (default true).
     #[serde(default = "yes")]
+    #[schema(example = true)]
     filed: bool,
     /// Input name → value, as in the round's `inputs`.
     #[serde(default)]
@@ -436,9 +444,11 @@ fn score_errors(errors: Vec<crate::engine::ScoreError>) -> ApiError {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BatchRequest {
+    /// The offices to score and rank together.
     offices: Vec<ScoreRequest>,
     /// Include each office's full explanation.
     #[serde(default)]
+    #[schema(example = false)]
     explain: bool,
 }
 

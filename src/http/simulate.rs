@@ -119,16 +119,21 @@ fn unless_stopped(budget: &Budget, failed: &[ScoreError], error: ApiError) -> Ap
 struct SimulationRequest {
     /// Overrides of the live rules, e.g. `["weight:area=2", "cap:overcharging=-30", "cut:grade_1=55"]`.
     #[serde(default)]
+    #[schema(example = json!(["weight:area=2", "cut:grade_1=55"]))]
     set: Vec<String>,
     /// An uploaded candidate bundle: every file of the round (path → text), as in `rules/<round>/`.
     #[serde(default)]
+    #[schema(example = json!({"criteria.yaml": "criteria:\n  - id: area\n"}))]
     files: BTreeMap<String, String>,
     /// Vary one setting over a range, e.g. `weight:area=0:3:0.25`.
+    #[schema(example = "weight:area=0:3:0.5")]
     sweep: Option<String>,
     /// How many of the offices that moved most to explain (default 20).
+    #[schema(example = 20)]
     top: Option<usize>,
     /// Include every office's old and new result (large for big populations).
     #[serde(default)]
+    #[schema(example = false)]
     include_offices: bool,
 }
 

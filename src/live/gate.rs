@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::domain::RoundId;
+use crate::domain::{RoundId, quoted};
 use crate::rules::compile::{compile_source, read_source};
 use crate::rules::{Diagnostic, Diagnostics, Position, RuleSet};
 
@@ -48,6 +48,11 @@ pub(super) fn checked(id: RoundId, rs: RuleSet) -> Result<RuleSet, Diagnostics> 
                 Position::file(&rs.source.dir),
                 format!("the directory of round {id} holds round {}", rs.round),
             )
+            .with_persian(format!(
+                "پوشه دوره {} قواعد دوره {} را دارد",
+                quoted(id),
+                quoted(rs.round)
+            ))
             .with_hint("name the directory after `round: id:` in round.yaml"),
         ]));
     }
@@ -62,6 +67,10 @@ pub(super) fn checked(id: RoundId, rs: RuleSet) -> Result<RuleSet, Diagnostics> 
                     Position::new(&case.file, case.line, 1),
                     format!("rule test `{}` failed: {f}", r.name),
                 )
+                .with_persian(format!(
+                    "آزمون {} قواعد نگذشت؛ نسخه پیشین همچنان برقرار است",
+                    quoted(&r.name)
+                ))
                 .with_hint(
                     "fix the rules or the test's expected values; the previous version stays live",
                 )

@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::fingerprint::scoring_fingerprint;
 use super::gate::{Prepared, checked, prepare};
 use super::versions::{GoingLive, NothingPublished, PublicationCheck, VersionLog, replica_id};
-use crate::domain::RoundId;
+use crate::domain::{RoundId, quoted};
 use crate::rules::compile::{compile_source, hash_files};
 use crate::rules::ruleset::{Source, SourceFile};
 use crate::rules::{Diagnostic, Diagnostics, Position, RuleSet, load_round};
@@ -276,6 +276,10 @@ impl Registry {
     /// Records that a round directory disappeared; its live version stays.
     pub fn record_missing(&self, id: RoundId, now: jiff::Timestamp) {
         let d = Diagnostic::new(Position::file(self.dir.join(id.to_string())), REMOVED)
+            .with_persian(format!(
+                "پوشه دوره {} برداشته شد؛ آخرین نسخه درست همچنان برقرار است",
+                quoted(id)
+            ))
             .with_hint("the last good version stays live; restore the directory to edit the round");
         self.record_failure(id, &Diagnostics(vec![d]), now);
     }
@@ -463,6 +467,10 @@ impl Registry {
                     Position::file(dir),
                     format!("round {id} is published; its scoring is frozen"),
                 )
+                .with_persian(format!(
+                    "نتایج دوره {} اعلام شده است و شیوه امتیازدهی آن دیگر تغییر نمی‌کند؛ معیارها، ورودی‌ها، کسورات، درجه‌بندی و رتبه‌بندی را به حال پیشین برگردانید",
+                    quoted(id)
+                ))
                 .with_hint(format!(
                     "version {} ({}) has `freeze_after_publication: true`: criteria, inputs, penalties, grading and ranking can no longer change; restore them (labels and notices may still change)",
                     reference.version,

@@ -43,18 +43,48 @@ impl fmt::Display for Position {
 pub struct Diagnostic {
     #[serde(flatten)]
     pub at: Position,
+    /// What is wrong, in English (what `arzyab check` prints).
     pub message: String,
+    /// The same in Persian, wholly Persian (identifiers inside «»), where it has been written;
+    /// [`Diagnostic::message_label`] gives a Persian sentence for the others. Not in the command
+    /// line's JSON, whose shape stays as it was.
+    #[serde(skip)]
+    pub message_fa: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
 }
+
+/// The Persian message of a diagnostic not yet written in Persian: it says so, and points to the
+/// English text beside it.
+pub const UNTRANSLATED_FA: &str =
+    "ایراد در پرونده‌های قواعد؛ شرح فارسی آن هنوز نوشته نشده است، متن انگلیسی کنار آن را ببینید";
 
 impl Diagnostic {
     pub fn new(at: Position, message: impl Into<String>) -> Self {
         Diagnostic {
             at,
             message: message.into(),
+            message_fa: None,
             hint: None,
         }
+    }
+
+    /// Gives the diagnostic its Persian message (wholly Persian; identifiers inside «»).
+    pub fn persian(&mut self, fa: impl Into<String>) -> &mut Self {
+        self.message_fa = Some(fa.into());
+        self
+    }
+
+    /// [`Diagnostic::persian`] for a diagnostic being built by value.
+    pub fn with_persian(mut self, fa: impl Into<String>) -> Self {
+        self.message_fa = Some(fa.into());
+        self
+    }
+
+    /// The message in both languages, for the API (Persian first, English as written).
+    pub fn message_label(&self) -> crate::domain::Label {
+        let fa = self.message_fa.as_deref().unwrap_or(UNTRANSLATED_FA);
+        crate::domain::Label::new(fa, self.message.clone())
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {

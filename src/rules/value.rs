@@ -36,10 +36,15 @@ pub struct Violation {
     pub note: Option<String>,
 }
 
-/// A problem with one field of an office's file, in both languages.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// A problem with one field of an office's file (or of a request, or one cell of an uploaded
+/// file), in both languages.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
+    /// Which field: an input (`area_m2`), a request's field (`values.area_m2`, `set`), a row and
+    /// column of an uploaded file (`rows[3].national_code`), or an office and criterion.
+    #[schema(example = "area_m2")]
     pub field: String,
+    /// What is wrong with it and what to do, in Persian and English.
     pub message: Label,
 }
 

@@ -14,6 +14,7 @@ use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, V
 use serde::{Deserialize, Deserializer};
 
 use super::diagnostic::{Diagnostic, Position, suggestion};
+use crate::domain::quoted;
 
 /// A YAML node with the place it was written.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,6 +54,8 @@ impl NodeValue {
 #[derive(Debug, Clone, PartialEq)]
 pub struct YamlError {
     pub message: String,
+    /// The same in Persian, where written (see [`Diagnostic::persian`]).
+    pub message_fa: Option<String>,
     pub hint: Option<String>,
     pub line: u32,
     pub column: u32,
@@ -72,6 +75,7 @@ impl de::Error for YamlError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
         YamlError {
             message: msg.to_string(),
+            message_fa: None,
             hint: None,
             line: 0,
             column: 0,
@@ -120,6 +124,10 @@ impl de::Error for YamlError {
 
     fn duplicate_field(field: &'static str) -> Self {
         let mut e = Self::custom(format_args!("`{field}:` is given twice"));
+        e.message_fa = Some(format!(
+            "{} دو بار نوشته شده است؛ یکی را نگه دارید",
+            quoted(format!("{field}:"))
+        ));
         e.hint = Some("keep one of them".into());
         e
     }
@@ -180,7 +188,10 @@ impl YamlError {
     }
 
     pub fn into_diagnostic(self, file: &std::path::Path) -> Diagnostic {
-        let d = Diagnostic::new(Position::new(file, self.line, self.column), self.message);
+        let mut d = Diagnostic::new(Position::new(file, self.line, self.column), self.message);
+        if let Some(fa) = self.message_fa {
+            d.persian(fa);
+        }
         match self.hint {
             Some(h) => d.with_hint(h),
             None => d,
@@ -296,11 +307,16 @@ fn syntax_error(text: &str, e: &serde_saphyr::Error) -> YamlError {
         .location()
         .map(|l| (l.line() as u32, l.column() as u32))
         .unwrap_or((0, 0));
-    let at = |message: String, hint: &str, (line, column): (u32, u32)| YamlError {
+    let at = |message: String, hint: &str, (line, column): (u32, u32)| {
+        YamlError {
         message: format!("YAML syntax: {message}"),
+        message_fa: Some(
+            "نگارش متن پرونده در این جا نادرست است و پرونده خوانده نمی‌شود؛ راهنمای انگلیسی کنار آن می‌گوید چه چیزی کم یا زیاد است".to_string(),
+        ),
         hint: Some(hint.to_string()),
         line,
         column,
+    }
     };
     let here = (line, column);
     let kind = match e {
@@ -854,6 +870,7 @@ impl<'a> NodeDe<'a> {
     fn mismatch(&self, expected: &str) -> YamlError {
         YamlError {
             message: format!("expected {expected}, found {}", self.node.value.describe()),
+            message_fa: Some("این مقدار از گونه‌ای نیست که این جا می‌خواهد".to_string()),
             hint: None,
             line: self.node.line,
             column: self.node.column,
@@ -969,6 +986,7 @@ impl<'de> Deserializer<'de> for NodeDe<'de> {
                 }
                 self.problems.push(YamlError {
                     message: format!("unknown key `{key}` in {}", describe_struct(name)),
+                    message_fa: Some(format!("کلید {} این جا شناخته نیست", quoted(&key))),
                     hint: Some(suggestion(&key, fields)),
                     line: entry.0.line,
                     column: entry.0.column,
@@ -999,6 +1017,10 @@ impl<'de> Deserializer<'de> for NodeDe<'de> {
                     .map(str::to_string)
                 {
                     e.message = format!("{} is missing `{field}:`", describe_struct(name));
+                    e.message_fa = Some(format!(
+                        "{} نوشته نشده است و لازم است",
+                        quoted(format!("{field}:"))
+                    ));
                     e.hint = Some(format!("add `{field}:` (see docs/rules.md)"));
                 }
                 e
@@ -1017,6 +1039,7 @@ impl<'de> Deserializer<'de> for NodeDe<'de> {
                 if !variants.contains(&s.as_str()) {
                     return Err(YamlError {
                         message: format!("`{s}` is not a valid {}", describe_struct(name)),
+                        message_fa: Some(format!("{} این جا مقدار مجازی نیست", quoted(s))),
                         hint: Some(suggestion(s, variants)),
                         line: node.line,
                         column: node.column,
@@ -1032,6 +1055,7 @@ impl<'de> Deserializer<'de> for NodeDe<'de> {
                 if !variants.contains(&tag.as_str()) {
                     return Err(YamlError {
                         message: format!("`{tag}` is not a valid {}", describe_struct(name)),
+                        message_fa: Some(format!("{} این جا مقدار مجازی نیست", quoted(tag))),
                         hint: Some(suggestion(tag, variants)),
                         line: k.line,
                         column: k.column,

@@ -57,8 +57,9 @@ pub use crate::accounts::LoginClaim;
 impl Store {
     /// An active account by username; a retired one (a replaced holder's) is no user any more.
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
-        let q =
-            format!("select {USER_COLUMNS} from users where username = $1 and retired_at is null");
+        let q = format!(
+            "select {USER_COLUMNS} from users where username = $1 and retired_at is null and disabled_at is null"
+        );
         sqlx::query(&q)
             .bind(username)
             .fetch_optional(&self.pool)
@@ -70,7 +71,9 @@ impl Store {
 
     /// An active account by id.
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
-        let q = format!("select {USER_COLUMNS} from users where id = $1 and retired_at is null");
+        let q = format!(
+            "select {USER_COLUMNS} from users where id = $1 and retired_at is null and disabled_at is null"
+        );
         sqlx::query(&q)
             .bind(id)
             .fetch_optional(&self.pool)
@@ -91,6 +94,22 @@ impl Store {
             .as_ref()
             .map(user_from_row)
             .transpose()
+    }
+
+    /// The accounts an admin looks after: every active staff and API-client account, and every
+    /// office holder's account that is locked at `now`, by role and username.
+    pub async fn managed_accounts(&self, now: i64) -> Result<Vec<User>, StoreError> {
+        let q = format!(
+            "select {USER_COLUMNS} from users where retired_at is null and disabled_at is null \
+             and (role <> 'office' or locked_until > $1) order by role, username"
+        );
+        sqlx::query(&q)
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(user_from_row)
+            .collect()
     }
 
     /// The session behind a token hash, if it has not expired.
@@ -281,5 +300,43 @@ pub async fn delete_sessions(
                 .await?
         }
     };
+    Ok(())
+}
+
+/// Puts an account back on its initial password (the national code): the stored password is
+/// forgotten, failures and the lock are cleared, and every session and token ends.
+pub async fn reset_to_initial_password(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("update users set password_hash = null, failed_logins = 0, locked_until = null, updated_at = $1 where id = $2")
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("delete from sessions where user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Disables an account: it keeps its row and username, can no longer sign in, and every session
+/// and token of it ends.
+pub async fn disable_user(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("update users set disabled_at = $1, updated_at = $1 where id = $2")
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("delete from sessions where user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }

@@ -29,6 +29,10 @@ struct HomePage {
     next_step: String,
     /// An office holder: the page links to the file's timeline, the result and the objection.
     office: bool,
+    /// A regulator or admin: the page links to the rules and the audit log.
+    policy: bool,
+    /// An admin: the page links to the accounts and the registry import too.
+    admin: bool,
     /// A reviewer's region ("Region 3"): the page links to the queue and the objections.
     reviewer_region: Option<String>,
 }
@@ -118,6 +122,8 @@ pub async fn home(
                 first_password: visitor.first_password,
                 console: matches!(visitor.actor.role, Role::Regulator | Role::Admin),
                 office: visitor.actor.role == Role::Office,
+                policy: matches!(visitor.actor.role, Role::Regulator | Role::Admin),
+                admin: visitor.actor.role == Role::Admin,
                 reviewer_region: (visitor.actor.role == Role::Reviewer)
                     .then(|| visitor.actor.region.map(|r| l.num(r)).unwrap_or_default()),
                 l,

@@ -3,7 +3,9 @@
 //! session cookie over the API's own sign-in; a CSRF token in every form.
 
 mod account;
+mod admin;
 mod assets;
+mod audit;
 mod console;
 mod console_export;
 mod declaration;
@@ -11,6 +13,7 @@ mod home;
 mod layout;
 mod results;
 mod review;
+mod rules;
 mod session;
 mod signin;
 mod timeline;
@@ -90,6 +93,21 @@ pub fn router<S: Clone + Send + Sync + 'static>(portal: Portal) -> Router<S> {
             "/account/password",
             get(account::show).post(account::change),
         )
+        .route("/rules", get(rules::show))
+        .route("/rules/status", get(rules::status))
+        .route("/rules/{round}/versions", get(rules::versions))
+        .route("/rules/{round}/versions/{hash}", get(rules::source))
+        .route(
+            "/rules/{round}/versions/{old}/{new}/simulation",
+            get(rules::simulation),
+        )
+        .route("/admin/users", get(admin::users).post(admin::create))
+        .route("/admin/users/reset", post(admin::reset))
+        .route("/admin/users/unlock", post(admin::unlock))
+        .route("/admin/users/disable", post(admin::disable))
+        .route("/admin/users/token", post(admin::token))
+        .route("/admin/import", get(admin::import_form).post(admin::import))
+        .route("/audit", get(audit::show))
         .route("/file", get(timeline::file))
         .route("/results", get(results::results))
         .route("/round/{round}/file", get(timeline::round_file))

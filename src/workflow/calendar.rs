@@ -65,7 +65,9 @@ pub struct Window {
 /// A phase's window as the API shows it.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct PhaseWindow {
+    /// The phase.
     pub phase: Phase,
+    /// The phase's name.
     pub label: Label,
     /// The first day, Jalali (`1400/01/17`).
     #[schema(value_type = String, example = "1400/01/17")]
@@ -73,18 +75,25 @@ pub struct PhaseWindow {
     /// The last day, Jalali; the window closes at the end of it, Tehran time.
     #[schema(value_type = String, example = "1400/02/05")]
     pub last_day: JalaliDate,
+    /// The first day, Gregorian.
     #[schema(value_type = String, format = Date, example = "2021-04-06")]
     pub first_day_iso: jiff::civil::Date,
+    /// The last day, Gregorian.
     #[schema(value_type = String, format = Date, example = "2021-04-25")]
     pub last_day_iso: jiff::civil::Date,
-    #[schema(value_type = String, format = DateTime, example = "2021-04-25T19:30:00Z")]
+    /// When the window opens (the start of the first day, Tehran time).
+    #[schema(value_type = String, format = DateTime, example = "2021-04-05T19:30:00Z")]
     pub opens_at: jiff::Timestamp,
+    /// `opens_at` in Tehran time, Jalali.
     #[schema(example = "1400/01/17 00:00")]
     pub opens_at_jalali: String,
+    /// When the window closes (the end of the last day, Tehran time).
     #[schema(value_type = String, format = DateTime, example = "2021-04-25T19:30:00Z")]
     pub closes_at: jiff::Timestamp,
+    /// `closes_at` in Tehran time, Jalali.
     #[schema(example = "1400/02/06 00:00")]
     pub closes_at_jalali: String,
+    /// The time zone days are counted in.
     #[schema(example = "Asia/Tehran")]
     pub time_zone: &'static str,
 }

@@ -213,23 +213,45 @@ pub fn compute(
 /// The canonical result document of one office, as published, hashed and served byte for byte.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ResultDocument<'a> {
+    /// The office's license number.
+    #[schema(example = "P-THR-000001")]
     office: &'a str,
+    /// The round.
+    #[schema(example = "1400-2")]
     round: String,
+    /// First results or final ranks.
     stage: Stage,
+    /// The rules' version.
+    #[schema(example = "1400-2.1")]
     rules_version: &'a str,
+    /// The content hash of the rules.
+    #[schema(example = "e3b182c86564e600b8d3a41c5aa095d566ee6d1eca44c1511d4c3a9756b8c1be")]
     rules_hash: &'a str,
+    /// The version of arzyab that computed it.
+    #[schema(example = "0.1.0")]
     engine_version: &'a str,
+    /// When it was published.
     #[schema(value_type = String, format = DateTime, example = "2021-05-06T05:30:00.123Z")]
     published_at: String,
+    /// Whether the office filed a declaration.
+    #[schema(example = true)]
     filed: bool,
+    /// The rounded total; `null` for a non-filer in the lowest grade.
     total: Option<Fixed>,
+    /// The office's grade (1 best).
+    #[schema(example = 2)]
     grade: u8,
+    /// Percent of the services available in its area it may offer.
     service_share_percent: Fixed,
     /// Ranking scope → position.
-    #[schema(value_type = BTreeMap<String, u32>)]
+    #[schema(value_type = BTreeMap<String, u32>, example = json!({"nationwide": 5, "office_kind": 1, "region": 3}))]
     positions: Map<String, Json>,
+    /// Points short of the next better grade; `null` in grade 1.
     to_next_grade: Option<Fixed>,
+    /// True when the total is within the fragile margin of a cut point.
+    #[schema(example = false)]
     fragile: bool,
+    /// How the office scored, criterion by criterion.
     explanation: crate::engine::explain::Explanation,
 }
 
@@ -326,16 +348,23 @@ pub fn differences(
 /// An office whose result changed between the first publication and the final one.
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ResultChange {
+    /// The office's license number.
+    #[schema(example = "P-THR-000001")]
     pub office: String,
+    /// Its total, first and final.
     pub total: TotalChange,
+    /// Its grade, first and final.
     pub grade: GradeChange,
+    /// Its positions, first and final.
     pub positions: PositionsChange,
 }
 
 /// A total, first and final (`null` for a non-filer in the lowest grade).
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TotalChange {
+    /// The first result's total.
     pub first: Option<Fixed>,
+    /// The final total.
     #[serde(rename = "final")]
     pub last: Option<Fixed>,
 }
@@ -343,16 +372,24 @@ pub struct TotalChange {
 /// A grade, first and final.
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct GradeChange {
+    /// The first result's grade.
+    #[schema(example = 3)]
     pub first: u8,
+    /// The final grade.
     #[serde(rename = "final")]
+    #[schema(example = 2)]
     pub last: u8,
 }
 
 /// Positions (ranking scope → position), first and final.
 #[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PositionsChange {
+    /// The first result's positions.
+    #[schema(example = json!({"nationwide": 12, "office_kind": 4, "region": 2}))]
     pub first: BTreeMap<String, u32>,
+    /// The final positions.
     #[serde(rename = "final")]
+    #[schema(example = json!({"nationwide": 5, "office_kind": 1, "region": 1}))]
     pub last: BTreeMap<String, u32>,
 }
 

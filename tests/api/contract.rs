@@ -168,3 +168,165 @@ fn the_contract_check_finds_bare_objects_missing_schemas_and_bare_components_beh
         "{problems:#?}"
     );
 }
+
+/// Every property of every schema in `doc` (the components, and the schemas written inline in the
+/// operations' bodies) that shows a reader no example or has no description, as
+/// `Schema.field: no example` or `METHOD path.field: no description`.
+/// A property whose type is another named schema (`$ref`, also as a list's items, a map's values
+/// or one side of a nullable `oneOf`) needs none of its own: that schema's fields carry theirs. An
+/// `enum` lists its values, which serve as examples. A property that cannot have an example says
+/// why in its description, starting `No example:`.
+fn example_problems(doc: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (name, schema) in doc["components"]["schemas"]
+        .as_object()
+        .expect("components")
+    {
+        if schema["properties"].is_null() && !shown(schema) && !delegates(schema) {
+            problems.push(format!("{name}: no example"));
+        }
+        properties_without_examples(schema, name, &mut problems);
+    }
+    for (path, ops) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in ops.as_object().expect("operations") {
+            let bodies = op["requestBody"]["content"].as_object().into_iter().chain(
+                op["responses"]
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|rs| rs.values().filter_map(|r| r["content"].as_object())),
+            );
+            for content in bodies {
+                for c in content.values() {
+                    let place = format!("{} {path}", method.to_uppercase());
+                    properties_without_examples(&c["schema"], &place, &mut problems);
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// Whether `schema` shows its reader a value: an example, a list of allowed values, or a reason
+/// why it has none.
+fn shown(schema: &Value) -> bool {
+    !schema["example"].is_null()
+        || schema["examples"].as_array().is_some_and(|e| !e.is_empty())
+        || schema["enum"].is_array()
+        || schema["const"].is_string()
+        || schema["description"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("No example:"))
+}
+
+/// Whether a property says what it holds: a description of its own (or on its side of a nullable
+/// `oneOf`), or a tag whose one allowed value names the variant it belongs to.
+fn described(schema: &Value) -> bool {
+    let own = |s: &Value| {
+        s["description"]
+            .as_str()
+            .is_some_and(|d| !d.trim().is_empty())
+    };
+    own(schema)
+        || ["allOf", "oneOf", "anyOf"]
+            .iter()
+            .any(|k| schema[*k].as_array().is_some_and(|ss| ss.iter().any(own)))
+        || schema["enum"].as_array().is_some_and(|e| e.len() == 1)
+}
+
+/// Whether `schema`'s values are shown by other schemas: a `$ref`, a composition with one, a list
+/// whose items are shown, or a map whose values are.
+fn delegates(schema: &Value) -> bool {
+    let inner = |s: &Value| shown(s) || delegates(s) || s["properties"].is_object();
+    schema["$ref"].is_string()
+        || ["allOf", "oneOf", "anyOf"]
+            .iter()
+            .any(|k| schema[*k].as_array().is_some_and(|ss| ss.iter().any(inner)))
+        || (schema["items"].is_object() && inner(&schema["items"]))
+        || (schema["additionalProperties"].is_object() && inner(&schema["additionalProperties"]))
+}
+
+/// Walks `schema`'s properties (and those of its inline items, values and compositions), reporting
+/// each that is neither shown nor delegates.
+fn properties_without_examples(schema: &Value, place: &str, problems: &mut Vec<String>) {
+    for (name, p) in schema["properties"].as_object().into_iter().flatten() {
+        let at = format!("{place}.{name}");
+        if !shown(p) && !delegates(p) && !p["properties"].is_object() {
+            problems.push(format!("{at}: no example"));
+        }
+        if !described(p) {
+            problems.push(format!("{at}: no description"));
+        }
+        properties_without_examples(p, &at, problems);
+    }
+    if schema["items"].is_object() {
+        properties_without_examples(&schema["items"], &format!("{place}[]"), problems);
+    }
+    if schema["additionalProperties"].is_object() {
+        let values = &schema["additionalProperties"];
+        properties_without_examples(values, &format!("{place}[*]"), problems);
+    }
+    for k in ["allOf", "oneOf", "anyOf"] {
+        for (i, s) in schema[k].as_array().into_iter().flatten().enumerate() {
+            properties_without_examples(s, &format!("{place}.{k}[{i}]"), problems);
+        }
+    }
+}
+
+#[test]
+fn every_field_of_the_openapi_document_has_an_example_and_a_description() {
+    let (_, doc) = arzyab::http::routes();
+    let doc = serde_json::to_value(&doc).unwrap();
+    let problems = example_problems(&doc);
+    assert!(
+        problems.is_empty(),
+        "{} fields without an example or a description:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn the_example_check_finds_fields_without_examples_or_descriptions_inline_nested_and_in_components()
+{
+    let doc = json!({
+        "paths": {
+            "/login": {"post": {
+                "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
+                    "username": {"type": "string", "description": "Who."},
+                    "password": {"type": "string", "example": "demo-admin-1400"}}}}}},
+                "responses": {"200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Token"}}}}}}},
+        },
+        "components": {"schemas": {
+            "Token": {"type": "object", "properties": {
+                "token": {"type": "string", "example": "a1b2", "description": "The token."},
+                "expires_at": {"type": ["string", "null"], "format": "date-time", "description": "When."},
+                "role": {"$ref": "#/components/schemas/Role", "description": "Its role."},
+                "grade": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Grade", "description": "Its grade."}]},
+                "offices": {"type": "array", "items": {"$ref": "#/components/schemas/Office"}, "description": "Its offices."},
+                "counts": {"type": "array", "items": {"type": "integer"}, "description": "Counts."},
+                "values": {"type": "object", "additionalProperties": {"type": "number", "example": 3}, "description": "Values."},
+                "nested": {"type": "object", "properties": {"deep": {"type": "integer", "description": "Deep."}}, "description": "Nested."},
+                "secret": {"type": "string", "description": "No example: never shown."}}},
+            "Role": {"type": "string", "enum": ["admin", "office"]},
+            "Grade": {"type": "integer"},
+            "Office": {"type": "object", "properties": {
+                "name": {"type": "string", "examples": ["دفتر ۱"], "description": "Its name."},
+                "step": {"type": "string", "enum": ["let"]},
+                "blank": {"type": "string", "example": "x", "description": " "}}},
+        }},
+    });
+    let problems = example_problems(&doc);
+    assert_eq!(
+        problems,
+        [
+            "Grade: no example",
+            "Office.blank: no description",
+            "Token.counts: no example",
+            "Token.expires_at: no example",
+            "Token.nested.deep: no example",
+            "POST /login.password: no description",
+            "POST /login.username: no example",
+        ],
+        "{problems:#?}"
+    );
+}

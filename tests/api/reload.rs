@@ -55,7 +55,7 @@ async fn token(app: &TestApp) -> String {
 }
 
 /// Polls `probe` every 50 ms until it gives a value, for at most ten seconds.
-async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+pub(crate) async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
@@ -74,7 +74,7 @@ where
 }
 
 /// Replaces the one occurrence of `from` in a file.
-fn edit(path: &Path, from: &str, to: &str) {
+pub(crate) fn edit(path: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(path).unwrap();
     assert_eq!(
         text.matches(from).count(),
@@ -96,7 +96,7 @@ pub(crate) fn double_completeness_weight(round: &Path) {
     );
 }
 
-fn update_cases_for_double_completeness_weight(round: &Path) {
+pub(crate) fn update_cases_for_double_completeness_weight(round: &Path) {
     let cases = round.join("tests/cases.yaml");
     edit(
         &cases,
@@ -112,7 +112,7 @@ fn update_cases_for_double_completeness_weight(round: &Path) {
     edit(&cases, "      total: 29 ", "      total: 30.5 ");
 }
 
-async fn health_hash(app: &TestApp, round: &str) -> String {
+pub(crate) async fn health_hash(app: &TestApp, round: &str) -> String {
     let (s, h) = app.get("/health", None).await;
     assert_eq!(s, 200, "{h}");
     h["rules"]
@@ -165,7 +165,7 @@ async fn attempt(app: &TestApp, round: &str, ok: bool, not_hash: &str) -> Value 
 }
 
 /// Waits until /health shows a hash for the round other than `old`.
-async fn new_hash(app: &TestApp, round: &str, old: &str) -> String {
+pub(crate) async fn new_hash(app: &TestApp, round: &str, old: &str) -> String {
     eventually(&format!("a new live hash for {round}"), || async {
         let h = health_hash(app, round).await;
         (h != old).then_some(h)
@@ -206,7 +206,10 @@ async fn an_edited_weight_must_pass_the_rule_tests_then_serves_new_scores_under_
         );
         assert!(e["line"].as_u64().unwrap() > 0, "{e}");
         assert!(
-            e["message"].as_str().unwrap().starts_with("rule test `"),
+            e["message"]["en"]
+                .as_str()
+                .unwrap()
+                .starts_with("rule test `"),
             "{e}"
         );
     }
@@ -259,7 +262,10 @@ async fn broken_yaml_keeps_the_old_version_serving_and_v1_rules_shows_the_line_u
     assert_eq!(first["line"], line, "{failed}");
     assert_eq!(first["column"], 7, "{failed}");
     assert!(
-        first["message"].as_str().unwrap().contains("YAML syntax"),
+        first["message"]["en"]
+            .as_str()
+            .unwrap()
+            .contains("YAML syntax"),
         "{failed}"
     );
     // The last good version still serves, and says so.
@@ -514,11 +520,14 @@ async fn a_published_frozen_round_refuses_scoring_changes_and_replays_its_publis
     double_completeness_weight(&round);
     let refused = eventually("the change refused as frozen", || async {
         let a = rules_entry(&app, "1400-2").await["last_attempt"].clone();
-        (a["errors"][0]["message"] == "round 1400-2 is published; its scoring is frozen")
+        (a["errors"][0]["message"]["en"] == "round 1400-2 is published; its scoring is frozen")
             .then_some(a)
     })
     .await;
     assert_eq!(refused["ok"], false);
+    let fa = refused["errors"][0]["message"]["fa"].as_str().unwrap();
+    assert_eq!(arzyab::domain::persian_problem(fa), None, "{fa}");
+    assert!(fa.contains("«1400-2»"), "{fa}");
     assert!(
         refused["errors"][0]["hint"]
             .as_str()
@@ -589,7 +598,7 @@ async fn a_removed_round_directory_keeps_its_live_version(app: TestApp) {
     .unwrap();
     let noted = attempt(&app, "1401-1", false, "").await;
     assert_eq!(
-        noted["errors"][0]["message"],
+        noted["errors"][0]["message"]["en"],
         "the round directory was removed"
     );
     assert_eq!(health_hash(&app, "1401-1").await, h);

@@ -106,7 +106,7 @@ async fn a_weight_change_is_simulated_over_stored_declarations_and_changes_nothi
             .as_array()
             .unwrap()
             .iter()
-            .any(|d| d["line"] == 3 && d["message"].as_str().unwrap().contains("titel")),
+            .any(|d| d["line"] == 3 && d["message"]["en"].as_str().unwrap().contains("titel")),
         "{bad}"
     );
     let reviewer = app.staff(&admin, "reviewer.sim", "reviewer", Some(1)).await;

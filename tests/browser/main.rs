@@ -9,6 +9,7 @@
 mod helpers;
 
 mod console;
+mod console_policy;
 mod declaration;
 mod harness;
 mod results;

@@ -636,3 +636,34 @@ fn serve_takes_its_connection_cap_and_header_timeout_from_the_flags_and_environm
     fresh.read_to_string(&mut health).unwrap();
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
 }
+
+#[test]
+fn check_fa_prints_each_problem_in_persian_at_the_same_place_and_english_stays_the_default() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_round(tmp.path());
+    replace_in(
+        &dir.join("criteria.yaml"),
+        "      input: area_m2\n",
+        "      input: area_sqm\n",
+    );
+    let english = stderr(&arzyab(&["check", dir.to_str().unwrap()]));
+    assert!(
+        english.contains("`area_sqm` is not a declared input"),
+        "{english}"
+    );
+    assert!(english.contains("1 problem(s)"), "{english}");
+    let o = arzyab(&["check", "--fa", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let fa = stderr(&o);
+    let place = english.split(": `area_sqm`").next().unwrap();
+    let first = fa.lines().next().unwrap();
+    assert!(first.contains(place), "{fa}");
+    let message = first.split("\u{2069}: ").nth(1).unwrap();
+    assert_eq!(arzyab::domain::persian_problem(message), None, "{fa}");
+    assert!(message.contains("«area_sqm»"), "{fa}");
+    assert!(
+        fa.contains("راهنما: \u{2066}did you mean `area_m2`?\u{2069}"),
+        "{fa}"
+    );
+    assert!(fa.contains("۱ ایراد"), "{fa}");
+}

@@ -17,14 +17,22 @@ use crate::rules::value;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RuleChange {
     /// `round`, `criterion`, `penalty`, `input`, `grading`, `ranking` or `calendar`.
+    #[schema(example = "criterion")]
     pub section: &'static str,
     /// The criterion, penalty or input id; empty for settings of the whole round.
+    #[schema(example = "area")]
     pub id: String,
+    /// The criterion's, penalty's or input's name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<Label>,
     /// The property: `weight`, `bands`, `cap`, `cut_points.grade_1`, … or `added` / `removed`.
+    #[schema(example = "weight")]
     pub field: String,
+    /// The old value in words; `null` when added.
+    #[schema(example = "1.5")]
     pub old: Option<String>,
+    /// The new value in words; `null` when removed.
+    #[schema(example = "2")]
     pub new: Option<String>,
 }
 

@@ -116,13 +116,18 @@ impl SweepSpec {
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Sweep {
     /// The key swept, e.g. `weight:area`.
+    #[schema(example = "weight:area")]
     pub param: String,
     /// The value the candidate has.
+    #[schema(example = "1.5")]
     pub current: String,
     /// The value the baseline has, if the baseline has the setting at all.
+    #[schema(example = "1.5")]
     pub baseline_value: Option<String>,
     /// Grade counts under the baseline, for reference.
+    #[schema(example = json!([12, 21, 27]))]
     pub baseline_grades: [usize; 3],
+    /// One step per value swept.
     pub steps: Vec<SweepStep>,
 }
 
@@ -130,15 +135,22 @@ pub struct Sweep {
 /// gives a step with only `error`.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct SweepStep {
+    /// The value at this step.
     pub value: Fixed,
+    /// Offices in grades 1, 2 and 3 at this step; absent when the step failed.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = json!([14, 20, 26]))]
     pub grades: Option<[usize; 3]>,
+    /// The mean total of filers at this step.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mean_total: Option<Fixed>,
     /// Offices whose grade differs from the baseline's.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 3)]
     pub grades_changed: Option<usize>,
+    /// Why the step could not be computed.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "the weight must be greater than 0")]
     pub error: Option<String>,
 }
 

@@ -40,11 +40,23 @@ pub struct InputValue;
 
 impl utoipa::PartialSchema for InputValue {
     fn schema() -> RefOr<Schema> {
+        let text = |description: &str, example: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(description))
+                .examples([example])
+        };
         let violation = ObjectBuilder::new()
-            .property("kind", ObjectBuilder::new().schema_type(Type::String))
+            .property("kind", text("The penalty's id.", "overcharging"))
             .required("kind")
-            .property("date", ObjectBuilder::new().schema_type(Type::String))
-            .property("note", ObjectBuilder::new().schema_type(Type::String));
+            .property("date", text("When it happened (Jalali).", "1400/01/25"))
+            .property(
+                "note",
+                text(
+                    "What the inspector wrote.",
+                    "دریافت وجه اضافه از مراجعه‌کننده",
+                ),
+            );
         OneOfBuilder::new()
             .item(ObjectBuilder::new().schema_type(Type::Number))
             .item(ObjectBuilder::new().schema_type(Type::Boolean))
@@ -66,10 +78,17 @@ impl utoipa::ToSchema for InputValue {}
 pub struct Office {
     /// License number.
     pub id: OfficeId,
+    /// Pishkhan, non-governmental or rural ICT.
     pub kind: OfficeKind,
+    /// The region it belongs to (1–9).
     pub region: RegionId,
+    /// The province's code.
+    #[schema(example = "THR")]
     pub province: String,
+    /// The office's name.
+    #[schema(example = "دفتر پیشخوان دولت ۱۲۳۴")]
     pub name: String,
+    /// The license holder's national code.
     pub holder_national_code: NationalCode,
 }
 

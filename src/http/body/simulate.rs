@@ -8,6 +8,8 @@ use crate::engine::simulate::sweep::Sweep;
 /// What a candidate would do, and with a sweep, the grade counts at every step.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Simulated {
+    /// What the candidate would change.
     pub simulation: Simulation,
+    /// With a sweep: the grade counts at every step.
     pub sweep: Option<Sweep>,
 }

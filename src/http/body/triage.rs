@@ -12,11 +12,13 @@ use crate::engine::triage::RaisedFlag as Raised;
 /// A review flag raised on a file, with why in words and numbers.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct RaisedFlag {
+    /// The flag's id in the round's `review:` section.
     #[schema(example = "area_jump")]
     pub id: String,
     /// `jump`, `near_boundary`, `outlier`, `missing` or `formula`.
     #[schema(example = "jump")]
     pub kind: &'static str,
+    /// The flag's name, as the round's rules give it.
     pub label: Label,
     /// Added to the file's risk.
     pub weight: Fixed,
@@ -41,11 +43,13 @@ impl From<Raised> for RaisedFlag {
 pub struct FileTriage {
     /// The sum of the raised flags' weights; the queue lists higher risk first.
     pub risk: Fixed,
+    /// The flags the file raises, in the order the round declares them.
     pub flags: Vec<RaisedFlag>,
     /// An open referral's correction deadline, else the end of the regional review; the queue
     /// lists the earlier deadline first among files of equal risk.
     #[schema(value_type = String, format = DateTime, example = "2021-05-05T19:30:00Z")]
     pub deadline_at: Timestamp,
+    /// `deadline_at` in the Jalali calendar, Tehran time.
     #[schema(example = "1400/02/16 00:00")]
     pub deadline_at_jalali: String,
 }
@@ -64,12 +68,17 @@ impl From<&app::TriagedFile> for FileTriage {
 /// How many files raise each flag, in a region or in every region.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TriageSummary {
+    /// The round.
+    #[schema(example = "1400-2")]
     pub round: String,
-    /// `null`: every region.
+    /// The region (1–9); `null`: every region.
+    #[schema(example = 1)]
     pub region: Option<u8>,
     /// Files listed (every office).
+    #[schema(example = 250)]
     pub files: usize,
     /// Files that raise at least one flag.
+    #[schema(example = 31)]
     pub flagged: usize,
     /// Every flag of the round in the order its rules declare them.
     pub flags: Vec<FlagCount>,
@@ -78,10 +87,18 @@ pub struct TriageSummary {
 /// One flag and how many files raise it.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct FlagCount {
+    /// The flag's id in the round's `review:` section.
+    #[schema(example = "area_jump")]
     pub id: String,
+    /// `jump`, `near_boundary`, `outlier`, `missing` or `formula`.
+    #[schema(example = "jump")]
     pub kind: &'static str,
+    /// The flag's name, as the round's rules give it.
     pub label: Label,
+    /// Added to the risk of each file that raises it.
     pub weight: Fixed,
+    /// Files that raise this flag.
+    #[schema(example = 14)]
     pub files: usize,
 }
 
@@ -110,27 +127,46 @@ impl From<app::Summary> for TriageSummary {
 /// After the round: per flag, how many flagged and unflagged submitted files the review changed.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TriageOutcomes {
+    /// The round.
+    #[schema(example = "1400-2")]
     pub round: String,
+    /// The region (1–9); `null`: every region.
+    #[schema(example = 1)]
     pub region: Option<u8>,
     /// Submitted files (flags are raised only on them).
+    #[schema(example = 240)]
     pub files: usize,
     /// Submitted files the review changed: a referral's corrections, or an accepted objection's.
+    #[schema(example = 18)]
     pub changed: usize,
+    /// Each flag of the round, in the order its rules declare them.
     pub flags: Vec<FlagOutcome>,
 }
 
 /// How well one flag predicted a correction.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct FlagOutcome {
+    /// The flag's id in the round's `review:` section.
+    #[schema(example = "area_jump")]
     pub id: String,
+    /// `jump`, `near_boundary`, `outlier`, `missing` or `formula`.
+    #[schema(example = "jump")]
     pub kind: &'static str,
+    /// The flag's name, as the round's rules give it.
     pub label: Label,
+    /// Added to the risk of each file that raises it.
     pub weight: Fixed,
     /// Files the flag was raised on, as they were submitted.
+    #[schema(example = 20)]
     pub flagged: usize,
     /// Of those, files the review changed.
+    #[schema(example = 9)]
     pub flagged_changed: usize,
+    /// Files the flag was not raised on.
+    #[schema(example = 220)]
     pub unflagged: usize,
+    /// Of those, files the review changed.
+    #[schema(example = 9)]
     pub unflagged_changed: usize,
 }
 

@@ -4,7 +4,9 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use super::{Ctx, Hint, In, check_id};
+use super::{Ctx, Hint, In, check_id, fa};
+use crate::domain::digits::to_persian_digits;
+use crate::domain::quoted;
 use crate::rules::model::{InputSpec, InputType, MissingSpec};
 use crate::rules::ruleset::{Bounds, ChoiceValue, InputDef, InputKind, Missing};
 use crate::rules::value;
@@ -126,6 +128,11 @@ fn input_bounds(cx: &mut Ctx, file: &Path, spec: &InputSpec, kind: &InputKind) -
         (None, None, None) => return None,
         (Some(_), Some(at), _) | (Some(_), None, Some(at)) => {
             cx.error(file, at, "`range:` and `min:`/`max:` are both given")
+                .persian(format!(
+                    "هم {} و هم {} نوشته شده است؛ یکی را نگه دارید",
+                    quoted("range:"),
+                    quoted("min:/max:")
+                ))
                 .hint("keep either `range: [smallest, largest]` or `min:` and `max:`");
             return None;
         }
@@ -136,6 +143,11 @@ fn input_bounds(cx: &mut Ctx, file: &Path, spec: &InputSpec, kind: &InputKind) -
                     r,
                     format!("the range starts at {} but ends at {}", lo.value, hi.value),
                 )
+                .persian(format!(
+                    "بازه از {} آغاز می‌شود ولی به {} پایان می‌یابد؛ کوچک‌ترین مقدار را نخست بنویسید",
+                    fa(lo.value),
+                    fa(hi.value)
+                ))
                 .hint("write the smallest allowed value first: [min, max]");
                 return None;
             }
@@ -146,6 +158,12 @@ fn input_bounds(cx: &mut Ctx, file: &Path, spec: &InputSpec, kind: &InputKind) -
                     r,
                     "`range:` has one value; it needs two, `[smallest, largest]`",
                 )
+                .persian(format!(
+                    "{} یک مقدار دارد و دو مقدار می‌خواهد: کوچک‌ترین و بزرگ‌ترین؛ برای بازه یک‌سویه {} یا {} بنویسید",
+                    quoted("range:"),
+                    quoted("min:"),
+                    quoted("max:")
+                ))
                 .hint(format!(
                     "for a range open at one end write `min: {0}` (or `max: {0}`) instead of `range:`",
                     only.value
@@ -161,6 +179,11 @@ fn input_bounds(cx: &mut Ctx, file: &Path, spec: &InputSpec, kind: &InputKind) -
                         items.len()
                     ),
                 )
+                .persian(format!(
+                    "{} دو مقدار می‌خواهد، کوچک‌ترین و بزرگ‌ترین؛ {} مقدار دارد",
+                    quoted("range:"),
+                    to_persian_digits(&items.len().to_string())
+                ))
                 .hint("for a range open at one end write `min:` or `max:` instead");
                 return None;
             }
@@ -171,6 +194,11 @@ fn input_bounds(cx: &mut Ctx, file: &Path, spec: &InputSpec, kind: &InputKind) -
                 lo,
                 format!("`min: {}` is larger than `max: {}`", lo.value, hi.value),
             )
+            .persian(format!(
+                "کمینه ({}) از بیشینه ({}) بزرگ‌تر است",
+                fa(lo.value),
+                fa(hi.value)
+            ))
             .hint("`min:` is the smallest allowed value, `max:` the largest");
             return None;
         }

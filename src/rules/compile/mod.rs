@@ -27,7 +27,7 @@ use super::diagnostic::{Diagnostic, Diagnostics, Position};
 use super::ruleset::*;
 use super::script::Scripts;
 use super::yaml::Located;
-use crate::domain::OfficeKind;
+use crate::domain::{Fixed, OfficeKind};
 use sections::Sections;
 
 /// Loads, validates and compiles the round in `dir`. Every problem comes back, sorted by file and line.
@@ -111,6 +111,11 @@ impl Ctx {
         self.diags.push(Diagnostic::new(pos, message));
         self.diags.last_mut().expect("just pushed")
     }
+}
+
+/// A number of the rule files, as a Persian diagnostic writes it (`−۱۲٫۵`).
+fn fa(n: Fixed) -> String {
+    crate::domain::digits::to_persian_number(&n.to_string())
 }
 
 trait Hint {
@@ -348,3 +353,5 @@ fn kinds(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fa;

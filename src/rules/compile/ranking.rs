@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::domain::Fixed;
+use crate::domain::{Fixed, quoted};
 use crate::rules::diagnostic::suggestion;
 use crate::rules::model::*;
 use crate::rules::ruleset::*;
@@ -46,6 +46,7 @@ pub(super) fn compile_ranking(
                 None => {
                     if declared_criteria.lacks(id) {
                         cx.error(file, item, format!("`{id}` is not a criterion"))
+                            .persian(format!("{} معیار این دوره نیست", quoted(id)))
                             .hint(suggestion(id, criteria));
                     }
                     None
@@ -59,6 +60,7 @@ pub(super) fn compile_ranking(
                 None => {
                     if declared_inputs.lacks(name) {
                         cx.error(file, item, format!("`{name}` is not a declared input"))
+                            .persian(format!("{} در ورودی‌های دوره تعریف نشده است", quoted(name)))
                             .hint(tie_break_hint(name, inputs));
                     }
                     None

@@ -13,9 +13,23 @@ use crate::rules::value::Value;
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum ProgramStep {
     /// `let name = …` bound `value`.
-    Let { name: String, value: String },
+    Let {
+        /// The bound name.
+        #[schema(example = "ratio")]
+        name: String,
+        /// Its value, as the script would print it.
+        #[schema(example = "0.75")]
+        value: String,
+    },
     /// An `if` on `condition` took its first branch (`taken`) or its `else`.
-    Branch { condition: String, taken: bool },
+    Branch {
+        /// The condition as written.
+        #[schema(example = "insured_staff >= staff_count")]
+        condition: String,
+        /// True when the first branch was taken.
+        #[schema(example = true)]
+        taken: bool,
+    },
 }
 
 impl Program {

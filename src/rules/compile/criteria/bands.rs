@@ -2,9 +2,10 @@
 
 use std::path::Path;
 
-use super::super::{Ctx, Hint};
+use super::super::{Ctx, Hint, fa};
 use super::{Env, numeric};
 use crate::domain::Fixed;
+use crate::domain::quoted;
 use crate::rules::diagnostic::Position;
 use crate::rules::model::{BandSpec, BandsSpec};
 use crate::rules::ruleset::{Band, Rule};
@@ -42,6 +43,11 @@ fn compile_bands(cx: &mut Ctx, file: &Path, spec: &BandsSpec, max: Fixed) -> Vec
                     lo.value, hi.value
                 ),
             )
+            .persian(format!(
+                "این بازه از {} آغاز می‌شود ولی پایانش زیر {} است",
+                fa(lo.value),
+                fa(hi.value)
+            ))
             .hint("`at_least` must be smaller than `below`");
         }
         if b.points.value > max || b.points.value < Fixed::ZERO {
@@ -83,6 +89,7 @@ fn ordered<'b>(
         .collect();
     if bands.is_empty() {
         cx.error(file, &spec.input, "`bands:` is empty")
+            .persian(format!("فهرست {} خالی است", quoted("bands:")))
             .hint("list at least one band");
         return None;
     }
@@ -100,6 +107,7 @@ fn ordered<'b>(
             band_place(file, b),
             "the bands are not in order: this band starts below the one before it",
         )
+        .persian("بازه‌ها به ترتیب نیستند: این بازه پایین‌تر از بازه پیش از خود آغاز می‌شود؛ بازه‌ها را از کم به زیاد بنویسید")
         .hint("list bands from low to high");
         return None;
     }
@@ -129,6 +137,11 @@ fn check_neighbours(cx: &mut Ctx, file: &Path, prev: &BandSpec, b: &BandSpec, de
                     start.value, end.value
                 ),
             )
+            .persian(format!(
+                "این بازه با بازه کناری هم‌پوشانی دارد: از {} آغاز می‌شود ولی آن یکی تا زیر {} ادامه دارد",
+                fa(start.value),
+                fa(end.value)
+            ))
             .hint(format!("start this band at {}", end.value));
         }
         (Some(end), Some(start)) if start.value > end.value => {
@@ -145,6 +158,11 @@ fn check_neighbours(cx: &mut Ctx, file: &Path, prev: &BandSpec, b: &BandSpec, de
                     end.value, start.value
                 ),
             )
+            .persian(format!(
+                "مقدارهای {} تا {} در هیچ بازه‌ای نمی‌افتند",
+                fa(end.value),
+                fa(start.value)
+            ))
             .hint(format!("start this band at {}", end.value));
         }
         (None, _) => {

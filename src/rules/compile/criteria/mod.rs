@@ -12,7 +12,7 @@ use std::path::Path;
 
 use super::declared::Declared;
 use super::{Ctx, Hint, In, check_id, kinds};
-use crate::domain::Fixed;
+use crate::domain::{Fixed, quoted};
 use crate::rules::diagnostic::{Position, suggestion};
 use crate::rules::model::CriterionSpec;
 use crate::rules::ruleset::{Criterion, InputDef, InputKind, KindSet, Rule, Source, SourceFile};
@@ -54,7 +54,12 @@ pub(super) fn compile_scripts<'s>(
             }
             Err(problems) => {
                 for p in problems {
-                    let d = cx.error_at(Position::new(&path, p.line, p.column), p.message);
+                    let d = cx
+                        .error_at(Position::new(&path, p.line, p.column), p.message)
+                        .persian(format!(
+                            "برنامه {} در این جا ایراد دارد و ترجمه نمی‌شود",
+                            quoted(&f.path)
+                        ));
                     if let Some(h) = p.hint {
                         d.hint(h);
                     }
@@ -97,6 +102,10 @@ impl Env<'_> {
                 name,
                 format!("`{}` is not a declared input", name.value),
             )
+            .persian(format!(
+                "{} در ورودی‌های دوره تعریف نشده است",
+                quoted(&name.value)
+            ))
             .hint(suggestion(name, self.input_names));
         }
         found
