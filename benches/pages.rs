@@ -25,6 +25,7 @@ const REQUESTS: usize = 300;
 const HOLDERS: usize = 30;
 const ADMIN: (&str, &str) = ("bench-admin", "bench-admin-password-1");
 const REVIEWER: (&str, &str) = ("bench-reviewer", "bench-reviewer-password-1");
+const REGULATOR: (&str, &str) = ("bench-regulator", "bench-regulator-password-1");
 
 /// Who asks for a page.
 #[derive(Clone, Copy)]
@@ -32,6 +33,7 @@ enum Who {
     Anonymous,
     Office,
     Reviewer,
+    Regulator,
 }
 
 /// The pages measured: a name, a path, who asks. Paths that do not exist (yet) are reported as
@@ -53,6 +55,7 @@ const PAGES: &[(&str, &str, Who)] = &[
     ),
     ("review queue, page 40", "/review?page=40", Who::Reviewer),
     ("review queue, search", "/review?q=P-04999", Who::Reviewer),
+    ("round dashboard", "/console", Who::Regulator),
 ];
 
 fn main() {
@@ -121,6 +124,17 @@ async fn run() {
         created.text().await.unwrap_or_default()
     );
     let reviewer = page_sign_in(&http, &url, REVIEWER.0, REVIEWER.1).await;
+    let created = http
+        .post(format!("{url}/v1/users"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({
+            "username": REGULATOR.0, "password": REGULATOR.1, "role": "regulator"
+        }))
+        .send()
+        .await
+        .expect("create the regulator");
+    assert!(created.status().is_success(), "create the regulator");
+    let regulator = page_sign_in(&http, &url, REGULATOR.0, REGULATOR.1).await;
     let mut holders = Vec::new();
     for code in codes.iter().step_by(OFFICES / HOLDERS).take(HOLDERS) {
         holders.push(page_sign_in(&http, &url, code, code).await);
@@ -142,6 +156,7 @@ async fn run() {
                 Who::Anonymous => String::new(),
                 Who::Office => holders[i % holders.len()].clone(),
                 Who::Reviewer => reviewer.clone(),
+                Who::Regulator => regulator.clone(),
             };
             let began = Instant::now();
             let resp = http

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod audit_log;
+pub mod dashboard;
 pub mod declaration_form;
 pub mod declarations;
 pub mod health;

@@ -3,6 +3,7 @@
 //! lives in `migrations/<backend>/`, applied at start-up. One file per aggregate.
 
 pub mod audit;
+pub mod dashboard;
 pub mod declarations;
 pub mod generation;
 pub mod idempotency;

@@ -22,6 +22,8 @@ struct HomePage {
     round: Option<RoundView>,
     /// The account still signs in with its national code: the page asks to change it.
     first_password: bool,
+    /// The regulator's console is open to this role (the page links to it).
+    console: bool,
     /// An office holder: the page links to the declaration with what to do next.
     is_office: bool,
     next_step: String,
@@ -118,6 +120,7 @@ pub async fn home(
                 round: round.map(|r| round_view(&l, r)),
                 username: visitor.username.clone(),
                 first_password: visitor.first_password,
+                console: matches!(visitor.actor.role, Role::Regulator | Role::Admin),
                 office: visitor.actor.role == Role::Office,
                 policy: matches!(visitor.actor.role, Role::Regulator | Role::Admin),
                 admin: visitor.actor.role == Role::Admin,

@@ -6,6 +6,8 @@ mod account;
 mod admin;
 mod assets;
 mod audit;
+mod console;
+mod console_export;
 mod declaration;
 mod home;
 mod layout;
@@ -68,6 +70,17 @@ pub fn router<S: Clone + Send + Sync + 'static>(portal: Portal) -> Router<S> {
         .route("/login", post(signin::login))
         .route("/logout", post(signin::logout))
         .route("/assets/{file}", get(assets::serve))
+        .route("/console", get(console::dashboard_page))
+        .route("/console/counts", get(console::counts_partial))
+        .route(
+            "/console/publish",
+            get(console::publish_page).post(console::publish),
+        )
+        .route("/console/finalize", post(console::finalize))
+        .route("/console/verify", get(console::verify_page))
+        .route("/console/results", get(console::results_page))
+        .route("/console/results.csv", get(console_export::results_csv))
+        .route("/console/results.xlsx", get(console_export::results_xlsx))
         .route(
             "/declaration",
             get(declaration::show).post(declaration::save),

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod console;
 mod console_policy;
 mod contract;
 mod declarations;

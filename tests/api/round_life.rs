@@ -31,7 +31,7 @@ both_backends!(spawn_watching =>
 const N: usize = 56;
 const LOCATIONS: [&str; 4] = ["city_center", "urban", "suburban", "village"];
 
-fn office_values(i: usize) -> Value {
+pub(crate) fn office_values(i: usize) -> Value {
     json!({
         "area_m2": 18 + 3 * i,
         "staff_count": 1 + i % 6,
@@ -43,7 +43,7 @@ fn office_values(i: usize) -> Value {
     })
 }
 
-fn region_values(i: usize) -> Value {
+pub(crate) fn region_values(i: usize) -> Value {
     let mut v = json!({
         "association_score": 40 + i % 50,
         "data_completeness_percent": 50 + (i * 7) % 50,
@@ -785,7 +785,11 @@ fn phase(round: &Value, name: &str) -> Value {
 }
 
 /// Offices `which` save and submit their declaration (the caller has opened the self-declaration).
-async fn declare(app: &TestApp, offices: &[(String, String, u8)], which: std::ops::Range<usize>) {
+pub(crate) async fn declare(
+    app: &TestApp,
+    offices: &[(String, String, u8)],
+    which: std::ops::Range<usize>,
+) {
     for i in which {
         let t = app.login(&offices[i].1, &offices[i].1).await;
         let (s, b) = app
@@ -804,7 +808,7 @@ async fn declare(app: &TestApp, offices: &[(String, String, u8)], which: std::op
 }
 
 /// The regions record their values on offices `which` (the caller has opened the review).
-async fn review(
+pub(crate) async fn review(
     app: &TestApp,
     reviewers: [&str; 2],
     offices: &[(String, String, u8)],
@@ -826,7 +830,7 @@ async fn review(
     }
 }
 
-async fn object(app: &TestApp, office: &(String, String, u8)) -> (u16, Value) {
+pub(crate) async fn object(app: &TestApp, office: &(String, String, u8)) -> (u16, Value) {
     let t = app.login(&office.1, &office.1).await;
     app.post(
         "/v1/rounds/1400-2/objection",

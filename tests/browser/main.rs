@@ -8,6 +8,7 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+mod console;
 mod console_policy;
 mod declaration;
 mod harness;
