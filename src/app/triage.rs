@@ -154,33 +154,49 @@ pub async fn summary(
 ) -> Result<Summary, AppError> {
     let region = super::review::region_scope(actor, region)?;
     let q = triage(app, actor, round, region).await?;
-    let flags =
-        q.rs.review
-            .flags
-            .iter()
-            .map(|f| FlagCount {
-                id: f.id.clone(),
-                kind: f.check.kind_name(),
-                label: f.label.clone(),
-                weight: f.weight,
-                files: q
-                    .files
-                    .iter()
-                    .filter(|t| t.triage.flags.iter().any(|r| r.id == f.id))
-                    .count(),
-            })
-            .collect();
+    let (flags, flagged) = counts(&q.rs, &q.files);
     Ok(Summary {
         round: q.rs.round,
         region,
         files: q.files.len(),
-        flagged: q
-            .files
-            .iter()
-            .filter(|f| !f.triage.flags.is_empty())
-            .count(),
+        flagged,
         flags,
     })
+}
+
+/// Every flag of the round, in the order it declares them, with how many of `files` raise it;
+/// and how many files raise at least one. The API's summary and the reviewer's queue page count
+/// with this one function.
+pub fn counts<'a>(
+    rs: &RuleSet,
+    files: impl IntoIterator<Item = &'a TriagedFile>,
+) -> (Vec<FlagCount>, usize) {
+    let mut per_flag = vec![0usize; rs.review.flags.len()];
+    let mut flagged = 0;
+    for f in files {
+        if !f.triage.flags.is_empty() {
+            flagged += 1;
+        }
+        for (i, flag) in rs.review.flags.iter().enumerate() {
+            if f.triage.flags.iter().any(|r| r.id == flag.id) {
+                per_flag[i] += 1;
+            }
+        }
+    }
+    let flags = rs
+        .review
+        .flags
+        .iter()
+        .zip(per_flag)
+        .map(|(f, files)| FlagCount {
+            id: f.id.clone(),
+            kind: f.check.kind_name(),
+            label: f.label.clone(),
+            weight: f.weight,
+            files,
+        })
+        .collect();
+    (flags, flagged)
 }
 
 pub use crate::engine::triage::FlagOutcome;

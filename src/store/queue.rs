@@ -53,8 +53,9 @@ const STATE: &str = "case when d.status is null then 'not_started' \
      when d.status = 'submitted' and d.reviewed_version = d.version then 'reviewed' \
      else d.status end";
 
-/// The order of the queue, in this one place: by license number today; the review triage (risk
-/// first, then the deadline) replaces this line.
+/// The order of the queue when it is paged here (sorted "by office"): by license number. The
+/// default order, by risk then deadline, needs each file's flags, which the engine computes in the
+/// app layer (`app::queue::queue`), so that order pages the rows of [`Store::queue_rows`] there.
 const ORDER: &str = "f.id";
 
 /// Which files of a round the queue shows. Empty filters match everything.
@@ -219,6 +220,24 @@ impl Store {
         bound(sqlx::query(&sql), round, binds)
             .bind(limit)
             .bind(offset)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(from_row)
+            .collect()
+    }
+
+    /// Every file of the queue under `filter`, by license number: filtered here, so only the
+    /// matching rows come back, for the app layer to order by risk and page.
+    #[tracing::instrument(skip_all, fields(%round))]
+    pub async fn queue_rows(
+        &self,
+        round: RoundId,
+        filter: &QueueFilter,
+    ) -> Result<Vec<QueueRow>, StoreError> {
+        let (clause, binds) = where_of(filter, true);
+        let sql = format!("select * from ({}) f{clause} order by {ORDER}", files_sql());
+        bound(sqlx::query(&sql), round, binds)
             .fetch_all(&self.pool)
             .await?
             .iter()

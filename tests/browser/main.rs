@@ -12,6 +12,7 @@ mod declaration;
 mod harness;
 mod results;
 mod review;
+mod triage;
 
 use arzyab::domain::JalaliDate;
 use arzyab::domain::digits::to_persian_digits;
