@@ -37,12 +37,12 @@ async fn the_queue_puts_the_file_whose_area_jumped_first_with_its_reason() {
     let (s, b) = app.import(&admin, &csv).await;
     assert_eq!(s, 200, "{b}");
     let (first, third) = (offices[0].1.clone(), offices[2].1.clone());
+    app.staff(&admin, "rev.one", "reviewer", Some(1)).await;
     declare(&app, &first, "1400-2", values(55.5)).await;
     declare(&app, &third, "1400-2", values(55.5)).await;
     app.at("1401/07/15 10:00");
     declare(&app, &first, "1401-1", values(55.5)).await;
     declare(&app, &third, "1401-1", values(130.0)).await;
-    app.staff(&admin, "rev.one", "reviewer", Some(1)).await;
     app.at("1401/07/30 10:00");
 
     sign_in(
