@@ -327,8 +327,11 @@ pub async fn accept_declaration(
     by: &str,
     at: i64,
 ) -> Result<i64, StoreError> {
+    // A write to declarations like any other: the population generation says so (the triage
+    // cache keeps files with their versions).
+    let generation = super::generation::bump(&mut *conn).await?;
     let done = sqlx::query(
-        "update declarations set version = $1, reviewed_version = $1, reviewed_by = $2, reviewed_at = $3, updated_at = $3 \
+        "update declarations set version = $1, reviewed_version = $1, reviewed_by = $2, reviewed_at = $3, updated_at = $3, generation = $7 \
          where round = $4 and office_id = $5 and version = $6 and status = 'submitted'",
     )
     .bind(version + 1)
@@ -337,6 +340,7 @@ pub async fn accept_declaration(
     .bind(round.to_string())
     .bind(office.as_str())
     .bind(version)
+    .bind(generation)
     .execute(conn)
     .await?;
     if done.rows_affected() == 0 {
