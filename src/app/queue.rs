@@ -371,13 +371,25 @@ pub async fn queue(app: &App, actor: &Actor, q: &QueueQuery) -> Result<Queue, Ap
     };
     let pages = (total as usize).div_ceil(PER_PAGE).max(1);
     let page = page.min(pages);
-    let triaged = super::triage::files(app, actor, &rs.round.to_string(), region).await?;
-    let mut by_office: std::collections::HashMap<OfficeId, super::triage::TriagedFile> = triaged
-        .files
-        .into_iter()
-        .map(|f| (f.office.id.clone(), f))
+    let (triage_rs, assessed, open) =
+        super::triage::assessed(app, actor, &rs.round.to_string(), region).await?;
+    let review_ends =
+        crate::workflow::calendar::Window::of(&triage_rs, Phase::RegionalReview).closes_at;
+    // Each file's risk and deadline, read from the shared assessment without copying it.
+    let by_office: std::collections::HashMap<
+        &OfficeId,
+        (&crate::engine::triage::Triage, jiff::Timestamp),
+    > = assessed
+        .iter()
+        .map(|(o, _, t)| {
+            (
+                &o.id,
+                (t, super::triage::deadline(&open, review_ends, &o.id)),
+            )
+        })
         .collect();
-    let (flag_counts, flagged) = super::triage::counts(&triaged.rs, by_office.values());
+    let (flag_counts, flagged) =
+        super::triage::counts(&triage_rs, assessed.iter().map(|(_, _, t)| t));
     let offset = (page - 1) * PER_PAGE;
     let rows = match states {
         Some(s) if s.is_empty() => Vec::new(),
@@ -391,11 +403,7 @@ pub async fn queue(app: &App, actor: &Actor, q: &QueueQuery) -> Result<Queue, Ap
                 }
                 QueueSort::Risk => {
                     let mut rows = app.store.queue_rows(rs.round, &filter).await?;
-                    let key = |r: &QueueRow| {
-                        by_office
-                            .get(&r.office)
-                            .map(|f| (f.triage.risk, f.deadline))
-                    };
+                    let key = |r: &QueueRow| by_office.get(&r.office).map(|(t, d)| (t.risk, *d));
                     rows.sort_by(|a, b| match (key(a), key(b)) {
                         (Some((ra, da)), Some((rb, db))) => rb
                             .cmp(&ra)
@@ -412,8 +420,8 @@ pub async fn queue(app: &App, actor: &Actor, q: &QueueQuery) -> Result<Queue, Ap
         .into_iter()
         .map(|r| {
             let t = by_office
-                .get_mut(&r.office)
-                .map(|f| std::mem::take(&mut f.triage))
+                .get(&r.office)
+                .map(|(t, _)| (*t).clone())
                 .unwrap_or_default();
             let mut i = item(&calendar, now, &overdue, r);
             i.risk = t.risk;

@@ -71,7 +71,7 @@ pub async fn triage(
 }
 
 /// A region's files (or every region's) with their flags, as last assessed.
-type Assessed = Arc<Vec<(OfficeRow, Option<DeclarationRow>, Triage)>>;
+pub type Assessed = Arc<Vec<(OfficeRow, Option<DeclarationRow>, Triage)>>;
 
 /// The assessed files of each (round, region) last read, with what they were computed from: the
 /// rule set's source hash and the store's population generation. An entry serves a read only
@@ -105,6 +105,39 @@ pub async fn files(
     round: &str,
     region: Option<u8>,
 ) -> Result<Queue, AppError> {
+    let (rs, assessed, open) = assessed(app, actor, round, region).await?;
+    let review_ends = Window::of(&rs, Phase::RegionalReview).closes_at;
+    let queued: Vec<TriagedFile> = assessed
+        .iter()
+        .map(|(office, declaration, triage)| TriagedFile {
+            deadline: deadline(&open, review_ends, &office.id),
+            office: office.clone(),
+            declaration: declaration.clone(),
+            triage: triage.clone(),
+        })
+        .collect();
+    Ok(Queue { rs, files: queued })
+}
+
+/// When the reviewer must be done with a file: its open referral's correction deadline, else the
+/// end of the regional review.
+pub fn deadline(
+    open: &HashMap<OfficeId, Referral>,
+    review_ends: Timestamp,
+    office: &OfficeId,
+) -> Timestamp {
+    open.get(office)
+        .map_or(review_ends, |r| crate::store::from_millis(r.deadline_at))
+}
+
+/// The files the actor may list with their flags, shared with the [`TriageCache`] (nothing
+/// copied), and the round's open referrals by office (read fresh: they set the deadlines).
+pub async fn assessed(
+    app: &App,
+    actor: &Actor,
+    round: &str,
+    region: Option<u8>,
+) -> Result<(Arc<RuleSet>, Assessed, HashMap<OfficeId, Referral>), AppError> {
     let region = super::review::region_scope(actor, region)?;
     let rs = app.live_round(round)?;
     super::review::expire_due_referrals(app, rs.round, app.clock.now()).await?;
@@ -145,19 +178,7 @@ pub async fn files(
         .into_iter()
         .map(|r| (r.office_id.clone(), r))
         .collect();
-    let review_ends = Window::of(&rs, Phase::RegionalReview).closes_at;
-    let queued: Vec<TriagedFile> = assessed
-        .iter()
-        .map(|(office, declaration, triage)| TriagedFile {
-            deadline: open
-                .get(&office.id)
-                .map_or(review_ends, |r| crate::store::from_millis(r.deadline_at)),
-            office: office.clone(),
-            declaration: declaration.clone(),
-            triage: triage.clone(),
-        })
-        .collect();
-    Ok(Queue { rs, files: queued })
+    Ok((rs, assessed, open))
 }
 
 /// One file's flags and risk as the queue shows them (its peers are its region's and kind's);
@@ -206,7 +227,7 @@ pub async fn summary(
 ) -> Result<Summary, AppError> {
     let region = super::review::region_scope(actor, region)?;
     let q = triage(app, actor, round, region).await?;
-    let (flags, flagged) = counts(&q.rs, &q.files);
+    let (flags, flagged) = counts(&q.rs, q.files.iter().map(|f| &f.triage));
     Ok(Summary {
         round: q.rs.round,
         region,
@@ -221,16 +242,16 @@ pub async fn summary(
 /// with this one function.
 pub fn counts<'a>(
     rs: &RuleSet,
-    files: impl IntoIterator<Item = &'a TriagedFile>,
+    files: impl IntoIterator<Item = &'a Triage>,
 ) -> (Vec<FlagCount>, usize) {
     let mut per_flag = vec![0usize; rs.review.flags.len()];
     let mut flagged = 0;
-    for f in files {
-        if !f.triage.flags.is_empty() {
+    for t in files {
+        if !t.flags.is_empty() {
             flagged += 1;
         }
         for (i, flag) in rs.review.flags.iter().enumerate() {
-            if f.triage.flags.iter().any(|r| r.id == flag.id) {
+            if t.flags.iter().any(|r| r.id == flag.id) {
                 per_flag[i] += 1;
             }
         }
