@@ -402,16 +402,34 @@ pub async fn queue(app: &App, actor: &Actor, q: &QueueQuery) -> Result<Queue, Ap
                         .await?
                 }
                 QueueSort::Risk => {
-                    let mut rows = app.store.queue_rows(rs.round, &filter).await?;
-                    let key = |r: &QueueRow| by_office.get(&r.office).map(|(t, d)| (t.risk, *d));
-                    rows.sort_by(|a, b| match (key(a), key(b)) {
-                        (Some((ra, da)), Some((rb, db))) => rb
-                            .cmp(&ra)
-                            .then(da.cmp(&db))
-                            .then_with(|| a.office.as_str().cmp(b.office.as_str())),
-                        _ => a.office.as_str().cmp(b.office.as_str()),
+                    // Riskiest first, then the nearest deadline, then the license number
+                    // (as `triage::queue_order`); a file the assessment lacks sorts last.
+                    let mut keyed: Vec<_> = app
+                        .store
+                        .queue_ids(rs.round, &filter)
+                        .await?
+                        .into_iter()
+                        .map(|id| {
+                            let key = by_office
+                                .get(&id)
+                                .map(|(t, d)| (std::cmp::Reverse(t.risk), *d));
+                            (key.is_none(), key, id)
+                        })
+                        .collect();
+                    keyed.sort_by(|a, b| {
+                        (a.0, a.1)
+                            .cmp(&(b.0, b.1))
+                            .then_with(|| a.2.as_str().cmp(b.2.as_str()))
                     });
-                    rows.into_iter().skip(offset).take(PER_PAGE).collect()
+                    let ids: Vec<OfficeId> = keyed
+                        .into_iter()
+                        .skip(offset)
+                        .take(PER_PAGE)
+                        .map(|(_, _, id)| id)
+                        .collect();
+                    let mut rows = app.store.queue_rows_of(rs.round, &ids).await?;
+                    rows.sort_by_key(|r| ids.iter().position(|id| *id == r.office));
+                    rows
                 }
             }
         }

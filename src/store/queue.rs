@@ -227,16 +227,47 @@ impl Store {
             .collect()
     }
 
-    /// Every file of the queue under `filter`, by license number: filtered here, so only the
-    /// matching rows come back, for the app layer to order by risk and page.
+    /// The license numbers of every file of the queue under `filter`: filtered here, so only the
+    /// matching ids come back, for the app layer to order by risk and cut a page of.
     #[tracing::instrument(skip_all, fields(%round))]
-    pub async fn queue_rows(
+    pub async fn queue_ids(
         &self,
         round: RoundId,
         filter: &QueueFilter,
-    ) -> Result<Vec<QueueRow>, StoreError> {
+    ) -> Result<Vec<OfficeId>, StoreError> {
         let (clause, binds) = where_of(filter, true);
-        let sql = format!("select * from ({}) f{clause} order by {ORDER}", files_sql());
+        let sql = format!(
+            "select f.id, f.round from ({}) f{clause} order by {ORDER}",
+            files_sql()
+        );
+        bound(sqlx::query(&sql), round, binds)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Cells::new(r, "offices", &["id"]).office("id"))
+            .collect()
+    }
+
+    /// The queue's rows of these files (one page's), in license order.
+    #[tracing::instrument(skip_all, fields(%round))]
+    pub async fn queue_rows_of(
+        &self,
+        round: RoundId,
+        offices: &[OfficeId],
+    ) -> Result<Vec<QueueRow>, StoreError> {
+        if offices.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (0..offices.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "select * from ({}) f where f.id in ({}) order by {ORDER}",
+            files_sql(),
+            marks.join(", ")
+        );
+        let binds = offices
+            .iter()
+            .map(|o| Bind::Text(o.as_str().to_string()))
+            .collect();
         bound(sqlx::query(&sql), round, binds)
             .fetch_all(&self.pool)
             .await?
