@@ -12,7 +12,8 @@ use super::{Actor, App, AppError, Claim, Written};
 use crate::domain::{
     Fixed, JalaliDate, Label, ObjectionStatus, OfficeId, OfficeKind, Role, RoundId,
 };
-use crate::engine::triage::RaisedFlag;
+/// A review flag raised on a file, with why (the engine's), as the queue page shows it.
+pub use crate::engine::triage::RaisedFlag;
 use crate::rules::RuleSet;
 use crate::rules::model::Supplier;
 use crate::rules::ruleset::{InputDef, InputKind};

@@ -70,7 +70,7 @@ struct FlagCountView {
 }
 
 /// The flags raised on a file, in the page's language.
-fn flag_views(l: &Layout, flags: &[crate::engine::triage::RaisedFlag]) -> Vec<FlagView> {
+fn flag_views(l: &Layout, flags: &[queue::RaisedFlag]) -> Vec<FlagView> {
     flags
         .iter()
         .map(|f| FlagView {
