@@ -51,6 +51,8 @@ pub struct App {
     pub evaluations: Arc<Budget>,
     /// Rounds' populations kept ranked between simulations.
     pub populations: Arc<simulation::PopulationCache>,
+    /// Each (round, region)'s files with their review flags, while nothing they depend on changed.
+    pub triage_cache: Arc<triage::TriageCache>,
     publication_hook: Arc<Mutex<Option<PublicationHook>>>,
 }
 
@@ -63,6 +65,7 @@ impl App {
             clock,
             evaluations: Budget::new(crate::rules::budget::Limits::default()),
             populations: Arc::default(),
+            triage_cache: Arc::default(),
             publication_hook: Arc::default(),
         }
     }

@@ -4,11 +4,16 @@
 //! predicted a correction.
 //!
 //! Flags are computed on read rather than stored: the engine needs only the files and last
-//! round's values, which the queue reads anyway, and a region of 5,000 files takes milliseconds
-//! (see `benches/engine.rs`, `triage`), so a changed file or a reloaded rule set shows at once.
+//! round's values, and a region of 5,000 files takes milliseconds (see `benches/engine.rs`,
+//! `triage`). Reading those files is what costs (every declaration of the round and the last one,
+//! parsed; about 340 ms for a region of 5,000 in the dev profile, `benches/review_queue.rs`), so
+//! the assessed files are kept in a [`TriageCache`] per (round, region), keyed by the rule set's
+//! source hash and the store's population generation (bumped in the same transaction as every
+//! write to offices or declarations): a changed file or a reloaded rule set shows on the next read,
+//! and a reviewer paging the queue reads the files once. Deadlines (open referrals) are read fresh.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
 use serde_json::{Map, Value as Json};
@@ -65,47 +70,115 @@ pub async fn triage(
     Ok(q)
 }
 
+/// A region's files (or every region's) with their flags, as last assessed.
+pub type Assessed = Arc<Vec<(OfficeRow, Option<DeclarationRow>, Triage)>>;
+
+/// The assessed files of each (round, region) last read, with what they were computed from: the
+/// rule set's source hash and the store's population generation. An entry serves a read only
+/// while both are unchanged, so it is never stale; a server keeps one per (round, region).
+#[derive(Default)]
+pub struct TriageCache(Mutex<HashMap<(RoundId, Option<u8>), Entry>>);
+
+/// A cache entry: the rule set's source hash, the population generation, the files.
+type Entry = (String, i64, Assessed);
+
+impl TriageCache {
+    fn get(&self, key: (RoundId, Option<u8>), rules: &str, generation: i64) -> Option<Assessed> {
+        let map = self.0.lock().expect("triage cache lock");
+        map.get(&key)
+            .filter(|(r, g, _)| r == rules && *g == generation)
+            .map(|(_, _, files)| files.clone())
+    }
+
+    fn put(&self, key: (RoundId, Option<u8>), rules: String, generation: i64, files: Assessed) {
+        let mut map = self.0.lock().expect("triage cache lock");
+        map.insert(key, (rules, generation, files));
+    }
+}
+
 /// The files the actor may list, in the listing's order (by license number), each with its
-/// flags, risk and deadline.
+/// flags, risk and deadline. The flags come from the app's [`TriageCache`] when nothing they
+/// depend on changed since they were computed.
 pub async fn files(
     app: &App,
     actor: &Actor,
     round: &str,
     region: Option<u8>,
 ) -> Result<Queue, AppError> {
-    let super::review::Files { rs, files } =
-        super::review::files(app, actor, round, region).await?;
-    let previous = super::declarations_by_office(app, rs.round.previous()).await?;
+    let (rs, assessed, open) = assessed(app, actor, round, region).await?;
+    let review_ends = Window::of(&rs, Phase::RegionalReview).closes_at;
+    let queued: Vec<TriagedFile> = assessed
+        .iter()
+        .map(|(office, declaration, triage)| TriagedFile {
+            deadline: deadline(&open, review_ends, &office.id),
+            office: office.clone(),
+            declaration: declaration.clone(),
+            triage: triage.clone(),
+        })
+        .collect();
+    Ok(Queue { rs, files: queued })
+}
+
+/// When the reviewer must be done with a file: its open referral's correction deadline, else the
+/// end of the regional review.
+pub fn deadline(
+    open: &HashMap<OfficeId, Referral>,
+    review_ends: Timestamp,
+    office: &OfficeId,
+) -> Timestamp {
+    open.get(office)
+        .map_or(review_ends, |r| crate::store::from_millis(r.deadline_at))
+}
+
+/// The files the actor may list with their flags, shared with the [`TriageCache`] (nothing
+/// copied), and the round's open referrals by office (read fresh: they set the deadlines).
+pub async fn assessed(
+    app: &App,
+    actor: &Actor,
+    round: &str,
+    region: Option<u8>,
+) -> Result<(Arc<RuleSet>, Assessed, HashMap<OfficeId, Referral>), AppError> {
+    let region = super::review::region_scope(actor, region)?;
+    let rs = app.live_round(round)?;
+    super::review::expire_due_referrals(app, rs.round, app.clock.now()).await?;
+    // Read before the files it stamps: a write in between only makes the entry look stale.
+    let generation = app.store.population_generation().await?;
+    let key = (rs.round, region);
+    let assessed = match app.triage_cache.get(key, &rs.source.hash, generation) {
+        Some(files) => files,
+        None => {
+            let super::review::Files { files, .. } =
+                super::review::files(app, actor, round, region).await?;
+            let previous = super::declarations_by_office(app, rs.round.previous()).await?;
+            let records: Vec<OfficeRecord> = files
+                .iter()
+                .map(|(o, d)| {
+                    let values = d
+                        .clone()
+                        .map(DeclarationRow::all_values)
+                        .unwrap_or_default();
+                    record(o, d.as_ref(), values, previous.get(&o.id))
+                })
+                .collect();
+            let assessed = assess(app, &rs, records).await?;
+            let files: Assessed = Arc::new(
+                files
+                    .into_iter()
+                    .zip(assessed)
+                    .map(|((o, d), t)| (o, d, t.unwrap_or_default()))
+                    .collect(),
+            );
+            app.triage_cache
+                .put(key, rs.source.hash.clone(), generation, files.clone());
+            files
+        }
+    };
     let open: HashMap<OfficeId, Referral> = super::review::open_referrals(app, rs.round)
         .await?
         .into_iter()
         .map(|r| (r.office_id.clone(), r))
         .collect();
-    let review_ends = Window::of(&rs, Phase::RegionalReview).closes_at;
-    let records: Vec<OfficeRecord> = files
-        .iter()
-        .map(|(o, d)| {
-            let values = d
-                .clone()
-                .map(DeclarationRow::all_values)
-                .unwrap_or_default();
-            record(o, d.as_ref(), values, previous.get(&o.id))
-        })
-        .collect();
-    let assessed = assess(app, &rs, records).await?;
-    let queued: Vec<TriagedFile> = files
-        .into_iter()
-        .zip(assessed)
-        .map(|((office, declaration), triage)| TriagedFile {
-            deadline: open
-                .get(&office.id)
-                .map_or(review_ends, |r| crate::store::from_millis(r.deadline_at)),
-            office,
-            declaration,
-            triage: triage.unwrap_or_default(),
-        })
-        .collect();
-    Ok(Queue { rs, files: queued })
+    Ok((rs, assessed, open))
 }
 
 /// One file's flags and risk as the queue shows them (its peers are its region's and kind's);
@@ -154,33 +227,49 @@ pub async fn summary(
 ) -> Result<Summary, AppError> {
     let region = super::review::region_scope(actor, region)?;
     let q = triage(app, actor, round, region).await?;
-    let flags =
-        q.rs.review
-            .flags
-            .iter()
-            .map(|f| FlagCount {
-                id: f.id.clone(),
-                kind: f.check.kind_name(),
-                label: f.label.clone(),
-                weight: f.weight,
-                files: q
-                    .files
-                    .iter()
-                    .filter(|t| t.triage.flags.iter().any(|r| r.id == f.id))
-                    .count(),
-            })
-            .collect();
+    let (flags, flagged) = counts(&q.rs, q.files.iter().map(|f| &f.triage));
     Ok(Summary {
         round: q.rs.round,
         region,
         files: q.files.len(),
-        flagged: q
-            .files
-            .iter()
-            .filter(|f| !f.triage.flags.is_empty())
-            .count(),
+        flagged,
         flags,
     })
+}
+
+/// Every flag of the round, in the order it declares them, with how many of `files` raise it;
+/// and how many files raise at least one. The API's summary and the reviewer's queue page count
+/// with this one function.
+pub fn counts<'a>(
+    rs: &RuleSet,
+    files: impl IntoIterator<Item = &'a Triage>,
+) -> (Vec<FlagCount>, usize) {
+    let mut per_flag = vec![0usize; rs.review.flags.len()];
+    let mut flagged = 0;
+    for t in files {
+        if !t.flags.is_empty() {
+            flagged += 1;
+        }
+        for (i, flag) in rs.review.flags.iter().enumerate() {
+            if t.flags.iter().any(|r| r.id == flag.id) {
+                per_flag[i] += 1;
+            }
+        }
+    }
+    let flags = rs
+        .review
+        .flags
+        .iter()
+        .zip(per_flag)
+        .map(|(f, files)| FlagCount {
+            id: f.id.clone(),
+            kind: f.check.kind_name(),
+            label: f.label.clone(),
+            weight: f.weight,
+            files,
+        })
+        .collect();
+    (flags, flagged)
 }
 
 pub use crate::engine::triage::FlagOutcome;

@@ -53,8 +53,9 @@ const STATE: &str = "case when d.status is null then 'not_started' \
      when d.status = 'submitted' and d.reviewed_version = d.version then 'reviewed' \
      else d.status end";
 
-/// The order of the queue, in this one place: by license number today; the review triage (risk
-/// first, then the deadline) replaces this line.
+/// The order of the queue when it is paged here (sorted "by office"): by license number. The
+/// default order, by risk then deadline, needs each file's flags, which the engine computes in the
+/// app layer (`app::queue::queue`), so that order pages the rows of [`Store::queue_rows`] there.
 const ORDER: &str = "f.id";
 
 /// Which files of a round the queue shows. Empty filters match everything.
@@ -226,6 +227,55 @@ impl Store {
             .collect()
     }
 
+    /// The license numbers of every file of the queue under `filter`: filtered here, so only the
+    /// matching ids come back, for the app layer to order by risk and cut a page of.
+    #[tracing::instrument(skip_all, fields(%round))]
+    pub async fn queue_ids(
+        &self,
+        round: RoundId,
+        filter: &QueueFilter,
+    ) -> Result<Vec<OfficeId>, StoreError> {
+        let (clause, binds) = where_of(filter, true);
+        let sql = format!(
+            "select f.id, f.round from ({}) f{clause} order by {ORDER}",
+            files_sql()
+        );
+        bound(sqlx::query(&sql), round, binds)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Cells::new(r, "offices", &["id"]).office("id"))
+            .collect()
+    }
+
+    /// The queue's rows of these files (one page's), in license order.
+    #[tracing::instrument(skip_all, fields(%round))]
+    pub async fn queue_rows_of(
+        &self,
+        round: RoundId,
+        offices: &[OfficeId],
+    ) -> Result<Vec<QueueRow>, StoreError> {
+        if offices.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (0..offices.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "select * from ({}) f where f.id in ({}) order by {ORDER}",
+            files_sql(),
+            marks.join(", ")
+        );
+        let binds = offices
+            .iter()
+            .map(|o| Bind::Text(o.as_str().to_string()))
+            .collect();
+        bound(sqlx::query(&sql), round, binds)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(from_row)
+            .collect()
+    }
+
     /// How many files of the queue are in each state, under every filter but the state one.
     #[tracing::instrument(skip_all, fields(%round))]
     pub async fn queue_counts(
@@ -308,8 +358,11 @@ pub async fn accept_declaration(
     by: &str,
     at: i64,
 ) -> Result<i64, StoreError> {
+    // A write to declarations like any other: the population generation says so (the triage
+    // cache keeps files with their versions).
+    let generation = super::generation::bump(&mut *conn).await?;
     let done = sqlx::query(
-        "update declarations set version = $1, reviewed_version = $1, reviewed_by = $2, reviewed_at = $3, updated_at = $3 \
+        "update declarations set version = $1, reviewed_version = $1, reviewed_by = $2, reviewed_at = $3, updated_at = $3, generation = $7 \
          where round = $4 and office_id = $5 and version = $6 and status = 'submitted'",
     )
     .bind(version + 1)
@@ -318,6 +371,7 @@ pub async fn accept_declaration(
     .bind(round.to_string())
     .bind(office.as_str())
     .bind(version)
+    .bind(generation)
     .execute(conn)
     .await?;
     if done.rows_affected() == 0 {

@@ -50,6 +50,35 @@ struct RowView {
     state_class: &'static str,
     deadline: String,
     overdue: bool,
+    /// The file's risk in the page's digits (empty when no flag is raised).
+    risk: String,
+    flags: Vec<FlagView>,
+}
+
+/// A review flag raised on a file: its label and why, with the numbers, in the page's language.
+struct FlagView {
+    id: String,
+    label: String,
+    why: String,
+}
+
+/// One flag of the region's summary on the queue page: how many files raise it.
+struct FlagCountView {
+    id: String,
+    label: String,
+    files: String,
+}
+
+/// The flags raised on a file, in the page's language.
+fn flag_views(l: &Layout, flags: &[queue::RaisedFlag]) -> Vec<FlagView> {
+    flags
+        .iter()
+        .map(|f| FlagView {
+            id: f.id.clone(),
+            label: l.pick(&f.label).to_string(),
+            why: l.pick(&f.why).to_string(),
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -72,6 +101,10 @@ struct QueuePage {
     next: Option<String>,
     errors: Vec<FieldError>,
     round_param: String,
+    sorts: Vec<OptionView>,
+    /// The region's counts per flag, and the line above them ("120 of 5,000 files raise a flag").
+    flag_counts: Vec<FlagCountView>,
+    flagged: String,
 }
 
 impl QueuePage {
@@ -94,6 +127,7 @@ fn queue_href(q: &QueueQuery, status: Option<&str>, page: Option<usize>) -> Stri
     add("kind", q.kind.as_deref());
     add("province", q.province.as_deref());
     add("q", q.q.as_deref());
+    add("sort", q.sort.as_deref());
     if let Some(p) = page.filter(|p| *p > 1) {
         parts.push(format!("page={p}"));
     }
@@ -256,8 +290,39 @@ pub async fn queue_page(
                 .map(|d| deadline_text(&l, d))
                 .unwrap_or_default(),
             overdue: i.deadline.is_some_and(|d| d.overdue),
+            risk: if i.flags.is_empty() {
+                String::new()
+            } else {
+                l.num(i.risk)
+            },
+            flags: flag_views(&l, &i.flags),
         })
         .collect();
+    let sorts = queue::QueueSort::ALL
+        .into_iter()
+        .map(|s| OptionView {
+            value: s.as_str().to_string(),
+            label: l.pick(&s.label()).to_string(),
+            selected: s == queue.sort,
+        })
+        .collect();
+    let flag_counts = queue
+        .flag_counts
+        .iter()
+        .map(|f| FlagCountView {
+            id: f.id.clone(),
+            label: l.pick(&f.label).to_string(),
+            files: l.num(f.files),
+        })
+        .collect();
+    let flagged = format!(
+        "{} {}",
+        l.num(queue.flagged),
+        l.t(
+            "پرونده دست‌کم یک نشانه دارند",
+            "files raise at least one flag"
+        )
+    );
     let first = (queue.page - 1) * queue::PER_PAGE + 1;
     let last = first + queue.items.len().saturating_sub(1);
     let showing = if queue.items.is_empty() {
@@ -311,6 +376,9 @@ pub async fn queue_page(
         next: (queue.page < queue.pages).then(|| queue_href(&q, current, Some(queue.page + 1))),
         errors,
         round_param: q.round.clone().unwrap_or_default(),
+        sorts,
+        flag_counts,
+        flagged,
         l,
     };
     Ok(visitor.finish(render(StatusCode::OK, &page)))
@@ -342,6 +410,9 @@ struct FieldRow {
 #[template(path = "review_file.html")]
 struct FilePage {
     l: Layout,
+    /// The file's risk (empty: no flag raised) and its flags, shown at the top for the reviewer.
+    risk: String,
+    flags: Vec<FlagView>,
     round_label: String,
     title: String,
     office: String,
@@ -425,6 +496,23 @@ async fn show_file(
     let f = match queue::file_view(&portal.app, &visitor.actor, round, office).await {
         Ok(f) => f,
         Err(e) => return visitor.finish(app_error(l, e)),
+    };
+    let triage = match crate::app::triage::file_triage(
+        &portal.app,
+        &visitor.actor,
+        &f.round.to_string(),
+        f.office.id.as_str(),
+    )
+    .await
+    {
+        Ok(t) => t,
+        Err(e) => return visitor.finish(app_error(l, e)),
+    };
+    let (risk, flags) = match &triage {
+        Some(t) if !t.triage.flags.is_empty() => {
+            (l.num(t.triage.risk), flag_views(&l, &t.triage.flags))
+        }
+        _ => (String::new(), Vec::new()),
     };
     let pick = |label: &Label| l.pick(label).to_string();
     let row = |v: &FieldView| {
@@ -555,6 +643,8 @@ async fn show_file(
         problem: refused.problem,
         errors: refused.errors,
         href: format!("/review/{}/{}", f.round, f.office.id),
+        risk,
+        flags,
         l,
     };
     visitor.finish(render(status, &page))

@@ -15,6 +15,7 @@ mod pages;
 mod pages_declaration;
 mod pages_results;
 mod pages_review;
+mod pages_triage;
 mod platform;
 mod reload;
 mod review;

@@ -126,7 +126,7 @@ async fn the_queue_counts_and_filters_agree_with_the_api_and_page_by_fifty(app: 
     assert_eq!(s, 200, "{b}");
 
     let cookie = sign_in(&app, REVIEWER.0, REVIEWER.1).await;
-    let page = get(&app, "/review?lang=en", &cookie).await;
+    let page = get(&app, "/review?sort=office&lang=en", &cookie).await;
     assert_eq!(page.status, 200, "{}", page.html);
     let submitted = api_total(&app, &token, "submitted").await;
     let referred = api_total(&app, &token, "referred").await;
@@ -143,7 +143,7 @@ async fn the_queue_counts_and_filters_agree_with_the_api_and_page_by_fifty(app: 
     // Self-declaration is closed: every file not filed is past its deadline.
     assert_eq!(count(&page, "count-overdue"), 60);
 
-    // Fifty a page, in license order, the next page linked.
+    // Fifty a page, in license order (the sort chosen), the next page linked.
     let first = listed(&page);
     let region_1: Vec<String> = offices
         .iter()
@@ -153,9 +153,9 @@ async fn the_queue_counts_and_filters_agree_with_the_api_and_page_by_fifty(app: 
     assert_eq!(first, region_1[..50]);
     assert!(
         page.html
-            .contains("id=\"next-page\" href=\"/review?page=2\"")
+            .contains("id=\"next-page\" href=\"/review?sort=office&#38;page=2\"")
     );
-    let second = get(&app, "/review?page=2&lang=en", &cookie).await;
+    let second = get(&app, "/review?sort=office&page=2&lang=en", &cookie).await;
     assert_eq!(listed(&second), region_1[50..]);
     assert!(!second.html.contains("id=\"next-page\""));
     assert!(

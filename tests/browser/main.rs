@@ -14,6 +14,7 @@ mod declaration;
 mod harness;
 mod results;
 mod review;
+mod triage;
 mod walk;
 
 use arzyab::domain::JalaliDate;
