@@ -25,7 +25,7 @@ use crate::workflow::calendar::Window;
 const CONSOLE: [Role; 2] = [Role::Regulator, Role::Admin];
 
 /// A signed-in visitor who may see the console.
-fn console_visitor(visitor: Result<Visitor, Response>) -> Result<Visitor, Bounce> {
+pub(super) fn console_visitor(visitor: Result<Visitor, Response>) -> Result<Visitor, Bounce> {
     let visitor = visitor.map_err(Bounce::from)?;
     visitor.require(&CONSOLE)?;
     Ok(visitor)
@@ -442,7 +442,7 @@ pub struct RoundForm {
 /// `?round=` of a console page (default: the current round).
 #[derive(Deserialize)]
 pub struct RoundQuery {
-    round: Option<String>,
+    pub(super) round: Option<String>,
 }
 
 /// `POST /console/publish`: publishes the first results (the API's command), then back to the
@@ -480,7 +480,7 @@ pub async fn finalize(
 }
 
 /// The id of the round asked for (else the current round), or the page saying there is none.
-async fn current_round(
+pub(super) async fn current_round(
     portal: &Portal,
     visitor: &Visitor,
     round: Option<&str>,
@@ -559,7 +559,7 @@ const PER_PAGE: usize = 50;
 const MOST_PER_PAGE: usize = 500;
 
 /// A query string parameter given a value (an empty select means "any").
-fn given(v: &Option<String>) -> Option<&str> {
+pub(super) fn given(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 

@@ -8,6 +8,7 @@ mod assets;
 mod audit;
 mod console;
 mod console_export;
+mod console_triage;
 mod declaration;
 mod home;
 mod layout;
@@ -79,6 +80,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(portal: Portal) -> Router<S> {
         .route("/console/finalize", post(console::finalize))
         .route("/console/verify", get(console::verify_page))
         .route("/console/results", get(console::results_page))
+        .route("/console/triage", get(console_triage::page))
+        .route("/console/triage.csv", get(console_triage::csv))
         .route("/console/results.csv", get(console_export::results_csv))
         .route("/console/results.xlsx", get(console_export::results_xlsx))
         .route(

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use crate::both_backends;
 use crate::helpers::TestApp;
 use crate::idempotency::{good_values, offices};
+use crate::page_client::{get, sign_in};
 
 both_backends!(
     a_jumped_area_raises_its_flag_moves_the_file_up_and_the_outcomes_count_its_correction
@@ -175,4 +176,41 @@ async fn a_jumped_area_raises_its_flag_moves_the_file_up_and_the_outcomes_count_
             .any(|l| l.starts_with("area_jump,jump,") && l.ends_with(",3,1,1,100.0,1,0,0.0")),
         "{csv}"
     );
+
+    // The regulator's console shows the same report, and downloads the same CSV; an office
+    // holder is refused it.
+    let admin = app.admin().await;
+    app.staff(&admin, "reg.one", "regulator", None).await;
+    let regulator = sign_in(&app, "reg.one", "reg.one-password-1400").await;
+    let page = get(&app, "/console/triage?round=1401-1", &regulator).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    let row = page
+        .html
+        .split("<tr id=\"flag-area_jump\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .unwrap_or_else(|| panic!("no area_jump row: {}", page.html));
+    for (class, n) in [
+        ("flagged", "۱"),
+        ("flagged-changed", "۱"),
+        ("unflagged", "۱"),
+        ("unflagged-changed", "۰"),
+    ] {
+        assert!(
+            row.contains(&format!("<td class=\"{class}\">{n}</td>")),
+            "{class}: {row}"
+        );
+    }
+    assert!(row.contains("۱۰۰٫۰٪"), "{row}");
+    assert!(
+        page.html.contains("id=\"triage-changed\">۱<"),
+        "{}",
+        page.html
+    );
+    let download = get(&app, "/console/triage.csv?round=1401-1", &regulator).await;
+    assert_eq!(download.status, 200);
+    assert_eq!(download.html, csv, "the page's CSV is the API's");
+    let holder = sign_in(&app, &first, &first).await;
+    let refused = get(&app, "/console/triage?round=1401-1", &holder).await;
+    assert_eq!(refused.status, 403, "{}", refused.html);
 }
