@@ -53,6 +53,8 @@ pub struct App {
     pub populations: Arc<simulation::PopulationCache>,
     /// Each (round, region)'s files with their review flags, while nothing they depend on changed.
     pub triage_cache: Arc<triage::TriageCache>,
+    /// Live versions' rule-test results, run once per version for the rules page.
+    pub rule_tests: Arc<rules_console::TestResults>,
     publication_hook: Arc<Mutex<Option<PublicationHook>>>,
 }
 
@@ -66,6 +68,7 @@ impl App {
             evaluations: Budget::new(crate::rules::budget::Limits::default()),
             populations: Arc::default(),
             triage_cache: Arc::default(),
+            rule_tests: Arc::default(),
             publication_hook: Arc::default(),
         }
     }

@@ -34,6 +34,7 @@ pub struct LiveVersion {
 }
 
 /// One rule test of a version and its result.
+#[derive(Clone)]
 pub struct RuleTest {
     pub name: String,
     /// `file:line` of the case, relative to the rules directory.
@@ -103,7 +104,7 @@ pub async fn overview(app: &App, actor: &Actor, tests: bool) -> Result<Vec<Round
                 hash: rs.hash().to_string(),
                 live_since: registry.loaded_at(id),
                 tests: if tests {
-                    run_tests(rs.clone(), root.clone()).await?
+                    tests_of(app, rs, &root).await?
                 } else {
                     Vec::new()
                 },
@@ -136,6 +137,34 @@ pub async fn overview(app: &App, actor: &Actor, tests: bool) -> Result<Vec<Round
         });
     }
     Ok(rounds)
+}
+
+/// The rule tests' results of live versions, by content hash: a version's files never change,
+/// so its tests run once, not on every refresh of the rules page (which polls twice a second).
+#[derive(Default)]
+pub struct TestResults(std::sync::Mutex<std::collections::HashMap<String, Vec<RuleTest>>>);
+
+/// The results of `rs`'s rule tests, run once per version; versions no longer live are dropped.
+async fn tests_of(
+    app: &App,
+    rs: &std::sync::Arc<RuleSet>,
+    root: &Path,
+) -> Result<Vec<RuleTest>, AppError> {
+    let hash = rs.hash().to_string();
+    if let Some(known) = app.rule_tests.0.lock().expect("rule tests lock").get(&hash) {
+        return Ok(known.clone());
+    }
+    let results = run_tests(rs.clone(), root.to_path_buf()).await?;
+    let live: BTreeSet<String> = app
+        .rules
+        .rounds()
+        .values()
+        .map(|rs| rs.hash().to_string())
+        .collect();
+    let mut known = app.rule_tests.0.lock().expect("rule tests lock");
+    known.retain(|h, _| live.contains(h));
+    known.insert(hash, results.clone());
+    Ok(results)
 }
 
 /// Runs a version's rule tests off the async runtime.
