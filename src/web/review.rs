@@ -727,10 +727,7 @@ pub async fn record_region_values(
         version,
     )
     .await;
-    let outcome = match outcome {
-        Ok(w) => w.commit().await.map(|_| ()),
-        Err(e) => Err(e),
-    };
+    let outcome = committed(outcome).await;
     Ok(match outcome {
         Ok(()) => done(&round, &office, "saved"),
         Err(e) => {
@@ -771,10 +768,7 @@ pub async fn refer(
         version,
     )
     .await;
-    let outcome = match outcome {
-        Ok(w) => w.commit().await.map(|_| ()),
-        Err(e) => Err(e),
-    };
+    let outcome = committed(outcome).await;
     Ok(match outcome {
         Ok(()) => done(&round, &office, "referred"),
         Err(e) => {
@@ -813,10 +807,7 @@ pub async fn accept(
         crate::app::Claim::default(),
     )
     .await;
-    let outcome = match outcome {
-        Ok(w) => w.commit().await.map(|_| ()),
-        Err(e) => Err(e),
-    };
+    let outcome = committed(outcome).await;
     Ok(match outcome {
         Ok(()) => done(&round, &office, "accepted"),
         Err(e) => {
@@ -1044,10 +1035,7 @@ pub async fn decide_objection(
     };
     let outcome =
         queue::decide_objection(&portal.app, &visitor.actor, &round, &office, decision).await;
-    let outcome = match outcome {
-        Ok(w) => w.commit().await.map(|_| ()),
-        Err(e) => Err(e),
-    };
+    let outcome = committed(outcome).await;
     let e = match outcome {
         Ok(()) => {
             return Ok(Redirect::to(&format!(
@@ -1082,4 +1070,11 @@ pub async fn decide_objection(
         kept,
     )
     .await)
+}
+
+/// A page's command, committed: a page keeps no idempotent answer, only whether it was done.
+async fn committed<T>(
+    outcome: Result<crate::app::Written<T>, crate::app::AppError>,
+) -> Result<(), crate::app::AppError> {
+    outcome?.commit().await.map(|_| ())
 }
