@@ -37,7 +37,7 @@ async fn table(
     }
 }
 
-fn download(mime: &str, name: String, body: Vec<u8>) -> Response {
+pub(super) fn download(mime: &str, name: String, body: Vec<u8>) -> Response {
     (
         [
             (header::CONTENT_TYPE, mime.to_string()),

@@ -4,8 +4,8 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 
 use super::Portal;
 use super::console::{RoundQuery, console_visitor, current_round, given};
@@ -102,16 +102,9 @@ pub async fn csv(
         .await
         .map_err(|e| Bounce::from(app_error(visitor.layout(), e)))?;
     let body = triage::outcomes_csv(&outcomes).map_err(|e| Bounce::from(failure(e)))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"triage-outcomes-{round}.csv\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
+    Ok(super::console_export::download(
+        "text/csv; charset=utf-8",
+        format!("triage-outcomes-{round}.csv"),
         body,
-    )
-        .into_response())
+    ))
 }
