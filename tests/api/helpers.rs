@@ -355,6 +355,22 @@ impl TestApp {
         body["token"].as_str().unwrap().to_string()
     }
 
+    /// The last day of `phase` of `round`, as `GET /v1/rounds/{round}` gives it.
+    pub async fn last_day(&self, round: &str, phase: &str) -> arzyab::domain::JalaliDate {
+        let (s, body) = self.get(&format!("/v1/rounds/{round}"), None).await;
+        assert_eq!(s, 200, "{body}");
+        let day = body["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["phase"] == phase)
+            .unwrap_or_else(|| panic!("no {phase} in {body}"))["last_day"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        arzyab::domain::JalaliDate::parse(&day).unwrap()
+    }
+
     pub async fn admin(&self) -> String {
         self.login(ADMIN.0, ADMIN.1).await
     }

@@ -243,22 +243,7 @@ async fn continue_shows_check_your_answers_then_submit_confirms_with_the_review_
     let done = get(&app, "/declaration/done", &cookie).await;
     assert_eq!(done.status, 200);
     assert!(done.html.contains("id=\"confirmation\""), "{}", done.html);
-    let (_, rounds) = app.get("/v1/rounds", None).await;
-    let round = rounds["rounds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["round"] == "1400-2")
-        .unwrap_or_else(|| panic!("1400-2 in {rounds}"));
-    let review_last = round["phases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["phase"] == "regional_review")
-        .unwrap()["last_day"]
-        .as_str()
-        .unwrap();
-    let review_last = JalaliDate::parse(review_last).unwrap();
+    let review_last = app.last_day("1400-2", "regional_review").await;
     assert!(
         done.html.contains(&review_last.long_fa()),
         "the review window's last day: {}",
@@ -380,22 +365,7 @@ async fn outside_the_window_the_form_is_read_only_and_names_the_window(app: Test
         "{}",
         closed.html
     );
-    let (_, rounds) = app.get("/v1/rounds", None).await;
-    let round = rounds["rounds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["round"] == "1400-2")
-        .unwrap();
-    let last = round["phases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["phase"] == "self_declaration")
-        .unwrap()["last_day"]
-        .as_str()
-        .unwrap();
-    let last = JalaliDate::parse(last).unwrap();
+    let last = app.last_day("1400-2", "self_declaration").await;
     assert!(
         closed.html.contains(&last.long_fa()),
         "the window is named: {}",

@@ -300,19 +300,9 @@ async fn the_timeline_shows_each_step_as_the_file_moves_from_submission_to_the_f
     assert_eq!(filed.status, 303, "{}", filed.html);
     let confirmation = get(&app, "/objection/filed", &cookie).await;
     assert_eq!(confirmation.status, 200, "{}", confirmation.html);
-    let (_, round) = app.get("/v1/rounds/1400-2", None).await;
-    let final_last = round["phases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["phase"] == "final")
-        .unwrap()["last_day"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let final_last = app.last_day("1400-2", "final").await;
     assert!(
-        text_of(&confirmation, "decides-by")
-            .contains(&JalaliDate::parse(&final_last).unwrap().long_fa()),
+        text_of(&confirmation, "decides-by").contains(&final_last.long_fa()),
         "{}",
         confirmation.html
     );

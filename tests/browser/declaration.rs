@@ -2,7 +2,6 @@
 //! Persian digits, tabs to the declaration, fills it in (Persian digits, radios with the space
 //! bar), continues to "check your answers", submits with Enter and reads the confirmation.
 
-use arzyab::domain::JalaliDate;
 use arzyab::domain::digits::to_persian_digits;
 use arzyab::store::Backend;
 use fantoccini::key::Key;
@@ -120,24 +119,7 @@ async fn an_office_fills_and_submits_its_declaration_with_the_keyboard_only_and_
     // The confirmation says what happens next and by when.
     let confirmation = text_of(&c, "#confirmation").await;
     assert!(confirmation.contains("فرستاده شد"), "{confirmation}");
-    let (_, rounds) = app.get("/v1/rounds", None).await;
-    let review_last = rounds["rounds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["round"] == "1400-2")
-        .and_then(|r| {
-            r["phases"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|p| p["phase"] == "regional_review")
-        })
-        .expect("1400-2's regional review")["last_day"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let review_last = JalaliDate::parse(&review_last).unwrap();
+    let review_last = app.last_day("1400-2", "regional_review").await;
     let next = text_of(&c, "#next").await;
     assert!(next.contains(&review_last.long_fa()), "{next}");
     assert_accessible(&c, "the confirmation").await;

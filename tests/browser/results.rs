@@ -126,21 +126,9 @@ async fn after_publication_an_office_reads_its_result_and_files_an_objection() {
         .unwrap();
     let confirmation = text_of(&c, "#confirmation h1").await;
     assert_eq!(confirmation, "اعتراض شما ثبت شد");
-    let (_, round) = app.get("/v1/rounds/1400-2", None).await;
-    let last_day = round["phases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["phase"] == "final")
-        .unwrap()["last_day"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let last_day = app.last_day("1400-2", "final").await;
     let next = text_of(&c, "#decides-by").await;
-    assert!(
-        next.contains(&JalaliDate::parse(&last_day).unwrap().long_fa()),
-        "{next}"
-    );
+    assert!(next.contains(&last_day.long_fa()), "{next}");
     assert_accessible(&c, "the objection's confirmation").await;
     screenshot(&c, "objection-filed").await;
 
