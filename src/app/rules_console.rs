@@ -293,17 +293,20 @@ pub async fn diff_versions(
         compiled(old.to_string()).await?,
         compiled(new.to_string()).await?,
     );
-    Ok(diff(&base, &cand)
-        .into_iter()
-        .map(|c| Change {
+    Ok(diff(&base, &cand).into_iter().map(Change::from).collect())
+}
+
+impl From<crate::engine::simulate::RuleChange> for Change {
+    fn from(c: crate::engine::simulate::RuleChange) -> Self {
+        Change {
             section: c.section,
             id: c.id,
             label: c.label,
             field: c.field,
             old: c.old,
             new: c.new,
-        })
-        .collect())
+        }
+    }
 }
 
 /// What the change from version `old` to version `new` of `round` does to the offices: the round's
@@ -329,31 +332,9 @@ pub async fn what_the_change_does(
         compiled(old.to_string()).await?,
         compiled(new.to_string()).await?,
     );
-    let population = app.populations.get(app, base).await?;
-    let work = app
-        .evaluations
-        .child(crate::rules::budget::Limits::default());
-    let html = tokio::task::spawn_blocking(move || {
-        let _budget = crate::rules::budget::Budget::enter(Some(work));
-        let baseline = population.baseline();
-        let own = if crate::engine::simulate::same_inputs(&population.rs, &cand) {
-            None
-        } else {
-            Some(super::simulation::prepare_all(&cand, &population.records)?)
-        };
-        let offices = own.as_deref().unwrap_or(&population.offices);
-        let sim = crate::engine::simulate::simulate(
-            &baseline,
-            &cand,
-            offices,
-            &crate::engine::simulate::Options::default(),
-        )
-        .map_err(super::simulation::score_errors)?;
-        Ok::<_, AppError>(crate::report::simulation::render(&sim, None))
-    })
-    .await
-    .map_err(AppError::internal)??;
+    let sim = super::simulation::compare(app, base, cand).await?;
+    let html = crate::report::simulation::render(&sim, None);
     let what = serde_json::json!({"baseline_hash": old, "candidate_hash": new});
-    super::simulation::record_simulation(app, actor, round, &what).await?;
+    super::simulation::record(app, actor, round, &what).await?;
     Ok(html)
 }

@@ -152,7 +152,9 @@ pub fn app_error(l: Layout, e: AppError) -> Response {
         AppError::Forbidden(_) => StatusCode::FORBIDDEN,
         AppError::Conflict(_) | AppError::KeyInProgress => StatusCode::CONFLICT,
         AppError::BadRequest(..) => StatusCode::BAD_REQUEST,
-        AppError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Refused(_) | AppError::Rules(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Stopped { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Store(_) | AppError::Internal(_) => return failure(e),
     };
     let message = match e.message() {
