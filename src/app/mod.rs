@@ -12,13 +12,13 @@ pub mod declarations;
 pub mod health;
 pub mod home;
 pub mod my_round;
+pub mod population;
 pub mod publication;
 pub mod queue;
 pub mod results;
 pub mod review;
 pub mod rule_versions;
 pub mod rules_console;
-pub mod population;
 pub mod simulation;
 pub mod triage;
 
@@ -360,9 +360,9 @@ impl AppError {
                 stopped,
                 office,
                 criterion,
-            } => Some(
-                simulation::describe_stop(stopped, office.as_deref(), criterion.as_deref()).1,
-            ),
+            } => {
+                Some(simulation::describe_stop(stopped, office.as_deref(), criterion.as_deref()).1)
+            }
             AppError::Busy { running, .. } => Some(simulation::describe_busy(*running)),
             AppError::Store(_) | AppError::Internal(_) => None,
         }

@@ -519,16 +519,23 @@ async fn compile(source: Source, set: &[Override]) -> Result<RuleSet, AppError> 
         .iter()
         .enumerate()
         .filter_map(|(i, o)| {
-            o.param.set(&mut cand, o.value).err().map(|message| FieldError {
-                field: format!("set[{i}]"),
-                message,
-            })
+            o.param
+                .set(&mut cand, o.value)
+                .err()
+                .map(|message| FieldError {
+                    field: format!("set[{i}]"),
+                    message,
+                })
         })
         .collect();
-    problems.extend(overrides::check(&cand).into_iter().map(|message| FieldError {
-        field: "set".to_string(),
-        message,
-    }));
+    problems.extend(
+        overrides::check(&cand)
+            .into_iter()
+            .map(|message| FieldError {
+                field: "set".to_string(),
+                message,
+            }),
+    );
     if !problems.is_empty() {
         return Err(AppError::from(problems));
     }

@@ -426,7 +426,10 @@ impl ApiError {
                 detail.code = "body_timeout";
                 let seconds = limit.as_secs_f64();
                 detail.message = Label::new(
-                    format!("بدنه درخواست در {} به‌طور کامل نرسید", to_persian_duration(limit)),
+                    format!(
+                        "بدنه درخواست در {} به‌طور کامل نرسید",
+                        to_persian_duration(limit)
+                    ),
                     format!("the request body did not arrive in full within {seconds} s"),
                 );
                 StatusCode::REQUEST_TIMEOUT

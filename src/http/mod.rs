@@ -31,10 +31,10 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::app::App;
+pub use crate::app::simulation::SimulationLimits;
 pub use crate::config::ServerLimits;
 use crate::rules::budget::Stop;
 use error::ApiError;
-pub use crate::app::simulation::SimulationLimits;
 
 /// The largest request body accepted (an office import of ~20,000 rows fits).
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;

@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -105,15 +106,15 @@ impl SimulationPage {
 
     /// A value of a rule change as the page writes it.
     fn value(&self, v: &Option<String>) -> String {
-        v.as_deref().map_or("—".to_string(), |v| self.l.num(v))
+        v.as_deref().map_or("—".to_string(), |v| self.l.decimal(v))
     }
 
     /// A signed movement with its sign, in the page's digits.
     fn signed(&self, n: &i64) -> String {
         if *n > 0 {
-            format!("+{}", self.l.num(n))
+            format!("+{}", self.l.decimal(n))
         } else {
-            self.l.num(n)
+            self.l.decimal(n)
         }
     }
 }
@@ -131,12 +132,16 @@ fn rows(l: &Layout, settings: &[SettingView], sent: &BTreeMap<String, String>) -
             let value = sent.get(&s.key).cloned().unwrap_or_else(|| shown(&s.value));
             Row {
                 id: input_id(&s.key),
-                of: s.of.as_ref().map(|o| l.pick(o).to_string()).unwrap_or_default(),
+                of: s
+                    .of
+                    .as_ref()
+                    .map(|o| l.pick(o).to_string())
+                    .unwrap_or_default(),
                 what: l.pick(&s.what).to_string(),
                 live: if s.value == "none" {
                     l.t("بدون سقف", "no cap").to_string()
                 } else {
-                    l.num(&s.value)
+                    l.decimal(&s.value)
                 },
                 changed: override_value(s, &value).is_some(),
                 value,
@@ -184,8 +189,19 @@ struct Sent {
     unreadable: Vec<String>,
 }
 
-/// Reads the multipart form. A field it cannot read is a 400 page.
-async fn read(mut form: Multipart, v: &Visitor) -> Result<Sent, Bounce> {
+/// Reads the multipart form. A form that is not multipart, or a field it cannot read, is a 400
+/// page (the role was checked before).
+async fn read(form: Result<Multipart, MultipartRejection>, v: &Visitor) -> Result<Sent, Bounce> {
+    let mut form = form.map_err(|e| {
+        Bounce::from(v.refuse(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "{} ({})",
+                v.l.t("فرم به‌درستی نرسید", "The form did not arrive whole"),
+                e.body_text()
+            ),
+        ))
+    })?;
     let mut sent = Sent::default();
     let bad = |e: axum::extract::multipart::MultipartError| {
         Bounce::from(v.refuse(
@@ -258,7 +274,13 @@ fn candidate(settings: &Settings, sent: &Sent) -> (Candidate, Vec<String>) {
     let w = &sent.sweep;
     let sweep = (!w.key.trim().is_empty()).then(|| {
         let n = |t: &str| to_ascii_digits(t.trim());
-        format!("{}={}:{}:{}", w.key.trim(), n(&w.from), n(&w.to), n(&w.step))
+        format!(
+            "{}={}:{}:{}",
+            w.key.trim(),
+            n(&w.from),
+            n(&w.to),
+            n(&w.step)
+        )
     });
     let bundle = if sent.files.is_empty() {
         Bundle::Live
@@ -305,7 +327,10 @@ fn page(l: Layout, settings: Settings, sent: Option<&Sent>) -> SimulationPage {
             step: s.sweep.step.clone(),
         }),
         carried: sent.map_or_else(Vec::new, |s| {
-            s.files.iter().map(|(p, t)| (p.clone(), t.clone())).collect()
+            s.files
+                .iter()
+                .map(|(p, t)| (p.clone(), t.clone()))
+                .collect()
         }),
         rounds: settings.rounds,
         round: settings.round,
@@ -336,7 +361,7 @@ pub async fn show(
 pub async fn run(
     State(portal): State<Portal>,
     visitor: Result<Visitor, Response>,
-    form: Multipart,
+    form: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, Bounce> {
     let v = console_visitor(visitor)?;
     let sent = read(form, &v).await?;
@@ -363,7 +388,7 @@ pub async fn run(
 pub async fn report(
     State(portal): State<Portal>,
     visitor: Result<Visitor, Response>,
-    form: Multipart,
+    form: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, Bounce> {
     let v = console_visitor(visitor)?;
     let sent = read(form, &v).await?;
@@ -511,7 +536,7 @@ fn changed_words(p: &SimulationPage) -> Vec<String> {
             let new = if r.value.trim().is_empty() {
                 p.l.t("بدون سقف", "no cap").to_string()
             } else {
-                p.l.num(to_ascii_digits(r.value.trim()))
+                p.l.decimal(to_ascii_digits(r.value.trim()))
             };
             format!("{name}: {} → {new}", r.live)
         })

@@ -70,6 +70,15 @@ impl Layout {
         }
     }
 
+    /// A decimal or signed number as the page writes it (in Persian: Persian digits, `٫` as the
+    /// decimal point and `−` as the minus sign, so `-12.5` reads `−۱۲٫۵`).
+    pub fn decimal(&self, n: impl ToString) -> String {
+        match self.lang {
+            Lang::Fa => crate::domain::digits::to_persian_number(&n.to_string()),
+            Lang::En => n.to_string(),
+        }
+    }
+
     /// The link to the other language (this page, in the other language).
     pub fn other_lang(&self) -> (String, &'static str) {
         match self.lang {

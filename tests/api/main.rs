@@ -6,6 +6,7 @@ mod helpers;
 mod accounts;
 mod console;
 mod console_policy;
+mod console_simulation;
 mod contract;
 mod declarations;
 mod errors;
