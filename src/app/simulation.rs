@@ -225,6 +225,7 @@ pub async fn run(
     for side in [&mut simulation.baseline, &mut simulation.candidate] {
         side.dir = shown_dir(&side.dir, &app.rules.dir);
     }
+    simulation.overrides = set.iter().map(Override::to_string).collect();
     let what = json!({"set": candidate.set, "files": uploaded, "sweep": candidate.sweep, "candidate_hash": simulation.candidate});
     record(app, actor, round, &what).await?;
     Ok(Outcome { simulation, sweep })

@@ -152,6 +152,11 @@ async fn the_form_holds_the_live_values_and_two_overrides_give_the_apis_numbers_
         )
         .await;
     assert_eq!(s, 200, "{api}");
+    assert_eq!(
+        api["simulation"]["overrides"],
+        json!(["weight:area=3", "cut:grade_1=50"]),
+        "the answer names the overrides it was made with"
+    );
     let summary = &api["simulation"]["summary"];
     let (old, new) = page_grades(&page.html);
     assert_eq!(old, api_grades(&summary["grades_old"]));
