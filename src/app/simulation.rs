@@ -267,10 +267,24 @@ pub struct SettingView {
     pub of: Option<Label>,
     /// The live value as an override writes it (`1.5`, `none`, `region`).
     pub value: String,
-    /// The values it may take, when it is a choice (the grading scope).
-    pub choices: Vec<String>,
+    /// The values it may take, when it is a choice (the grading scope), with their names.
+    pub choices: Vec<(String, Label)>,
     /// Whether a sweep can vary it.
     pub numeric: bool,
+}
+
+/// Where grades are given, in words.
+fn scope_name(scope: crate::rules::model::Scope) -> Label {
+    use crate::rules::model::Scope;
+    match scope {
+        Scope::Nationwide => Label::new("سراسر کشور با هم", "nationwide"),
+        Scope::Region => Label::new("هر منطقه جدا", "each region apart"),
+        Scope::OfficeKind => Label::new("هر نوع دفتر جدا", "each office kind apart"),
+        Scope::RegionAndKind => Label::new(
+            "هر نوع دفتر در هر منطقه جدا",
+            "each office kind in each region apart",
+        ),
+    }
 }
 
 /// The settings of a round's live rules that a simulation may change, grouped as the rules are:
@@ -301,7 +315,7 @@ pub fn settings(app: &App, actor: &Actor, round: &str) -> Result<Settings, AppEr
             choices: match value {
                 Setting::Scope(_) => crate::rules::model::Scope::ALL
                     .iter()
-                    .map(|s| s.as_str().to_string())
+                    .map(|s| (s.as_str().to_string(), scope_name(*s)))
                     .collect(),
                 _ => Vec::new(),
             },

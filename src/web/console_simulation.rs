@@ -15,6 +15,8 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 
 use super::Portal;
 use super::console::{RoundQuery, console_visitor, current_round, given};
@@ -42,7 +44,8 @@ struct Row {
     live: String,
     /// What the input holds: the value sent, else the live one.
     value: String,
-    choices: Vec<String>,
+    /// A choice's value and its name in the page's language.
+    choices: Vec<(String, String)>,
     changed: bool,
 }
 
@@ -80,7 +83,7 @@ struct SimulationPage {
     /// Settings a sweep can vary: key and name.
     sweepable: Vec<(String, String)>,
     sweep: SweepForm,
-    /// Files uploaded for this candidate, carried to the next run: path and text.
+    /// Files uploaded for this candidate, carried to the next run: path and text in base64.
     carried: Vec<(String, String)>,
     errors: Vec<FieldError>,
     problems: Vec<CandidateProblem>,
@@ -138,14 +141,18 @@ fn rows(l: &Layout, settings: &[SettingView], sent: &BTreeMap<String, String>) -
                     .map(|o| l.pick(o).to_string())
                     .unwrap_or_default(),
                 what: l.pick(&s.what).to_string(),
-                live: if s.value == "none" {
-                    l.t("بدون سقف", "no cap").to_string()
-                } else {
-                    l.decimal(&s.value)
+                live: match s.choices.iter().find(|(v, _)| *v == s.value) {
+                    Some((_, name)) => l.pick(name).to_string(),
+                    None if s.value == "none" => l.t("بدون سقف", "no cap").to_string(),
+                    None => l.decimal(&s.value),
                 },
                 changed: override_value(s, &value).is_some(),
                 value,
-                choices: s.choices.clone(),
+                choices: s
+                    .choices
+                    .iter()
+                    .map(|(v, name)| (v.clone(), l.pick(name).to_string()))
+                    .collect(),
                 key: s.key.clone(),
             }
         })
@@ -164,7 +171,7 @@ fn shown(value: &str) -> String {
 /// The override a sent value makes, or none when it is the live value (the same number in any
 /// digits or form: `۱٫۵` = `1.50`).
 fn override_value(s: &SettingView, sent: &str) -> Option<String> {
-    let sent = to_ascii_digits(sent.trim()).replace('،', ",");
+    let sent = to_ascii_digits(sent.trim());
     let sent = if sent.is_empty() && s.key.starts_with("cap:") {
         "none".to_string()
     } else {
@@ -244,7 +251,16 @@ async fn read(form: Result<Multipart, MultipartRejection>, v: &Visitor) -> Resul
             "sweep_step" => sent.sweep.step = text,
             _ => {
                 if let Some(path) = name.strip_prefix("carried:") {
-                    // A file chosen again replaces the one carried.
+                    // Carried as base64, so its bytes come back exactly (a browser turns line
+                    // ends in a field into CRLF). A file chosen again replaces the one carried.
+                    let Some(text) = BASE64
+                        .decode(text.trim())
+                        .ok()
+                        .and_then(|b| String::from_utf8(b).ok())
+                    else {
+                        sent.unreadable.push(path.to_string());
+                        continue;
+                    };
                     sent.files.entry(path.to_string()).or_insert(text);
                 } else {
                     sent.values.insert(name, text);
@@ -329,7 +345,7 @@ fn page(l: Layout, settings: Settings, sent: Option<&Sent>) -> SimulationPage {
         carried: sent.map_or_else(Vec::new, |s| {
             s.files
                 .iter()
-                .map(|(p, t)| (p.clone(), t.clone()))
+                .map(|(p, t)| (p.clone(), BASE64.encode(t)))
                 .collect()
         }),
         rounds: settings.rounds,
