@@ -66,7 +66,8 @@ pub struct Problem {
     pub file: String,
     pub line: u32,
     pub column: u32,
-    pub message: String,
+    /// In Persian and English.
+    pub message: Label,
     pub hint: Option<String>,
 }
 
@@ -123,7 +124,7 @@ pub async fn overview(app: &App, actor: &Actor, tests: bool) -> Result<Vec<Round
                     file: relative(&d.at.file, &root),
                     line: d.at.line,
                     column: d.at.column,
-                    message: d.message.clone(),
+                    message: d.message_label(),
                     hint: d.hint.clone(),
                 })
                 .collect(),
