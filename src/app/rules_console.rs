@@ -67,7 +67,8 @@ pub struct Problem {
     pub line: u32,
     pub column: u32,
     pub message: String,
-    pub hint: Option<String>,
+    /// What to do, in Persian and English.
+    pub hint: Option<crate::domain::Label>,
 }
 
 /// `path` relative to the rules directory `root` (a file elsewhere by its name alone).

@@ -27,7 +27,7 @@ pub(super) fn prepare(
     }
     let source = match read_source(dir) {
         Ok(s) => s,
-        Err(d) => return Prepared::Failed(None, Diagnostics(vec![d])),
+        Err(d) => return Prepared::Failed(None, d),
     };
     if Some(source.hash.as_str()) == live || Some(source.hash.as_str()) == failed {
         return Prepared::Unchanged;
@@ -47,13 +47,16 @@ pub(super) fn checked(id: RoundId, rs: RuleSet) -> Result<RuleSet, Diagnostics> 
             Diagnostic::new(
                 Position::file(&rs.source.dir),
                 format!("the directory of round {id} holds round {}", rs.round),
+                format!(
+                    "پوشهٔ دورهٔ {} قواعد دورهٔ {} را دارد",
+                    quoted(id),
+                    quoted(rs.round)
+                ),
             )
-            .with_persian(format!(
-                "پوشه دوره {} قواعد دوره {} را دارد",
-                quoted(id),
-                quoted(rs.round)
-            ))
-            .with_hint("name the directory after `round: id:` in round.yaml"),
+            .with_hint(
+                "name the directory after `round: id:` in round.yaml",
+                "پوشه را به نام «round: id:» در «round.yaml» بنامید",
+            ),
         ]));
     }
     let results = crate::engine::testing::run_tests(&rs);
@@ -62,17 +65,15 @@ pub(super) fn checked(id: RoundId, rs: RuleSet) -> Result<RuleSet, Diagnostics> 
         .zip(&rs.tests)
         .filter(|(r, _)| !r.passed())
         .flat_map(|(r, case)| {
-            r.failures.iter().map(move |f| {
+            r.failures.iter().zip(&r.failures_fa).map(move |(f, f_fa)| {
                 Diagnostic::new(
                     Position::new(&case.file, case.line, 1),
                     format!("rule test `{}` failed: {f}", r.name),
+                    format!("آزمون قاعدهٔ {} نگذشت: {f_fa}", quoted(&r.name)),
                 )
-                .with_persian(format!(
-                    "آزمون {} قواعد نگذشت؛ نسخه پیشین همچنان برقرار است",
-                    quoted(&r.name)
-                ))
                 .with_hint(
                     "fix the rules or the test's expected values; the previous version stays live",
+                    "قواعد یا مقدارهای مورد انتظار آزمون را درست کنید؛ نسخهٔ پیشین همچنان برقرار است",
                 )
             })
         })
