@@ -19,6 +19,7 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+mod check_fa;
 mod policy;
 mod triage;
 

@@ -93,7 +93,7 @@ pub(super) fn compile_all(
                 )
                 .hint(
                     "the median absolute deviation is 0 or more",
-                    "میانهٔ انحراف مطلق صفر یا بیشتر است",
+                    "میانهٔ انحراف مطلق ۰ یا بیشتر است",
                 );
             }
             tests.push(test.1);
