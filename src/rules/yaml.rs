@@ -1720,9 +1720,20 @@ mod tests {
         assert_eq!((c.id.value.as_str(), c.id.line, c.id.column), ("c", 7, 9));
     }
 
-    /// Parses `text` and gives the error's place, message and hint.
+    /// Parses `text` and gives the error's place, message and hint (the Persian of both checked
+    /// on the way: wholly Persian, with the English's numbers).
     fn syntax(text: &str) -> (u32, u32, String, String) {
         let e = parse(text).expect_err("a syntax error");
+        let message = Label::new(e.message_fa.clone(), e.message.clone());
+        let hint = e.hint.clone().expect("a syntax error has a hint");
+        for label in [&message, &hint] {
+            assert_eq!(crate::domain::persian_problem(&label.fa), None, "{label:?}");
+            assert_eq!(
+                crate::domain::label::numbers_differ(label),
+                None,
+                "{label:?}"
+            );
+        }
         (
             e.line,
             e.column,

@@ -270,10 +270,16 @@ mod tests {
     use crate::rules::review::Check;
     use crate::rules::test_support::{edit, example, line_of};
 
+    /// The diagnostics of a broken round, each one's Persian checked on the way.
     fn diagnostics(dir: &std::path::Path) -> Vec<Diagnostic> {
         match load_round(dir) {
             Ok(_) => panic!("expected diagnostics, the round compiled"),
-            Err(d) => d.0,
+            Err(d) => {
+                for d in &d.0 {
+                    super::super::tests_fa::assert_same_facts_in_persian(d);
+                }
+                d.0
+            }
         }
     }
 

@@ -6,10 +6,17 @@ use super::load_round;
 use crate::rules::diagnostic::Diagnostic;
 use crate::rules::test_support::{edit, example, line_of};
 
+/// The diagnostics of a broken round; each one's Persian message and hint are checked on the
+/// way: wholly Persian, with the English's numbers.
 fn diagnostics(dir: &Path) -> Vec<Diagnostic> {
     match load_round(dir) {
         Ok(_) => panic!("expected diagnostics, the round compiled"),
-        Err(d) => d.0,
+        Err(d) => {
+            for d in &d.0 {
+                super::tests_fa::assert_same_facts_in_persian(d);
+            }
+            d.0
+        }
     }
 }
 
