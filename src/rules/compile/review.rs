@@ -192,7 +192,11 @@ fn compile_check(
                     file,
                     m,
                     format!("margin {} must be above 0", m.value),
-                    format!("فاصلهٔ {} باید بیشتر از ۰ باشد", fa(m.value)),
+                    format!(
+                        "فاصله ({}) باید بیشتر از ۰ باشد؛ {} نوشته شده است",
+                        quoted("margin"),
+                        fa(m.value)
+                    ),
                 )
                 .hint(
                     "the margin is in points of the total, e.g. `margin: 2`",
@@ -235,7 +239,7 @@ fn compile_check(
                 &o.k,
                 format!("k {} must be above 0", o.k.value),
                 format!(
-                    "{} برابر {} باید بیشتر از ۰ باشد",
+                    "{} باید بیشتر از ۰ باشد؛ {} نوشته شده است",
                     quoted("k"),
                     fa(o.k.value)
                 ),

@@ -674,7 +674,6 @@ fn every_family_of_diagnostic_has_its_own_wholly_persian_message_and_hint_with_t
         let diags = diagnostics(case);
         // Every diagnostic the broken round gives, not only the one the case is about.
         for d in &diags {
-            println!("{what}: {}", d.message_fa);
             assert_same_facts_in_persian(d);
             checked += 1;
         }

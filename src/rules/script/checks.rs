@@ -89,7 +89,7 @@ pub(super) fn problem_from_parse(
                 line,
                 column,
                 message: Label::new(
-                    "خطای نگارش در برنامهٔ «Rhai» (شرح انگلیسی از خود «Rhai» است)",
+                    "خطای نگارش «Rhai» (شرح انگلیسی آن از خود «Rhai» است)",
                     format!("syntax error: {}", e.0),
                 ),
                 hint: None,

@@ -251,7 +251,7 @@ pub(super) fn numeric(cx: &mut Ctx, file: &Path, name: &Located<String>, def: &I
                 def.kind.name()
             ),
             format!(
-                "{} از گونهٔ «{}» است ولی این جا عدد لازم است",
+                "ورودی {} از گونهٔ {} است ولی این جا عدد لازم است",
                 quoted(&def.name),
                 def.kind.name_fa()
             ),
