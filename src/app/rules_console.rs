@@ -68,7 +68,8 @@ pub struct Problem {
     pub column: u32,
     /// In Persian and English.
     pub message: Label,
-    pub hint: Option<String>,
+    /// What to do, in Persian and English.
+    pub hint: Option<Label>,
 }
 
 /// `path` relative to the rules directory `root` (a file elsewhere by its name alone).

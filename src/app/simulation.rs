@@ -420,7 +420,7 @@ pub struct CandidateProblem {
     /// `criteria.yaml:12:5`, the file as the candidate names it.
     pub at: String,
     pub message: Label,
-    pub hint: Option<String>,
+    pub hint: Option<Label>,
 }
 
 /// The problems of a candidate that did not compile ([`AppError::Rules`]); none for other errors.

@@ -7,17 +7,17 @@ use crate::domain::digits::to_persian_digits;
 use crate::rules::{Diagnostic, load_round};
 
 /// A diagnostic for `check --fa`: its place (a left-to-right island, so that it reads as written
-/// inside right-to-left text), the Persian message, and the hint, which is English still.
+/// inside right-to-left text), the Persian message and the Persian hint.
 fn persian(d: &Diagnostic) -> String {
-    let mut out = format!("{LRI}{}{PDI}: {}", d.at, d.message_label().fa);
-    if let Some(hint) = &d.hint {
+    let mut out = format!("{LRI}{}{PDI}: {}", d.at, d.message_fa);
+    if let Some(hint) = d.hint_fa() {
         out.push('\n');
-        out.push_str(&format!("    راهنما: {LRI}{hint}{PDI}"));
+        out.push_str(&format!("    راهنما: {hint}"));
     }
     out
 }
 
-/// Left-to-right isolate and its end: a path or an English hint inside Persian text.
+/// Left-to-right isolate and its end: a path inside Persian text.
 const LRI: char = '\u{2066}';
 const PDI: char = '\u{2069}';
 

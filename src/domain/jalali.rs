@@ -28,6 +28,30 @@ pub enum JalaliError {
     NoSuchMonth(String),
 }
 
+impl JalaliError {
+    /// The same facts in Persian, with Persian digits (what was written inside «»).
+    pub fn fa(&self) -> String {
+        use super::digits::to_persian_digits as p;
+        match self {
+            JalaliError::Format(text) => format!(
+                "{} تاریخ نیست: آن را به شکل سال/ماه/روز بنویسید، مانند ۱۴۰۰/۰۱/۱۷",
+                super::quoted(text)
+            ),
+            JalaliError::NoSuchDay(text, month, year, days) => format!(
+                "{} در تقویم هجری خورشیدی نیست (ماه {} سال {} {} روز دارد)",
+                p(text),
+                p(&month.to_string()),
+                p(&year.to_string()),
+                p(&days.to_string())
+            ),
+            JalaliError::NoSuchMonth(text) => format!(
+                "{} در تقویم هجری خورشیدی نیست: ماه‌ها از ۱ تا ۱۲ اند",
+                p(text)
+            ),
+        }
+    }
+}
+
 const MONTHS_FA: [&str; 12] = [
     "فروردین",
     "اردیبهشت",

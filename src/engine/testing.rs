@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::office::{OfficeRecord, Raw, prepare};
 use super::score::score;
 use super::triage::{MIN_PEERS, Spread, assess};
-use crate::domain::{Fixed, OfficeId, RegionId};
+use crate::domain::{Fixed, OfficeId, RegionId, quoted};
 use crate::rules::RuleSet;
 use crate::rules::budget::{Budget, Limits, MAX_TEST_RUN_TIME};
 use crate::rules::ruleset::{GradeMethod, TestCase};
@@ -18,6 +18,28 @@ pub struct CaseResult {
     pub at: String,
     /// Empty when the case passed.
     pub failures: Vec<String>,
+    /// The same failures in Persian, one for each of `failures` (identifiers inside «»).
+    #[serde(skip)]
+    pub failures_fa: Vec<String>,
+}
+
+/// A case's failures as they are found, each in English and Persian.
+#[derive(Default)]
+struct Failures {
+    en: Vec<String>,
+    fa: Vec<String>,
+}
+
+impl Failures {
+    fn push(&mut self, en: String, fa: String) {
+        self.en.push(en);
+        self.fa.push(fa);
+    }
+}
+
+/// A number or a list of ids in Persian digits.
+fn p(x: impl std::fmt::Display) -> String {
+    crate::domain::digits::to_persian_number(&x.to_string())
 }
 
 impl CaseResult {
@@ -57,7 +79,7 @@ fn check_triage(
     case: &TestCase,
     record: &OfficeRecord,
     office: &super::Office,
-    failures: &mut Vec<String>,
+    failures: &mut Failures,
 ) {
     let mut peers = vec![None; rs.inputs.len()];
     for (name, median, mad, mean_ad) in &case.peers {
@@ -83,27 +105,48 @@ fn check_triage(
                 .iter()
                 .map(|f| format!("{}: {}", f.id, f.why.en))
                 .collect();
-            failures.push(format!(
-                "flags: expected [{}], got [{}]{}",
-                want.join(", "),
-                got.join(", "),
-                if why.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", why.join("; "))
-                }
-            ));
+            let why_fa: Vec<String> = t
+                .flags
+                .iter()
+                .map(|f| format!("{}: {}", quoted(&f.id), f.why.fa))
+                .collect();
+            let ids = |ids: &[&str]| ids.iter().map(quoted).collect::<Vec<_>>().join("، ");
+            failures.push(
+                format!(
+                    "flags: expected [{}], got [{}]{}",
+                    want.join(", "),
+                    got.join(", "),
+                    if why.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", why.join("; "))
+                    }
+                ),
+                format!(
+                    "نشانه‌ها: انتظار [{}] بود ولی [{}] برافراشته شد{}",
+                    ids(&want),
+                    ids(&got),
+                    if why_fa.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", why_fa.join("؛ "))
+                    }
+                ),
+            );
         }
     }
     if let Some(want) = case.expect.risk
         && t.risk != want
     {
-        failures.push(format!("risk: expected {want}, got {}", t.risk));
+        failures.push(
+            format!("risk: expected {want}, got {}", t.risk),
+            format!("خطر: انتظار {} بود ولی {} شد", p(want), p(t.risk)),
+        );
     }
 }
 
 fn run_case(rs: &RuleSet, case: &TestCase) -> CaseResult {
-    let mut failures = Vec::new();
+    let mut failures = Failures::default();
     let record = OfficeRecord {
         id: OfficeId::parse("TEST").expect("valid id"),
         kind: case.kind,
@@ -123,9 +166,27 @@ fn run_case(rs: &RuleSet, case: &TestCase) -> CaseResult {
     };
     let e = &case.expect;
     let outcome = prepare(rs, &record)
-        .map_err(|e| e.errors.iter().map(|f| f.to_string()).collect::<Vec<_>>())
+        .map_err(|e| {
+            e.errors
+                .iter()
+                .map(|f| {
+                    (
+                        f.to_string(),
+                        format!("{}: {}", quoted(&f.field), f.message.fa),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
         .and_then(|office| {
-            let s = score(rs, &office, None).map_err(|e| vec![e.to_string()])?;
+            let s = score(rs, &office, None).map_err(|e| {
+                vec![(
+                    e.to_string(),
+                    format!(
+                        "امتیاز معیار {} حساب نشد: اجرای برنامه خطا داد",
+                        quoted(&e.criterion)
+                    ),
+                )]
+            })?;
             if e.flags.is_some() || e.risk.is_some() {
                 check_triage(rs, case, &record, &office, &mut failures);
             }
@@ -133,63 +194,114 @@ fn run_case(rs: &RuleSet, case: &TestCase) -> CaseResult {
         });
     match (outcome, &e.error) {
         (Err(errors), Some(expected)) => {
-            if !errors.iter().any(|m| m.contains(expected.as_str())) {
-                failures.push(format!(
-                    "expected an error containing {expected:?}, got: {}",
-                    errors.join("; ")
-                ));
+            if !errors.iter().any(|(m, _)| m.contains(expected.as_str())) {
+                let (en, fa): (Vec<String>, Vec<String>) = errors.into_iter().unzip();
+                failures.push(
+                    format!(
+                        "expected an error containing {expected:?}, got: {}",
+                        en.join("; ")
+                    ),
+                    format!(
+                        "انتظار خطایی با {} بود ولی این خطا آمد: {}",
+                        quoted(expected),
+                        fa.join("؛ ")
+                    ),
+                );
             }
         }
         (Err(errors), None) => {
-            failures.push(format!("the file was refused: {}", errors.join("; ")))
+            let (en, fa): (Vec<String>, Vec<String>) = errors.into_iter().unzip();
+            failures.push(
+                format!("the file was refused: {}", en.join("; ")),
+                format!("پرونده پذیرفته نشد: {}", fa.join("؛ ")),
+            )
         }
-        (Ok(s), Some(expected)) => failures.push(format!(
-            "expected an error containing {expected:?}, but it scored {}",
-            s.total
-        )),
+        (Ok(s), Some(expected)) => failures.push(
+            format!(
+                "expected an error containing {expected:?}, but it scored {}",
+                s.total
+            ),
+            format!(
+                "انتظار خطایی با {} بود ولی امتیاز {} داده شد",
+                quoted(expected),
+                p(s.total)
+            ),
+        ),
         (Ok(s), None) => {
-            let mut cmp = |what: &str, got: Fixed, want: Fixed| {
+            let mut cmp = |(what, what_fa): (String, String), got: Fixed, want: Fixed| {
                 if got != want {
-                    failures.push(format!("{what}: expected {want}, got {got}"));
+                    failures.push(
+                        format!("{what}: expected {want}, got {got}"),
+                        format!("{what_fa}: انتظار {} بود ولی {} شد", p(want), p(got)),
+                    );
                 }
             };
             for (id, want) in &e.points {
                 let i = rs.criterion_index(id).expect("checked at compile time");
-                cmp(&format!("points of `{id}`"), s.points[i], *want);
+                cmp(
+                    (
+                        format!("points of `{id}`"),
+                        format!("امتیاز {}", quoted(id)),
+                    ),
+                    s.points[i],
+                    *want,
+                );
             }
             for (id, want) in &e.contributions {
                 let i = rs.criterion_index(id).expect("checked at compile time");
                 cmp(
-                    &format!("contribution of `{id}`"),
+                    (
+                        format!("contribution of `{id}`"),
+                        format!("سهم {} در جمع", quoted(id)),
+                    ),
                     s.points[i].mul(rs.criteria[i].weight),
                     *want,
                 );
             }
             for (id, want) in &e.penalties {
                 let i = rs.penalty_index(id).expect("checked at compile time");
-                cmp(&format!("penalty `{id}`"), s.penalties[i], *want);
+                cmp(
+                    (format!("penalty `{id}`"), format!("جریمهٔ {}", quoted(id))),
+                    s.penalties[i],
+                    *want,
+                );
             }
             if let Some(want) = e.total {
-                cmp("total", s.total, want);
+                cmp(("total".into(), "جمع امتیاز".into()), s.total, want);
             }
             let non_filer = !case.filed
                 && rs.grading.non_filers == crate::rules::model::NonFilerPolicy::LowestGrade;
             if let Some(want) = e.grade.filter(|_| non_filer) {
                 if want != 3 {
-                    failures.push(format!(
-                        "grade: expected {want}, got 3 (the office did not file: lowest grade)"
-                    ));
+                    failures.push(
+                        format!(
+                            "grade: expected {want}, got 3 (the office did not file: lowest grade)"
+                        ),
+                        format!(
+                            "درجه: انتظار {} بود ولی ۳ شد (دفتر خوداظهاری نکرده است: پایین‌ترین درجه)",
+                            p(want)
+                        ),
+                    );
                 }
             } else if let Some(want) = e.grade {
                 match rs.grading.method {
                     GradeMethod::CutPoints { grade_1, grade_2 } => {
                         let got = if s.total >= grade_1 { 1 } else if s.total >= grade_2 { 2 } else { 3 };
                         if got != want {
-                            failures.push(format!("grade: expected {want}, got {got} (total {})", s.total));
+                            failures.push(
+                                format!("grade: expected {want}, got {got} (total {})", s.total),
+                                format!(
+                                    "درجه: انتظار {} بود ولی {} شد (جمع امتیاز {})",
+                                    p(want),
+                                    p(got),
+                                    p(s.total)
+                                ),
+                            );
                         }
                     }
                     GradeMethod::Shares { .. } => failures.push(
                         "grade: this round grades by population shares, so one office's grade depends on the others; check the total instead".into(),
+                        "درجه: این دوره با سهم جمعیت درجه می‌دهد، پس درجهٔ هر دفتر به دفترهای دیگر بستگی دارد؛ به جای آن جمع امتیاز را بیازمایید".into(),
                     ),
                 }
             }
@@ -198,6 +310,7 @@ fn run_case(rs: &RuleSet, case: &TestCase) -> CaseResult {
     CaseResult {
         name: case.name.clone(),
         at: format!("{}:{}", case.file.display(), case.line),
-        failures,
+        failures: failures.en,
+        failures_fa: failures.fa,
     }
 }

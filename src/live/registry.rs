@@ -275,12 +275,15 @@ impl Registry {
 
     /// Records that a round directory disappeared; its live version stays.
     pub fn record_missing(&self, id: RoundId, now: jiff::Timestamp) {
-        let d = Diagnostic::new(Position::file(self.dir.join(id.to_string())), REMOVED)
-            .with_persian(format!(
-                "پوشه دوره {} برداشته شد؛ آخرین نسخه درست همچنان برقرار است",
-                quoted(id)
-            ))
-            .with_hint("the last good version stays live; restore the directory to edit the round");
+        let d = Diagnostic::new(
+            Position::file(self.dir.join(id.to_string())),
+            REMOVED,
+            format!("پوشهٔ دورهٔ {} برداشته شد", quoted(id)),
+        )
+        .with_hint(
+            "the last good version stays live; restore the directory to edit the round",
+            "آخرین نسخهٔ درست همچنان برقرار است؛ برای ویرایش دوره پوشه را برگردانید",
+        );
         self.record_failure(id, &Diagnostics(vec![d]), now);
     }
 
@@ -369,6 +372,7 @@ impl Registry {
                     Diagnostics(vec![Diagnostic::new(
                         Position::file(&dir),
                         format!("checking the round failed unexpectedly: {e}"),
+                        "بررسی دوره به گونه‌ای پیش‌بینی‌نشده از کار افتاد",
                     )]),
                 )
             })
@@ -422,8 +426,12 @@ impl Registry {
                 let d = Diagnostic::new(
                     Position::file(&dir),
                     format!("the new version could not be stored, so it was not made live: {e}"),
+                    "نسخهٔ تازه در پایگاه داده ذخیره نشد، پس برقرار نشد",
                 )
-                .with_hint("the previous version stays live; save a rule file again to retry");
+                .with_hint(
+                    "the previous version stays live; save a rule file again to retry",
+                    "نسخهٔ پیشین برقرار می‌ماند؛ برای تلاش دوباره یک پروندهٔ قواعد را دوباره ذخیره کنید",
+                );
                 self.reject(
                     id,
                     Some(candidate.hash().to_string()),
@@ -466,16 +474,24 @@ impl Registry {
                 let d = Diagnostic::new(
                     Position::file(dir),
                     format!("round {id} is published; its scoring is frozen"),
+                    format!(
+                        "نتایج دورهٔ {} اعلام شده است و شیوهٔ امتیازدهی آن دیگر تغییر نمی‌کند",
+                        quoted(id)
+                    ),
                 )
-                .with_persian(format!(
-                    "نتایج دوره {} اعلام شده است و شیوه امتیازدهی آن دیگر تغییر نمی‌کند؛ معیارها، ورودی‌ها، کسورات، درجه‌بندی و رتبه‌بندی را به حال پیشین برگردانید",
-                    quoted(id)
-                ))
-                .with_hint(format!(
-                    "version {} ({}) has `freeze_after_publication: true`: criteria, inputs, penalties, grading and ranking can no longer change; restore them (labels and notices may still change)",
-                    reference.version,
-                    &reference.hash()[..16]
-                ));
+                .with_hint(
+                    format!(
+                        "version {} ({}) has `freeze_after_publication: true`: criteria, inputs, penalties, grading and ranking can no longer change; restore them (labels and notices may still change)",
+                        reference.version,
+                        &reference.hash()[..16]
+                    ),
+                    format!(
+                        "نسخهٔ {} ({}) {} دارد: معیارها، ورودی‌ها، جریمه‌ها، درجه‌بندی و رتبه‌بندی دیگر تغییر نمی‌کنند؛ آن‌ها را به حال پیشین برگردانید (نام‌ها و آگهی‌ها هنوز تغییرپذیرند)",
+                        quoted(&reference.version),
+                        quoted(&reference.hash()[..16]),
+                        quoted("freeze_after_publication: true")
+                    ),
+                );
                 if live.is_none() {
                     // Start-up with edited files: the stored version serves, as it did before.
                     if let Err(e) = self.go_live(reference.clone(), origin, now).await {

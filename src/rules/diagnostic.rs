@@ -5,6 +5,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::domain::digits::to_persian_digits;
+use crate::domain::{Label, quoted};
+
 /// Where in the rule files something was written. Line and column are 1-based; 0 means unknown.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Position {
@@ -38,58 +41,69 @@ impl fmt::Display for Position {
     }
 }
 
-/// One problem in a rule set.
+/// One problem in a rule set, in English and in Persian: the constructors take both texts, so a
+/// diagnostic cannot be made without its Persian.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
     #[serde(flatten)]
     pub at: Position,
     /// What is wrong, in English (what `arzyab check` prints).
     pub message: String,
-    /// The same in Persian, wholly Persian (identifiers inside «»), where it has been written;
-    /// [`Diagnostic::message_label`] gives a Persian sentence for the others. Not in the command
-    /// line's JSON, whose shape stays as it was.
+    /// The same facts in Persian, wholly Persian (identifiers inside «», Persian digits). Not in
+    /// the command line's JSON, whose shape stays as it was.
     #[serde(skip)]
-    pub message_fa: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
+    pub message_fa: String,
+    /// What to do about it, in both languages; the command line's JSON gives the English.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "english_hint"
+    )]
+    pub hint: Option<Label>,
 }
 
-/// The Persian message of a diagnostic not yet written in Persian: it says so, and points to the
-/// English text beside it.
-pub const UNTRANSLATED_FA: &str =
-    "ایراد در پرونده‌های قواعد؛ شرح فارسی آن هنوز نوشته نشده است، متن انگلیسی کنار آن را ببینید";
+/// The hint as the command line's JSON has always given it: the English text.
+fn english_hint<S: serde::Serializer>(hint: &Option<Label>, s: S) -> Result<S::Ok, S::Error> {
+    match hint {
+        Some(h) => s.serialize_str(&h.en),
+        None => s.serialize_none(),
+    }
+}
 
 impl Diagnostic {
-    pub fn new(at: Position, message: impl Into<String>) -> Self {
+    /// A diagnostic at `at`, in English and Persian (wholly Persian; identifiers inside «»).
+    pub fn new(at: Position, en: impl Into<String>, fa: impl Into<String>) -> Self {
         Diagnostic {
             at,
-            message: message.into(),
-            message_fa: None,
+            message: en.into(),
+            message_fa: fa.into(),
             hint: None,
         }
     }
 
-    /// Gives the diagnostic its Persian message (wholly Persian; identifiers inside «»).
-    pub fn persian(&mut self, fa: impl Into<String>) -> &mut Self {
-        self.message_fa = Some(fa.into());
+    /// The message in both languages, for the API.
+    pub fn message_label(&self) -> Label {
+        Label::new(self.message_fa.clone(), self.message.clone())
+    }
+
+    /// Adds what to do about it, in English and Persian.
+    pub fn with_hint(self, en: impl Into<String>, fa: impl Into<String>) -> Self {
+        self.with_hint_label(Label::new(fa, en))
+    }
+
+    /// [`Diagnostic::with_hint`] with a hint already in both languages (e.g. [`suggest`]).
+    pub fn with_hint_label(mut self, hint: Label) -> Self {
+        self.hint = Some(hint);
         self
     }
 
-    /// [`Diagnostic::persian`] for a diagnostic being built by value.
-    pub fn with_persian(mut self, fa: impl Into<String>) -> Self {
-        self.message_fa = Some(fa.into());
-        self
+    /// The English hint, if any (what the command line prints).
+    pub fn hint_en(&self) -> Option<&str> {
+        self.hint.as_ref().map(|h| h.en.as_str())
     }
 
-    /// The message in both languages, for the API (Persian first, English as written).
-    pub fn message_label(&self) -> crate::domain::Label {
-        let fa = self.message_fa.as_deref().unwrap_or(UNTRANSLATED_FA);
-        crate::domain::Label::new(fa, self.message.clone())
-    }
-
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
-        self
+    /// The Persian hint, if any.
+    pub fn hint_fa(&self) -> Option<&str> {
+        self.hint.as_ref().map(|h| h.fa.as_str())
     }
 }
 
@@ -98,7 +112,7 @@ impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.at, self.message)?;
         if let Some(hint) = &self.hint {
-            write!(f, "\n    hint: {hint}")?;
+            write!(f, "\n    hint: {}", hint.en)?;
         }
         Ok(())
     }
@@ -139,40 +153,51 @@ pub fn did_you_mean<'a>(
         .map(|(_, _, c)| c)
 }
 
+/// How many allowed names a suggestion lists before it says how many more there are.
+const LISTED: usize = 12;
+
 /// "did you mean `x`?" or a list of what is allowed.
 pub fn suggestion(wrong: &str, candidates: &[&str]) -> String {
-    const LISTED: usize = 12;
-    match did_you_mean(wrong, candidates.iter().copied()) {
-        Some(c) => format!("did you mean `{c}`?"),
-        None if candidates.is_empty() => "nothing is declared here yet".to_string(),
-        None => {
-            let mut list = candidates
-                .iter()
-                .take(LISTED)
-                .map(|c| format!("`{c}`"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            if candidates.len() > LISTED {
-                list.push_str(&format!(", … ({} more)", candidates.len() - LISTED));
-            }
-            format!("expected one of: {list}")
-        }
-    }
+    suggest(wrong, candidates).en
 }
 
 /// The same hint in Persian, for messages offices read.
 pub fn suggestion_fa(wrong: &str, candidates: &[&str]) -> String {
+    suggest(wrong, candidates).fa
+}
+
+/// "did you mean `x`?" or a list of what is allowed, in both languages.
+pub fn suggest(wrong: &str, candidates: &[&str]) -> Label {
     match did_you_mean(wrong, candidates.iter().copied()) {
-        Some(c) => format!("آیا منظورتان «{c}» است؟"),
-        None => format!(
-            "مقادیر مجاز: {}",
-            candidates
-                .iter()
-                .take(12)
-                .map(|c| format!("«{c}»"))
-                .collect::<Vec<_>>()
-                .join("، ")
+        Some(c) => Label::new(
+            format!("آیا منظورتان {} است؟", quoted(c)),
+            format!("did you mean `{c}`?"),
         ),
+        None if candidates.is_empty() => Label::new(
+            "هنوز چیزی در این جا تعریف نشده است",
+            "nothing is declared here yet",
+        ),
+        None => {
+            let listed = candidates.iter().take(LISTED);
+            let mut en = listed
+                .clone()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut fa = listed.map(quoted).collect::<Vec<_>>().join("، ");
+            if candidates.len() > LISTED {
+                let more = candidates.len() - LISTED;
+                en.push_str(&format!(", … ({more} more)"));
+                fa.push_str(&format!(
+                    "، … ({} مورد دیگر)",
+                    to_persian_digits(&more.to_string())
+                ));
+            }
+            Label::new(
+                format!("مقادیر مجاز: {fa}"),
+                format!("expected one of: {en}"),
+            )
+        }
     }
 }
 
@@ -201,7 +226,8 @@ mod tests {
 
     #[test]
     fn prints_file_line_column_and_hint() {
-        let d = Diagnostic::new(Position::new("r/a.yaml", 3, 7), "bad").with_hint("fix it");
+        let d = Diagnostic::new(Position::new("r/a.yaml", 3, 7), "bad", "نادرست")
+            .with_hint("fix it", "درستش کنید");
         assert_eq!(d.to_string(), "r/a.yaml:3:7: bad\n    hint: fix it");
     }
 }

@@ -192,6 +192,18 @@ impl InputKind {
             InputKind::Violations => "violations",
         }
     }
+
+    /// The type's name in Persian, for diagnostics.
+    pub fn name_fa(&self) -> &'static str {
+        match self {
+            InputKind::Integer => "عدد صحیح",
+            InputKind::Decimal => "عدد اعشاری",
+            InputKind::Boolean => "بله/خیر",
+            InputKind::Choice(_) => "گزینه‌ای",
+            InputKind::Date => "تاریخ",
+            InputKind::Violations => "فهرست تخلف‌ها",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

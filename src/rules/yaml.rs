@@ -13,8 +13,14 @@ use std::marker::PhantomData;
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
-use super::diagnostic::{Diagnostic, Position, suggestion};
-use crate::domain::quoted;
+use super::diagnostic::{Diagnostic, Position, suggest};
+use crate::domain::digits::{to_persian_digits, to_persian_number};
+use crate::domain::{Label, quoted};
+
+/// A text in English and Persian, English first as the rule files' diagnostics are written.
+fn both(en: impl Into<String>, fa: impl Into<String>) -> Label {
+    Label::new(fa, en)
+}
 
 /// A YAML node with the place it was written.
 #[derive(Clone, Debug, PartialEq)]
@@ -48,15 +54,29 @@ impl NodeValue {
             NodeValue::Map(_) => "a mapping",
         }
     }
+
+    /// [`NodeValue::describe`] in Persian.
+    fn describe_fa(&self) -> &'static str {
+        match self {
+            NodeValue::Null => "هیچ",
+            NodeValue::Bool(_) => "مقدار بله/خیر",
+            NodeValue::Int(_) => "عدد صحیح",
+            NodeValue::Float(_) => "عدد اعشاری",
+            NodeValue::Str(_) => "متن",
+            NodeValue::Seq(_) => "فهرست",
+            NodeValue::Map(_) => "نگاشت",
+        }
+    }
 }
 
 /// A syntax or structure error at a place in a file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct YamlError {
     pub message: String,
-    /// The same in Persian, where written (see [`Diagnostic::persian`]).
-    pub message_fa: Option<String>,
-    pub hint: Option<String>,
+    /// The same facts in Persian.
+    pub message_fa: String,
+    /// What to do about it, in both languages.
+    pub hint: Option<Label>,
     pub line: u32,
     pub column: u32,
 }
@@ -73,9 +93,11 @@ impl std::error::Error for YamlError {}
 /// 2"); every one of them is reworded here in the terms of the rule language.
 impl de::Error for YamlError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
+        let message = msg.to_string();
+        let message_fa = custom_fa(&message);
         YamlError {
-            message: msg.to_string(),
-            message_fa: None,
+            message,
+            message_fa,
             hint: None,
             line: 0,
             column: 0,
@@ -83,102 +105,186 @@ impl de::Error for YamlError {
     }
 
     fn invalid_type(found: de::Unexpected, expected: &dyn de::Expected) -> Self {
-        Self::custom(format_args!(
-            "expected {}, found {}",
-            in_words(expected),
-            found_in_words(&found)
+        let (expected, found) = (in_words(expected), found_in_words(&found));
+        Self::new(both(
+            format!("expected {}, found {}", expected.en, found.en),
+            format!(
+                "این جا {} لازم است ولی {} نوشته شده است",
+                expected.fa, found.fa
+            ),
         ))
     }
 
     fn invalid_value(found: de::Unexpected, expected: &dyn de::Expected) -> Self {
-        Self::custom(format_args!(
-            "{} is not allowed here: expected {}",
-            found_in_words(&found),
-            in_words(expected)
+        let (expected, found) = (in_words(expected), found_in_words(&found));
+        Self::new(both(
+            format!("{} is not allowed here: expected {}", found.en, expected.en),
+            format!("{} این جا مجاز نیست: {} لازم است", found.fa, expected.fa),
         ))
     }
 
     fn invalid_length(len: usize, expected: &dyn de::Expected) -> Self {
         let found = match len {
-            0 => "an empty list".to_string(),
-            1 => "a list of one value".to_string(),
-            n => format!("a list of {n} values"),
+            0 => both("an empty list", "فهرستی خالی"),
+            1 => both("a list of one value", "فهرستی با یک مقدار"),
+            n => both(
+                format!("a list of {n} values"),
+                format!("فهرستی با {} مقدار", to_persian_digits(&n.to_string())),
+            ),
         };
-        Self::custom(format_args!(
-            "expected {}, found {found}",
-            in_words(expected)
+        let expected = in_words(expected);
+        Self::new(both(
+            format!("expected {}, found {}", expected.en, found.en),
+            format!(
+                "این جا {} لازم است ولی {} نوشته شده است",
+                expected.fa, found.fa
+            ),
         ))
     }
 
     fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
-        let mut e = Self::custom(format_args!("`{variant}` is not one of the allowed values"));
-        e.hint = Some(suggestion(variant, expected));
+        let mut e = Self::new(both(
+            format!("`{variant}` is not one of the allowed values"),
+            format!("{} از مقدارهای مجاز نیست", quoted(variant)),
+        ));
+        e.hint = Some(suggest(variant, expected));
         e
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
-        let mut e = Self::custom(format_args!("unknown key `{field}`"));
-        e.hint = Some(suggestion(field, expected));
+        let mut e = Self::new(both(
+            format!("unknown key `{field}`"),
+            format!("کلید {} شناخته نیست", quoted(field)),
+        ));
+        e.hint = Some(suggest(field, expected));
         e
     }
 
     fn duplicate_field(field: &'static str) -> Self {
-        let mut e = Self::custom(format_args!("`{field}:` is given twice"));
-        e.message_fa = Some(format!(
-            "{} دو بار نوشته شده است؛ یکی را نگه دارید",
-            quoted(format!("{field}:"))
+        let mut e = Self::new(both(
+            format!("`{field}:` is given twice"),
+            format!("{} دو بار نوشته شده است", quoted(format!("{field}:"))),
         ));
-        e.hint = Some("keep one of them".into());
+        e.hint = Some(both("keep one of them", "یکی از آن‌ها را نگه دارید"));
         e
     }
 }
 
+/// A message given to serde's `custom` (by the domain's own types, e.g. a decimal with too many
+/// places) in Persian, with the value it names; another library's wording is said in Persian as
+/// the kind of problem, its English text beside it.
+fn custom_fa(message: &str) -> String {
+    let quoted_value = |suffix: &str| {
+        message
+            .strip_prefix('`')
+            .and_then(|rest| rest.strip_suffix(suffix))
+            .map(quoted)
+    };
+    if message == ITEM_FAILED {
+        return String::new();
+    }
+    if message == TOO_LARGE || message == "number too large" {
+        return "این عدد بیش از اندازه بزرگ است".into();
+    }
+    if message == "missing value" {
+        return "مقداری نوشته نشده است".into();
+    }
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|r| r.strip_suffix('`'))
+    {
+        return format!("{} نوشته نشده است و لازم است", quoted(format!("{field}:")));
+    }
+    if let Some(v) = quoted_value("` is not a number") {
+        return format!("{v} عدد نیست");
+    }
+    if let Some(v) = quoted_value("` has more than four decimal places") {
+        return format!("{v} بیش از چهار رقم اعشار دارد");
+    }
+    if let Some(v) = quoted_value("` is too large") {
+        return format!("{v} بیش از اندازه بزرگ است");
+    }
+    "این مقدار در این جا پذیرفته نیست (شرح انگلیسی از کتابخانهٔ خواندن داده است)".into()
+}
+
 /// What a visitor expected, in the rule language's words rather than Rust's.
-fn in_words(expected: &dyn de::Expected) -> String {
+fn in_words(expected: &dyn de::Expected) -> Label {
     let text = expected.to_string();
     match text.as_str() {
-        "u8" => "a whole number from 0 to 255".into(),
-        "u16" => "a whole number from 0 to 65535".into(),
-        "u32" | "u64" | "u128" | "usize" => "a whole number, 0 or more".into(),
-        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => "a whole number".into(),
-        "f32" | "f64" => "a number".into(),
-        "a boolean" | "bool" => "`true` or `false`".into(),
-        "a string" | "a borrowed string" | "a character" | "char" | "string" => "a text".into(),
-        "a sequence" | "sequence" => "a list".into(),
-        "a map" | "map" => "a mapping".into(),
-        "unit" | "unit value" | "option" => "nothing".into(),
+        "u8" => both("a whole number from 0 to 255", "عدد صحیحی از ۰ تا ۲۵۵"),
+        "u16" => both("a whole number from 0 to 65535", "عدد صحیحی از ۰ تا ۶۵۵۳۵"),
+        "u32" | "u64" | "u128" | "usize" => {
+            both("a whole number, 0 or more", "عدد صحیح ۰ یا بیشتر")
+        }
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => both("a whole number", "عدد صحیح"),
+        "f32" | "f64" => both("a number", "عدد"),
+        "a boolean" | "bool" => both("`true` or `false`", "«true» یا «false»"),
+        "a string" | "a borrowed string" | "a character" | "char" | "string" => {
+            both("a text", "متن")
+        }
+        "a sequence" | "sequence" => both("a list", "فهرست"),
+        "a map" | "map" => both("a mapping", "نگاشت"),
+        "unit" | "unit value" | "option" => both("nothing", "هیچ"),
+        "a number with at most four decimal places" => {
+            both(text.clone(), "عددی با حداکثر چهار رقم اعشار")
+        }
+        "a value" | "any YAML value" => both(text.clone(), "مقدار"),
         other => {
             if let Some(n) = other.strip_prefix("a tuple of size ") {
-                format!("a list of {n} values")
+                both(
+                    format!("a list of {n} values"),
+                    format!("فهرستی با {} مقدار", to_persian_digits(n)),
+                )
             } else if other.starts_with("struct ") || other.starts_with("tuple struct ") {
-                "a mapping".into()
+                both("a mapping", "نگاشت")
             } else if other.starts_with("enum ") || other.ends_with(" identifier") {
-                "a name".into()
+                both("a name", "نام")
             } else {
-                other.to_string()
+                both(other, format!("مقداری از گونهٔ {}", quoted(other)))
             }
         }
     }
 }
 
 /// What was found, for a message.
-fn found_in_words(found: &de::Unexpected) -> String {
+fn found_in_words(found: &de::Unexpected) -> Label {
     use de::Unexpected as U;
+    let n = |x: &dyn fmt::Display| to_persian_number(&x.to_string());
     match found {
-        U::Bool(b) => format!("the yes/no value `{b}`"),
-        U::Unsigned(n) => format!("the whole number {n}"),
-        U::Signed(n) => format!("the whole number {n}"),
-        U::Float(x) => format!("the number {x}"),
-        U::Char(c) => format!("the text `{c}`"),
-        U::Str(s) => format!("the text `{s}`"),
-        U::Unit | U::Option => "nothing".into(),
-        U::Seq => "a list".into(),
-        U::Map => "a mapping".into(),
-        _ => "a value of another kind".into(),
+        U::Bool(b) => both(
+            format!("the yes/no value `{b}`"),
+            format!("مقدار بله/خیر {}", quoted(b)),
+        ),
+        U::Unsigned(x) => both(
+            format!("the whole number {x}"),
+            format!("عدد صحیح {}", n(x)),
+        ),
+        U::Signed(x) => both(
+            format!("the whole number {x}"),
+            format!("عدد صحیح {}", n(x)),
+        ),
+        U::Float(x) => both(format!("the number {x}"), format!("عدد {}", n(x))),
+        U::Char(c) => both(format!("the text `{c}`"), format!("متن {}", quoted(c))),
+        U::Str(s) => both(format!("the text `{s}`"), format!("متن {}", quoted(s))),
+        U::Unit | U::Option => both("nothing", "هیچ"),
+        U::Seq => both("a list", "فهرست"),
+        U::Map => both("a mapping", "نگاشت"),
+        _ => both("a value of another kind", "مقداری از گونه‌ای دیگر"),
     }
 }
 
 impl YamlError {
+    /// An error with its message in both languages, not yet placed.
+    fn new(message: Label) -> Self {
+        YamlError {
+            message: message.en,
+            message_fa: message.fa,
+            hint: None,
+            line: 0,
+            column: 0,
+        }
+    }
+
     fn at(mut self, node: &Node) -> Self {
         if self.line == 0 {
             self.line = node.line;
@@ -188,12 +294,13 @@ impl YamlError {
     }
 
     pub fn into_diagnostic(self, file: &std::path::Path) -> Diagnostic {
-        let mut d = Diagnostic::new(Position::new(file, self.line, self.column), self.message);
-        if let Some(fa) = self.message_fa {
-            d.persian(fa);
-        }
+        let d = Diagnostic::new(
+            Position::new(file, self.line, self.column),
+            self.message,
+            self.message_fa,
+        );
         match self.hint {
-            Some(h) => d.with_hint(h),
+            Some(h) => d.with_hint_label(h),
             None => d,
         }
     }
@@ -307,16 +414,12 @@ fn syntax_error(text: &str, e: &serde_saphyr::Error) -> YamlError {
         .location()
         .map(|l| (l.line() as u32, l.column() as u32))
         .unwrap_or((0, 0));
-    let at = |message: String, hint: &str, (line, column): (u32, u32)| {
-        YamlError {
-        message: format!("YAML syntax: {message}"),
-        message_fa: Some(
-            "نگارش متن پرونده در این جا نادرست است و پرونده خوانده نمی‌شود؛ راهنمای انگلیسی کنار آن می‌گوید چه چیزی کم یا زیاد است".to_string(),
-        ),
-        hint: Some(hint.to_string()),
+    let at = |message: Label, hint: Label, (line, column): (u32, u32)| YamlError {
+        message: format!("YAML syntax: {}", message.en),
+        message_fa: format!("نگارش «YAML» نادرست است: {}", message.fa),
+        hint: Some(hint),
         line,
         column,
-    }
     };
     let here = (line, column);
     let kind = match e {
@@ -328,8 +431,18 @@ fn syntax_error(text: &str, e: &serde_saphyr::Error) -> YamlError {
     };
     if let Some(K::MismatchedFlowCollectionEnd { open, close }) = kind {
         return at(
-            format!("this `{close}` closes the `{open}` opened before it"),
-            "close a `[` with `]` and a `{` with `}`",
+            both(
+                format!("this `{close}` closes the `{open}` opened before it"),
+                format!(
+                    "این {} {} بازشدهٔ پیش از خود را می‌بندد",
+                    quoted(close),
+                    quoted(open)
+                ),
+            ),
+            both(
+                "close a `[` with `]` and a `{` with `}`",
+                "«[» را با «]» و «{» را با «}» ببندید",
+            ),
             here,
         );
     }
@@ -347,75 +460,141 @@ fn syntax_error(text: &str, e: &serde_saphyr::Error) -> YamlError {
     let open = open_at(text, line, column);
     if let Some(start) = open.long_quote {
         return at(
-            "the quoted text that starts here is not closed on its line".into(),
-            "end it with the same quote it starts with; a quote inside is written \\\" within double quotes, or '' within single quotes",
+            both(
+                "the quoted text that starts here is not closed on its line",
+                "متن میان نشانه‌های نقل‌قول که این جا آغاز می‌شود در همین سطر بسته نشده است",
+            ),
+            both(
+                "end it with the same quote it starts with; a quote inside is written \\\" within double quotes, or '' within single quotes",
+                "آن را با همان نشانهٔ نقل‌قولی ببندید که با آن آغاز شده است؛ نشانهٔ نقل‌قول درون متن میان «\"» به شکل «\\\"» و میان «'» به شکل «''» نوشته می‌شود",
+            ),
             start,
         );
     }
     match open.flow {
         Some((l, c, open)) if flow_kind || l < line => {
-            let (what, close) = if open == '[' {
-                ("list", ']')
+            let (what, what_fa, close) = if open == '[' {
+                ("list", "فهرستی", ']')
             } else {
-                ("mapping", '}')
+                ("mapping", "نگاشتی", '}')
             };
             return at(
-                format!("the {what} opened here with `{open}` is not closed"),
-                &format!(
-                    "end it with `{close}`; put a text inside it that contains a comma, `:` or brackets in quotes"
+                both(
+                    format!("the {what} opened here with `{open}` is not closed"),
+                    format!(
+                        "{what_fa} که این جا با {} باز شده است بسته نشده است",
+                        quoted(open)
+                    ),
+                ),
+                both(
+                    format!(
+                        "end it with `{close}`; put a text inside it that contains a comma, `:` or brackets in quotes"
+                    ),
+                    format!(
+                        "آن را با {} ببندید؛ متنی را که درونش ویرگول، «:» یا کروشه دارد میان نشانه‌های نقل‌قول بگذارید",
+                        quoted(close)
+                    ),
                 ),
                 (l, c),
             );
         }
         _ if flow_kind => {
             return at(
-                "a list in `[ ]` or a mapping in `{ }` is not closed properly".into(),
-                "check its commas and its closing bracket",
+                both(
+                    "a list in `[ ]` or a mapping in `{ }` is not closed properly",
+                    "فهرستی در «[ ]» یا نگاشتی در «{ }» درست بسته نشده است",
+                ),
+                both(
+                    "check its commas and its closing bracket",
+                    "ویرگول‌ها و کروشهٔ پایانی آن را بررسی کنید",
+                ),
                 here,
             );
         }
         _ => {}
     }
-    let spaces = "YAML indents with spaces only; replace the tab with spaces";
+    let spaces = || {
+        both(
+            "YAML indents with spaces only; replace the tab with spaces",
+            "تورفتگی در «YAML» تنها با فاصله است؛ به جای «tab» فاصله بگذارید",
+        )
+    };
     if let Some(tab_line) = tab_indented(text, line) {
         return at(
-            "a tab is used for indentation".into(),
-            spaces,
+            both(
+                "a tab is used for indentation",
+                "برای تورفتگی «tab» به کار رفته است",
+            ),
+            spaces(),
             (tab_line, 1),
         );
     }
     match (e, kind) {
         (E::DuplicateMappingKey { key, .. }, _) => at(
             match key {
-                Some(k) => format!("`{k}` is written twice in the same mapping"),
-                None => "a key is written twice in the same mapping".into(),
+                Some(k) => both(
+                    format!("`{k}` is written twice in the same mapping"),
+                    format!("{} در یک نگاشت دو بار نوشته شده است", quoted(k)),
+                ),
+                None => both(
+                    "a key is written twice in the same mapping",
+                    "کلیدی در یک نگاشت دو بار نوشته شده است",
+                ),
             },
-            "keep one of them",
+            both("keep one of them", "یکی از آن‌ها را نگه دارید"),
             here,
         ),
         (E::UnknownAnchor { .. }, _) | (_, Some(K::UnknownAnchor)) => {
             let name = alias_at(text, line, column).unwrap_or_default();
             at(
-                format!("`*{name}` repeats an anchor that is not defined above it"),
-                &format!(
-                    "mark the value to repeat with `&{name}` before using `*{name}` (see docs/rules.md)"
+                both(
+                    format!("`*{name}` repeats an anchor that is not defined above it"),
+                    format!(
+                        "{} لنگری را تکرار می‌کند که بالاتر تعریف نشده است",
+                        quoted(format!("*{name}"))
+                    ),
+                ),
+                both(
+                    format!(
+                        "mark the value to repeat with `&{name}` before using `*{name}` (see docs/rules.md)"
+                    ),
+                    format!(
+                        "پیش از به کار بردن {}، مقداری را که تکرار می‌شود با {} نشان بگذارید (راهنما: «docs/rules.md»)",
+                        quoted(format!("*{name}")),
+                        quoted(format!("&{name}"))
+                    ),
                 ),
                 here,
             )
         }
         (E::MultipleDocuments { .. }, _) => at(
-            "a rule file holds one YAML document".into(),
-            "remove the `---` line that starts a second one",
+            both(
+                "a rule file holds one YAML document",
+                "هر پروندهٔ قواعد یک سند «YAML» دارد",
+            ),
+            both(
+                "remove the `---` line that starts a second one",
+                "سطر «---» را که سند دوم را آغاز می‌کند بردارید",
+            ),
             here,
         ),
         (E::Message { msg, .. }, _) if msg == TOO_LARGE => at(
-            TOO_LARGE.into(),
-            "numbers in rule files are at most 9223372036854775807",
+            both(TOO_LARGE, custom_fa(TOO_LARGE)),
+            both(
+                "numbers in rule files are at most 9223372036854775807",
+                "عددهای پرونده‌های قواعد حداکثر ۹۲۲۳۳۷۲۰۳۶۸۵۴۷۷۵۸۰۷ اند",
+            ),
             here,
         ),
         (_, Some(K::UnclosedQuotedScalar)) => at(
-            "a quoted text is not closed".into(),
-            "end the text with the same quote it starts with",
+            both(
+                "a quoted text is not closed",
+                "متنی میان نشانه‌های نقل‌قول بسته نشده است",
+            ),
+            both(
+                "end the text with the same quote it starts with",
+                "متن را با همان نشانهٔ نقل‌قولی ببندید که با آن آغاز شده است",
+            ),
             here,
         ),
         (
@@ -427,15 +606,31 @@ fn syntax_error(text: &str, e: &serde_saphyr::Error) -> YamlError {
                 | K::TabInPlainScalar
                 | K::TabAtBlockScalarStart,
             ),
-        ) => at("a tab is used here".into(), spaces, here),
+        ) => at(
+            both("a tab is used here", "این جا «tab» به کار رفته است"),
+            spaces(),
+            here,
+        ),
         (_, Some(K::ExpectedBlockMappingKey)) => at(
-            "this line is not lined up with the keys around it".into(),
-            "indent it by as many spaces as the other keys of the same block",
+            both(
+                "this line is not lined up with the keys around it",
+                "این سطر با کلیدهای پیرامونش هم‌تراز نیست",
+            ),
+            both(
+                "indent it by as many spaces as the other keys of the same block",
+                "آن را به اندازهٔ کلیدهای دیگر همان بخش با فاصله تو ببرید",
+            ),
             here,
         ),
         (_, Some(K::ExpectedBlockSequenceEntry)) => at(
-            "this line is not lined up with the list it is in".into(),
-            "start every item of a list with `- ` at the same indentation, and line up an item's keys under its first key",
+            both(
+                "this line is not lined up with the list it is in",
+                "این سطر با فهرستی که در آن است هم‌تراز نیست",
+            ),
+            both(
+                "start every item of a list with `- ` at the same indentation, and line up an item's keys under its first key",
+                "هر قلم فهرست را با «- » در یک تورفتگی آغاز کنید و کلیدهای هر قلم را زیر کلید نخستش هم‌تراز کنید",
+            ),
             here,
         ),
         (
@@ -447,13 +642,25 @@ fn syntax_error(text: &str, e: &serde_saphyr::Error) -> YamlError {
                 | K::InvalidBlockScalarIndent,
             ),
         ) => at(
-            "the indentation of this line does not fit the lines above it".into(),
-            "indent with spaces so that what belongs together lines up",
+            both(
+                "the indentation of this line does not fit the lines above it",
+                "تورفتگی این سطر با سطرهای بالایش جور نیست",
+            ),
+            both(
+                "indent with spaces so that what belongs together lines up",
+                "با فاصله چنان تو ببرید که آن‌چه با هم است هم‌تراز شود",
+            ),
             here,
         ),
         (_, Some(K::SimpleKeyExpected)) => at(
-            "a `:` is missing after the key".into(),
-            "write `key: value`, with a space after the `:`",
+            both(
+                "a `:` is missing after the key",
+                "پس از کلید «:» نیامده است",
+            ),
+            both(
+                "write `key: value`, with a space after the `:`",
+                "بنویسید «key: value»، با یک فاصله پس از «:»",
+            ),
             here,
         ),
         (
@@ -464,37 +671,72 @@ fn syntax_error(text: &str, e: &serde_saphyr::Error) -> YamlError {
             indented_under_a_value(text, line),
         ) {
             (Some(place), _) => at(
-                "a `:` is missing after the key".into(),
-                "write `key: value`, with a space after the `:`",
+                both(
+                    "a `:` is missing after the key",
+                    "پس از کلید «:» نیامده است",
+                ),
+                both(
+                    "write `key: value`, with a space after the `:`",
+                    "بنویسید «key: value»، با یک فاصله پس از «:»",
+                ),
                 place,
             ),
             (None, Some(place)) => at(
-                "this line is indented more than the key above it, which already has a value"
-                    .into(),
-                "line it up with the other keys of the same block",
+                both(
+                    "this line is indented more than the key above it, which already has a value",
+                    "این سطر بیش از کلید بالایش تو رفته است، و آن کلید مقدارش را دارد",
+                ),
+                both(
+                    "line it up with the other keys of the same block",
+                    "آن را با کلیدهای دیگر همان بخش هم‌تراز کنید",
+                ),
                 place,
             ),
             (None, None) => at(
-                "a `key: value` cannot start here".into(),
-                "check this line's indentation, and put a text that contains `: ` in quotes",
+                both(
+                    "a `key: value` cannot start here",
+                    "«key: value» نمی‌تواند این جا آغاز شود",
+                ),
+                both(
+                    "check this line's indentation, and put a text that contains `: ` in quotes",
+                    "تورفتگی این سطر را بررسی کنید و متنی را که «: » دارد میان نشانه‌های نقل‌قول بگذارید",
+                ),
                 here,
             ),
         },
         (_, Some(K::BlockSequenceEntryNotAllowed | K::BlockEntryInFlowCollection)) => at(
-            "a list item (`- `) cannot start here".into(),
-            "write the list on the lines under its key, indented, or as `[a, b]`",
+            both(
+                "a list item (`- `) cannot start here",
+                "قلم فهرست («- ») نمی‌تواند این جا آغاز شود",
+            ),
+            both(
+                "write the list on the lines under its key, indented, or as `[a, b]`",
+                "فهرست را در سطرهای زیر کلیدش با تورفتگی بنویسید، یا به شکل «[a, b]»",
+            ),
             here,
         ),
         (_, Some(K::InvalidTrailingSingleQuotedScalar | K::InvalidTrailingDoubleQuotedScalar)) => {
             at(
-                "there is text after the closing quote".into(),
-                "put the whole text inside the quotes",
+                both(
+                    "there is text after the closing quote",
+                    "پس از نشانهٔ نقل‌قول پایانی متن آمده است",
+                ),
+                both(
+                    "put the whole text inside the quotes",
+                    "همهٔ متن را میان نشانه‌های نقل‌قول بگذارید",
+                ),
                 here,
             )
         }
         (_, Some(K::UnexpectedCharacter { character })) => at(
-            format!("a value cannot start with `{character}`"),
-            "put the text in quotes",
+            both(
+                format!("a value cannot start with `{character}`"),
+                format!("مقدار نمی‌تواند با {} آغاز شود", quoted(character)),
+            ),
+            both(
+                "put the text in quotes",
+                "متن را میان نشانه‌های نقل‌قول بگذارید",
+            ),
             here,
         ),
         (
@@ -509,13 +751,25 @@ fn syntax_error(text: &str, e: &serde_saphyr::Error) -> YamlError {
                 | K::UnpairedLowSurrogate,
             ),
         ) => at(
-            "a `\\` in a double-quoted text starts an escape that is not valid".into(),
-            "write `\\\\` for a backslash, or put the text in single quotes",
+            both(
+                "a `\\` in a double-quoted text starts an escape that is not valid",
+                "«\\» در متن میان «\"» نویسهٔ گریز نادرستی را آغاز می‌کند",
+            ),
+            both(
+                "write `\\\\` for a backslash, or put the text in single quotes",
+                "برای خود «\\» بنویسید «\\\\»، یا متن را میان «'» بگذارید",
+            ),
             here,
         ),
         (_, Some(K::CommentNotSeparated)) => at(
-            "a `#` comment must follow a space".into(),
-            "put a space before the `#`, or quote a text that contains `#`",
+            both(
+                "a `#` comment must follow a space",
+                "پیش از یادداشت «#» باید فاصله باشد",
+            ),
+            both(
+                "put a space before the `#`, or quote a text that contains `#`",
+                "پیش از «#» فاصله بگذارید، یا متنی را که «#» دارد میان نشانه‌های نقل‌قول بگذارید",
+            ),
             here,
         ),
         (E::Eof { .. }, _)
@@ -523,13 +777,25 @@ fn syntax_error(text: &str, e: &serde_saphyr::Error) -> YamlError {
             _,
             Some(K::UnexpectedEof | K::UnexpectedEofBlockMapping | K::UnexpectedEofBlockSequence),
         ) => at(
-            "the file ends in the middle of a value".into(),
-            "check that every quote and bracket is closed",
+            both(
+                "the file ends in the middle of a value",
+                "پرونده در میانهٔ یک مقدار پایان می‌یابد",
+            ),
+            both(
+                "check that every quote and bracket is closed",
+                "بررسی کنید که هر نشانهٔ نقل‌قول و هر کروشه بسته شده باشد",
+            ),
             here,
         ),
         _ => at(
-            "this cannot be read as YAML".into(),
-            "check the indentation (spaces, not tabs), the `: ` after each key, and that quotes and brackets are closed",
+            both(
+                "this cannot be read as YAML",
+                "این جا به شکل «YAML» خوانده نمی‌شود",
+            ),
+            both(
+                "check the indentation (spaces, not tabs), the `: ` after each key, and that quotes and brackets are closed",
+                "تورفتگی (با فاصله، نه «tab»)، «: » پس از هر کلید، و بسته بودن نشانه‌های نقل‌قول و کروشه‌ها را بررسی کنید",
+            ),
             here,
         ),
     }
@@ -867,10 +1133,18 @@ impl<'a> NodeDe<'a> {
         }
     }
 
-    fn mismatch(&self, expected: &str) -> YamlError {
+    fn mismatch(&self, expected: Label) -> YamlError {
         YamlError {
-            message: format!("expected {expected}, found {}", self.node.value.describe()),
-            message_fa: Some("این مقدار از گونه‌ای نیست که این جا می‌خواهد".to_string()),
+            message: format!(
+                "expected {}, found {}",
+                expected.en,
+                self.node.value.describe()
+            ),
+            message_fa: format!(
+                "این جا {} لازم است ولی {} نوشته شده است",
+                expected.fa,
+                self.node.value.describe_fa()
+            ),
             hint: None,
             line: self.node.line,
             column: self.node.column,
@@ -925,7 +1199,7 @@ impl<'de> Deserializer<'de> for NodeDe<'de> {
             NodeValue::Int(i) => visitor.visit_string(i.to_string()),
             NodeValue::Float(f) => visitor.visit_string(f.to_string()),
             NodeValue::Bool(b) => visitor.visit_string(b.to_string()),
-            _ => Err(self.mismatch("a text")),
+            _ => Err(self.mismatch(both("a text", "متن"))),
         }
         .map_err(|e| e.at(node))
     }
@@ -937,14 +1211,14 @@ impl<'de> Deserializer<'de> for NodeDe<'de> {
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, YamlError> {
         match self.node.value {
             NodeValue::Seq(_) => self.deserialize_any(visitor),
-            _ => Err(self.mismatch("a list")),
+            _ => Err(self.mismatch(both("a list", "فهرست"))),
         }
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, YamlError> {
         match self.node.value {
             NodeValue::Map(_) => self.deserialize_any(visitor),
-            _ => Err(self.mismatch("a mapping")),
+            _ => Err(self.mismatch(both("a mapping", "نگاشت"))),
         }
     }
 
@@ -969,7 +1243,10 @@ impl<'de> Deserializer<'de> for NodeDe<'de> {
     ) -> Result<V::Value, YamlError> {
         let node = self.node;
         let NodeValue::Map(entries) = &node.value else {
-            return Err(self.mismatch(&format!("a mapping ({})", describe_struct(name))));
+            return Err(self.mismatch(both(
+                format!("a mapping ({})", describe_struct(name)),
+                format!("نگاشت ({})", describe_struct_fa(name)),
+            )));
         };
         let mut known = Vec::with_capacity(entries.len());
         let mut suggested: Vec<&str> = Vec::new();
@@ -986,8 +1263,12 @@ impl<'de> Deserializer<'de> for NodeDe<'de> {
                 }
                 self.problems.push(YamlError {
                     message: format!("unknown key `{key}` in {}", describe_struct(name)),
-                    message_fa: Some(format!("کلید {} این جا شناخته نیست", quoted(&key))),
-                    hint: Some(suggestion(&key, fields)),
+                    message_fa: format!(
+                        "کلید {} در {} شناخته نیست",
+                        quoted(&key),
+                        describe_struct_fa(name)
+                    ),
+                    hint: Some(suggest(&key, fields)),
                     line: entry.0.line,
                     column: entry.0.column,
                 });
@@ -1017,11 +1298,18 @@ impl<'de> Deserializer<'de> for NodeDe<'de> {
                     .map(str::to_string)
                 {
                     e.message = format!("{} is missing `{field}:`", describe_struct(name));
-                    e.message_fa = Some(format!(
-                        "{} نوشته نشده است و لازم است",
-                        quoted(format!("{field}:"))
+                    e.message_fa = format!(
+                        "{} در {} نوشته نشده است و لازم است",
+                        quoted(format!("{field}:")),
+                        describe_struct_fa(name)
+                    );
+                    e.hint = Some(both(
+                        format!("add `{field}:` (see docs/rules.md)"),
+                        format!(
+                            "{} را بیفزایید (راهنما: «docs/rules.md»)",
+                            quoted(format!("{field}:"))
+                        ),
                     ));
-                    e.hint = Some(format!("add `{field}:` (see docs/rules.md)"));
                 }
                 e
             })
@@ -1039,8 +1327,12 @@ impl<'de> Deserializer<'de> for NodeDe<'de> {
                 if !variants.contains(&s.as_str()) {
                     return Err(YamlError {
                         message: format!("`{s}` is not a valid {}", describe_struct(name)),
-                        message_fa: Some(format!("{} این جا مقدار مجازی نیست", quoted(s))),
-                        hint: Some(suggestion(s, variants)),
+                        message_fa: format!(
+                            "{} {} مجازی نیست",
+                            quoted(s),
+                            describe_struct_fa(name)
+                        ),
+                        hint: Some(suggest(s, variants)),
                         line: node.line,
                         column: node.column,
                     });
@@ -1050,13 +1342,17 @@ impl<'de> Deserializer<'de> for NodeDe<'de> {
             NodeValue::Map(entries) if entries.len() == 1 => {
                 let (k, v) = &entries[0];
                 let NodeValue::Str(tag) = &k.value else {
-                    return Err(self.mismatch("a name"));
+                    return Err(self.mismatch(both("a name", "نام")));
                 };
                 if !variants.contains(&tag.as_str()) {
                     return Err(YamlError {
                         message: format!("`{tag}` is not a valid {}", describe_struct(name)),
-                        message_fa: Some(format!("{} این جا مقدار مجازی نیست", quoted(tag))),
-                        hint: Some(suggestion(tag, variants)),
+                        message_fa: format!(
+                            "{} {} مجازی نیست",
+                            quoted(tag),
+                            describe_struct_fa(name)
+                        ),
+                        hint: Some(suggest(tag, variants)),
                         line: k.line,
                         column: k.column,
                     });
@@ -1066,13 +1362,19 @@ impl<'de> Deserializer<'de> for NodeDe<'de> {
                     value: self.child(v),
                 })
             }
-            _ => Err(self.mismatch(&format!(
-                "one of {}",
-                variants
-                    .iter()
-                    .map(|v| format!("`{v}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+            _ => Err(self.mismatch(both(
+                format!(
+                    "one of {}",
+                    variants
+                        .iter()
+                        .map(|v| format!("`{v}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                format!(
+                    "یکی از {}",
+                    variants.iter().map(quoted).collect::<Vec<_>>().join("، ")
+                ),
             ))),
         }
         .map_err(|e| e.at(node))
@@ -1112,6 +1414,52 @@ impl<'de> Deserializer<'de> for NodeDe<'de> {
 }
 
 /// "criterion" for `CriterionSpec`, "calendar phase" for `PhaseSpec`… for messages.
+/// A part of the rule language in Persian, by the name of its type (see [`describe_struct`]).
+fn describe_struct_fa(name: &str) -> String {
+    let fa = match name {
+        "RuleFile" => "پروندهٔ قواعد",
+        "RoundSpec" => "بخش دوره",
+        "LegalReferenceSpec" => "مرجع قانونی",
+        "CalendarSpec" => "تقویم",
+        "PhaseSpec" => "مرحله",
+        "CorrectionSpec" => "مهلت اصلاح",
+        "InputType" | "input type" => "گونهٔ ورودی",
+        "Supplier" | "supplier" => "فراهم‌کنندهٔ ورودی",
+        "MissingSpec" | "missing-value policy" => "سیاست نبود مقدار",
+        "InputSpec" => "ورودی",
+        "CriterionSpec" => "معیار",
+        "BandsSpec" => "بازه‌ها",
+        "BandSpec" => "بازه",
+        "LinearSpec" => "امتیاز خطی",
+        "LookupSpec" => "جدول امتیاز",
+        "ScriptSpec" => "برنامه",
+        "PenaltySpec" => "جریمه",
+        "Scope" | "scope" => "دامنهٔ رتبه‌بندی",
+        "GradingMethod" | "grading method" => "روش درجه‌بندی",
+        "NonFilerPolicy" | "non-filer policy" => "سیاست دفترهای بی‌خوداظهاری",
+        "GradingSpec" => "درجه‌بندی",
+        "GradeBoundsSpec" => "مرز درجه‌ها",
+        "ServiceShareSpec" => "سهم خدمات",
+        "RankingSpec" => "رتبه‌بندی",
+        "RoundingSpec" => "گرد کردن",
+        "ReviewSpec" => "بخش بررسی",
+        "FlagSpec" => "نشانهٔ بررسی",
+        "JumpSpec" => "جهش",
+        "NearBoundarySpec" => "نزدیکی به مرز",
+        "OutlierSpec" => "دورافتادگی",
+        "MissingFlagSpec" => "نبود مقدار",
+        "TestFile" => "پروندهٔ آزمون",
+        "TestCaseSpec" => "آزمون قاعده",
+        "ExpectSpec" => "انتظار آزمون",
+        "PeerSpec" => "همتایان",
+        "Label" => "نام دوزبانه",
+        "OfficeKind" => "گونهٔ دفتر",
+        "RoundingMode" => "روش گرد کردن",
+        other => return quoted(describe_struct(other)),
+    };
+    fa.to_string()
+}
+
 fn describe_struct(name: &str) -> String {
     let base = name.strip_suffix("Spec").unwrap_or(name);
     let mut out = String::new();
@@ -1351,7 +1699,10 @@ mod tests {
             .collect();
         assert_eq!(problems.len(), 3, "{lines:?}");
         assert!(problems[0].message.contains("unknown key `wieght`"));
-        assert_eq!(problems[0].hint.as_deref(), Some("did you mean `weight`?"));
+        assert_eq!(
+            problems[0].hint.as_ref().map(|h| h.en.as_str()),
+            Some("did you mean `weight`?")
+        );
         assert_eq!((problems[0].line, problems[0].column), (3, 5));
         assert_eq!(problems[1].line, 6);
         assert!(
@@ -1369,10 +1720,26 @@ mod tests {
         assert_eq!((c.id.value.as_str(), c.id.line, c.id.column), ("c", 7, 9));
     }
 
-    /// Parses `text` and gives the error's place, message and hint.
+    /// Parses `text` and gives the error's place, message and hint (the Persian of both checked
+    /// on the way: wholly Persian, with the English's numbers).
     fn syntax(text: &str) -> (u32, u32, String, String) {
         let e = parse(text).expect_err("a syntax error");
-        (e.line, e.column, e.message, e.hint.unwrap_or_default())
+        let message = Label::new(e.message_fa.clone(), e.message.clone());
+        let hint = e.hint.clone().expect("a syntax error has a hint");
+        for label in [&message, &hint] {
+            assert_eq!(crate::domain::persian_problem(&label.fa), None, "{label:?}");
+            assert_eq!(
+                crate::domain::label::numbers_differ(label),
+                None,
+                "{label:?}"
+            );
+        }
+        (
+            e.line,
+            e.column,
+            e.message,
+            e.hint.map(|h| h.en).unwrap_or_default(),
+        )
     }
 
     #[test]

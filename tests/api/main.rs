@@ -21,6 +21,7 @@ mod platform;
 mod reload;
 mod review;
 mod round_life;
+mod rules_fa;
 mod sandbox;
 mod scoring;
 mod simulation;

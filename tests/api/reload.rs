@@ -529,11 +529,17 @@ async fn a_published_frozen_round_refuses_scoring_changes_and_replays_its_publis
     assert_eq!(arzyab::domain::persian_problem(fa), None, "{fa}");
     assert!(fa.contains("«1400-2»"), "{fa}");
     assert!(
-        refused["errors"][0]["hint"]
+        refused["errors"][0]["hint"]["en"]
             .as_str()
             .unwrap()
             .contains("freeze_after_publication"),
         "{refused}"
+    );
+    let hint_fa = refused["errors"][0]["hint"]["fa"].as_str().unwrap();
+    assert_eq!(arzyab::domain::persian_problem(hint_fa), None, "{hint_fa}");
+    assert!(
+        hint_fa.contains("«freeze_after_publication: true»"),
+        "{hint_fa}"
     );
     assert_eq!(health_hash(&app, "1400-2").await, h0);
     assert_eq!(score(&app, &token, "1400-2").await, (100.0, h0.clone()));

@@ -79,12 +79,11 @@ pub struct Diagnostic {
     /// The column, from 1 (0: unknown).
     #[schema(example = 5)]
     pub column: u32,
-    /// What is wrong, in Persian and English (the Persian says so where it is not written yet).
+    /// What is wrong, in Persian and English.
     pub message: crate::domain::Label,
-    /// What to do about it, when known.
+    /// What to do about it, when known, in Persian and English.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = "did you mean `area_m2`?")]
-    pub hint: Option<String>,
+    pub hint: Option<crate::domain::Label>,
 }
 
 impl From<&crate::rules::Diagnostic> for Diagnostic {

@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use super::{Ctx, Hint};
-use crate::domain::{JalaliDate, TEHRAN};
-use crate::rules::diagnostic::suggestion;
+use super::{Ctx, Hint, num};
+use crate::domain::{JalaliDate, TEHRAN, quoted};
+use crate::rules::diagnostic::suggest;
 use crate::rules::model::{CalendarSpec, PhaseSpec};
 use crate::rules::ruleset::{Calendar, Correction, Period};
 use crate::rules::yaml::{Item, Located};
@@ -25,8 +25,15 @@ pub(super) fn compile_calendar(cx: &mut Ctx, file: &Path, spec: &CalendarSpec) -
             file,
             &spec.time_zone,
             format!("time zone `{}` is not supported", spec.time_zone.value),
+            format!(
+                "منطقهٔ زمانی {} پشتیبانی نمی‌شود",
+                quoted(&spec.time_zone.value)
+            ),
         )
-        .hint("deadlines are in Asia/Tehran");
+        .hint(
+            "deadlines are in Asia/Tehran",
+            format!("مهلت‌ها به وقت {} اند", quoted(TEHRAN)),
+        );
     }
     let phases: [(&str, &Located<Item<PhaseSpec>>); 5] = [
         ("self_declaration", &spec.self_declaration),
@@ -87,14 +94,23 @@ fn phase_start(
                 file,
                 a,
                 format!("phase `{name}` has both `start` and `after`"),
+                format!(
+                    "مرحلهٔ {} هم {} دارد و هم {}",
+                    quoted(name),
+                    quoted("start"),
+                    quoted("after")
+                ),
             )
-            .hint("give a date with `start:` or follow another phase with `after:`, not both");
+            .hint(
+                "give a date with `start:` or follow another phase with `after:`, not both",
+                "یا با «start:» تاریخ آغاز بدهید یا با «after:» مرحله را پس از مرحلهٔ دیگری بگذارید، نه هر دو",
+            );
             None
         }
         (Some(s), None) => match JalaliDate::parse(&s.value) {
             Ok(d) => Some(d),
             Err(e) => {
-                cx.error(file, s, e.to_string());
+                cx.error(file, s, e.to_string(), e.fa());
                 None
             }
         },
@@ -108,12 +124,23 @@ fn phase_start(
                         "phase `{name}` cannot follow `{}`, which comes later",
                         a.value
                     ),
+                    format!(
+                        "مرحلهٔ {} نمی‌تواند پس از {} بیاید، چون {} دیرتر است",
+                        quoted(name),
+                        quoted(&a.value),
+                        quoted(&a.value)
+                    ),
                 );
                 None
             }
             None => {
-                cx.error(file, a, format!("`{}` is not a phase", a.value))
-                    .hint(suggestion(&a.value, &ORDER));
+                cx.error(
+                    file,
+                    a,
+                    format!("`{}` is not a phase", a.value),
+                    format!("{} مرحله‌ای نیست", quoted(&a.value)),
+                )
+                .hint_label(suggest(&a.value, &ORDER));
                 None
             }
         },
@@ -122,6 +149,12 @@ fn phase_start(
                 file,
                 located,
                 format!("phase `{name}` has no `start:` date and no `after:`"),
+                format!(
+                    "مرحلهٔ {} نه تاریخ {} دارد و نه {}",
+                    quoted(name),
+                    quoted("start:"),
+                    quoted("after:")
+                ),
             );
             None
         }
@@ -130,7 +163,16 @@ fn phase_start(
     if let Some(g) = &p.gap_days
         && g.value < 0
     {
-        cx.error(file, g, "`gap_days` cannot be negative");
+        cx.error(
+            file,
+            g,
+            format!("`gap_days` cannot be negative, found {}", g.value),
+            format!(
+                "{} نمی‌تواند منفی باشد؛ {} نوشته شده است",
+                quoted("gap_days"),
+                num(g.value)
+            ),
+        );
     }
     start
 }
@@ -146,7 +188,17 @@ fn phase_end(
 ) -> Option<JalaliDate> {
     match (&p.days, &p.end) {
         (Some(d), Some(_)) => {
-            cx.error(file, d, format!("phase `{name}` has both `days` and `end`"));
+            cx.error(
+                file,
+                d,
+                format!("phase `{name}` has both `days` and `end`"),
+                format!(
+                    "مرحلهٔ {} هم {} دارد و هم {}",
+                    quoted(name),
+                    quoted("days"),
+                    quoted("end")
+                ),
+            );
             None
         }
         (Some(d), None) if d.value < 1 || d.value > 366 => {
@@ -154,6 +206,7 @@ fn phase_end(
                 file,
                 d,
                 format!("a phase lasts 1 to 366 days, not {}", d.value),
+                format!("هر مرحله ۱ تا ۳۶۶ روز است، نه {}", num(d.value)),
             );
             None
         }
@@ -161,12 +214,17 @@ fn phase_end(
         (None, Some(e)) => match JalaliDate::parse(&e.value) {
             Ok(end) => {
                 if start.is_some_and(|s| end < s) {
-                    cx.error(file, e, format!("phase `{name}` ends before it starts"));
+                    cx.error(
+                        file,
+                        e,
+                        format!("phase `{name}` ends before it starts"),
+                        format!("مرحلهٔ {} پیش از آغازش پایان می‌یابد", quoted(name)),
+                    );
                 }
                 Some(end)
             }
             Err(err) => {
-                cx.error(file, e, err.to_string());
+                cx.error(file, e, err.to_string(), err.fa());
                 None
             }
         },
@@ -175,6 +233,12 @@ fn phase_end(
                 file,
                 located,
                 format!("phase `{name}` has no `days:` and no `end:` date"),
+                format!(
+                    "مرحلهٔ {} نه {} دارد و نه تاریخ {}",
+                    quoted(name),
+                    quoted("days:"),
+                    quoted("end:")
+                ),
             );
             None
         }
@@ -203,6 +267,13 @@ fn in_sequence(
                     phases[i - 1].0,
                     a.last_day
                 ),
+                format!(
+                    "مرحلهٔ {} در {} آغاز می‌شود، پیش از آن که {} در {} پایان یابد",
+                    quoted(phases[i].0),
+                    num(b.first_day),
+                    quoted(phases[i - 1].0),
+                    num(a.last_day)
+                ),
             );
             ok = false;
         }
@@ -219,10 +290,20 @@ fn correction(cx: &mut Ctx, file: &Path, spec: &CalendarSpec) -> Option<Correcti
                     file,
                     &c.days,
                     format!("a correction lasts 1 to 60 days, not {}", c.days.value),
+                    format!("مهلت اصلاح ۱ تا ۶۰ روز است، نه {}", num(c.days.value)),
                 );
             }
             if c.max_referrals.value < 0 || c.max_referrals.value > 10 {
-                cx.error(file, &c.max_referrals, "max_referrals is 0 to 10");
+                cx.error(
+                    file,
+                    &c.max_referrals,
+                    format!("max_referrals is 0 to 10, not {}", c.max_referrals.value),
+                    format!(
+                        "{} از ۰ تا ۱۰ است، نه {}",
+                        quoted("max_referrals"),
+                        num(c.max_referrals.value)
+                    ),
+                );
             }
             Some(Correction {
                 days: c.days.value,

@@ -2,14 +2,14 @@
 
 use std::path::Path;
 
-use crate::domain::Fixed;
-use crate::rules::diagnostic::suggestion;
+use crate::domain::{Fixed, Label, quoted};
+use crate::rules::diagnostic::suggest;
 use crate::rules::model::*;
 use crate::rules::ruleset::*;
 use crate::rules::yaml::{Item, Located, OrderedMap};
 
 use super::declared::Names;
-use super::{Ctx, Hint, In};
+use super::{Ctx, Hint, In, fa};
 
 /// Compiles every case of every test file.
 pub(super) fn compile_all(
@@ -30,8 +30,13 @@ pub(super) fn compile_all(
                     .filter(|id| {
                         let known = flags.contains(&id.value.as_str());
                         if !known && declared_flags.lacks(id) {
-                            cx.error(&file, *id, format!("`{}` is not a review flag", id.value))
-                                .hint(suggestion(id, flags));
+                            cx.error(
+                                &file,
+                                *id,
+                                format!("`{}` is not a review flag", id.value),
+                                format!("{} نشانهٔ بررسی این دوره نیست", quoted(&id.value)),
+                            )
+                            .hint_label(suggest(id, flags));
                         }
                         known
                     })
@@ -51,8 +56,9 @@ pub(super) fn compile_all(
                             &file,
                             name,
                             format!("`{}` is not a declared input", name.value),
+                            format!("{} در ورودی‌های دوره تعریف نشده است", quoted(&name.value)),
                         )
-                        .hint(suggestion(name, inputs));
+                        .hint_label(suggest(name, inputs));
                     }
                     known
                 })
@@ -72,8 +78,23 @@ pub(super) fn compile_all(
                 .iter()
                 .find(|(_, p)| p.value.mad < Fixed::ZERO || p.value.mean_ad < Fixed::ZERO)
             {
-                cx.error(&file, p, "a MAD or mean deviation cannot be negative")
-                    .hint("the median absolute deviation is 0 or more");
+                cx.error(
+                    &file,
+                    p,
+                    format!(
+                        "a MAD or mean deviation cannot be negative ({}, {})",
+                        p.value.mad, p.value.mean_ad
+                    ),
+                    format!(
+                        "میانهٔ انحراف مطلق و میانگین انحراف نمی‌توانند منفی باشند ({}، {})",
+                        fa(p.value.mad),
+                        fa(p.value.mean_ad)
+                    ),
+                )
+                .hint(
+                    "the median absolute deviation is 0 or more",
+                    "میانهٔ انحراف مطلق ۰ یا بیشتر است",
+                );
             }
             tests.push(test.1);
         }
@@ -102,10 +123,12 @@ fn compile_test(
         risk: e.risk.take(),
         peers: case.peers,
     };
+    let criterion = Label::new("معیار", "criterion");
+    let penalty = Label::new("جریمهٔ", "penalty");
     let mut check = |names: &OrderedMap<Located<Fixed>>,
                      known: &[&str],
                      declared: &Names,
-                     what: &str|
+                     what: &Label|
      -> Vec<(String, Fixed)> {
         names
             .0
@@ -115,8 +138,13 @@ fn compile_test(
                     Some((k.value.clone(), v.value))
                 } else {
                     if declared.lacks(k) {
-                        cx.error(file, k, format!("`{}` is not a {what}", k.value))
-                            .hint(suggestion(k, known));
+                        cx.error(
+                            file,
+                            k,
+                            format!("`{}` is not a {}", k.value, what.en),
+                            format!("{} {} این دوره نیست", quoted(&k.value), what.fa),
+                        )
+                        .hint_label(suggest(k, known));
                     }
                     None
                 }
@@ -125,9 +153,9 @@ fn compile_test(
     };
     let penalty_names: Vec<&str> = penalties.iter().map(String::as_str).collect();
     let expect = Expectation {
-        points: check(&e.points, criteria, declared_criteria, "criterion"),
-        contributions: check(&e.contributions, criteria, declared_criteria, "criterion"),
-        penalties: check(&e.penalties, &penalty_names, declared_penalties, "penalty"),
+        points: check(&e.points, criteria, declared_criteria, &criterion),
+        contributions: check(&e.contributions, criteria, declared_criteria, &criterion),
+        penalties: check(&e.penalties, &penalty_names, declared_penalties, &penalty),
         total: e.total.map(|t| t.value),
         grade: e.grade.map(|g| g.value),
         error: e.error.map(|x| x.value),

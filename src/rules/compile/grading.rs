@@ -2,17 +2,25 @@
 
 use std::path::Path;
 
-use crate::domain::Fixed;
+use crate::domain::{Fixed, quoted};
 use crate::rules::model::*;
 use crate::rules::ruleset::*;
 
-use super::Ctx;
+use super::{Ctx, fa};
 
 pub(super) fn compile_grading(cx: &mut Ctx, file: &Path, g: &GradingSpec) -> Option<Grading> {
     let method = match g.method.value {
         GradingMethod::CutPoints => {
             let Some(cp) = &g.cut_points else {
-                cx.error(file, &g.method, "grading by cut points needs `cut_points:`");
+                cx.error(
+                    file,
+                    &g.method,
+                    "grading by cut points needs `cut_points:`",
+                    format!(
+                        "درجه‌بندی با نقطه‌های برش به {} نیاز دارد",
+                        quoted("cut_points:")
+                    ),
+                );
                 return None;
             };
             if g.shares.is_some() {
@@ -20,6 +28,11 @@ pub(super) fn compile_grading(cx: &mut Ctx, file: &Path, g: &GradingSpec) -> Opt
                     file,
                     &g.method,
                     "`shares:` is given but the method is cut_points",
+                    format!(
+                        "{} نوشته شده است ولی روش درجه‌بندی {} است",
+                        quoted("shares:"),
+                        quoted("cut_points")
+                    ),
                 );
             }
             if cp.grade_1.value <= cp.grade_2.value {
@@ -29,6 +42,11 @@ pub(super) fn compile_grading(cx: &mut Ctx, file: &Path, g: &GradingSpec) -> Opt
                     format!(
                         "grade 1 needs more points than grade 2 ({} ≤ {})",
                         cp.grade_1.value, cp.grade_2.value
+                    ),
+                    format!(
+                        "درجهٔ ۱ باید امتیاز بیشتری از درجهٔ ۲ بخواهد ({} ≤ {})",
+                        fa(cp.grade_1.value),
+                        fa(cp.grade_2.value)
                     ),
                 );
             }
@@ -43,6 +61,10 @@ pub(super) fn compile_grading(cx: &mut Ctx, file: &Path, g: &GradingSpec) -> Opt
                     file,
                     &g.method,
                     "grading by shares needs `shares:` (percent per grade)",
+                    format!(
+                        "درجه‌بندی با سهم‌ها به {} نیاز دارد (درصد هر درجه)",
+                        quoted("shares:")
+                    ),
                 );
                 return None;
             };
@@ -51,6 +73,11 @@ pub(super) fn compile_grading(cx: &mut Ctx, file: &Path, g: &GradingSpec) -> Opt
                     file,
                     &g.method,
                     "`cut_points:` is given but the method is shares",
+                    format!(
+                        "{} نوشته شده است ولی روش درجه‌بندی {} است",
+                        quoted("cut_points:"),
+                        quoted("shares")
+                    ),
                 );
             }
             for s in [&sh.grade_1, &sh.grade_2] {
@@ -59,6 +86,7 @@ pub(super) fn compile_grading(cx: &mut Ctx, file: &Path, g: &GradingSpec) -> Opt
                         file,
                         s,
                         format!("a share is a percent from 0 to 100, not {}", s.value),
+                        format!("سهم درصدی از ۰ تا ۱۰۰ است، نه {}", fa(s.value)),
                     );
                 }
             }
@@ -66,7 +94,15 @@ pub(super) fn compile_grading(cx: &mut Ctx, file: &Path, g: &GradingSpec) -> Opt
                 cx.error(
                     file,
                     &sh.grade_2,
-                    "the shares of grades 1 and 2 add up to more than 100%",
+                    format!(
+                        "the shares of grades 1 and 2 add up to more than 100% ({} + {})",
+                        sh.grade_1.value, sh.grade_2.value
+                    ),
+                    format!(
+                        "جمع سهم درجه‌های ۱ و ۲ از ۱۰۰ درصد بیشتر است ({} + {})",
+                        fa(sh.grade_1.value),
+                        fa(sh.grade_2.value)
+                    ),
                 );
             }
             GradeMethod::Shares {
@@ -86,6 +122,7 @@ pub(super) fn compile_grading(cx: &mut Ctx, file: &Path, g: &GradingSpec) -> Opt
                     "a service share is a percent from 0 to 100, not {}",
                     x.value
                 ),
+                format!("سهم خدمات درصدی از ۰ تا ۱۰۰ است، نه {}", fa(x.value)),
             );
         }
     }
@@ -93,7 +130,16 @@ pub(super) fn compile_grading(cx: &mut Ctx, file: &Path, g: &GradingSpec) -> Opt
         cx.error(
             file,
             &g.service_share,
-            "a better grade must allow at least the share of a lower one",
+            format!(
+                "a better grade must allow at least the share of a lower one ({}, {}, {})",
+                shares[0], shares[1], shares[2]
+            ),
+            format!(
+                "درجهٔ بهتر باید دست‌کم همان سهم خدمات درجهٔ پایین‌تر را بدهد ({}، {}، {})",
+                fa(shares[0]),
+                fa(shares[1]),
+                fa(shares[2])
+            ),
         );
     }
     Some(Grading {

@@ -29,13 +29,19 @@ pub(super) fn compile(
                 file,
                 name,
                 format!("input `{}` is declared twice", name.value),
+                format!("ورودی {} دو بار تعریف شده است", quoted(&name.value)),
             );
             continue;
         }
         check_id(cx, file, name);
         let kind = input_kind(cx, file, name, spec);
         if spec.values.is_some() && !matches!(kind, InputKind::Choice(_)) {
-            cx.error(file, &spec.kind, "`values:` is only for choice inputs");
+            cx.error(
+                file,
+                &spec.kind,
+                "`values:` is only for choice inputs",
+                format!("{} تنها برای ورودی‌های گزینه‌ای است", quoted("values:")),
+            );
         }
         let range = input_bounds(cx, file, spec, &kind);
         let mut def = InputDef {
@@ -68,7 +74,12 @@ fn input_kind(cx: &mut Ctx, file: &Path, name: &Located<String>, spec: &InputSpe
                 let mut seen = HashSet::new();
                 for (v, _) in &values.0 {
                     if !seen.insert(v.value.clone()) {
-                        cx.error(file, v, format!("value `{}` is listed twice", v.value));
+                        cx.error(
+                            file,
+                            v,
+                            format!("value `{}` is listed twice", v.value),
+                            format!("مقدار {} دو بار آمده است", quoted(&v.value)),
+                        );
                     }
                 }
                 InputKind::Choice(
@@ -87,8 +98,19 @@ fn input_kind(cx: &mut Ctx, file: &Path, name: &Located<String>, spec: &InputSpe
                     file,
                     &spec.kind,
                     format!("choice input `{}` has no `values:`", name.value),
+                    format!(
+                        "ورودی گزینه‌ای {} فهرست {} ندارد",
+                        quoted(&name.value),
+                        quoted("values:")
+                    ),
                 )
-                .hint("list the allowed values with their labels under `values:`");
+                .hint(
+                    "list the allowed values with their labels under `values:`",
+                    format!(
+                        "مقدارهای مجاز را با نامشان زیر {} بنویسید",
+                        quoted("values:")
+                    ),
+                );
                 InputKind::Choice(Vec::new())
             }
         },
@@ -115,6 +137,11 @@ fn when_missing(cx: &mut Ctx, file: &Path, spec: &InputSpec, def: &InputDef) -> 
                         "the default of `{}` is not valid: {}",
                         def.name, e.message.en
                     ),
+                    format!(
+                        "مقدار پیش‌فرض {} درست نیست: {}",
+                        quoted(&def.name),
+                        e.message.fa
+                    ),
                 );
                 Missing::Error
             }
@@ -127,13 +154,25 @@ fn input_bounds(cx: &mut Ctx, file: &Path, spec: &InputSpec, kind: &InputKind) -
     let bounds = match (&spec.range, &spec.min, &spec.max) {
         (None, None, None) => return None,
         (Some(_), Some(at), _) | (Some(_), None, Some(at)) => {
-            cx.error(file, at, "`range:` and `min:`/`max:` are both given")
-                .persian(format!(
-                    "هم {} و هم {} نوشته شده است؛ یکی را نگه دارید",
+            cx.error(
+                file,
+                at,
+                "`range:` and `min:`/`max:` are both given",
+                format!(
+                    "هم {} و هم {} نوشته شده است",
                     quoted("range:"),
                     quoted("min:/max:")
-                ))
-                .hint("keep either `range: [smallest, largest]` or `min:` and `max:`");
+                ),
+            )
+            .hint(
+                "keep either `range: [smallest, largest]` or `min:` and `max:`",
+                format!(
+                    "یا {} را نگه دارید یا {} و {} را",
+                    quoted("range: [smallest, largest]"),
+                    quoted("min:"),
+                    quoted("max:")
+                ),
+            );
             return None;
         }
         (Some(r), None, None) => match r.value.as_slice() {
@@ -142,13 +181,19 @@ fn input_bounds(cx: &mut Ctx, file: &Path, spec: &InputSpec, kind: &InputKind) -
                     file,
                     r,
                     format!("the range starts at {} but ends at {}", lo.value, hi.value),
+                    format!(
+                        "بازه از {} آغاز می‌شود ولی به {} پایان می‌یابد",
+                        fa(lo.value),
+                        fa(hi.value)
+                    ),
                 )
-                .persian(format!(
-                    "بازه از {} آغاز می‌شود ولی به {} پایان می‌یابد؛ کوچک‌ترین مقدار را نخست بنویسید",
-                    fa(lo.value),
-                    fa(hi.value)
-                ))
-                .hint("write the smallest allowed value first: [min, max]");
+                .hint(
+                    "write the smallest allowed value first: [min, max]",
+                    format!(
+                        "کوچک‌ترین مقدار مجاز را نخست بنویسید: {}",
+                        quoted("[min, max]")
+                    ),
+                );
                 return None;
             }
             [lo, hi] => Bounds::Between(lo.value, hi.value),
@@ -157,17 +202,23 @@ fn input_bounds(cx: &mut Ctx, file: &Path, spec: &InputSpec, kind: &InputKind) -
                     file,
                     r,
                     "`range:` has one value; it needs two, `[smallest, largest]`",
+                    format!(
+                        "{} یک مقدار دارد و دو مقدار می‌خواهد: کوچک‌ترین و بزرگ‌ترین",
+                        quoted("range:")
+                    ),
                 )
-                .persian(format!(
-                    "{} یک مقدار دارد و دو مقدار می‌خواهد: کوچک‌ترین و بزرگ‌ترین؛ برای بازه یک‌سویه {} یا {} بنویسید",
-                    quoted("range:"),
-                    quoted("min:"),
-                    quoted("max:")
-                ))
-                .hint(format!(
-                    "for a range open at one end write `min: {0}` (or `max: {0}`) instead of `range:`",
-                    only.value
-                ));
+                .hint(
+                    format!(
+                        "for a range open at one end write `min: {0}` (or `max: {0}`) instead of `range:`",
+                        only.value
+                    ),
+                    format!(
+                        "برای بازهٔ یک‌سویه به جای {} بنویسید {} (یا {})",
+                        quoted("range:"),
+                        quoted(format!("min: {}", only.value)),
+                        quoted(format!("max: {}", only.value))
+                    ),
+                );
                 return None;
             }
             items => {
@@ -178,13 +229,20 @@ fn input_bounds(cx: &mut Ctx, file: &Path, spec: &InputSpec, kind: &InputKind) -
                         "`range:` needs two values, `[smallest, largest]`; it has {}",
                         items.len()
                     ),
+                    format!(
+                        "{} دو مقدار می‌خواهد، کوچک‌ترین و بزرگ‌ترین؛ {} مقدار دارد",
+                        quoted("range:"),
+                        to_persian_digits(&items.len().to_string())
+                    ),
                 )
-                .persian(format!(
-                    "{} دو مقدار می‌خواهد، کوچک‌ترین و بزرگ‌ترین؛ {} مقدار دارد",
-                    quoted("range:"),
-                    to_persian_digits(&items.len().to_string())
-                ))
-                .hint("for a range open at one end write `min:` or `max:` instead");
+                .hint(
+                    "for a range open at one end write `min:` or `max:` instead",
+                    format!(
+                        "برای بازهٔ یک‌سویه به جای آن {} یا {} بنویسید",
+                        quoted("min:"),
+                        quoted("max:")
+                    ),
+                );
                 return None;
             }
         },
@@ -193,13 +251,20 @@ fn input_bounds(cx: &mut Ctx, file: &Path, spec: &InputSpec, kind: &InputKind) -
                 file,
                 lo,
                 format!("`min: {}` is larger than `max: {}`", lo.value, hi.value),
+                format!(
+                    "کمینه ({}) از بیشینه ({}) بزرگ‌تر است",
+                    fa(lo.value),
+                    fa(hi.value)
+                ),
             )
-            .persian(format!(
-                "کمینه ({}) از بیشینه ({}) بزرگ‌تر است",
-                fa(lo.value),
-                fa(hi.value)
-            ))
-            .hint("`min:` is the smallest allowed value, `max:` the largest");
+            .hint(
+                "`min:` is the smallest allowed value, `max:` the largest",
+                format!(
+                    "{} کوچک‌ترین مقدار مجاز است و {} بزرگ‌ترین",
+                    quoted("min:"),
+                    quoted("max:")
+                ),
+            );
             return None;
         }
         (None, Some(lo), Some(hi)) => Bounds::Between(lo.value, hi.value),
@@ -213,7 +278,14 @@ fn input_bounds(cx: &mut Ctx, file: &Path, spec: &InputSpec, kind: &InputKind) -
             (None, None, Some(m)) => (m.at(file), "`max:`"),
             (None, None, None) => unreachable!("returned above"),
         };
-        cx.error_at(at, format!("{what} is only for integer and decimal inputs"));
+        cx.error_at(
+            at,
+            format!("{what} is only for integer and decimal inputs"),
+            format!(
+                "{} تنها برای ورودی‌های عدد صحیح و اعشاری است",
+                quoted(what.trim_matches('`'))
+            ),
+        );
     }
     Some(bounds)
 }

@@ -27,28 +27,34 @@ use super::diagnostic::{Diagnostic, Diagnostics, Position};
 use super::ruleset::*;
 use super::script::Scripts;
 use super::yaml::Located;
-use crate::domain::{Fixed, OfficeKind};
+use crate::domain::{Fixed, OfficeKind, quoted};
 use sections::Sections;
 
 /// Loads, validates and compiles the round in `dir`. Every problem comes back, sorted by file and line.
 pub fn load_round(dir: &Path) -> Result<RuleSet, Diagnostics> {
-    let source = read_source(dir).map_err(|d| Diagnostics(vec![d]))?;
+    let source = read_source(dir)?;
     compile_source(source)
 }
 
-/// Reads every rule file of a round (YAML and Rhai in the directory, YAML under `tests/`).
-pub fn read_source(dir: &Path) -> Result<Source, Diagnostic> {
+/// Reads every rule file of a round (YAML and Rhai in the directory, YAML under `tests/`); a
+/// directory or file that cannot be read is the one diagnostic.
+pub fn read_source(dir: &Path) -> Result<Source, Diagnostics> {
+    read_files(dir).map_err(|d| Diagnostics(vec![*d]))
+}
+
+fn read_files(dir: &Path) -> Result<Source, Box<Diagnostic>> {
     let mut files = Vec::new();
-    let mut collect = |sub: &Path, exts: &[&str]| -> Result<(), Diagnostic> {
+    let mut collect = |sub: &Path, exts: &[&str]| -> Result<(), Box<Diagnostic>> {
         let full = dir.join(sub);
         if !full.is_dir() {
             return Ok(());
         }
         let entries = std::fs::read_dir(&full).map_err(|e| {
-            Diagnostic::new(
+            Box::new(Diagnostic::new(
                 Position::file(&full),
                 format!("cannot read the directory: {e}"),
-            )
+                "این پوشه خوانده نمی‌شود: سیستم پرونده‌ها خطا داد",
+            ))
         })?;
         for entry in entries.flatten() {
             let path = entry.path();
@@ -56,7 +62,11 @@ pub fn read_source(dir: &Path) -> Result<Source, Diagnostic> {
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
             if path.is_file() && exts.contains(&ext) && !name.starts_with('.') {
                 let text = std::fs::read_to_string(&path).map_err(|e| {
-                    Diagnostic::new(Position::file(&path), format!("cannot read the file: {e}"))
+                    Box::new(Diagnostic::new(
+                        Position::file(&path),
+                        format!("cannot read the file: {e}"),
+                        "این پرونده خوانده نمی‌شود: سیستم پرونده‌ها خطا داد",
+                    ))
                 })?;
                 let rel = sub.join(name).to_string_lossy().replace('\\', "/");
                 files.push(SourceFile { path: rel, text });
@@ -65,10 +75,17 @@ pub fn read_source(dir: &Path) -> Result<Source, Diagnostic> {
         Ok(())
     };
     if !dir.is_dir() {
-        return Err(
-            Diagnostic::new(Position::file(dir), "no such round directory")
-                .with_hint("give the directory of one round, e.g. rules/1400-2"),
-        );
+        return Err(Box::new(
+            Diagnostic::new(
+                Position::file(dir),
+                "no such round directory",
+                "چنین پوشهٔ دوره‌ای نیست",
+            )
+            .with_hint(
+                "give the directory of one round, e.g. rules/1400-2",
+                "پوشهٔ یک دوره را بدهید، مانند «rules/1400-2»",
+            ),
+        ));
     }
     collect(Path::new(""), &["yaml", "yml", "rhai"])?;
     collect(Path::new("tests"), &["yaml", "yml"])?;
@@ -97,18 +114,25 @@ struct Ctx {
 }
 
 impl Ctx {
+    /// Reports a problem at a located value, in English and Persian.
     fn error<T>(
         &mut self,
         file: &Path,
         at: &Located<T>,
-        message: impl Into<String>,
+        en: impl Into<String>,
+        fa: impl Into<String>,
     ) -> &mut Diagnostic {
-        self.diags.push(Diagnostic::new(at.at(file), message));
-        self.diags.last_mut().expect("just pushed")
+        self.error_at(at.at(file), en, fa)
     }
 
-    fn error_at(&mut self, pos: Position, message: impl Into<String>) -> &mut Diagnostic {
-        self.diags.push(Diagnostic::new(pos, message));
+    /// Reports a problem at a place, in English and Persian.
+    fn error_at(
+        &mut self,
+        pos: Position,
+        en: impl Into<String>,
+        fa: impl Into<String>,
+    ) -> &mut Diagnostic {
+        self.diags.push(Diagnostic::new(pos, en, fa));
         self.diags.last_mut().expect("just pushed")
     }
 }
@@ -118,13 +142,25 @@ fn fa(n: Fixed) -> String {
     crate::domain::digits::to_persian_number(&n.to_string())
 }
 
+/// A count, a limit or a date in Persian digits (`۲۰`, `۱۴۰۰/۰۲/۰۵`).
+fn num(n: impl std::fmt::Display) -> String {
+    crate::domain::digits::to_persian_digits(&n.to_string())
+}
+
+/// Adds a hint to a diagnostic being reported, in both languages.
 trait Hint {
-    fn hint(&mut self, h: impl Into<String>);
+    /// The hint in English and Persian.
+    fn hint(&mut self, en: impl Into<String>, fa: impl Into<String>);
+    /// A hint already in both languages (a suggestion).
+    fn hint_label(&mut self, h: crate::domain::Label);
 }
 
 impl Hint for Diagnostic {
-    fn hint(&mut self, h: impl Into<String>) {
-        self.hint = Some(h.into());
+    fn hint(&mut self, en: impl Into<String>, fa: impl Into<String>) {
+        self.hint = Some(crate::domain::Label::new(fa, en));
+    }
+    fn hint_label(&mut self, h: crate::domain::Label) {
+        self.hint = Some(h);
     }
 }
 
@@ -181,8 +217,15 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
         && declared.criteria.names.is_empty()
         && !declared.criteria.unknown
     {
-        cx.error_at(Position::file(&dir), "the round has no criteria")
-            .hint("add a `criteria:` list (see docs/rules.md)");
+        cx.error_at(
+            Position::file(&dir),
+            "the round has no criteria",
+            "این دوره هیچ معیاری ندارد",
+        )
+        .hint(
+            "add a `criteria:` list (see docs/rules.md)",
+            "فهرست «criteria:» را بیفزایید (راهنما: «docs/rules.md»)",
+        );
     }
 
     let calendar = calendar.and_then(|c| {
@@ -218,8 +261,16 @@ pub fn compile_source(source: Source) -> Result<RuleSet, Diagnostics> {
                 "grades are given per `{}` but ranking.scopes does not list it",
                 g.scope.as_str()
             ),
+            format!(
+                "درجه‌ها در دامنهٔ {} داده می‌شوند ولی {} آن را ندارد",
+                quoted(g.scope.as_str()),
+                quoted("ranking.scopes")
+            ),
         )
-        .hint("add the grading scope to ranking.scopes");
+        .hint(
+            "add the grading scope to ranking.scopes",
+            format!("دامنهٔ درجه‌بندی را به {} بیفزایید", quoted("ranking.scopes")),
+        );
     }
     let tests = cases::compile_all(
         &mut cx,
@@ -278,8 +329,12 @@ fn finish(mut cx: Ctx, parts: Parts, source: Source) -> Result<RuleSet, Diagnost
             Diagnostic::new(
                 Position::file(&source.dir),
                 "the round did not compile, but no problem was found to report",
+                "دوره آماده نشد ولی ایرادی برای گزارش یافت نشد",
             )
-            .with_hint("this is a fault in arzyab: please report it with the round's files"),
+            .with_hint(
+                "this is a fault in arzyab: please report it with the round's files",
+                "این خطای خود «arzyab» است: آن را با پرونده‌های دوره گزارش کنید",
+            ),
         ]));
     };
     Ok(RuleSet {
@@ -322,8 +377,16 @@ fn check_id(cx: &mut Ctx, file: &Path, id: &Located<String>) {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !ok {
-        cx.error(file, id, format!("`{}` is not a valid name", id.value))
-            .hint("names use lowercase English letters, digits and _, starting with a letter (labels carry the Persian)");
+        cx.error(
+            file,
+            id,
+            format!("`{}` is not a valid name", id.value),
+            format!("{} نام درستی نیست", quoted(&id.value)),
+        )
+        .hint(
+            "names use lowercase English letters, digits and _, starting with a letter (labels carry the Persian)",
+            "نام‌ها از حرف‌های کوچک انگلیسی، رقم و «_» ساخته می‌شوند و با حرف آغاز می‌شوند (نام فارسی در «label» می‌آید)",
+        );
     }
 }
 
@@ -342,8 +405,15 @@ fn kinds(
                         file,
                         k,
                         format!("office kind `{kind}` is not covered by this round"),
+                        format!("گونهٔ دفتر {} در این دوره نیست", quoted(kind)),
                     )
-                    .hint("add it to round.office_kinds or remove it here");
+                    .hint(
+                        "add it to round.office_kinds or remove it here",
+                        format!(
+                            "آن را به {} بیفزایید یا از این جا بردارید",
+                            quoted("round.office_kinds")
+                        ),
+                    );
                 }
             }
             KindSet::of(&k.value)

@@ -2,8 +2,8 @@
 
 use std::collections::HashSet;
 
-use super::{Ctx, Hint, In, check_id, kinds};
-use crate::domain::Fixed;
+use super::{Ctx, Hint, In, check_id, fa, kinds, num};
+use crate::domain::{Fixed, quoted};
 use crate::rules::model::PenaltySpec;
 use crate::rules::ruleset::{InputDef, InputKind, KindSet, Penalty};
 
@@ -17,7 +17,12 @@ pub(super) fn compile(
     let mut compiled_penalties = Vec::new();
     for In { file, value: p } in penalties {
         if !penalty_ids.insert(p.id.value.clone()) {
-            cx.error(file, &p.id, format!("penalty `{}` is defined twice", *p.id));
+            cx.error(
+                file,
+                &p.id,
+                format!("penalty `{}` is defined twice", *p.id),
+                format!("جریمهٔ {} دو بار تعریف شده است", quoted(&p.id.value)),
+            );
         }
         check_id(cx, file, &p.id);
         if p.points.value > Fixed::ZERO {
@@ -25,11 +30,21 @@ pub(super) fn compile(
                 file,
                 &p.points,
                 format!("penalty points must be negative, found {}", *p.points),
+                format!(
+                    "امتیاز جریمه باید منفی باشد، ولی {} نوشته شده است",
+                    fa(*p.points)
+                ),
             )
-            .hint(format!(
-                "write {} to take points off",
-                Fixed::ZERO.saturating_sub(*p.points)
-            ));
+            .hint(
+                format!(
+                    "write {} to take points off",
+                    Fixed::ZERO.saturating_sub(*p.points)
+                ),
+                format!(
+                    "برای کاستن امتیاز {} بنویسید",
+                    fa(Fixed::ZERO.saturating_sub(*p.points))
+                ),
+            );
         }
         let repeat = p
             .repeat_points
@@ -39,7 +54,31 @@ pub(super) fn compile(
         if let Some(r) = &p.repeat_points
             && repeat.iter().any(|x| *x > Fixed::ZERO)
         {
-            cx.error(file, r, "repeat points must be negative");
+            let positive: Vec<Fixed> = repeat
+                .iter()
+                .copied()
+                .filter(|x| *x > Fixed::ZERO)
+                .collect();
+            cx.error(
+                file,
+                r,
+                format!(
+                    "repeat points must be negative, found {}",
+                    positive
+                        .iter()
+                        .map(Fixed::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                format!(
+                    "امتیاز تکرار جریمه باید منفی باشد، ولی {} نوشته شده است",
+                    positive
+                        .iter()
+                        .map(|x| fa(*x))
+                        .collect::<Vec<_>>()
+                        .join("، ")
+                ),
+            );
         }
         if let Some(cap) = &p.cap
             && cap.value > Fixed::ZERO
@@ -50,6 +89,10 @@ pub(super) fn compile(
                 format!(
                     "the cap must be negative (the most taken off), found {}",
                     **cap
+                ),
+                format!(
+                    "سقف جریمه باید منفی باشد (بیشترین امتیازی که کاسته می‌شود)، ولی {} نوشته شده است",
+                    fa(**cap)
                 ),
             );
         }
@@ -67,7 +110,18 @@ pub(super) fn compile(
     if compiled_penalties.len() > 64
         && let Some(In { file, value: p }) = penalties.get(64)
     {
-        cx.error(file, &p.id, "a round may declare at most 64 penalties");
+        cx.error(
+            file,
+            &p.id,
+            format!(
+                "a round may declare at most 64 penalties; this one declares {}",
+                compiled_penalties.len()
+            ),
+            format!(
+                "هر دوره حداکثر ۶۴ جریمه دارد؛ این دوره {} جریمه دارد",
+                num(compiled_penalties.len())
+            ),
+        );
     }
     compiled_penalties
 }
@@ -88,7 +142,18 @@ pub(super) fn check_violations_input(
             file,
             &p.id,
             "penalties are declared but no input has `type: violations`",
+            format!(
+                "جریمه‌ها تعریف شده‌اند ولی هیچ ورودی {} ندارد",
+                quoted("type: violations")
+            ),
         )
-        .hint("declare an input such as `violations:` with `type: violations` to record them");
+        .hint(
+            "declare an input such as `violations:` with `type: violations` to record them",
+            format!(
+                "برای ثبت آن‌ها ورودی‌ای مانند {} با {} تعریف کنید",
+                quoted("violations:"),
+                quoted("type: violations")
+            ),
+        );
     }
 }

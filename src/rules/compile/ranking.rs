@@ -2,13 +2,13 @@
 
 use std::path::Path;
 
-use crate::domain::{Fixed, quoted};
-use crate::rules::diagnostic::suggestion;
+use crate::domain::{Fixed, Label, quoted};
+use crate::rules::diagnostic::suggest;
 use crate::rules::model::*;
 use crate::rules::ruleset::*;
 
 use super::declared::Names;
-use super::{Ctx, Hint};
+use super::{Ctx, Hint, num};
 
 /// `criteria` and `inputs` are the loaded names (whose indexes the chain uses) and every declared one.
 pub(super) fn compile_ranking(
@@ -19,8 +19,13 @@ pub(super) fn compile_ranking(
     (inputs, declared_inputs): (&[&str], &Names),
 ) -> Option<Ranking> {
     if r.scopes.value.is_empty() {
-        cx.error(file, &r.scopes, "list at least one scope")
-            .hint("e.g. [nationwide, region]");
+        cx.error(
+            file,
+            &r.scopes,
+            "list at least one scope",
+            "دست‌کم یک دامنهٔ رتبه‌بندی بنویسید",
+        )
+        .hint("e.g. [nationwide, region]", "مانند «[nationwide, region]»");
     }
     let mut chain = Vec::new();
     let mut ok = true;
@@ -45,9 +50,13 @@ pub(super) fn compile_ranking(
                 }),
                 None => {
                     if declared_criteria.lacks(id) {
-                        cx.error(file, item, format!("`{id}` is not a criterion"))
-                            .persian(format!("{} معیار این دوره نیست", quoted(id)))
-                            .hint(suggestion(id, criteria));
+                        cx.error(
+                            file,
+                            item,
+                            format!("`{id}` is not a criterion"),
+                            format!("{} معیار این دوره نیست", quoted(id)),
+                        )
+                        .hint_label(suggest(id, criteria));
                     }
                     None
                 }
@@ -59,22 +68,32 @@ pub(super) fn compile_ranking(
                 }),
                 None => {
                     if declared_inputs.lacks(name) {
-                        cx.error(file, item, format!("`{name}` is not a declared input"))
-                            .persian(format!("{} در ورودی‌های دوره تعریف نشده است", quoted(name)))
-                            .hint(tie_break_hint(name, inputs));
+                        cx.error(
+                            file,
+                            item,
+                            format!("`{name}` is not a declared input"),
+                            format!("{} در ورودی‌های دوره تعریف نشده است", quoted(name)),
+                        )
+                        .hint_label(tie_break_hint(name, inputs));
                     }
                     None
                 }
             },
             _ => {
                 let hint = match words {
-                    [name] | ["criterion", name] if names_the_office_id(name) => {
-                        OFFICE_ID_HINT.to_string()
-                    }
-                    _ => "write `total`, `criterion <id>`, `input <name>` or `office_id`, optionally followed by ascending/descending".to_string(),
+                    [name] | ["criterion", name] if names_the_office_id(name) => office_id_hint(),
+                    _ => Label::new(
+                        "بنویسید «total»، «criterion <id>»، «input <name>» یا «office_id»، و در صورت نیاز پس از آن «ascending» یا «descending»",
+                        "write `total`, `criterion <id>`, `input <name>` or `office_id`, optionally followed by ascending/descending",
+                    ),
                 };
-                cx.error(file, item, format!("`{}` is not a tie-break", item.value))
-                    .hint(hint);
+                cx.error(
+                    file,
+                    item,
+                    format!("`{}` is not a tie-break", item.value),
+                    format!("{} گامی درست برای شکستن تساوی نیست", quoted(&item.value)),
+                )
+                .hint_label(hint);
                 None
             }
         };
@@ -91,7 +110,16 @@ pub(super) fn compile_ranking(
         cx.error(
             file,
             &r.rounding.decimals,
-            format!("totals keep at most {} decimals", Fixed::DECIMALS),
+            format!(
+                "totals keep at most {} decimals, not {}",
+                Fixed::DECIMALS,
+                r.rounding.decimals.value
+            ),
+            format!(
+                "جمع امتیاز حداکثر {} رقم اعشار دارد، نه {}",
+                num(Fixed::DECIMALS),
+                num(r.rounding.decimals.value)
+            ),
         );
         ok = false;
     }
@@ -103,8 +131,13 @@ pub(super) fn compile_ranking(
     })
 }
 
-const OFFICE_ID_HINT: &str =
-    "the office's id (its license number) is the tie-break `office_id`; write `office_id`";
+/// The hint for a tie-break that names the office's id by another name.
+fn office_id_hint() -> Label {
+    Label::new(
+        "شناسهٔ دفتر (شمارهٔ پروانهٔ آن) در شکستن تساوی «office_id» نام دارد؛ «office_id» بنویسید",
+        "the office's id (its license number) is the tie-break `office_id`; write `office_id`",
+    )
+}
 
 /// Whether a name in a tie-break means the office's id by another name (`license_no`, …).
 fn names_the_office_id(name: &str) -> bool {
@@ -122,9 +155,9 @@ fn names_the_office_id(name: &str) -> bool {
 
 /// The hint for an undeclared input in a tie-break: a close input name, else `office_id` if that
 /// is what it means.
-fn tie_break_hint(name: &str, inputs: &[&str]) -> String {
+fn tie_break_hint(name: &str, inputs: &[&str]) -> Label {
     match crate::rules::diagnostic::did_you_mean(name, inputs.iter().copied()) {
-        None if names_the_office_id(name) => OFFICE_ID_HINT.to_string(),
-        _ => suggestion(name, inputs),
+        None if names_the_office_id(name) => office_id_hint(),
+        _ => suggest(name, inputs),
     }
 }

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use super::criteria::{self, Env};
 use super::declared::Names;
-use super::{Ctx, Hint, In, check_id};
-use crate::domain::Fixed;
+use super::{Ctx, Hint, In, check_id, fa, num};
+use crate::domain::{Fixed, quoted};
 use crate::rules::model::{FlagSpec, ReviewSpec};
 use crate::rules::review::{Check, Flag, Review};
 use crate::rules::ruleset::{GradeMethod, Grading};
@@ -53,16 +53,28 @@ pub(super) fn compile(
         declared.names.insert(f.id.value.clone());
         check_id(cx, &file, &f.id);
         if !ids.insert(f.id.value.clone()) {
-            cx.error(&file, &f.id, format!("flag `{}` is defined twice", *f.id))
-                .hint("give each flag its own id");
+            cx.error(
+                &file,
+                &f.id,
+                format!("flag `{}` is defined twice", *f.id),
+                format!("نشانهٔ {} دو بار تعریف شده است", quoted(&f.id.value)),
+            )
+            .hint(
+                "give each flag its own id",
+                "به هر نشانه شناسهٔ جداگانه‌ای بدهید",
+            );
         }
         if f.weight.value <= Fixed::ZERO || f.weight.value > Fixed::from_int(100) {
             cx.error(
                 &file,
                 &f.weight,
                 format!("weight {} is out of range", *f.weight),
+                format!("وزن {} بیرون از بازهٔ مجاز است", fa(*f.weight)),
             )
-            .hint("a flag's weight is above 0 and at most 100: it is added to the file's risk");
+            .hint(
+                "a flag's weight is above 0 and at most 100: it is added to the file's risk",
+                "وزن نشانه بیشتر از ۰ و حداکثر ۱۰۰ است: به خطر پرونده افزوده می‌شود",
+            );
         }
         if let Some(check) = compile_check(cx, env, &file, &f, grading) {
             flags.push(Flag {
@@ -105,22 +117,50 @@ fn compile_check(
                 "flag `{}` must have exactly one of jump, near_boundary, outlier, missing or formula ({given} given)",
                 *f.id
             ),
+            format!(
+                "نشانهٔ {} باید دقیقاً یکی از «jump»، «near_boundary»، «outlier»، «missing» یا «formula» را داشته باشد ({} تا نوشته شده است)",
+                quoted(&f.id.value),
+                num(given)
+            ),
         )
-        .hint("each flag is raised one way; write two flags if it needs two");
+        .hint(
+            "each flag is raised one way; write two flags if it needs two",
+            "هر نشانه به یک روش برافراشته می‌شود؛ اگر دو روش لازم است دو نشانه بنویسید",
+        );
         return None;
     }
     if let Some(j) = &f.jump {
         let input = env.resolve(cx, file, &j.input)?;
         criteria::numeric(cx, file, &j.input, &env.inputs[input]);
         if j.percent.is_none() && j.amount.is_none() {
-            cx.error(file, j, "a jump needs `percent:`, `amount:` or both")
-                .hint("e.g. `percent: 50` raises the flag when the value moved by half or more");
+            cx.error(
+                file,
+                j,
+                "a jump needs `percent:`, `amount:` or both",
+                format!(
+                    "نشانهٔ جهش به {}، {} یا هر دو نیاز دارد",
+                    quoted("percent:"),
+                    quoted("amount:")
+                ),
+            )
+            .hint(
+                "e.g. `percent: 50` raises the flag when the value moved by half or more",
+                "مثلاً «percent: 50» نشانه را وقتی برمی‌افرازد که مقدار نیمی یا بیشتر جابه‌جا شده باشد",
+            );
             return None;
         }
         for limit in [&j.percent, &j.amount].into_iter().flatten() {
             if limit.value <= Fixed::ZERO {
-                cx.error(file, limit, format!("{} must be above 0", limit.value))
-                    .hint("the change is measured either way (up or down), as a positive size");
+                cx.error(
+                    file,
+                    limit,
+                    format!("{} must be above 0", limit.value),
+                    format!("{} باید بیشتر از ۰ باشد", fa(limit.value)),
+                )
+                .hint(
+                    "the change is measured either way (up or down), as a positive size",
+                    "تغییر در هر دو سو (بالا یا پایین) و به اندازه‌ای مثبت سنجیده می‌شود",
+                );
             }
         }
         Some(Check::Jump {
@@ -135,14 +175,33 @@ fn compile_check(
                 file,
                 n,
                 "near_boundary needs grades by cut points; this round grades by population shares",
+                format!(
+                    "{} به درجه‌بندی با نقطه‌های برش نیاز دارد؛ این دوره با سهم جمعیت درجه می‌دهد",
+                    quoted("near_boundary")
+                ),
             )
-            .hint("with shares a file's boundary depends on every other file: use the simulation's fragile offices instead");
+            .hint(
+                "with shares a file's boundary depends on every other file: use the simulation's fragile offices instead",
+                "با سهم‌ها مرز هر پرونده به همهٔ پرونده‌های دیگر بستگی دارد: به جای آن دفترهای شکنندهٔ شبیه‌سازی را ببینید",
+            );
             return None;
         }
         let margin = match &n.margin {
             Some(m) if m.value <= Fixed::ZERO => {
-                cx.error(file, m, format!("margin {} must be above 0", m.value))
-                    .hint("the margin is in points of the total, e.g. `margin: 2`");
+                cx.error(
+                    file,
+                    m,
+                    format!("margin {} must be above 0", m.value),
+                    format!(
+                        "فاصله ({}) باید بیشتر از ۰ باشد؛ {} نوشته شده است",
+                        quoted("margin"),
+                        fa(m.value)
+                    ),
+                )
+                .hint(
+                    "the margin is in points of the total, e.g. `margin: 2`",
+                    "فاصله به امتیاز از جمع کل است، مانند «margin: 2»",
+                );
                 return None;
             }
             Some(m) => m.value,
@@ -152,8 +211,21 @@ fn compile_check(
                     file,
                     n,
                     "near_boundary has no margin, and grading has no fragile_margin",
+                    format!(
+                        "{} فاصله ندارد و درجه‌بندی هم {} ندارد",
+                        quoted("near_boundary"),
+                        quoted("fragile_margin")
+                    ),
                 )
-                .hint("write `margin:` here, or `fragile_margin:` under grading");
+                .hint(
+                    "write `margin:` here, or `fragile_margin:` under grading",
+                    format!(
+                        "این جا {} بنویسید، یا زیر {} بنویسید {}",
+                        quoted("margin:"),
+                        quoted("grading"),
+                        quoted("fragile_margin:")
+                    ),
+                );
                 return None;
             }
         };
@@ -162,8 +234,23 @@ fn compile_check(
         let input = env.resolve(cx, file, &o.input)?;
         criteria::numeric(cx, file, &o.input, &env.inputs[input]);
         if o.k.value <= Fixed::ZERO {
-            cx.error(file, &o.k, format!("k {} must be above 0", o.k.value))
-                .hint("k counts median absolute deviations; 3 to 5 is usual");
+            cx.error(
+                file,
+                &o.k,
+                format!("k {} must be above 0", o.k.value),
+                format!(
+                    "{} باید بیشتر از ۰ باشد؛ {} نوشته شده است",
+                    quoted("k"),
+                    fa(o.k.value)
+                ),
+            )
+            .hint(
+                "k counts median absolute deviations; 3 to 5 is usual",
+                format!(
+                    "{} شمار میانه‌های انحراف مطلق است؛ معمولاً ۳ تا ۵",
+                    quoted("k")
+                ),
+            );
             return None;
         }
         Some(Check::Outlier {
@@ -187,10 +274,16 @@ mod tests {
     use crate::rules::review::Check;
     use crate::rules::test_support::{edit, example, line_of};
 
+    /// The diagnostics of a broken round, each one's Persian checked on the way.
     fn diagnostics(dir: &std::path::Path) -> Vec<Diagnostic> {
         match load_round(dir) {
             Ok(_) => panic!("expected diagnostics, the round compiled"),
-            Err(d) => d.0,
+            Err(d) => {
+                for d in &d.0 {
+                    super::super::tests_fa::assert_same_facts_in_persian(d);
+                }
+                d.0
+            }
         }
     }
 
@@ -230,7 +323,7 @@ mod tests {
             d[0].message
                 .contains("`staf_count` is not a declared input")
         );
-        assert_eq!(d[0].hint.as_deref(), Some("did you mean `staff_count`?"));
+        assert_eq!(d[0].hint_en(), Some("did you mean `staff_count`?"));
     }
 
     #[test]
@@ -351,6 +444,6 @@ mod tests {
         let d = diagnostics(&dir);
         assert_eq!(d.len(), 1, "{d:#?}");
         assert!(d[0].message.contains("`area_jumps` is not a review flag"));
-        assert_eq!(d[0].hint.as_deref(), Some("did you mean `area_jump`?"));
+        assert_eq!(d[0].hint_en(), Some("did you mean `area_jump`?"));
     }
 }

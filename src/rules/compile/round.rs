@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use super::{Ctx, Hint, In};
-use crate::domain::{OfficeKind, RoundId};
+use crate::domain::{OfficeKind, RoundId, quoted};
 use crate::rules::model::RoundSpec;
 use crate::rules::yaml::{Item, Located};
 
@@ -41,13 +41,32 @@ pub(super) fn compile(
                         &r.file,
                         &r.value.id,
                         format!("round `{id}` is in directory `{dir_name}`"),
+                        format!(
+                            "دورهٔ {} در پوشهٔ {} است",
+                            quoted(id),
+                            quoted(dir_name)
+                        ),
                     )
-                    .hint("the directory name and `round.id` must be the same round");
+                    .hint(
+                        "the directory name and `round.id` must be the same round",
+                        format!(
+                            "نام پوشه و {} باید یک دوره باشند",
+                            quoted("round.id")
+                        ),
+                    );
                 }
                 Some(id)
             }
             Err(e) => {
-                cx.error(&r.file, &r.value.id, e.to_string());
+                cx.error(
+                    &r.file,
+                    &r.value.id,
+                    e.to_string(),
+                    format!(
+                        "{} شناسهٔ دوره نیست: آن را به شکل سال-نوبت بنویسید، مانند «1400-2» (نوبت ۱ یا ۲)",
+                        quoted(&e.0)
+                    ),
+                );
                 None
             }
         });
@@ -63,12 +82,21 @@ pub(super) fn compile(
                     &r.file,
                     &l.id,
                     format!("legal reference `{}` is listed twice", *l.id),
+                    format!("مرجع قانونی {} دو بار آمده است", quoted(&l.id.value)),
                 );
             }
         }
         if r.value.version.trim().is_empty() {
-            cx.error(&r.file, &r.value.version, "the version label is empty")
-                .hint("give each edit a label, e.g. \"1400-2.3\"");
+            cx.error(
+                &r.file,
+                &r.value.version,
+                "the version label is empty",
+                "نام نسخه خالی است",
+            )
+            .hint(
+                "give each edit a label, e.g. \"1400-2.3\"",
+                "به هر ویرایش نامی بدهید، مانند «1400-2.3»",
+            );
         }
     }
     Round {

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::declared::Declared;
 use super::{Ctx, Hint, In};
+use crate::domain::quoted;
 use crate::rules::diagnostic::Position;
 use crate::rules::model::*;
 use crate::rules::ruleset::{Source, SourceFile};
@@ -115,9 +116,11 @@ impl<'s> Sections<'s> {
             cx.error_at(
                 Position::file(dir),
                 "the round directory has no YAML rule files",
+                "پوشهٔ دوره هیچ پروندهٔ قواعد «YAML» ندارد",
             )
             .hint(
                 "a round needs at least round:, calendar:, inputs:, criteria:, grading: and ranking:",
+                "هر دوره دست‌کم به «round:»، «calendar:»، «inputs:»، «criteria:»، «grading:» و «ranking:» نیاز دارد",
             );
         }
         for (present, name) in [
@@ -130,10 +133,18 @@ impl<'s> Sections<'s> {
                 cx.error_at(
                     Position::file(dir),
                     format!("no `{name}:` section in any file of the round"),
+                    format!(
+                        "هیچ پرونده‌ای از دوره بخش {} ندارد",
+                        quoted(format!("{name}:"))
+                    ),
                 )
-                .hint(format!(
-                    "add a `{name}:` section, e.g. to round.yaml (see docs/rules.md)"
-                ));
+                .hint(
+                    format!("add a `{name}:` section, e.g. to round.yaml (see docs/rules.md)"),
+                    format!(
+                        "بخش {} را بیفزایید، مثلاً به «round.yaml» (راهنما: «docs/rules.md»)",
+                        quoted(format!("{name}:"))
+                    ),
+                );
             }
         }
     }
@@ -151,10 +162,20 @@ fn once<T>(
     match slot {
         Some(prev) => {
             let first = prev.file.display().to_string();
-            cx.error(path, &v, format!("`{name}` is already defined"))
-                .hint(format!(
-                    "keep one `{name}` section; the other is in {first}"
-                ));
+            cx.error(
+                path,
+                &v,
+                format!("`{name}` is already defined"),
+                format!("بخش {} پیش‌تر تعریف شده است", quoted(name)),
+            )
+            .hint(
+                format!("keep one `{name}` section; the other is in {first}"),
+                format!(
+                    "یک بخش {} نگه دارید؛ دیگری در {} است",
+                    quoted(name),
+                    quoted(&first)
+                ),
+            );
         }
         None => {
             *slot = Some(In {

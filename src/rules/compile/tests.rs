@@ -6,10 +6,17 @@ use super::load_round;
 use crate::rules::diagnostic::Diagnostic;
 use crate::rules::test_support::{edit, example, line_of};
 
+/// The diagnostics of a broken round; each one's Persian message and hint are checked on the
+/// way: wholly Persian, with the English's numbers.
 fn diagnostics(dir: &Path) -> Vec<Diagnostic> {
     match load_round(dir) {
         Ok(_) => panic!("expected diagnostics, the round compiled"),
-        Err(d) => d.0,
+        Err(d) => {
+            for d in &d.0 {
+                super::tests_fa::assert_same_facts_in_persian(d);
+            }
+            d.0
+        }
     }
 }
 
@@ -87,10 +94,10 @@ fn misspelled_keys_are_all_reported_with_a_suggestion() {
     let d = find(&diags, "unknown key `wieght`");
     assert_eq!(d.at.line, line_of(&dir, "criteria.yaml", "wieght"));
     assert_eq!(d.at.column, 5);
-    assert_eq!(d.hint.as_deref(), Some("did you mean `weight`?"));
+    assert_eq!(d.hint_en(), Some("did you mean `weight`?"));
     let d = find(&diags, "unknown key `suplied_by`");
     assert_eq!(d.at.line, line_of(&dir, "inputs.yaml", "suplied_by"));
-    assert_eq!(d.hint.as_deref(), Some("did you mean `supplied_by`?"));
+    assert_eq!(d.hint_en(), Some("did you mean `supplied_by`?"));
 }
 
 #[test]
@@ -125,7 +132,7 @@ fn an_unknown_enum_value_suggests_the_right_one() {
     let diags = diagnostics(&dir);
     let d = find(&diags, "`cary_over` is not a valid");
     assert_eq!(d.at.line, line_of(&dir, "inputs.yaml", "cary_over"));
-    assert_eq!(d.hint.as_deref(), Some("did you mean `carry_over`?"));
+    assert_eq!(d.hint_en(), Some("did you mean `carry_over`?"));
 }
 
 #[test]
@@ -152,7 +159,7 @@ fn references_to_undeclared_inputs_are_reported_in_every_kind_of_criterion() {
     let diags = diagnostics(&dir);
     let d = find(&diags, "`area_sqm` is not a declared input");
     assert_eq!(d.at.line, line_of(&dir, "criteria.yaml", "area_sqm"));
-    assert_eq!(d.hint.as_deref(), Some("did you mean `area_m2`?"));
+    assert_eq!(d.hint_en(), Some("did you mean `area_m2`?"));
     let d = find(&diags, "`insured_stuff` is not a declared input");
     assert_eq!(d.at.line, line_of(&dir, "criteria.yaml", "insured_stuff"));
     let d = find(&diags, "`location_kind` is not a declared input");
@@ -177,7 +184,7 @@ fn overlapping_and_gapped_bands_are_reported_with_the_fix() {
     let diags = diagnostics(&dir);
     let d = find(&diags, "overlaps");
     assert_eq!(d.at.line, line_of(&dir, "criteria.yaml", "at_least: 35"));
-    assert_eq!(d.hint.as_deref(), Some("start this band at 40"));
+    assert_eq!(d.hint_en(), Some("start this band at 40"));
     let d = find(&diags, "fall in no band");
     assert_eq!(d.at.line, line_of(&dir, "criteria.yaml", "at_least: 85"));
     assert!(d.message.contains("from 80 up to 85"), "{d}");
@@ -225,7 +232,7 @@ fn weights_caps_and_points_out_of_range_are_reported() {
     );
     let d = find(&diags, "penalty points must be negative");
     assert_eq!(d.at.line, line_of(&dir, "penalties.yaml", "points: 20"));
-    assert_eq!(d.hint.as_deref(), Some("write -20 to take points off"));
+    assert_eq!(d.hint_en(), Some("write -20 to take points off"));
 }
 
 #[test]
@@ -266,7 +273,7 @@ fn calls_to_unknown_functions_are_reported_with_a_suggestion() {
     let diags = diagnostics(&dir);
     let d = find(&diags, "`mni` is not a function");
     assert_eq!(d.at.line, line_of(&dir, "criteria.yaml", "mni("));
-    assert_eq!(d.hint.as_deref(), Some("did you mean `min`?"));
+    assert_eq!(d.hint_en(), Some("did you mean `min`?"));
     let d = find(&diags, "`sleep` is not a function");
     assert_eq!(d.at.line, line_of(&dir, "location.rhai", "sleep(100)"));
 }
@@ -349,7 +356,7 @@ fn a_phase_following_an_undeclared_phase_is_reported() {
     let diags = diagnostics(&dir);
     let d = find(&diags, "`regional_reveiw` is not a phase");
     assert_eq!(d.at.line, line_of(&dir, "round.yaml", "regional_reveiw"));
-    assert_eq!(d.hint.as_deref(), Some("did you mean `regional_review`?"));
+    assert_eq!(d.hint_en(), Some("did you mean `regional_review`?"));
 }
 
 #[test]
@@ -534,7 +541,7 @@ fn a_missing_brace_in_a_script_is_a_syntax_error_at_the_block_left_open() {
     let d = only(&dir);
     assert!(d.at.file.ends_with("location.rhai"));
     assert_eq!(d.message, "syntax error: this `{` is never closed");
-    assert_eq!(d.hint.as_deref(), Some("add the `}` that ends this block"));
+    assert_eq!(d.hint_en(), Some("add the `}` that ends this block"));
     assert_eq!(
         (d.at.line, d.at.column),
         (
@@ -582,7 +589,7 @@ fn an_undefined_name_in_a_script_function_is_not_called_an_input() {
             column_of(&dir, "location.rhai", "+ acess", "acess")
         )
     );
-    let hint = d.hint.unwrap();
+    let hint = d.hint.unwrap().en;
     assert!(hint.contains("parameters"), "{hint}");
     assert!(!hint.contains("declare it under `inputs:`"), "{hint}");
 }
@@ -602,7 +609,7 @@ fn a_range_with_one_value_is_one_diagnostic_pointing_to_min_and_max() {
         "`range:` has one value; it needs two, `[smallest, largest]`"
     );
     assert_eq!(
-        d.hint.as_deref(),
+        d.hint_en(),
         Some("for a range open at one end write `min: 0` (or `max: 0`) instead of `range:`")
     );
     assert_eq!(
@@ -748,7 +755,7 @@ fn bands_written_from_high_to_low_are_accepted_as_the_same_bands() {
         d.message,
         "values from 60 up to 65 fall in no band (gap below this band)"
     );
-    assert_eq!(d.hint.as_deref(), Some("start this band at 60"));
+    assert_eq!(d.hint_en(), Some("start this band at 60"));
     assert_eq!(
         (d.at.line, d.at.column),
         (
@@ -774,7 +781,7 @@ fn bands_in_no_order_are_one_diagnostic_saying_list_them_from_low_to_high() {
         d.message,
         "the bands are not in order: this band starts below the one before it"
     );
-    assert_eq!(d.hint.as_deref(), Some("list bands from low to high"));
+    assert_eq!(d.hint_en(), Some("list bands from low to high"));
     assert_eq!(
         (d.at.line, d.at.column),
         (
@@ -797,7 +804,7 @@ fn a_tie_break_naming_the_license_number_otherwise_hints_at_office_id() {
     );
     let d = only(&dir);
     assert_eq!(d.message, "`license_no` is not a declared input");
-    assert_eq!(d.hint.as_deref(), Some(hint));
+    assert_eq!(d.hint_en(), Some(hint));
     assert_eq!(
         (d.at.line, d.at.column),
         (line_of(&dir, "round.yaml", "input license_no"), 7)
@@ -807,7 +814,7 @@ fn a_tie_break_naming_the_license_number_otherwise_hints_at_office_id() {
     edit(&dir, "round.yaml", "    - office_id", "    - license_no");
     let d = only(&dir);
     assert_eq!(d.message, "`license_no` is not a tie-break");
-    assert_eq!(d.hint.as_deref(), Some(hint));
+    assert_eq!(d.hint_en(), Some(hint));
     assert!(d.at.file.ends_with("round.yaml"));
     assert_eq!(
         (d.at.line, d.at.column),
@@ -822,10 +829,7 @@ fn a_tie_break_naming_the_license_number_otherwise_hints_at_office_id() {
         "    - input years_active",
         "    - input years_activ",
     );
-    assert_eq!(
-        only(&dir).hint.as_deref(),
-        Some("did you mean `years_active`?")
-    );
+    assert_eq!(only(&dir).hint_en(), Some("did you mean `years_active`?"));
 }
 
 // Long on purpose: two tables (the libraries' phrases, one mistake per row) and a short loop;
@@ -963,7 +967,7 @@ fn no_diagnostic_speaks_the_yaml_or_serde_libraries_words_and_each_mistake_gives
         let diags = diagnostics(&dir);
         assert_eq!(diags.len(), 1, "{file}: {new:?} gave {diags:#?}");
         let d = &diags[0];
-        let text = format!("{} {}", d.message, d.hint.as_deref().unwrap_or(""));
+        let text = format!("{} {}", d.message, d.hint_en().unwrap_or(""));
         for phrase in LIBRARY {
             assert!(
                 !text.contains(phrase),
@@ -1038,7 +1042,7 @@ fn a_band_above_one_without_an_upper_end_is_reported_at_its_points() {
         "this band lies above one that has no upper end (`below`)"
     );
     assert_eq!(
-        d.hint.as_deref(),
+        d.hint_en(),
         Some("only the last band may leave out `below`")
     );
     assert_eq!(

@@ -6,14 +6,17 @@ use std::collections::BTreeSet;
 use rhai::{AST, ASTNode, Dynamic, Engine, Expr as RExpr, Scope, Stmt};
 
 use super::sandbox::*;
+use crate::domain::{Label, quoted};
 
 /// A compile problem inside Rhai code: 1-based line and column within the code, and the message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScriptProblem {
     pub line: u32,
     pub column: u32,
-    pub message: String,
-    pub hint: Option<String>,
+    /// What is wrong, in both languages (Rhai's own wording only in the English).
+    pub message: Label,
+    /// What to do about it, in both languages.
+    pub hint: Option<Label>,
 }
 
 /// Where Rhai code is written: a formula reads inputs by name, a script function only its parameters.
@@ -48,29 +51,47 @@ pub(super) fn problem_from_parse(
         rhai::ParseErrorType::VariableUndefined(name) if code == Code::Formula => ScriptProblem {
             line,
             column,
-            message: format!("`{name}` is not a declared input"),
-            hint: Some("declare it under `inputs:` or list it among the criterion's inputs".into()),
+            message: Label::new(
+                format!("{} در ورودی‌های دوره تعریف نشده است", quoted(name)),
+                format!("`{name}` is not a declared input"),
+            ),
+            hint: Some(Label::new(
+                "آن را زیر «inputs:» تعریف کنید یا در ورودی‌های معیار بنویسید",
+                "declare it under `inputs:` or list it among the criterion's inputs",
+            )),
         },
         rhai::ParseErrorType::VariableUndefined(name) => ScriptProblem {
             line,
             column,
-            message: format!("`{name}` is not defined here"),
-            hint: Some(
-                "a function sees only its parameters and the `let` variables set before this line; an input comes in as a parameter, listed in the criterion's `inputs:`"
-                    .into(),
+            message: Label::new(
+                format!("{} این جا تعریف نشده است", quoted(name)),
+                format!("`{name}` is not defined here"),
             ),
+            hint: Some(Label::new(
+                "تابع تنها پارامترهای خود و متغیرهای «let» پیش از این سطر را می‌بیند؛ هر ورودی به شکل پارامتر می‌آید و در «inputs:» معیار نوشته می‌شود",
+                "a function sees only its parameters and the `let` variables set before this line; an input comes in as a parameter, listed in the criterion's `inputs:`",
+            )),
         },
         _ => match unclosed_brace(text).filter(|_| only_blank_after(text, line, column)) {
             Some((line, column)) => ScriptProblem {
                 line,
                 column,
-                message: "syntax error: this `{` is never closed".into(),
-                hint: Some("add the `}` that ends this block".into()),
+                message: Label::new(
+                    "خطای نگارش: آکولاد بازی که این جا آمده است هرگز بسته نمی‌شود",
+                    "syntax error: this `{` is never closed",
+                ),
+                hint: Some(Label::new(
+                    "آکولاد بستهٔ پایان این بخش را بیفزایید",
+                    "add the `}` that ends this block",
+                )),
             },
             None => ScriptProblem {
                 line,
                 column,
-                message: format!("syntax error: {}", e.0),
+                message: Label::new(
+                    "خطای نگارش «Rhai» (شرح انگلیسی آن از خود «Rhai» است)",
+                    format!("syntax error: {}", e.0),
+                ),
                 hint: None,
             },
         },
@@ -184,14 +205,20 @@ pub(super) fn unknown_calls(ast: &AST, known: &BTreeSet<String>) -> Vec<ScriptPr
                 let candidates: Vec<&str> =
                     known.iter().chain(own.iter()).map(String::as_str).collect();
                 let hint = if FORBIDDEN.contains(&name) {
-                    "rules may not pause, print or evaluate code".to_string()
+                    Label::new(
+                        "قواعد نمی‌توانند درنگ کنند، چیزی چاپ کنند یا برنامه‌ای را اجرا کنند",
+                        "rules may not pause, print or evaluate code",
+                    )
                 } else {
-                    crate::rules::diagnostic::suggestion(name, &candidates)
+                    crate::rules::diagnostic::suggest(name, &candidates)
                 };
                 problems.push(ScriptProblem {
                     line: pos.line().unwrap_or(1) as u32,
                     column: pos.position().unwrap_or(1) as u32,
-                    message: format!("`{name}` is not a function the rules can call"),
+                    message: Label::new(
+                        format!("{} تابعی نیست که قواعد بتوانند به کار ببرند", quoted(name)),
+                        format!("`{name}` is not a function the rules can call"),
+                    ),
                     hint: Some(hint),
                 });
             }

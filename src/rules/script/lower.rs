@@ -4,6 +4,7 @@ use rhai::{AST, ASTNode, Expr as RExpr, INT, Stmt};
 use rust_decimal::Decimal;
 
 use super::native::*;
+use crate::domain::{Label, quoted};
 use crate::rules::ruleset::{InputDef, InputKind};
 
 /// The static type of a lowered node, for the checks Rhai would only make at run time.
@@ -26,6 +27,22 @@ impl Ty {
             Ty::Unit => "nothing",
         }
     }
+
+    /// [`Ty::describe`] in Persian.
+    fn describe_fa(&self) -> &'static str {
+        match self {
+            Ty::Num => "عدد",
+            Ty::Bool => "مقدار بله/خیر",
+            Ty::Choice(_) => "گزینه",
+            Ty::Str(_) => "متن",
+            Ty::Unit => "هیچ",
+        }
+    }
+}
+
+/// A lowering problem in English and Persian.
+fn invalid<T>(en: String, fa: String) -> Result<T, LowerError> {
+    Err(LowerError::Invalid(Label::new(fa, en)))
 }
 
 /// Why an expression was not lowered.
@@ -33,8 +50,9 @@ impl Ty {
 pub enum LowerError {
     /// Uses something the native form does not support: interpret it with Rhai instead.
     Unsupported(String),
-    /// Always fails or is always wrong (e.g. comparing a yes/no value with a number): a diagnostic.
-    Invalid(String),
+    /// Always fails or is always wrong (e.g. comparing a yes/no value with a number): a diagnostic,
+    /// in both languages.
+    Invalid(Label),
 }
 
 /// What a lowering argument is: its name and the type of the input bound to it.
@@ -95,10 +113,13 @@ impl<'a> Lowerer<'a> {
                 for item in items.iter() {
                     let (n, t) = self.expr(item)?;
                     if t != Ty::Bool {
-                        return Err(LowerError::Invalid(format!(
-                            "`&&` and `||` need yes/no values, found {}",
-                            t.describe()
-                        )));
+                        return invalid(
+                            format!("`&&` and `||` need yes/no values, found {}", t.describe()),
+                            format!(
+                                "«&&» و «||» مقدار بله/خیر می‌خواهند ولی {} آمده است",
+                                t.describe_fa()
+                            ),
+                        );
                     }
                     out.push(n);
                 }
@@ -130,10 +151,14 @@ impl<'a> Lowerer<'a> {
         for a in &args {
             let (n, t) = self.expr(a)?;
             if t != Ty::Num {
-                return Err(LowerError::Invalid(format!(
-                    "`{name}` needs numbers, found {}",
-                    t.describe()
-                )));
+                return invalid(
+                    format!("`{name}` needs numbers, found {}", t.describe()),
+                    format!(
+                        "{} عدد می‌خواهد ولی {} آمده است",
+                        quoted(name),
+                        t.describe_fa()
+                    ),
+                );
             }
             lowered.push(n);
         }
@@ -163,10 +188,14 @@ impl<'a> Lowerer<'a> {
                 ("-", Ty::Num) => Ok((Native::Neg(Box::new(n)), Ty::Num)),
                 ("+", Ty::Num) => Ok((n, Ty::Num)),
                 ("!", Ty::Bool) => Ok((Native::Not(Box::new(n)), Ty::Bool)),
-                (_, t) => Err(LowerError::Invalid(format!(
-                    "`{name}` cannot be applied to {}",
-                    t.describe()
-                ))),
+                (_, t) => invalid(
+                    format!("`{name}` cannot be applied to {}", t.describe()),
+                    format!(
+                        "{} را نمی‌توان بر {} به کار برد",
+                        quoted(name),
+                        t.describe_fa()
+                    ),
+                ),
             };
         }
         let Some(op) = BinOp::parse(name) else {
@@ -197,12 +226,26 @@ impl<'a> Lowerer<'a> {
                 };
                 let Some(index) = values.iter().position(|v| v.name == *s) else {
                     let names: Vec<&str> = values.iter().map(|v| v.name.as_str()).collect();
-                    return Err(LowerError::Invalid(format!(
-                        "`{s}` is not a value of `{}`, so this comparison is always {}; {}",
-                        self.args[*arg as usize].name,
-                        op == BinOp::Ne,
-                        crate::rules::diagnostic::suggestion(s, &names)
-                    )));
+                    let hint = crate::rules::diagnostic::suggest(s, &names);
+                    let arg_name = &self.args[*arg as usize].name;
+                    return invalid(
+                        format!(
+                            "`{s}` is not a value of `{arg_name}`, so this comparison is always {}; {}",
+                            op == BinOp::Ne,
+                            hint.en
+                        ),
+                        format!(
+                            "{} از مقدارهای {} نیست، پس این مقایسه همیشه {} است؛ {}",
+                            quoted(s),
+                            quoted(arg_name),
+                            if op == BinOp::Ne {
+                                "درست"
+                            } else {
+                                "نادرست"
+                            },
+                            hint.fa
+                        ),
+                    );
                 };
                 Ok((
                     Native::ChoiceIs {
@@ -218,11 +261,19 @@ impl<'a> Lowerer<'a> {
             {
                 unsupported("text concatenation")
             }
-            _ => Err(LowerError::Invalid(format!(
-                "`{name}` cannot combine {} and {}",
-                ta.describe(),
-                tb.describe()
-            ))),
+            _ => invalid(
+                format!(
+                    "`{name}` cannot combine {} and {}",
+                    ta.describe(),
+                    tb.describe()
+                ),
+                format!(
+                    "{} نمی‌تواند {} و {} را با هم به کار ببرد",
+                    quoted(name),
+                    ta.describe_fa(),
+                    tb.describe_fa()
+                ),
+            ),
         }
     }
 
@@ -253,10 +304,10 @@ impl<'a> Lowerer<'a> {
             Stmt::If(flow, _) => {
                 let (c, tc) = self.expr(&flow.expr)?;
                 if tc != Ty::Bool {
-                    return Err(LowerError::Invalid(format!(
-                        "`if` needs a yes/no condition, found {}",
-                        tc.describe()
-                    )));
+                    return invalid(
+                        format!("`if` needs a yes/no condition, found {}", tc.describe()),
+                        format!("«if» شرط بله/خیر می‌خواهد ولی {} آمده است", tc.describe_fa()),
+                    );
                 }
                 let then_returns = ends_in_return(flow.body.statements());
                 let else_returns = ends_in_return(flow.branch.statements());
@@ -264,9 +315,10 @@ impl<'a> Lowerer<'a> {
                     let (t, tt) = self.scoped(|l| l.block(flow.body.statements()))?;
                     let (e, te) = self.scoped(|l| l.block(flow.branch.statements()))?;
                     if (tt == Ty::Unit) != (te == Ty::Unit) {
-                        return Err(LowerError::Invalid(
+                        return invalid(
                             "an `if` without `else` gives no points when its condition is false: add `else { 0 }`".into(),
-                        ));
+                            "«if» بی «else» وقتی شرطش نادرست است امتیازی نمی‌دهد: «else { 0 }» را بیفزایید".into(),
+                        );
                     }
                     return Ok((
                         Native::If(Box::new(c), Box::new(t), Box::new(e)),
@@ -373,9 +425,15 @@ pub fn lower_function_named(
 pub(super) fn check_points_type(t: Ty) -> Result<(), LowerError> {
     match t {
         Ty::Num | Ty::Unit => Ok(()),
-        other => Err(LowerError::Invalid(format!(
-            "the result must be a number of points, but it is {}",
-            other.describe()
-        ))),
+        other => invalid(
+            format!(
+                "the result must be a number of points, but it is {}",
+                other.describe()
+            ),
+            format!(
+                "نتیجه باید عددی از امتیاز باشد ولی {} است",
+                other.describe_fa()
+            ),
+        ),
     }
 }

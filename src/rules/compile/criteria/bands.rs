@@ -42,13 +42,20 @@ fn compile_bands(cx: &mut Ctx, file: &Path, spec: &BandsSpec, max: Fixed) -> Vec
                     "the band starts at {} but ends below {}",
                     lo.value, hi.value
                 ),
+                format!(
+                    "این بازه از {} آغاز می‌شود ولی پایانش زیر {} است",
+                    fa(lo.value),
+                    fa(hi.value)
+                ),
             )
-            .persian(format!(
-                "این بازه از {} آغاز می‌شود ولی پایانش زیر {} است",
-                fa(lo.value),
-                fa(hi.value)
-            ))
-            .hint("`at_least` must be smaller than `below`");
+            .hint(
+                "`at_least` must be smaller than `below`",
+                format!(
+                    "{} باید از {} کوچک‌تر باشد",
+                    quoted("at_least"),
+                    quoted("below")
+                ),
+            );
         }
         if b.points.value > max || b.points.value < Fixed::ZERO {
             cx.error(
@@ -57,6 +64,12 @@ fn compile_bands(cx: &mut Ctx, file: &Path, spec: &BandsSpec, max: Fixed) -> Vec
                 format!(
                     "{} points is outside 0 to max_points ({max})",
                     b.points.value
+                ),
+                format!(
+                    "امتیاز {} بیرون از بازهٔ ۰ تا {} ({}) است",
+                    fa(b.points.value),
+                    quoted("max_points"),
+                    fa(max)
                 ),
             );
         }
@@ -88,9 +101,13 @@ fn ordered<'b>(
         })
         .collect();
     if bands.is_empty() {
-        cx.error(file, &spec.input, "`bands:` is empty")
-            .persian(format!("فهرست {} خالی است", quoted("bands:")))
-            .hint("list at least one band");
+        cx.error(
+            file,
+            &spec.input,
+            "`bands:` is empty",
+            format!("فهرست {} خالی است", quoted("bands:")),
+        )
+        .hint("list at least one band", "دست‌کم یک بازه بنویسید");
         return None;
     }
     // Bands may be written from high to low, as policy documents often state them; they are
@@ -106,9 +123,12 @@ fn ordered<'b>(
         cx.error_at(
             band_place(file, b),
             "the bands are not in order: this band starts below the one before it",
+            "بازه‌ها به ترتیب نیستند: این بازه پایین‌تر از بازهٔ پیش از خود آغاز می‌شود",
         )
-        .persian("بازه‌ها به ترتیب نیستند: این بازه پایین‌تر از بازه پیش از خود آغاز می‌شود؛ بازه‌ها را از کم به زیاد بنویسید")
-        .hint("list bands from low to high");
+        .hint(
+            "list bands from low to high",
+            "بازه‌ها را از کم به زیاد بنویسید",
+        );
         return None;
     }
     Some((bands, descending))
@@ -117,15 +137,21 @@ fn ordered<'b>(
 /// Checks that a band starts where the one below it (`prev`) ends.
 fn check_neighbours(cx: &mut Ctx, file: &Path, prev: &BandSpec, b: &BandSpec, descending: bool) {
     // Words for the neighbour a band is compared with, in the order the bands are written.
-    let (before, lowest_first) = if descending {
-        ("the one after it", "the last (lowest)")
+    let ((before, before_fa), (lowest_first, lowest_first_fa)) = if descending {
+        (
+            ("the one after it", "بازهٔ پس از خود"),
+            ("the last (lowest)", "واپسین (پایین‌ترین)"),
+        )
     } else {
-        ("the one before", "the first")
+        (
+            ("the one before", "بازهٔ پیش از خود"),
+            ("the first", "نخستین"),
+        )
     };
-    let highest = if descending {
-        "the first (highest)"
+    let (highest, highest_fa) = if descending {
+        ("the first (highest)", "نخستین (بالاترین)")
     } else {
-        "the last"
+        ("the last", "واپسین")
     };
     match (&prev.below, &b.at_least) {
         (Some(end), Some(start)) if start.value < end.value => {
@@ -136,19 +162,23 @@ fn check_neighbours(cx: &mut Ctx, file: &Path, prev: &BandSpec, b: &BandSpec, de
                     "this band overlaps {before}: it starts at {} but that one runs below {}",
                     start.value, end.value
                 ),
+                format!(
+                    "این بازه با {} هم‌پوشانی دارد: از {} آغاز می‌شود ولی آن یکی تا زیر {} ادامه دارد",
+                    before_fa,
+                    fa(start.value),
+                    fa(end.value)
+                ),
             )
-            .persian(format!(
-                "این بازه با بازه کناری هم‌پوشانی دارد: از {} آغاز می‌شود ولی آن یکی تا زیر {} ادامه دارد",
-                fa(start.value),
-                fa(end.value)
-            ))
-            .hint(format!("start this band at {}", end.value));
+            .hint(
+                format!("start this band at {}", end.value),
+                format!("این بازه را از {} آغاز کنید", fa(end.value)),
+            );
         }
         (Some(end), Some(start)) if start.value > end.value => {
-            let gap = if descending {
-                "gap below this band"
+            let (gap, gap_fa) = if descending {
+                ("gap below this band", "شکاف زیر این بازه")
             } else {
-                "gap after the band before"
+                ("gap after the band before", "شکاف پس از بازهٔ پیشین")
             };
             cx.error(
                 file,
@@ -157,21 +187,36 @@ fn check_neighbours(cx: &mut Ctx, file: &Path, prev: &BandSpec, b: &BandSpec, de
                     "values from {} up to {} fall in no band ({gap})",
                     end.value, start.value
                 ),
+                format!(
+                    "مقدارهای {} تا {} در هیچ بازه‌ای نمی‌افتند ({})",
+                    fa(end.value),
+                    fa(start.value),
+                    gap_fa
+                ),
             )
-            .persian(format!(
-                "مقدارهای {} تا {} در هیچ بازه‌ای نمی‌افتند",
-                fa(end.value),
-                fa(start.value)
-            ))
-            .hint(format!("start this band at {}", end.value));
+            .hint(
+                format!("start this band at {}", end.value),
+                format!("این بازه را از {} آغاز کنید", fa(end.value)),
+            );
         }
         (None, _) => {
             cx.error(
                 file,
                 &b.points,
                 "this band lies above one that has no upper end (`below`)",
+                format!(
+                    "این بازه بالای بازه‌ای است که سر بالا ({}) ندارد",
+                    quoted("below")
+                ),
             )
-            .hint(format!("only {highest} band may leave out `below`"));
+            .hint(
+                format!("only {highest} band may leave out `below`"),
+                format!(
+                    "تنها {} بازه می‌تواند {} نداشته باشد",
+                    highest_fa,
+                    quoted("below")
+                ),
+            );
         }
         (Some(end), None) => {
             cx.error(
@@ -181,8 +226,20 @@ fn check_neighbours(cx: &mut Ctx, file: &Path, prev: &BandSpec, b: &BandSpec, de
                     "this band has no `at_least`; it should start at {}",
                     end.value
                 ),
+                format!(
+                    "این بازه {} ندارد؛ باید از {} آغاز شود",
+                    quoted("at_least"),
+                    fa(end.value)
+                ),
             )
-            .hint(format!("only {lowest_first} band may leave out `at_least`"));
+            .hint(
+                format!("only {lowest_first} band may leave out `at_least`"),
+                format!(
+                    "تنها {} بازه می‌تواند {} نداشته باشد",
+                    lowest_first_fa,
+                    quoted("at_least")
+                ),
+            );
         }
         _ => {}
     }

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::super::declared::Names;
-use super::super::{Ctx, Hint};
+use super::super::{Ctx, Hint, num};
 use super::Env;
 use crate::rules::diagnostic::Position;
 use crate::rules::ruleset::{Rule, Source};
@@ -79,8 +79,16 @@ fn compile_code(
                 reads.len(),
                 script::MAX_ARGS
             ),
+            format!(
+                "این فرمول {} ورودی می‌خواند؛ حداکثر {} ورودی رواست",
+                num(reads.len()),
+                num(script::MAX_ARGS)
+            ),
         )
-        .hint("split it into several criteria, or move it into a script function");
+        .hint(
+            "split it into several criteria, or move it into a script function",
+            "آن را به چند معیار بشکنید، یا به تابعی در برنامهٔ «Rhai» ببرید",
+        );
         return None;
     }
     let names: Vec<String> = reads.iter().map(|i| env.inputs[*i].name.clone()).collect();
@@ -97,7 +105,7 @@ fn compile_code(
                 Ok((n, locals)) => (Some(n), locals),
                 Err(LowerError::Unsupported(_)) => (None, Vec::new()),
                 Err(LowerError::Invalid(msg)) => {
-                    cx.error(file, text, msg);
+                    cx.error(file, text, msg.en, format!("در این فرمول: {}", msg.fa));
                     (None, Vec::new())
                 }
             };
@@ -137,10 +145,11 @@ fn formula_problems(
         let col = text.column + quoted as u32 + p.column.saturating_sub(1 + shift);
         let d = cx.error_at(
             Position::new(file, text.line, col),
-            format!("in the formula: {}", p.message),
+            format!("in the formula: {}", p.message.en),
+            format!("در این فرمول: {}", p.message.fa),
         );
         if let Some(h) = p.hint {
-            d.hint(h);
+            d.hint_label(h);
         }
     }
 }

@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use super::super::Ctx;
+use super::super::{Ctx, fa};
 use super::{Env, numeric};
-use crate::domain::Fixed;
+use crate::domain::{Fixed, quoted};
 use crate::rules::model::LinearSpec;
 use crate::rules::ruleset::Rule;
 
@@ -26,6 +26,12 @@ pub(super) fn compile(
             file,
             cap_at,
             format!("the cap {cap} is outside 0 to max_points ({max})"),
+            format!(
+                "سقف {} بیرون از بازهٔ ۰ تا {} ({}) است",
+                fa(cap),
+                quoted("max_points"),
+                fa(max)
+            ),
         );
     }
     let from = l.from.as_ref().map_or(Fixed::ZERO, |f| f.value);

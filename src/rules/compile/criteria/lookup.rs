@@ -2,10 +2,10 @@
 
 use std::path::Path;
 
-use super::super::{Ctx, Hint};
+use super::super::{Ctx, Hint, fa};
 use super::Env;
-use crate::domain::Fixed;
-use crate::rules::diagnostic::suggestion;
+use crate::domain::{Fixed, quoted};
+use crate::rules::diagnostic::suggest;
 use crate::rules::model::LookupSpec;
 use crate::rules::ruleset::{InputKind, Rule};
 
@@ -30,8 +30,16 @@ pub(super) fn compile(
                     l.input.value,
                     other.name()
                 ),
+                format!(
+                    "جدول امتیاز به ورودی گزینه‌ای یا بله/خیر نیاز دارد؛ ورودی {} از گونهٔ {} است",
+                    quoted(&l.input.value),
+                    other.name_fa()
+                ),
             )
-            .hint("use bands or linear for numbers");
+            .hint(
+                "use bands or linear for numbers",
+                "برای عددها «bands» یا «linear» را به کار ببرید",
+            );
             return None;
         }
     };
@@ -39,7 +47,12 @@ pub(super) fn compile(
     for (k, p) in &l.points.0 {
         match keys.iter().position(|x| *x == k.value) {
             Some(i) if points[i].is_some() => {
-                cx.error(file, k, format!("`{}` is listed twice", k.value));
+                cx.error(
+                    file,
+                    k,
+                    format!("`{}` is listed twice", k.value),
+                    format!("{} دو بار آمده است", quoted(&k.value)),
+                );
             }
             Some(i) => points[i] = Some(p.value),
             None => {
@@ -48,8 +61,13 @@ pub(super) fn compile(
                     file,
                     k,
                     format!("`{}` is not a value of `{}`", k.value, l.input.value),
+                    format!(
+                        "{} از مقدارهای {} نیست",
+                        quoted(&k.value),
+                        quoted(&l.input.value)
+                    ),
                 )
-                .hint(suggestion(k, &names));
+                .hint_label(suggest(k, &names));
             }
         }
         if p.value > max || p.value < Fixed::ZERO {
@@ -57,6 +75,12 @@ pub(super) fn compile(
                 file,
                 p,
                 format!("{} points is outside 0 to max_points ({max})", p.value),
+                format!(
+                    "امتیاز {} بیرون از بازهٔ ۰ تا {} ({}) است",
+                    fa(p.value),
+                    quoted("max_points"),
+                    fa(max)
+                ),
             );
         }
     }
@@ -71,8 +95,18 @@ pub(super) fn compile(
             file,
             &l.input,
             format!("the lookup gives no points for: {}", unlisted.join(", ")),
+            format!(
+                "جدول امتیاز برای این مقدارها امتیازی نمی‌دهد: {}",
+                unlisted.iter().map(quoted).collect::<Vec<_>>().join("، ")
+            ),
         )
-        .hint("list every value, or add `otherwise:` for the rest");
+        .hint(
+            "list every value, or add `otherwise:` for the rest",
+            format!(
+                "همهٔ مقدارها را بنویسید، یا برای بقیه {} بیفزایید",
+                quoted("otherwise:")
+            ),
+        );
     }
     Some((
         Rule::Lookup {

@@ -11,9 +11,9 @@ use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
 use super::declared::Declared;
-use super::{Ctx, Hint, In, check_id, kinds};
+use super::{Ctx, Hint, In, check_id, fa, kinds, num};
 use crate::domain::{Fixed, quoted};
-use crate::rules::diagnostic::{Position, suggestion};
+use crate::rules::diagnostic::{Position, suggest};
 use crate::rules::model::CriterionSpec;
 use crate::rules::ruleset::{Criterion, InputDef, InputKind, KindSet, Rule, Source, SourceFile};
 use crate::rules::script::{ScriptFile, Scripts};
@@ -54,14 +54,13 @@ pub(super) fn compile_scripts<'s>(
             }
             Err(problems) => {
                 for p in problems {
-                    let d = cx
-                        .error_at(Position::new(&path, p.line, p.column), p.message)
-                        .persian(format!(
-                            "برنامه {} در این جا ایراد دارد و ترجمه نمی‌شود",
-                            quoted(&f.path)
-                        ));
+                    let d = cx.error_at(
+                        Position::new(&path, p.line, p.column),
+                        p.message.en,
+                        format!("در برنامهٔ {}: {}", quoted(&f.path), p.message.fa),
+                    );
                     if let Some(h) = p.hint {
-                        d.hint(h);
+                        d.hint_label(h);
                     }
                 }
             }
@@ -101,12 +100,9 @@ impl Env<'_> {
                 file,
                 name,
                 format!("`{}` is not a declared input", name.value),
+                format!("{} در ورودی‌های دوره تعریف نشده است", quoted(&name.value)),
             )
-            .persian(format!(
-                "{} در ورودی‌های دوره تعریف نشده است",
-                quoted(&name.value)
-            ))
-            .hint(suggestion(name, self.input_names));
+            .hint_label(suggest(name, self.input_names));
         }
         found
     }
@@ -122,6 +118,7 @@ pub(super) fn compile(cx: &mut Ctx, env: &Env, criteria: &[In<CriterionSpec>]) -
                 file,
                 &c.id,
                 format!("criterion `{}` is defined twice", *c.id),
+                format!("معیار {} دو بار تعریف شده است", quoted(&c.id.value)),
             );
         }
         let applies_to = check_common(cx, env, file, c);
@@ -150,16 +147,31 @@ fn check_common(cx: &mut Ctx, env: &Env, file: &Path, c: &CriterionSpec) -> Kind
             file,
             &c.weight,
             format!("weight {} is out of range", *c.weight),
+            format!("وزن {} بیرون از بازهٔ مجاز است", fa(*c.weight)),
         )
-        .hint("weights run from 0 to 100; use a penalty for negative points");
+        .hint(
+            "weights run from 0 to 100; use a penalty for negative points",
+            "وزن از ۰ تا ۱۰۰ است؛ برای امتیاز منفی جریمه تعریف کنید",
+        );
     }
     if c.max_points.value <= Fixed::ZERO || c.max_points.value > Fixed::from_int(1000) {
         cx.error(
             file,
             &c.max_points,
             format!("max_points {} is out of range", *c.max_points),
+            format!(
+                "{} برابر {} بیرون از بازهٔ مجاز است",
+                quoted("max_points"),
+                fa(*c.max_points)
+            ),
         )
-        .hint("max_points must be above 0 and at most 1000");
+        .hint(
+            "max_points must be above 0 and at most 1000",
+            format!(
+                "{} باید بیشتر از ۰ و حداکثر ۱۰۰۰ باشد",
+                quoted("max_points")
+            ),
+        );
     }
     kinds(cx, file, c.applies_to.as_ref(), env.kinds_in_round)
 }
@@ -182,11 +194,23 @@ fn compile_rule(
     .filter(|b| **b)
     .count();
     if given != 1 {
-        cx.error(file, &c.id, format!(
+        cx.error(
+            file,
+            &c.id,
+            format!(
                 "criterion `{}` must have exactly one of bands, linear, lookup, formula or script ({given} given)",
                 *c.id
-            ))
-            .hint("each criterion scores one way; split it into two criteria if it needs two");
+            ),
+            format!(
+                "معیار {} باید دقیقاً یکی از «bands»، «linear»، «lookup»، «formula» یا «script» را داشته باشد ({} تا نوشته شده است)",
+                quoted(&c.id.value),
+                num(given)
+            ),
+        )
+        .hint(
+            "each criterion scores one way; split it into two criteria if it needs two",
+            "هر معیار به یک روش امتیاز می‌دهد؛ اگر دو روش لازم است آن را دو معیار کنید",
+        );
         return None;
     }
     let max = *c.max_points;
@@ -226,7 +250,15 @@ pub(super) fn numeric(cx: &mut Ctx, file: &Path, name: &Located<String>, def: &I
                 def.name,
                 def.kind.name()
             ),
+            format!(
+                "ورودی {} از گونهٔ {} است ولی این جا عدد لازم است",
+                quoted(&def.name),
+                def.kind.name_fa()
+            ),
         )
-        .hint("bands and linear criteria read integer or decimal inputs; use lookup for choices");
+        .hint(
+            "bands and linear criteria read integer or decimal inputs; use lookup for choices",
+            "معیارهای «bands» و «linear» ورودی عدد صحیح یا اعشاری می‌خوانند؛ برای گزینه‌ها «lookup» را به کار ببرید",
+        );
     }
 }

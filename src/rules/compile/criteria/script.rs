@@ -2,9 +2,10 @@
 
 use std::path::Path;
 
-use super::super::{Ctx, Hint};
+use super::super::{Ctx, Hint, num};
 use super::Env;
-use crate::rules::diagnostic::suggestion;
+use crate::domain::quoted;
+use crate::rules::diagnostic::suggest;
 use crate::rules::model::ScriptSpec;
 use crate::rules::ruleset::Rule;
 use crate::rules::script::{self, LowerArg, LowerError, Program, ProgramSource};
@@ -30,8 +31,14 @@ pub(super) fn compile(
             file,
             &s.function,
             format!(
-                "a script function may read at most {} inputs",
-                script::MAX_ARGS
+                "a script function may read at most {} inputs; this one reads {}",
+                script::MAX_ARGS,
+                reads.len()
+            ),
+            format!(
+                "تابع برنامه حداکثر {} ورودی می‌خواند؛ این یکی {} ورودی می‌خواند",
+                num(script::MAX_ARGS),
+                num(reads.len())
             ),
         );
         return None;
@@ -43,8 +50,12 @@ pub(super) fn compile(
                 file,
                 &s.file,
                 format!("there is no script file `{}` in the round", s.file.value),
+                format!(
+                    "پروندهٔ برنامه‌ای به نام {} در این دوره نیست",
+                    quoted(&s.file.value)
+                ),
             )
-            .hint(suggestion(&s.file, &names));
+            .hint_label(suggest(&s.file, &names));
         }
         return None;
     };
@@ -56,8 +67,13 @@ pub(super) fn compile(
             file,
             &s.function,
             format!("`{}` has no function `{}`", s.file.value, s.function.value),
+            format!(
+                "{} تابعی به نام {} ندارد",
+                quoted(&s.file.value),
+                quoted(&s.function.value)
+            ),
         )
-        .hint(suggestion(&s.function, &names));
+        .hint_label(suggest(&s.function, &names));
         return None;
     };
     if def.params.len() != reads.len() {
@@ -69,6 +85,12 @@ pub(super) fn compile(
                 s.function.value,
                 def.params.len(),
                 reads.len()
+            ),
+            format!(
+                "{} {} پارامتر می‌گیرد ولی معیار {} ورودی به آن می‌دهد",
+                quoted(&s.function.value),
+                num(def.params.len()),
+                num(reads.len())
             ),
         );
         return None;
@@ -89,7 +111,8 @@ pub(super) fn compile(
             cx.error(
                 file,
                 &s.function,
-                format!("in `{}`: {msg}", s.function.value),
+                format!("in `{}`: {}", s.function.value, msg.en),
+                format!("در {}: {}", quoted(&s.function.value), msg.fa),
             );
             (None, Vec::new())
         }
