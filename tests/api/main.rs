@@ -9,6 +9,7 @@ mod console_policy;
 mod contract;
 mod declarations;
 mod errors;
+mod file_list;
 mod idempotency;
 mod page_client;
 mod pages;
