@@ -6,11 +6,10 @@
 use std::time::Duration;
 
 use arzyab::store::Backend;
-use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
-use crate::harness::{self, assert_accessible, sign_in, text_of};
+use crate::harness::{self, assert_accessible, computed_role, sign_in, text_of};
 use crate::helpers::{TestApp, registry_csv};
 
 const REVIEWER: (&str, &str) = ("rev.one", "rev.one-password-1400");
@@ -56,39 +55,6 @@ async fn overflows(c: &Client) -> (i64, Vec<String>) {
     (r["vw"].as_i64().unwrap(), out)
 }
 
-/// WebDriver's "Get Computed Role": the role the browser gives an element in its accessibility
-/// tree, what a screen reader is told.
-#[derive(Debug)]
-struct ComputedRole(String);
-
-impl WebDriverCompatibleCommand for ComputedRole {
-    fn endpoint(
-        &self,
-        base_url: &reqwest::Url,
-        session_id: Option<&str>,
-    ) -> Result<reqwest::Url, <reqwest::Url as std::str::FromStr>::Err> {
-        let session = session_id.expect("a session");
-        base_url.join(&format!(
-            "session/{session}/element/{}/computedrole",
-            self.0
-        ))
-    }
-
-    fn method_and_body(&self, _: &reqwest::Url) -> (axum::http::Method, Option<String>) {
-        (axum::http::Method::GET, None)
-    }
-}
-
-/// The computed role of the element `css`.
-async fn role(c: &Client, css: &str) -> String {
-    let e = c.find(Locator::Css(css)).await.unwrap();
-    let r = c
-        .issue_cmd(ComputedRole(e.element_id().to_string()))
-        .await
-        .unwrap_or_else(|err| panic!("computed role of `{css}`: {err}"));
-    r.as_str().unwrap_or_default().to_string()
-}
-
 /// Fails unless the table `id`, laid out as cards on a phone, is still a table to a screen
 /// reader: the table, a column heading, a row, a row heading and a cell keep their roles.
 async fn assert_still_a_table(c: &Client, id: &str) {
@@ -103,7 +69,7 @@ async fn assert_still_a_table(c: &Client, id: &str) {
         if c.find(Locator::Css(&css)).await.is_err() {
             continue;
         }
-        assert_eq!(role(c, &css).await, expected, "{css}");
+        assert_eq!(computed_role(c, &css).await, expected, "{css}");
     }
 }
 
@@ -115,6 +81,7 @@ async fn assert_fits(c: &Client, url: &str, path: &str, table: &str) {
     let (vw, out) = overflows(c).await;
     assert!(vw <= 360, "the viewport is a phone's: {vw} px");
     assert!(out.is_empty(), "{path} at {vw} px: {out:#?}");
+    assert_accessible(c, &format!("{path} at {vw} px")).await;
 }
 
 /// Offices `which` save and submit a declaration through the API.
@@ -180,7 +147,6 @@ async fn at_360_px_the_review_file_the_queue_and_the_console_tables_need_no_side
         .unwrap();
     assert_eq!(label[0], "Declared", "{label}");
     assert!(label[1].as_str().unwrap().contains("Declared"), "{label}");
-    assert_accessible(&c, "the review file at 360 px").await;
 
     // One file referred and corrected; every file gets the region's values.
     let reviewer = app.login(REVIEWER.0, REVIEWER.1).await;
