@@ -9,6 +9,7 @@ pub mod audit_log;
 pub mod dashboard;
 pub mod declaration_form;
 pub mod declarations;
+pub mod file_list;
 pub mod health;
 pub mod home;
 pub mod my_round;

@@ -10,6 +10,7 @@ mod console_simulation;
 mod contract;
 mod declarations;
 mod errors;
+mod file_list;
 mod idempotency;
 mod page_client;
 mod pages;
