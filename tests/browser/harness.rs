@@ -286,3 +286,43 @@ pub async fn computed_role(c: &Client, css: &str) -> String {
 pub async fn computed_label(c: &Client, css: &str) -> String {
     computed(c, css, "computedlabel").await
 }
+
+/// What overflows the viewport on the page the browser shows: the page itself, any table whose
+/// box reaches past either edge, any box around a table that scrolls sideways, and any other
+/// element of the page's content that reaches past the screen. Empty when the
+/// page reads without sideways scrolling. Also gives the viewport's width.
+pub async fn overflows(c: &Client) -> (i64, Vec<String>) {
+    let r = c
+        .execute(
+            r#"const vw = document.documentElement.clientWidth;
+               const out = [];
+               const page = document.documentElement.scrollWidth;
+               if (page > vw) out.push(`the page is ${page} px wide`);
+               const name = e => e.id ? `#${e.id}` : `${e.tagName.toLowerCase()}.${e.className}`;
+               for (const t of document.querySelectorAll("table")) {
+                 const b = t.getBoundingClientRect();
+                 if (b.left < -0.5 || b.right > vw + 0.5)
+                   out.push(`table ${name(t)} spans ${Math.round(b.left)}..${Math.round(b.right)}`);
+                 for (let p = t.parentElement; p && p !== document.body; p = p.parentElement) {
+                   if (p.scrollWidth > p.clientWidth + 1)
+                     out.push(`${name(p)} around ${name(t)} scrolls: ${p.scrollWidth} > ${p.clientWidth}`);
+                 }
+               }
+               for (const e of document.querySelectorAll("main *")) {
+                 const b = e.getBoundingClientRect();
+                 if (b.right > vw + 0.5 || b.left < -0.5)
+                   out.push(`${name(e)} spans ${Math.round(b.left)}..${Math.round(b.right)}: ${e.textContent.trim().slice(0, 40)}`);
+               }
+               return { vw, out };"#,
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    let out = r["out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    (r["vw"].as_i64().unwrap(), out)
+}

@@ -9,51 +9,11 @@ use arzyab::store::Backend;
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
-use crate::harness::{self, assert_accessible, computed_role, sign_in, text_of};
+use crate::harness::{self, assert_accessible, computed_role, overflows, sign_in, text_of};
 use crate::helpers::{TestApp, registry_csv};
 
 const REVIEWER: (&str, &str) = ("rev.one", "rev.one-password-1400");
 const REGULATOR: (&str, &str) = ("regulator.x", "regulator.x-password-1400");
-
-/// What overflows the viewport on the page the browser shows: the page itself, any table whose
-/// box reaches past either edge, any box around a table that scrolls sideways, and any other
-/// element of the page's content that reaches past the screen. Empty when the
-/// page reads without sideways scrolling. Also gives the viewport's width.
-async fn overflows(c: &Client) -> (i64, Vec<String>) {
-    let r = c
-        .execute(
-            r#"const vw = document.documentElement.clientWidth;
-               const out = [];
-               const page = document.documentElement.scrollWidth;
-               if (page > vw) out.push(`the page is ${page} px wide`);
-               const name = e => e.id ? `#${e.id}` : `${e.tagName.toLowerCase()}.${e.className}`;
-               for (const t of document.querySelectorAll("table")) {
-                 const b = t.getBoundingClientRect();
-                 if (b.left < -0.5 || b.right > vw + 0.5)
-                   out.push(`table ${name(t)} spans ${Math.round(b.left)}..${Math.round(b.right)}`);
-                 for (let p = t.parentElement; p && p !== document.body; p = p.parentElement) {
-                   if (p.scrollWidth > p.clientWidth + 1)
-                     out.push(`${name(p)} around ${name(t)} scrolls: ${p.scrollWidth} > ${p.clientWidth}`);
-                 }
-               }
-               for (const e of document.querySelectorAll("main *")) {
-                 const b = e.getBoundingClientRect();
-                 if (b.right > vw + 0.5 || b.left < -0.5)
-                   out.push(`${name(e)} spans ${Math.round(b.left)}..${Math.round(b.right)}: ${e.textContent.trim().slice(0, 40)}`);
-               }
-               return { vw, out };"#,
-            Vec::new(),
-        )
-        .await
-        .unwrap();
-    let out = r["out"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect();
-    (r["vw"].as_i64().unwrap(), out)
-}
 
 /// Fails unless the table `id`, laid out as cards on a phone, is still a table to a screen
 /// reader: the table, a column heading, a row, a row heading and a cell keep their roles.
