@@ -199,27 +199,18 @@ struct Sent {
 /// Reads the multipart form. A form that is not multipart, or a field it cannot read, is a 400
 /// page (the role was checked before).
 async fn read(form: Result<Multipart, MultipartRejection>, v: &Visitor) -> Result<Sent, Bounce> {
-    let mut form = form.map_err(|e| {
-        Bounce::from(v.refuse(
-            StatusCode::BAD_REQUEST,
-            &format!(
-                "{} ({})",
-                v.l.t("فرم به‌درستی نرسید", "The form did not arrive whole"),
-                e.body_text()
-            ),
-        ))
-    })?;
-    let mut sent = Sent::default();
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        Bounce::from(v.refuse(
-            StatusCode::BAD_REQUEST,
-            &format!(
-                "{} ({})",
-                v.l.t("فرم به‌درستی نرسید", "The form did not arrive whole"),
-                e.body_text()
-            ),
-        ))
+    let unread = |why: String| {
+        let message = match v.l.lang {
+            super::session::Lang::Fa => "فرم به‌درستی نرسید؛ آن را دوباره بفرستید".to_string(),
+            super::session::Lang::En => {
+                format!("The form did not arrive whole ({why}); send it again")
+            }
+        };
+        Bounce::from(v.refuse(StatusCode::BAD_REQUEST, &message))
     };
+    let mut form = form.map_err(|e| unread(e.body_text()))?;
+    let mut sent = Sent::default();
+    let bad = |e: axum::extract::multipart::MultipartError| unread(e.body_text());
     while let Some(field) = form.next_field().await.map_err(bad)? {
         let name = field.name().unwrap_or_default().to_string();
         if name == "files" {
