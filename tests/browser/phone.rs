@@ -1,7 +1,10 @@
 //! The wide pages on a phone (360 px) in a real browser: the review file page (declared, last
-//! round and the referral form), the reviewer's queue, the console's results table and the triage
-//! report read without sideways scrolling: neither the page nor any table's box is wider than
-//! the screen.
+//! round and the referral form), the reviewer's queue, the console's dashboard, publication,
+//! results table and triage report, the audit log, the rules pages and the accounts read
+//! without sideways scrolling: neither
+//! the page nor any table's box nor anything else on it is wider than the screen; the tables laid
+//! out as cards are still tables to a screen reader, and every page passes the accessibility
+//! check at that width.
 
 use std::time::Duration;
 
@@ -10,7 +13,7 @@ use fantoccini::{Client, Locator};
 use serde_json::json;
 
 use crate::harness::{self, assert_accessible, computed_role, overflows, sign_in, text_of};
-use crate::helpers::{TestApp, registry_csv};
+use crate::helpers::{ADMIN, TestApp, registry_csv};
 
 const REVIEWER: (&str, &str) = ("rev.one", "rev.one-password-1400");
 const REGULATOR: (&str, &str) = ("regulator.x", "regulator.x-password-1400");
@@ -155,14 +158,19 @@ async fn at_360_px_the_review_file_the_queue_and_the_console_tables_need_no_side
         assert_eq!(s, 200, "{b}");
     }
 
-    // The regulator, once the results are out: the results table and the triage report.
+    // The regulator: the publication's preview; once the results are out, the results table,
+    // the triage report, the dashboard and the audit log.
     app.at("1400/02/17 10:00");
+    sign_in(&c, &format!("{url}/"), REGULATOR.0, REGULATOR.1).await;
+    assert_fits(&c, &url, "/console/publish?lang=fa", "grades-nationwide").await;
     let regulator = app.login(REGULATOR.0, REGULATOR.1).await;
     let (s, b) = app
         .post("/v1/rounds/1400-2/publish", Some(&regulator), json!({}))
         .await;
     assert_eq!(s, 201, "{b}");
-    sign_in(&c, &format!("{url}/"), REGULATOR.0, REGULATOR.1).await;
+    assert_fits(&c, &url, "/console/publish?lang=fa", "publications").await;
+    assert_fits(&c, &url, "/audit?lang=fa", "audit-entries").await;
+    assert_fits(&c, &url, "/audit?lang=en", "audit-entries").await;
     assert_fits(&c, &url, "/console/results?round=1400-2&lang=fa", "results").await;
     assert_fits(&c, &url, "/console/results?round=1400-2&lang=en", "results").await;
     assert_still_a_table(&c, "results").await;
@@ -181,5 +189,19 @@ async fn at_360_px_the_review_file_the_queue_and_the_console_tables_need_no_side
     )
     .await;
     assert_fits(&c, &url, "/console?round=1400-2&lang=fa", "count-table").await;
+
+    // Policy staff's and admins' tables: the rules' tests, the accounts.
+    assert_fits(&c, &url, "/rules?lang=fa", "tests-1400-2").await;
+    assert_fits(&c, &url, "/rules?lang=en", "tests-1400-2").await;
+    c.find(Locator::Css("form[action='/logout'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    text_of(&c, "#national_code").await;
+    sign_in(&c, &format!("{url}/"), ADMIN.0, ADMIN.1).await;
+    assert_fits(&c, &url, "/admin/users?lang=fa", "accounts-table").await;
+    assert_fits(&c, &url, "/admin/users?lang=en", "accounts-table").await;
     c.close().await.unwrap();
 }
