@@ -10,7 +10,8 @@
 //! upper bound from an unoptimized build, `cargo bench --profile dev --bench pages`).
 //!
 //! Goals (issue 14): each page p99 < 20 ms; the reviewer's queue of 5,000 files, paged and
-//! filtered, < 50 ms; a page < 100 KB before fonts.
+//! filtered, < 50 ms; a page < 100 KB before fonts. The console's simulation runs (issue 15) rank
+//! the whole population under two rule sets; they are measured `SIMULATIONS` times, for the record.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -56,7 +57,11 @@ const PAGES: &[(&str, &str, Who)] = &[
     ("review queue, page 40", "/review?page=40", Who::Reviewer),
     ("review queue, search", "/review?q=P-04999", Who::Reviewer),
     ("round dashboard", "/console", Who::Regulator),
+    ("simulation form", "/console/simulation", Who::Regulator),
 ];
+
+/// Simulation runs measured (each ranks the whole population twice and is audited).
+const SIMULATIONS: usize = 30;
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -187,11 +192,74 @@ async fn run() {
             weight as f64 / 1024.0
         );
     }
+    simulation_runs(&http, &url, &regulator).await;
     println!();
     println!(
         "goals: each page p99 < 20 ms; the review queue < 50 ms; a page < 100 KB before fonts (the stylesheet is cached: {} KB)",
         include_bytes!("../assets/portal.css").len() / 1024
     );
+}
+
+/// The simulation page's run (two overrides, the report inline) and its download, `SIMULATIONS`
+/// times each, as rows of the table.
+async fn simulation_runs(http: &reqwest::Client, url: &str, regulator: &str) {
+    let form = http
+        .get(format!("{url}/console/simulation"))
+        .header("cookie", regulator)
+        .send()
+        .await
+        .expect("the simulation form")
+        .text()
+        .await
+        .expect("the form's body");
+    let at = form.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+    let csrf = &form[at..at + 64];
+    const BOUNDARY: &str = "arzyab-bench-boundary";
+    let body: String = [
+        ("csrf", csrf),
+        ("round", "1400-2"),
+        ("weight:area", "3"),
+        ("cut:grade_1", "50"),
+    ]
+    .iter()
+    .map(|(k, v)| {
+        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+    })
+    .chain([format!("--{BOUNDARY}--\r\n")])
+    .collect();
+    for (name, path) in [
+        ("simulation run, two overrides", "/console/simulation"),
+        ("simulation report download", "/console/simulation/report"),
+    ] {
+        let mut ms = Vec::with_capacity(SIMULATIONS);
+        let (mut status, mut weight) = (0, 0);
+        for _ in 0..SIMULATIONS {
+            let began = Instant::now();
+            let resp = http
+                .post(format!("{url}{path}"))
+                .header("cookie", regulator)
+                .header(
+                    "content-type",
+                    format!("multipart/form-data; boundary={BOUNDARY}"),
+                )
+                .body(body.clone())
+                .send()
+                .await
+                .expect("a simulation");
+            status = resp.status().as_u16();
+            weight = resp.bytes().await.expect("its body").len();
+            ms.push(began.elapsed().as_secs_f64() * 1000.0);
+        }
+        ms.sort_by(f64::total_cmp);
+        let pct = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
+        println!(
+            "| {name} (`POST {path}`) | {status} | {:.2} ms | {:.2} ms | {:.2} ms | {:.1} KB |",
+            pct(0.5),
+            pct(0.99),
+            ms[ms.len() - 1],
+            weight as f64 / 1024.0
+        );
+    }
 }
 
 /// Writes the registry CSV: `OFFICES` offices, the first `REGION_ONE` in region 1, the rest
