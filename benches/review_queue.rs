@@ -1,14 +1,17 @@
 //! The reviewer's queue with a big region: 20,000 offices in a fresh SQLite database, 5,000 of
 //! them in region 1 (about 80 % filed, some accepted, some referred). Times the queue query
 //! (`app::queue::queue`, counts and one page of fifty) under each filter, and the whole page over
-//! loopback HTTP (best and median of several runs). Run with `cargo bench --bench review_queue`;
-//! it prints a table and the target (50 ms a page).
+//! loopback HTTP (best and median of several runs); and the API's file list
+//! (`app::file_list::file_list` and `GET /v1/rounds/{round}/files`), which shares the queue's query
+//! path, under the same filters. Run with `cargo bench --bench review_queue`; it prints a table
+//! and the target (50 ms a page).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arzyab::app::Actor;
-use arzyab::app::queue::{self, QueueQuery};
+use arzyab::app::file_list::{self, ListQuery};
+use arzyab::app::queue::{self, QueueQuery, QueueSort};
 use arzyab::clock::{Clock, ManualClock};
 use arzyab::domain::{DeclarationStatus, NationalCode, OfficeId, OfficeKind, RegionId, Role};
 use arzyab::http::AppState;
@@ -177,6 +180,73 @@ async fn run() {
         println!("{name:<32} {best:>10.1?} {median:>10.1?} {total:>8}");
     }
 
+    let api_cases: [(&str, ListQuery); 5] = [
+        (
+            "sort=risk, page 1",
+            ListQuery {
+                sort: QueueSort::Risk,
+                page: 1,
+                per_page: 50,
+                ..ListQuery::default()
+            },
+        ),
+        (
+            "sort=risk, page 100 (last)",
+            ListQuery {
+                sort: QueueSort::Risk,
+                page: 100,
+                per_page: 50,
+                ..ListQuery::default()
+            },
+        ),
+        (
+            "by license, page 1",
+            ListQuery {
+                page: 1,
+                per_page: 50,
+                ..ListQuery::default()
+            },
+        ),
+        (
+            "status=submitted, sort=risk",
+            ListQuery {
+                status: Some("submitted".into()),
+                sort: QueueSort::Risk,
+                page: 1,
+                per_page: 50,
+                ..ListQuery::default()
+            },
+        ),
+        (
+            "sort=risk, 500 a page",
+            ListQuery {
+                sort: QueueSort::Risk,
+                page: 1,
+                per_page: 500,
+                ..ListQuery::default()
+            },
+        ),
+    ];
+    println!(
+        "\n{:<32} {:>10} {:>10} {:>8}",
+        "API file list query", "best", "median", "files"
+    );
+    for (name, q) in &api_cases {
+        let mut times = Vec::new();
+        let mut total = 0;
+        for _ in 0..RUNS {
+            let t = Instant::now();
+            let list = file_list::file_list(&state, &reviewer, "1400-2", q)
+                .await
+                .unwrap();
+            times.push(t.elapsed());
+            total = list.total;
+        }
+        let (best, median) = stats(times);
+        worst = worst.max(median);
+        println!("{name:<32} {best:>10.1?} {median:>10.1?} {total:>8}");
+    }
+
     // The whole page over HTTP: sign in through the form, then GET /review.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -251,6 +321,46 @@ async fn run() {
         let (best, median) = stats(times);
         worst = worst.max(median);
         println!("{path:<32} {best:>10.1?} {median:>10.1?} {bytes:>8}");
+    }
+    // The API's list over HTTP, with a bearer token.
+    let login: serde_json::Value = client
+        .post(format!("{url}/v1/auth/login"))
+        .json(&json!({"username": "reviewer1", "password": "reviewer-password-1400"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bearer = format!("Bearer {}", login["token"].as_str().unwrap());
+    println!(
+        "\n{:<32} {:>10} {:>10} {:>8}",
+        "API list over HTTP", "best", "median", "bytes"
+    );
+    for path in [
+        "/v1/rounds/1400-2/files?sort=risk",
+        "/v1/rounds/1400-2/files?sort=risk&page=100",
+        "/v1/rounds/1400-2/files",
+        "/v1/rounds/1400-2/files?status=submitted&sort=risk",
+    ] {
+        let mut times = Vec::new();
+        let mut bytes = 0;
+        for _ in 0..RUNS {
+            let t = Instant::now();
+            let resp = client
+                .get(format!("{url}{path}"))
+                .header("authorization", &bearer)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status().as_u16(), 200, "{path}");
+            bytes = resp.bytes().await.unwrap().len();
+            times.push(t.elapsed());
+        }
+        let (best, median) = stats(times);
+        worst = worst.max(median);
+        let short = path.trim_start_matches("/v1/rounds/1400-2");
+        println!("{short:<32} {best:>10.1?} {median:>10.1?} {bytes:>8}");
     }
     println!(
         "\ntarget: every queue page under {TARGET:?} (median); slowest median {worst:.1?}: {}",

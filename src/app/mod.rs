@@ -9,9 +9,11 @@ pub mod audit_log;
 pub mod dashboard;
 pub mod declaration_form;
 pub mod declarations;
+pub mod file_list;
 pub mod health;
 pub mod home;
 pub mod my_round;
+pub mod population;
 pub mod publication;
 pub mod queue;
 pub mod results;
@@ -50,11 +52,13 @@ pub struct App {
     /// no evaluation holds the server up.
     pub evaluations: Arc<Budget>,
     /// Rounds' populations kept ranked between simulations.
-    pub populations: Arc<simulation::PopulationCache>,
+    pub populations: Arc<population::PopulationCache>,
     /// Each (round, region)'s files with their review flags, while nothing they depend on changed.
     pub triage_cache: Arc<triage::TriageCache>,
     /// Live versions' rule-test results, run once per version for the rules page.
     pub rule_tests: Arc<rules_console::TestResults>,
+    /// Slots for simulations, and what their candidates' scripts may spend.
+    pub simulations: Arc<simulation::Slots>,
     publication_hook: Arc<Mutex<Option<PublicationHook>>>,
 }
 
@@ -69,8 +73,17 @@ impl App {
             populations: Arc::default(),
             triage_cache: Arc::default(),
             rule_tests: Arc::default(),
+            simulations: Arc::new(simulation::Slots::new(
+                simulation::SimulationLimits::default(),
+            )),
             publication_hook: Arc::default(),
         }
+    }
+
+    /// The same application with other limits on simulations.
+    pub fn with_simulation_limits(mut self, limits: simulation::SimulationLimits) -> Self {
+        self.simulations = Arc::new(simulation::Slots::new(limits));
+        self
     }
 
     /// Sets the [`PublicationHook`] (tests only).
@@ -230,6 +243,22 @@ pub enum AppError {
     /// A request with the same idempotency key is still being answered.
     #[error("a request with this idempotency key is still being answered")]
     KeyInProgress,
+    /// A candidate rule set does not compile: every problem, located.
+    #[error("the rule set has {} problem(s)", .0.len())]
+    Rules(Vec<crate::rules::diagnostic::Diagnostic>),
+    /// Evaluations were stopped: a script's limits, the time budget, the caller gone, shutdown.
+    #[error("{}", .stopped.stop)]
+    Stopped {
+        stopped: crate::rules::budget::Stopped,
+        office: Option<String>,
+        criterion: Option<String>,
+    },
+    /// As many simulations as may run at once are running.
+    #[error("{running} simulations are running")]
+    Busy {
+        running: usize,
+        retry_after_seconds: i64,
+    },
     /// Storage failed: a damaged record, or the database itself.
     #[error(transparent)]
     Store(StorageFailure),
@@ -321,6 +350,21 @@ impl AppError {
                 "درخواستی همانند هنوز در کار است؛ کمی بعد دوباره بکوشید",
                 "the same request is still being answered; try again shortly",
             )),
+            AppError::Rules(d) => Some(Label::new(
+                format!(
+                    "قواعد پیشنهادی {} ایراد دارد",
+                    crate::domain::digits::to_persian_digits(&d.len().to_string())
+                ),
+                format!("the rule set has {} problem(s)", d.len()),
+            )),
+            AppError::Stopped {
+                stopped,
+                office,
+                criterion,
+            } => {
+                Some(simulation::describe_stop(stopped, office.as_deref(), criterion.as_deref()).1)
+            }
+            AppError::Busy { running, .. } => Some(simulation::describe_busy(*running)),
             AppError::Store(_) | AppError::Internal(_) => None,
         }
     }

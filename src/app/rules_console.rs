@@ -66,9 +66,10 @@ pub struct Problem {
     pub file: String,
     pub line: u32,
     pub column: u32,
-    pub message: String,
+    /// In Persian and English.
+    pub message: Label,
     /// What to do, in Persian and English.
-    pub hint: Option<crate::domain::Label>,
+    pub hint: Option<Label>,
 }
 
 /// `path` relative to the rules directory `root` (a file elsewhere by its name alone).
@@ -124,7 +125,7 @@ pub async fn overview(app: &App, actor: &Actor, tests: bool) -> Result<Vec<Round
                     file: relative(&d.at.file, &root),
                     line: d.at.line,
                     column: d.at.column,
-                    message: d.message.clone(),
+                    message: d.message_label(),
                     hint: d.hint.clone(),
                 })
                 .collect(),
@@ -294,17 +295,20 @@ pub async fn diff_versions(
         compiled(old.to_string()).await?,
         compiled(new.to_string()).await?,
     );
-    Ok(diff(&base, &cand)
-        .into_iter()
-        .map(|c| Change {
+    Ok(diff(&base, &cand).into_iter().map(Change::from).collect())
+}
+
+impl From<crate::engine::simulate::RuleChange> for Change {
+    fn from(c: crate::engine::simulate::RuleChange) -> Self {
+        Change {
             section: c.section,
             id: c.id,
             label: c.label,
             field: c.field,
             old: c.old,
             new: c.new,
-        })
-        .collect())
+        }
+    }
 }
 
 /// What the change from version `old` to version `new` of `round` does to the offices: the round's
@@ -330,31 +334,9 @@ pub async fn what_the_change_does(
         compiled(old.to_string()).await?,
         compiled(new.to_string()).await?,
     );
-    let population = app.populations.get(app, base).await?;
-    let work = app
-        .evaluations
-        .child(crate::rules::budget::Limits::default());
-    let html = tokio::task::spawn_blocking(move || {
-        let _budget = crate::rules::budget::Budget::enter(Some(work));
-        let baseline = population.baseline();
-        let own = if crate::engine::simulate::same_inputs(&population.rs, &cand) {
-            None
-        } else {
-            Some(super::simulation::prepare_all(&cand, &population.records)?)
-        };
-        let offices = own.as_deref().unwrap_or(&population.offices);
-        let sim = crate::engine::simulate::simulate(
-            &baseline,
-            &cand,
-            offices,
-            &crate::engine::simulate::Options::default(),
-        )
-        .map_err(super::simulation::score_errors)?;
-        Ok::<_, AppError>(crate::report::simulation::render(&sim, None))
-    })
-    .await
-    .map_err(AppError::internal)??;
+    let sim = super::simulation::compare(app, base, cand).await?;
+    let html = crate::report::simulation::render(&sim, None);
     let what = serde_json::json!({"baseline_hash": old, "candidate_hash": new});
-    super::simulation::record_simulation(app, actor, round, &what).await?;
+    super::simulation::record(app, actor, round, &what).await?;
     Ok(html)
 }

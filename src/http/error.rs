@@ -12,11 +12,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::app::{AppError, StorageFailure};
-use crate::domain::digits::to_persian_digits;
+use crate::domain::digits::{to_persian_count, to_persian_digits, to_persian_duration};
 use crate::domain::label::count;
 use crate::domain::{CorruptRecord, Label, quoted};
 use crate::rules::Diagnostic;
-use crate::rules::budget::{Seconds, Stop, Stopped};
+use crate::rules::budget::{Stop, Stopped};
 use crate::rules::value::FieldError;
 use crate::workflow::calendar::PhaseWindow;
 use crate::workflow::{Window, WorkflowError};
@@ -195,6 +195,23 @@ impl From<AppError> for ApiError {
             AppError::Conflict(l) => ApiError::Conflict(l),
             AppError::Refused(w) => w.into(),
             AppError::KeyInProgress => ApiError::IdempotencyKeyInProgress,
+            AppError::Rules(d) => ApiError::Rules(d),
+            AppError::Stopped {
+                stopped,
+                office,
+                criterion,
+            } => ApiError::Stopped {
+                stopped,
+                office,
+                criterion,
+            },
+            AppError::Busy {
+                running,
+                retry_after_seconds,
+            } => ApiError::Busy {
+                running,
+                retry_after_seconds,
+            },
             AppError::Store(StorageFailure::Corrupt(c)) => c.into(),
             AppError::Store(StorageFailure::Database(m)) => ApiError::Internal(m),
             AppError::Internal(m) => ApiError::Internal(m),
@@ -340,7 +357,7 @@ impl ApiError {
                 detail.message = Label::new(
                     format!(
                         "{} ایراد در فایل؛ هیچ ردیفی ثبت نشد",
-                        fa_number(f.len() as u64)
+                        to_persian_count(f.len() as u64)
                     ),
                     format!(
                         "{} in the file; nothing was imported",
@@ -409,7 +426,10 @@ impl ApiError {
                 detail.code = "body_timeout";
                 let seconds = limit.as_secs_f64();
                 detail.message = Label::new(
-                    format!("بدنه درخواست در {} به‌طور کامل نرسید", fa_duration(limit)),
+                    format!(
+                        "بدنه درخواست در {} به‌طور کامل نرسید",
+                        to_persian_duration(limit)
+                    ),
                     format!("the request body did not arrive in full within {seconds} s"),
                 );
                 StatusCode::REQUEST_TIMEOUT
@@ -472,38 +492,31 @@ impl ApiError {
                 office,
                 criterion,
             } => {
-                let (code, status, message) =
-                    describe_stop(&stopped, office.as_deref(), criterion.as_deref());
+                let (code, message) = crate::app::simulation::describe_stop(
+                    &stopped,
+                    office.as_deref(),
+                    criterion.as_deref(),
+                );
                 detail.code = code;
                 detail.message = message;
                 if let (Some(office), Some(criterion)) = (office, criterion) {
                     detail.details = vec![FieldError::new(
                         &format!("{office}.{criterion}"),
-                        stop_fa(stopped.stop),
+                        stopped.stop.persian(),
                         stopped.stop.to_string(),
                     )];
                 }
-                status
+                match stopped.stop {
+                    Stop::Cancelled | Stop::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+                    _ => StatusCode::UNPROCESSABLE_ENTITY,
+                }
             }
             ApiError::Busy {
                 running,
                 retry_after_seconds,
             } => {
                 detail.code = "too_many_simulations";
-                detail.message = Label::new(
-                    format!(
-                        "هم‌اکنون {} شبیه‌سازی در حال اجراست که بیشترین تعداد مجاز است؛ چند ثانیه دیگر دوباره تلاش کنید",
-                        fa_number(running as u64)
-                    ),
-                    format!(
-                        "{} running, the most allowed at once; try again in a few seconds",
-                        if running == 1 {
-                            "1 simulation is".to_string()
-                        } else {
-                            format!("{running} simulations are")
-                        }
-                    ),
-                );
+                detail.message = crate::app::simulation::describe_busy(running);
                 detail.retry_after_seconds = Some(retry_after_seconds);
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -534,123 +547,6 @@ impl ApiError {
         }
         detail.omitted = (omitted > 0).then_some(omitted);
         (status, detail)
-    }
-}
-
-/// A number in Persian digits with Persian thousands separators: `۲۰۰٬۰۰۰`.
-fn fa_number(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('٬');
-        }
-        out.push(c);
-    }
-    to_persian_digits(&out)
-}
-
-/// A duration in Persian: `۱ ثانیه`, `۱٫۵ ثانیه`, `۲۰۰ میلی‌ثانیه`.
-fn fa_duration(d: std::time::Duration) -> String {
-    let ms = d.as_millis() as u64;
-    if ms < 1000 {
-        format!("{} میلی‌ثانیه", fa_number(ms))
-    } else if ms.is_multiple_of(1000) {
-        format!("{} ثانیه", fa_number(ms / 1000))
-    } else {
-        let tenths = format!("{}٫{}", ms / 1000, (ms % 1000) / 100);
-        format!("{} ثانیه", to_persian_digits(&tenths))
-    }
-}
-
-/// What a stop means, in Persian (for one office's evaluation).
-fn stop_fa(stop: Stop) -> String {
-    match stop {
-        Stop::Operations(n) => format!(
-            "اسکریپت پس از {} عملیات متوقف شد (حلقهٔ بی‌پایان؟)",
-            fa_number(n)
-        ),
-        Stop::EvaluationTime(d) => format!(
-            "اجرای اسکریپت بیش از {} طول کشید و متوقف شد",
-            fa_duration(d)
-        ),
-        Stop::Budget(d) => format!(
-            "زمان مجاز این درخواست ({}) به پایان رسید و محاسبه متوقف شد",
-            fa_duration(d)
-        ),
-        Stop::Cancelled => "محاسبه لغو شد، زیرا درخواست رها شد".to_string(),
-        Stop::ShuttingDown => "محاسبه لغو شد، زیرا سرور در حال خاموش شدن است".to_string(),
-    }
-}
-
-/// The code, status and message of stopped evaluations.
-fn describe_stop(
-    stopped: &Stopped,
-    office: Option<&str>,
-    criterion: Option<&str>,
-) -> (&'static str, StatusCode, Label) {
-    let program = stopped.program.as_deref().unwrap_or("a script");
-    let at = match (office, criterion) {
-        (Some(o), Some(c)) => format!("{program} of criterion `{c}`, for office {o}"),
-        _ => program.to_string(),
-    };
-    let at_fa = match (office, criterion) {
-        (Some(o), Some(c)) => format!("معیار {} برای دفتر {}", quoted(c), quoted(o)),
-        _ => "یکی از معیارها".to_string(),
-    };
-    match stopped.stop {
-        Stop::Operations(n) => (
-            "evaluation_limit",
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Label::new(
-                format!(
-                    "اجرای اسکریپت {at_fa} پس از {} عملیات متوقف شد (حلقهٔ بی‌پایان؟)",
-                    fa_number(n)
-                ),
-                format!("{at} was stopped after {n} operations (an endless loop?)"),
-            ),
-        ),
-        Stop::EvaluationTime(d) => (
-            "evaluation_timeout",
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Label::new(
-                format!(
-                    "اجرای اسکریپت {at_fa} بیش از {}، سقف زمان یک محاسبه، طول کشید و متوقف شد",
-                    fa_duration(d)
-                ),
-                format!(
-                    "{at} ran longer than {}, the limit for one evaluation, and was stopped",
-                    Seconds(d)
-                ),
-            ),
-        ),
-        Stop::Budget(d) => (
-            "evaluation_timeout",
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Label::new(
-                format!(
-                    "محاسبه‌ها از زمان مجاز این درخواست ({}) فراتر رفت و متوقف شد (در {at_fa})",
-                    fa_duration(d)
-                ),
-                format!(
-                    "the evaluations took longer than this request's time budget of {} and were stopped (at {at})",
-                    Seconds(d)
-                ),
-            ),
-        ),
-        Stop::Cancelled => (
-            "cancelled",
-            StatusCode::SERVICE_UNAVAILABLE,
-            Label::new(stop_fa(Stop::Cancelled), Stop::Cancelled.to_string()),
-        ),
-        Stop::ShuttingDown => (
-            "shutting_down",
-            StatusCode::SERVICE_UNAVAILABLE,
-            Label::new(
-                "سرور در حال خاموش شدن است و محاسبه متوقف شد؛ کمی بعد دوباره تلاش کنید",
-                "the server is shutting down and stopped the evaluations; try again shortly",
-            ),
-        ),
     }
 }
 
@@ -970,48 +866,5 @@ mod tests {
             }
         }
         assert_eq!(seen, (0..=24).collect(), "every variant is walked");
-    }
-
-    #[test]
-    fn persian_numbers_and_durations_are_wholly_persian() {
-        assert_eq!(fa_number(200_000), "۲۰۰٬۰۰۰");
-        assert_eq!(fa_number(7), "۷");
-        assert_eq!(
-            fa_duration(std::time::Duration::from_millis(1500)),
-            "۱٫۵ ثانیه"
-        );
-        assert_eq!(fa_duration(std::time::Duration::from_secs(30)), "۳۰ ثانیه");
-        assert_eq!(
-            fa_duration(std::time::Duration::from_millis(250)),
-            "۲۵۰ میلی‌ثانیه"
-        );
-        for stop in [
-            Stop::Operations(200_000),
-            Stop::EvaluationTime(std::time::Duration::from_secs(1)),
-            Stop::Budget(std::time::Duration::from_secs(30)),
-            Stop::Cancelled,
-            Stop::ShuttingDown,
-        ] {
-            let fa = stop_fa(stop);
-            assert!(!fa.chars().any(|c| c.is_ascii_alphanumeric()), "{fa}");
-            let (_, _, label) = describe_stop(
-                &Stopped {
-                    stop,
-                    program: Some("script `x`".into()),
-                },
-                Some("P-1"),
-                Some("location"),
-            );
-            assert_eq!(
-                crate::domain::persian_problem(&label.fa),
-                None,
-                "{}",
-                label.fa
-            );
-            if !matches!(stop, Stop::Cancelled | Stop::ShuttingDown) {
-                assert!(label.fa.contains("«P-1»"), "{}", label.fa);
-                assert!(label.fa.contains("«location»"), "{}", label.fa);
-            }
-        }
     }
 }

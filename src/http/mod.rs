@@ -31,10 +31,10 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::app::App;
+pub use crate::app::simulation::SimulationLimits;
 pub use crate::config::ServerLimits;
 use crate::rules::budget::Stop;
 use error::ApiError;
-pub use simulate::SimulationLimits;
 
 /// The largest request body accepted (an office import of ~20,000 rows fits).
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
@@ -50,8 +50,6 @@ pub struct AppState {
     pub started_at: jiff::Timestamp,
     /// Sign-in limits: per username, per address, and on hashing at once.
     logins: Arc<throttle::LoginThrottle>,
-    /// Slots for simulations, and what their candidates' scripts may spend.
-    simulations: Arc<simulate::Simulations>,
     /// Whether the pages' cookies are `Secure` on every request (TLS ends at a proxy).
     cookie_secure: bool,
 }
@@ -73,7 +71,6 @@ impl AppState {
             logins: Arc::new(throttle::LoginThrottle::new(
                 &crate::config::LoginLimits::default(),
             )),
-            simulations: Arc::new(simulate::Simulations::new(SimulationLimits::default())),
             cookie_secure: false,
         }
     }
@@ -92,7 +89,7 @@ impl AppState {
 
     /// The same state with other limits on simulations.
     pub fn with_simulation_limits(mut self, limits: SimulationLimits) -> Self {
-        self.simulations = Arc::new(simulate::Simulations::new(limits));
+        self.app = self.app.with_simulation_limits(limits);
         self
     }
 }

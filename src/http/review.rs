@@ -10,9 +10,12 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::body::review as body;
+use super::body::triage::FileTriage;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, CurrentUser, Path, Query};
 use super::idempotency::{Answer, Idempotency, reply};
+use crate::app::file_list;
+use crate::app::queue::QueueSort;
 use crate::app::review::{self as app_review, Handling};
 use crate::workflow::review;
 
@@ -53,9 +56,9 @@ async fn list_files(
     Path(round): Path<String>,
     Query(q): Query<FilesQuery>,
 ) -> Result<axum::Json<body::FileList>, ApiError> {
-    let by_risk = match q.sort.as_deref() {
-        None | Some("office") => false,
-        Some("risk") => true,
+    let sort = match q.sort.as_deref() {
+        None | Some("office") => QueueSort::Office,
+        Some("risk") => QueueSort::Risk,
         Some(other) => {
             return Err(crate::app::AppError::BadRequest(
                 "invalid_query",
@@ -67,42 +70,39 @@ async fn list_files(
             .into());
         }
     };
-    let crate::app::triage::Queue { rs, files } = if by_risk {
-        crate::app::triage::triage(&state, &me.actor(), &round, q.region).await?
-    } else {
-        crate::app::triage::files(&state, &me.actor(), &round, q.region).await?
-    };
-    let rows: Vec<body::FileListItem> = files
-        .iter()
-        .map(|f| {
-            let (o, d) = (&f.office, f.declaration.as_ref());
-            let submitted_at = d.and_then(|d| d.submitted_at).map(super::body::instant);
-            body::FileListItem {
-                office: o.id.to_string(),
-                name: o.name.clone(),
-                kind: o.kind,
-                region: o.region,
-                province: o.province.clone(),
-                status: d.map_or("not_started", |d| d.status.as_str()),
-                version: d.map_or(0, |d| d.version),
-                submitted_at,
-                submitted_at_jalali: submitted_at.map(super::body::jalali),
-                triage: f.into(),
-            }
-        })
-        .filter(|r| q.status.as_deref().is_none_or(|s| r.status == s))
-        .collect();
     let per_page = q.per_page.unwrap_or(50).clamp(1, 500);
     let page = q.page.unwrap_or(1).max(1);
-    let total = rows.len();
-    let files = rows
-        .into_iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
+    let query = file_list::ListQuery {
+        region: q.region,
+        status: q.status,
+        sort,
+        page,
+        per_page,
+    };
+    let list = file_list::file_list(&state, &me.actor(), &round, &query).await?;
+    let files = list
+        .files
+        .iter()
+        .map(|f| {
+            let r = &f.row;
+            let submitted_at = r.submitted_at.map(super::body::instant);
+            body::FileListItem {
+                office: r.office.to_string(),
+                name: r.name.clone(),
+                kind: r.kind,
+                region: r.region,
+                province: r.province.clone(),
+                status: file_list::status_name(r.state),
+                version: r.version,
+                submitted_at,
+                submitted_at_jalali: submitted_at.map(super::body::jalali),
+                triage: FileTriage::new(&f.triage, f.deadline),
+            }
+        })
         .collect();
     Ok(axum::Json(body::FileList {
-        round: rs.round.to_string(),
-        total,
+        round: list.round.to_string(),
+        total: list.total,
         page,
         per_page,
         files,

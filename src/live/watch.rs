@@ -346,26 +346,46 @@ fn dir_identity(dir: &Path) -> Option<(u64, u64)> {
 mod tests {
     use super::*;
     use notify::event::{CreateKind, DataChange, MetadataKind, RenameMode};
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
     /// Reads every file of `dir` over and over (as an editor or indexer does) until `stop`, for
-    /// at most a minute; gives the number of passes.
-    fn hammer(dir: PathBuf, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<usize> {
+    /// at most a minute, counting its passes in `passes`; gives the reads that failed.
+    fn hammer(
+        dir: PathBuf,
+        stop: Arc<AtomicBool>,
+        passes: Arc<AtomicUsize>,
+    ) -> std::thread::JoinHandle<Vec<String>> {
         std::thread::spawn(move || {
             let start = std::time::Instant::now();
-            let mut passes = 0;
+            let mut failed = Vec::new();
             while !stop.load(Ordering::Relaxed) && start.elapsed() < Duration::from_secs(60) {
                 let Ok(entries) = std::fs::read_dir(&dir) else {
+                    failed.push(format!("{} is not readable", dir.display()));
                     break;
                 };
                 for entry in entries.flatten() {
-                    let _ = std::fs::read(entry.path());
+                    let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+                    if let (true, Err(e)) = (is_file, std::fs::read(entry.path())) {
+                        failed.push(e.to_string());
+                    }
                 }
-                passes += 1;
+                passes.fetch_add(1, Ordering::Relaxed);
                 std::thread::sleep(Duration::from_millis(2));
             }
-            passes
+            failed
         })
+    }
+
+    /// Waits (up to 10 s) until the reader has made more than `after` passes.
+    async fn reader_passed(passes: &AtomicUsize, after: usize) {
+        let start = std::time::Instant::now();
+        while passes.load(Ordering::Relaxed) <= after {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "the reader made no pass in 10 s"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -392,9 +412,12 @@ mod tests {
         };
         let watcher = watch(registry.clone(), clock, settings).unwrap();
         let stop = Arc::new(AtomicBool::new(false));
-        let reader = hammer(round.clone(), stop.clone());
-        // Past the watcher's start-up rescan.
+        let passes = Arc::new(AtomicUsize::new(0));
+        let reader = hammer(round.clone(), stop.clone(), passes.clone());
+        // Past the watcher's start-up rescan, with the reader reading.
         tokio::time::sleep(Duration::from_millis(500)).await;
+        reader_passed(&passes, 0).await;
+        let before = passes.load(Ordering::Relaxed);
 
         let id = RoundId::parse("1400-2").unwrap();
         let path = round.join("criteria.yaml");
@@ -414,13 +437,17 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let took = saved.elapsed();
+        let during = passes.load(Ordering::Relaxed) - before;
+        // Still reading after the reload (how many passes a loaded machine manages is not the
+        // point; that the reads went on across the save is).
+        reader_passed(&passes, before + during).await;
         stop.store(true, Ordering::Relaxed);
-        let passes = reader.join().unwrap();
+        let failed = reader.join().unwrap();
         watcher.stop().await;
-        assert!(passes > 50, "the reader made only {passes} passes");
+        assert!(failed.is_empty(), "reads failed: {failed:?}");
         assert!(
             took < Duration::from_secs(5),
-            "save → live took {took:?} with a reader hammering the directory"
+            "save → live took {took:?} with a reader hammering the directory ({during} passes)"
         );
     }
 

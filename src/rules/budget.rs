@@ -66,6 +66,29 @@ pub enum Stop {
     ShuttingDown,
 }
 
+impl Stop {
+    /// What the stop means, in Persian (for one office's evaluation); the same facts as the English.
+    pub fn persian(self) -> String {
+        use crate::domain::digits::{to_persian_count, to_persian_duration};
+        match self {
+            Stop::Operations(n) => format!(
+                "اسکریپت پس از {} عملیات متوقف شد (حلقهٔ بی‌پایان؟)",
+                to_persian_count(n)
+            ),
+            Stop::EvaluationTime(d) => format!(
+                "اجرای اسکریپت بیش از {} طول کشید و متوقف شد",
+                to_persian_duration(d)
+            ),
+            Stop::Budget(d) => format!(
+                "زمان مجاز این درخواست ({}) به پایان رسید و محاسبه متوقف شد",
+                to_persian_duration(d)
+            ),
+            Stop::Cancelled => "محاسبه لغو شد، زیرا درخواست رها شد".to_string(),
+            Stop::ShuttingDown => "محاسبه لغو شد، زیرا سرور در حال خاموش شدن است".to_string(),
+        }
+    }
+}
+
 impl fmt::Display for Stop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -249,6 +249,14 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// Every scope, widest first.
+    pub const ALL: [Scope; 4] = [
+        Scope::Nationwide,
+        Scope::Region,
+        Scope::OfficeKind,
+        Scope::RegionAndKind,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Nationwide => "nationwide",
@@ -259,14 +267,7 @@ impl Scope {
     }
 
     pub fn parse(text: &str) -> Option<Scope> {
-        [
-            Scope::Nationwide,
-            Scope::Region,
-            Scope::OfficeKind,
-            Scope::RegionAndKind,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
+        Scope::ALL.into_iter().find(|s| s.as_str() == text)
     }
 }
 

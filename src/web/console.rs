@@ -17,7 +17,6 @@ use crate::app::dashboard::{
     self, ChangeReason, FileCounts, GradeCounts, ResultLine, ResultQuery, SortBy,
 };
 use crate::app::{publication, results};
-use crate::domain::digits::to_persian_number;
 use crate::domain::{JalaliDate, OfficeKind, Role};
 use crate::workflow::calendar::Window;
 
@@ -831,12 +830,7 @@ pub async fn results_page(
             cells: result_cells(&l, r)
                 .into_iter()
                 .enumerate()
-                .map(|(i, c)| match l.lang {
-                    _ if i == 0 => c,
-                    // Persian digits and the Persian decimal separator: `۴۳٫۴`.
-                    Lang::Fa => to_persian_number(&c),
-                    Lang::En => c,
-                })
+                .map(|(i, c)| if i == 0 { c } else { l.decimal(c) })
                 .collect(),
         })
         .collect();

@@ -72,10 +72,7 @@ fn shown_text(l: &Layout, f: &FormField, text: &str) -> String {
     if let Some(label) = f.label_of(text) {
         return l.pick(&label).to_string();
     }
-    let n = match l.lang {
-        Lang::Fa => crate::domain::digits::to_persian_number(text),
-        Lang::En => text.to_string(),
-    };
+    let n = l.decimal(text);
     match &f.unit {
         Some(u) => format!("{n} {}", l.pick(u)),
         None => n,

@@ -70,6 +70,15 @@ impl Layout {
         }
     }
 
+    /// A decimal or signed number as the page writes it (in Persian: Persian digits, `٫` as the
+    /// decimal point and `−` as the minus sign, so `-12.5` reads `−۱۲٫۵`).
+    pub fn decimal(&self, n: impl ToString) -> String {
+        match self.lang {
+            Lang::Fa => crate::domain::digits::to_persian_number(&n.to_string()),
+            Lang::En => n.to_string(),
+        }
+    }
+
     /// The link to the other language (this page, in the other language).
     pub fn other_lang(&self) -> (String, &'static str) {
         match self.lang {
@@ -152,7 +161,9 @@ pub fn app_error(l: Layout, e: AppError) -> Response {
         AppError::Forbidden(_) => StatusCode::FORBIDDEN,
         AppError::Conflict(_) | AppError::KeyInProgress => StatusCode::CONFLICT,
         AppError::BadRequest(..) => StatusCode::BAD_REQUEST,
-        AppError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Refused(_) | AppError::Rules(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Stopped { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Store(_) | AppError::Internal(_) => return failure(e),
     };
     let message = match e.message() {

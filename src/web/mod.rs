@@ -8,6 +8,7 @@ mod assets;
 mod audit;
 mod console;
 mod console_export;
+mod console_simulation;
 mod console_triage;
 mod declaration;
 mod home;
@@ -84,6 +85,14 @@ pub fn router<S: Clone + Send + Sync + 'static>(portal: Portal) -> Router<S> {
         .route("/console/triage.csv", get(console_triage::csv))
         .route("/console/results.csv", get(console_export::results_csv))
         .route("/console/results.xlsx", get(console_export::results_xlsx))
+        .route(
+            "/console/simulation",
+            get(console_simulation::show).post(console_simulation::run),
+        )
+        .route(
+            "/console/simulation/report",
+            post(console_simulation::report),
+        )
         .route(
             "/declaration",
             get(declaration::show).post(declaration::save),

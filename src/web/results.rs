@@ -47,10 +47,7 @@ pub fn deadline(l: &Layout, at: Timestamp) -> String {
 
 /// A decimal as the page writes it (Persian digits and `٫` in Persian).
 pub fn number(l: &Layout, n: Fixed) -> String {
-    match l.lang {
-        Lang::Fa => to_persian_number(&n.to_string()),
-        Lang::En => n.to_string(),
-    }
+    l.decimal(n)
 }
 
 /// A window's days: `از … تا پایان …`.

@@ -34,7 +34,7 @@ async fn staff_in(app: &TestApp, name: &str) -> (String, String) {
 }
 
 /// The text of an element's inner HTML without tags, with Latin digits.
-fn plain(html: &str) -> String {
+pub(crate) fn plain(html: &str) -> String {
     let mut out = String::new();
     let mut in_tag = false;
     for c in html.chars() {
@@ -76,7 +76,7 @@ fn cells(tr: &str) -> Vec<String> {
 }
 
 /// Every body row of the table with `id`: its cells as plain text.
-fn table_rows(html: &str, id: &str) -> Vec<Vec<String>> {
+pub(crate) fn table_rows(html: &str, id: &str) -> Vec<Vec<String>> {
     let start = html
         .find(&format!("id=\"{id}\""))
         .unwrap_or_else(|| panic!("no table {id}"));
@@ -732,6 +732,7 @@ async fn every_console_page_is_refused_to_an_office_holder_and_a_reviewer(app: T
             "/console/results",
             "/console/results.csv",
             "/console/results.xlsx",
+            "/console/simulation",
         ] {
             let page = get(&app, path, cookie).await;
             assert_eq!(page.status, 403, "{path}: {}", page.html);
@@ -744,7 +745,12 @@ async fn every_console_page_is_refused_to_an_office_holder_and_a_reviewer(app: T
         let home = get(&app, "/", cookie).await;
         assert!(!home.html.contains("id=\"console-link\""), "{}", home.html);
         let token = home.csrf();
-        for path in ["/console/publish", "/console/finalize"] {
+        for path in [
+            "/console/publish",
+            "/console/finalize",
+            "/console/simulation",
+            "/console/simulation/report",
+        ] {
             let page = post(&app, path, cookie, &[("csrf", &token)]).await;
             assert_eq!(page.status, 403, "{path}: {}", page.html);
         }

@@ -80,7 +80,21 @@ async fn the_rules_page_names_a_broken_files_line_until_it_is_fixed_then_shows_t
     .await;
     let round = from_id(&broken, "round-1400-2");
     assert!(round.contains("attempt-failed"), "{round}");
-    assert!(round.contains("YAML syntax"), "{round}");
+    // The message in the page's language: the API's own Persian text, and in English the English.
+    let (_, rules) = app.get("/v1/rules", Some(&app.admin().await)).await;
+    let entry = rules["rounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["round"] == "1400-2")
+        .unwrap()
+        .clone();
+    let message = &entry["last_attempt"]["errors"][0]["message"];
+    let fa = message["fa"].as_str().unwrap();
+    assert!(round.contains(fa), "{fa} in {round}");
+    let english = get(&app, "/rules/status?lang=en", &cookie).await;
+    let round_en = from_id(&english.html, "round-1400-2");
+    assert!(round_en.contains("YAML syntax"), "{round_en}");
     assert!(
         round.contains(&h0[..12]),
         "the old version is still live: {round}"

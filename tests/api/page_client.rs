@@ -132,3 +132,41 @@ pub async fn sign_in(app: &TestApp, username: &str, password: &str) -> String {
         signed.cookie("arzyab_session").expect("a session cookie")
     )
 }
+
+/// Posts a `multipart/form-data` form: text `fields`, and `files` (file name, text) sent as the
+/// field `files`, as a browser sends a form with a file input.
+pub async fn post_multipart(
+    app: &TestApp,
+    path: &str,
+    cookie: &str,
+    fields: &[(&str, &str)],
+    files: &[(&str, &str)],
+) -> Page {
+    const BOUNDARY: &str = "arzyab-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    for (file, text) in files {
+        body.push_str(&format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n{text}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{BOUNDARY}--\r\n"));
+    page(
+        client()
+            .post(format!("{}{path}", app.url))
+            .header("cookie", cookie)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}

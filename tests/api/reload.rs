@@ -614,53 +614,124 @@ async fn a_removed_round_directory_keeps_its_live_version(app: TestApp) {
 
 /// Before: every open and read of a rule file restarted the watcher's quiet period, so with a
 /// client polling `GET /v1/rules` and an editor reading files, every reload waited the 2 s limit.
+///
+/// What it holds to: the save is live within a second while both run across it; no read of the
+/// files fails; every poll is answered, always with a whole rule set (the old one or the new one,
+/// its hash and its labels agreeing), and once the new one shows the old never comes back. How
+/// many reads and polls a loaded machine manages is not asserted (only said in the failure), but
+/// both are seen running before the save and again after the new version is live.
 async fn a_save_is_live_within_a_second_while_a_client_polls_and_a_reader_reads_the_rules(
     app: TestApp,
 ) {
+    use std::sync::atomic::AtomicUsize;
+
     let admin = app.admin().await;
     let round = app.rules_dir.join("1400-2");
     let h0 = health_hash(&app, "1400-2").await;
     let stop = Arc::new(AtomicBool::new(false));
+    let (passes, polls) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    // Reads every rule file over and over, as an editor or an indexer does; gives the reads
+    // that failed.
     let reader = {
-        let (round, stop) = (round.clone(), stop.clone());
+        let (round, stop, passes) = (round.clone(), stop.clone(), passes.clone());
         std::thread::spawn(move || {
             let start = Instant::now();
-            let mut passes = 0usize;
+            let mut failed = Vec::new();
             while !stop.load(Ordering::Relaxed) && start.elapsed() < Duration::from_secs(60) {
-                let Ok(entries) = std::fs::read_dir(&round) else {
-                    break;
-                };
-                for entry in entries.flatten() {
-                    let _ = std::fs::read(entry.path());
+                match std::fs::read_dir(&round) {
+                    Ok(entries) => {
+                        for entry in entries {
+                            let read = entry.and_then(|e| {
+                                if e.file_type()?.is_file() {
+                                    std::fs::read(e.path()).map(drop)
+                                } else {
+                                    Ok(())
+                                }
+                            });
+                            if let Err(e) = read {
+                                failed.push(e.to_string());
+                            }
+                        }
+                    }
+                    Err(e) => failed.push(e.to_string()),
                 }
-                passes += 1;
+                passes.fetch_add(1, Ordering::Relaxed);
                 std::thread::sleep(Duration::from_millis(2));
             }
-            passes
+            failed
         })
     };
+    // Polls the rules (which reads the rule files' records) and the round (its hash and its
+    // first criterion's label, from one rule set); every answer must be a 200; gives what each
+    // poll saw.
     let poller = {
-        let (client, url, stop) = (app.client.clone(), app.url.clone(), stop.clone());
+        let (client, url, stop, polls) = (
+            app.client.clone(),
+            app.url.clone(),
+            stop.clone(),
+            polls.clone(),
+        );
         tokio::spawn(async move {
             let start = Instant::now();
-            let mut polls = 0usize;
+            let mut seen: Vec<(String, String, String)> = Vec::new();
             while !stop.load(Ordering::Relaxed) && start.elapsed() < Duration::from_secs(60) {
-                let r = client
-                    .get(format!("{url}/v1/rules"))
-                    .bearer_auth(&admin)
-                    .send()
-                    .await
-                    .unwrap();
+                let get = |path: &str| {
+                    client
+                        .get(format!("{url}{path}"))
+                        .bearer_auth(&admin)
+                        .send()
+                };
+                let r = get("/v1/rules").await.unwrap();
                 assert_eq!(r.status().as_u16(), 200);
-                polls += 1;
+                let rules: Value = r.json().await.unwrap();
+                let listed = rules["rounds"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|r| r["round"] == "1400-2")
+                    .and_then(|r| r["live"]["hash"].as_str())
+                    .unwrap_or_else(|| panic!("1400-2 not live on /v1/rules: {rules}"))
+                    .to_string();
+                let r = get("/v1/rounds/1400-2").await.unwrap();
+                assert_eq!(r.status().as_u16(), 200);
+                let detail: Value = r.json().await.unwrap();
+                seen.push((
+                    listed,
+                    detail["hash"].as_str().unwrap().to_string(),
+                    detail["criteria"][0]["label"]["en"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                ));
+                polls.fetch_add(1, Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            polls
+            seen
         })
     };
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Both running before the save (however slowly this machine runs them).
+    let until = |what: &'static str, done: Box<dyn Fn() -> bool + Send>| async move {
+        let start = Instant::now();
+        while !done() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "{what} within 10 s"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    let (p, q) = (passes.clone(), polls.clone());
+    until(
+        "a read and a poll before the save",
+        Box::new(move || p.load(Ordering::Relaxed) > 0 && q.load(Ordering::Relaxed) > 0),
+    )
+    .await;
 
     let id = RoundId::parse("1400-2").unwrap();
+    let (passes_before, polls_before) = (
+        passes.load(Ordering::Relaxed),
+        polls.load(Ordering::Relaxed),
+    );
     let saved = Instant::now();
     edit(
         &round.join("criteria.yaml"),
@@ -675,18 +746,62 @@ async fn a_save_is_live_within_a_second_while_a_client_polls_and_a_reader_reads_
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let took = saved.elapsed();
+    let (passes_during, polls_during) = (
+        passes.load(Ordering::Relaxed) - passes_before,
+        polls.load(Ordering::Relaxed) - polls_before,
+    );
+    // Both still running after it (a poll after this point sees the new version).
+    let (p, q) = (passes.clone(), polls.clone());
+    let (p_live, q_live) = (p.load(Ordering::Relaxed), q.load(Ordering::Relaxed));
+    until(
+        "a read and a poll after the new version went live",
+        Box::new(move || {
+            p.load(Ordering::Relaxed) > p_live && q.load(Ordering::Relaxed) > q_live + 1
+        }),
+    )
+    .await;
     stop.store(true, Ordering::Relaxed);
-    let passes = reader.join().unwrap();
-    let polls = poller.await.unwrap();
-    assert!(passes > 50 && polls > 5, "{passes} reads, {polls} polls");
+    let failed = reader.join().unwrap();
+    let seen = poller.await.unwrap();
+
     let live = app.rules.get(id).unwrap();
+    let h1 = live.hash().to_string();
     assert!(
         live.criteria[0].label.en == "Usable office space",
         "the new version is live"
     );
-    assert_eq!(health_hash(&app, "1400-2").await, live.hash());
+    assert_eq!(health_hash(&app, "1400-2").await, h1);
+    assert!(
+        failed.is_empty(),
+        "{} reads of the rule files failed, first: {:?}",
+        failed.len(),
+        failed.first()
+    );
+    // Every poll saw a whole rule set, the old or the new, and never the old after the new.
+    let old = (h0.clone(), "Office space".to_string());
+    let new = (h1.clone(), "Usable office space".to_string());
+    for (listed, hash, label) in &seen {
+        assert!(
+            [&old.0, &new.0].contains(&listed),
+            "/v1/rules listed {listed}, neither the old {h0} nor the new {h1}"
+        );
+        let pair = (hash.clone(), label.clone());
+        assert!(
+            pair == old || pair == new,
+            "a poll saw hash {hash} with the label {label:?}: half of one set?"
+        );
+    }
+    // The hashes in the order they were read (each poll reads /v1/rules, then the round).
+    let read: Vec<&String> = seen.iter().flat_map(|(l, h, _)| [l, h]).collect();
+    let first_new = read.iter().position(|h| **h == h1);
+    assert!(first_new.is_some(), "no poll saw the new version: {seen:?}");
+    assert!(
+        read[first_new.unwrap()..].iter().all(|h| **h == h1),
+        "the old version came back after the new one: {seen:?}"
+    );
     assert!(
         took < Duration::from_secs(1),
-        "save → live took {took:?} with a client polling and a reader reading the rules"
+        "save → live took {took:?} with a client polling ({polls_during} polls) and a reader \
+         reading the rules ({passes_during} passes)"
     );
 }

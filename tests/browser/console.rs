@@ -1,5 +1,7 @@
 //! The regulator's console in a real browser: the regulator follows the home page's link to the
-//! dashboard, watches the counts move (live, then with the refresh link), reads the preview, publishes and verifies with one click.
+//! dashboard, watches the counts move (live, then with the refresh link), reads the preview,
+//! publishes and verifies with one click, then runs a simulation with two overrides and reads
+//! the report.
 
 use arzyab::store::Backend;
 use fantoccini::{Client, Locator};
@@ -173,5 +175,80 @@ async fn a_regulator_watches_the_dashboard_publishes_after_the_preview_and_verif
     );
     assert_accessible(&c, "the results table").await;
     screenshot(&c, "console-results").await;
+
+    // A simulation with two overrides: the form holds the live values.
+    click(&c, "#nav-simulation").await;
+    let weight = c.find(Locator::Id("set-weight-area")).await.unwrap();
+    assert_eq!(weight.prop("value").await.unwrap().as_deref(), Some("1.5"));
+    // A wrong value first: the run is refused and the message stands beside the field.
+    retype(&c, "#set-weight-area", "سه").await;
+    click(&c, "#run").await;
+    assert!(
+        text_of(&c, "#error-summary")
+            .await
+            .contains("«weight:area»"),
+        "{}",
+        text_of(&c, "#error-summary").await
+    );
+    assert!(c.find(Locator::Id("set-weight-area-error")).await.is_ok());
+    retype(&c, "#set-weight-area", "۳").await;
+    retype(&c, "#set-cut-grade-1", "۵۰").await;
+    click(&c, "#run").await;
+    let changed = words(&c, "#changed").await;
+    assert!(changed.contains("۱٫۵ → ۳"), "{changed}");
+    assert!(changed.contains("۶۰ → ۵۰"), "{changed}");
+    let (s, api) = app
+        .post(
+            "/v1/rounds/1400-2/simulate",
+            Some(&app.login(REGULATOR.0, REGULATOR.1).await),
+            json!({"set": ["weight:area=3", "cut:grade_1=50"]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{api}");
+    let up = api["simulation"]["summary"]["grades_up"].to_string();
+    assert_eq!(
+        text_of(&c, "#grades-up").await,
+        arzyab::domain::digits::to_persian_digits(&up)
+    );
+    assert_accessible(&c, "the simulation's outcome").await;
+    screenshot(&c, "console-simulation").await;
+    // On a 360 px phone the page does not scroll sideways (wide tables scroll in their box).
+    let (w, h) = c.get_window_size().await.unwrap();
+    c.set_window_size(360, 780).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let wide = c
+        .execute(
+            "const w = document.documentElement.clientWidth; \
+             return [document.documentElement.scrollWidth - w, \
+               [...document.querySelectorAll('body *')] \
+                 .filter(e => { const r = e.getBoundingClientRect(); return r.left < -1 || r.right > w + 1; }) \
+                 .filter(e => !e.closest('.table-scroll')) \
+                 .filter(e => { const r = e.parentElement.getBoundingClientRect(); return !(r.left < -1 || r.right > w + 1); }) \
+                 .slice(0, 8).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().width))];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(wide[0], 0, "the page is wider than the phone: {wide}");
+    c.set_window_size(w as u32, h as u32).await.unwrap();
+    // The report itself, in its frame.
+    c.find(Locator::Id("simulation-report"))
+        .await
+        .unwrap()
+        .enter_frame()
+        .await
+        .unwrap();
+    let report = text_of(&c, "header h1").await;
+    assert!(report.contains("گزارش شبیه‌سازی"), "{report}");
+    let overrides = text_of(&c, "header").await;
+    assert!(overrides.contains("weight:area=3"), "{overrides}");
+    c.enter_parent_frame().await.unwrap();
     c.close().await.unwrap();
+}
+
+/// Empties the input `css` and types `text` into it.
+async fn retype(c: &Client, css: &str, text: &str) {
+    let input = c.find(Locator::Css(css)).await.unwrap();
+    input.clear().await.unwrap();
+    input.send_keys(text).await.unwrap();
 }

@@ -77,7 +77,19 @@ async fn a_policy_officer_sees_a_broken_rule_files_diagnostic_on_the_open_page_t
         took < Duration::from_millis(2500),
         "half a second's poll plus the watcher's debounce; took {took:?}"
     );
-    assert!(diagnostics.contains("YAML"), "{diagnostics}");
+    // In Persian, as the API's Persian message says it.
+    let (_, rules) = app.get("/v1/rules", Some(&app.admin().await)).await;
+    let fa = rules["rounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["round"] == "1400-2")
+        .map(|r| r["last_attempt"]["errors"][0]["message"]["fa"].clone())
+        .unwrap();
+    assert!(
+        diagnostics.contains(fa.as_str().unwrap()),
+        "{fa} in {diagnostics}"
+    );
     assert!(
         same_page(&c).await,
         "htmx replaced the part, the page was not reloaded"

@@ -234,3 +234,55 @@ pub async fn screenshot(c: &Client, name: &str) {
     }
     c.set_window_size(w as u32, h as u32).await.unwrap();
 }
+
+/// WebDriver's "Get Computed Role" and "Get Computed Label" of one element: what the browser's
+/// accessibility tree tells a screen reader the element is, and what it is called.
+#[derive(Debug)]
+struct Computed {
+    /// `computedrole` or `computedlabel`.
+    what: &'static str,
+    element: String,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Computed {
+    fn endpoint(
+        &self,
+        base_url: &reqwest::Url,
+        session_id: Option<&str>,
+    ) -> Result<reqwest::Url, <reqwest::Url as std::str::FromStr>::Err> {
+        let session = session_id.expect("a session");
+        base_url.join(&format!(
+            "session/{session}/element/{}/{}",
+            self.element, self.what
+        ))
+    }
+
+    fn method_and_body(&self, _: &reqwest::Url) -> (axum::http::Method, Option<String>) {
+        (axum::http::Method::GET, None)
+    }
+}
+
+async fn computed(c: &Client, css: &str, what: &'static str) -> String {
+    let e = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no `{css}` on the page: {e}"));
+    let element = e.element_id().to_string();
+    c.issue_cmd(Computed { what, element })
+        .await
+        .unwrap_or_else(|err| panic!("{what} of `{css}`: {err}"))
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The role the browser gives the first element `css` in its accessibility tree (`table`,
+/// `row`, `cell`, `columnheader` …): what a screen reader is told it is.
+pub async fn computed_role(c: &Client, css: &str) -> String {
+    computed(c, css, "computedrole").await
+}
+
+/// The accessible name the browser gives the first element `css`: what a screen reader reads.
+pub async fn computed_label(c: &Client, css: &str) -> String {
+    computed(c, css, "computedlabel").await
+}

@@ -12,6 +12,7 @@ mod console;
 mod console_policy;
 mod declaration;
 mod harness;
+mod phone;
 mod results;
 mod review;
 mod triage;

@@ -54,14 +54,21 @@ pub struct FileTriage {
     pub deadline_at_jalali: String,
 }
 
+impl FileTriage {
+    /// A file's place in the queue from its assessment and the deadline that applies to it.
+    pub fn new(triage: &crate::engine::triage::Triage, deadline: Timestamp) -> Self {
+        FileTriage {
+            risk: triage.risk,
+            flags: triage.flags.iter().cloned().map(Into::into).collect(),
+            deadline_at: deadline,
+            deadline_at_jalali: jalali(deadline),
+        }
+    }
+}
+
 impl From<&app::TriagedFile> for FileTriage {
     fn from(f: &app::TriagedFile) -> Self {
-        FileTriage {
-            risk: f.triage.risk,
-            flags: f.triage.flags.iter().cloned().map(Into::into).collect(),
-            deadline_at: f.deadline,
-            deadline_at_jalali: jalali(f.deadline),
-        }
+        FileTriage::new(&f.triage, f.deadline)
     }
 }
 
