@@ -69,6 +69,11 @@ pub struct Attempt {
 
 /// One problem in a rule set, at its file (relative to the rules directory), line and column.
 #[derive(Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "file": "1400-2/criteria.yaml", "line": 8, "column": 5,
+    "message": {"fa": "کلید «wieght» در معیار شناخته نیست", "en": "unknown key `wieght` in criterion"},
+    "hint": {"fa": "آیا منظورتان «weight» است؟", "en": "did you mean `weight`?"}
+}))]
 pub struct Diagnostic {
     /// The file, relative to the rules directory.
     #[schema(example = "1400-2/criteria.yaml")]
@@ -79,7 +84,7 @@ pub struct Diagnostic {
     /// The column, from 1 (0: unknown).
     #[schema(example = 5)]
     pub column: u32,
-    /// What is wrong, in Persian and English.
+    /// What is wrong, in Persian and English: the same names (inside «» in the Persian) and numbers.
     pub message: crate::domain::Label,
     /// What to do about it, when known, in Persian and English.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -169,4 +174,39 @@ pub struct SourceFile {
     /// The file's full text.
     #[schema(example = "criteria:\n  - id: area\n    kind: bands\n")]
     pub text: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::test_support::{edit, example};
+
+    /// The OpenAPI document's example of a diagnostic is what the server gives for that mistake.
+    #[test]
+    fn the_documented_example_of_a_diagnostic_is_the_real_answer_to_a_misspelled_key() {
+        let (tmp, dir) = example();
+        edit(
+            &dir,
+            "criteria.yaml",
+            "    weight: 1.5\n",
+            "    wieght: 1.5\n",
+        );
+        let diags = crate::rules::load_round(&dir)
+            .expect_err("a misspelled key")
+            .0;
+        let mut body = super::Diagnostic::from(&diags[0]);
+        body.file = diags[0]
+            .at
+            .file
+            .strip_prefix(tmp.path())
+            .unwrap()
+            .display()
+            .to_string();
+        let (_, doc) = crate::http::routes();
+        let doc = serde_json::to_value(&doc).unwrap();
+        let documented = &doc["components"]["schemas"]["Diagnostic"]["example"];
+        assert_eq!(&serde_json::to_value(&body).unwrap(), documented);
+        for fa in [&documented["message"]["fa"], &documented["hint"]["fa"]] {
+            assert_eq!(crate::domain::persian_problem(fa.as_str().unwrap()), None);
+        }
+    }
 }
