@@ -39,8 +39,8 @@ pub struct RuleTest {
     pub name: String,
     /// `file:line` of the case, relative to the rules directory.
     pub at: String,
-    /// Empty when the case passed.
-    pub failures: Vec<String>,
+    /// Empty when the case passed; each in Persian and English.
+    pub failures: Vec<Label>,
 }
 
 impl RuleTest {
@@ -184,7 +184,12 @@ async fn run_tests(rs: std::sync::Arc<RuleSet>, root: PathBuf) -> Result<Vec<Rul
                 .map(|s| s.trim_start_matches('/').to_string())
                 .unwrap_or(c.at),
             name: c.name,
-            failures: c.failures,
+            failures: c
+                .failures_fa
+                .into_iter()
+                .zip(c.failures)
+                .map(|(fa, en)| Label::new(fa, en))
+                .collect(),
         })
         .collect())
 }

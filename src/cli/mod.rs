@@ -34,7 +34,7 @@ pub enum Command {
         /// Print diagnostics as JSON.
         #[arg(long)]
         json: bool,
-        /// Print each problem's message in Persian (hints stay in English).
+        /// Print each problem's message and hint in Persian.
         #[arg(long)]
         fa: bool,
     },
@@ -42,6 +42,9 @@ pub enum Command {
     Test {
         #[arg(required = true)]
         rounds: Vec<PathBuf>,
+        /// Print the report in Persian (each failure's facts, Persian digits).
+        #[arg(long)]
+        fa: bool,
     },
     /// Score, rank and grade a population of offices offline.
     Rank {
@@ -155,7 +158,7 @@ pub enum Format {
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Check { rounds, json, fa } => check::run(&rounds, json, fa),
-        Command::Test { rounds } => test::run(&rounds),
+        Command::Test { rounds, fa } => test::run(&rounds, fa),
         Command::Rank {
             round,
             offices,

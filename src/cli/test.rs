@@ -1,35 +1,58 @@
-//! `arzyab test`: run each round's rule tests and print a pass/fail report.
+//! `arzyab test`: run each round's rule tests and print a pass/fail report, in English or (with
+//! `--fa`) in Persian.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::domain::digits::to_persian_digits;
 use crate::engine::testing::run_tests;
 
-pub fn run(rounds: &[PathBuf]) -> Result<ExitCode, String> {
+pub fn run(rounds: &[PathBuf], fa: bool) -> Result<ExitCode, String> {
     let (mut passed, mut failed) = (0, 0);
     for dir in rounds {
         let rs = super::load(dir)?;
         if rs.tests.is_empty() {
-            println!(
-                "{}: no rule tests (add cases under {}/tests/)",
-                dir.display(),
-                dir.display()
-            );
+            if fa {
+                println!(
+                    "{}: آزمونی برای قواعد نیست (نمونه‌ها را در {}/tests/ بگذارید)",
+                    dir.display(),
+                    dir.display()
+                );
+            } else {
+                println!(
+                    "{}: no rule tests (add cases under {}/tests/)",
+                    dir.display(),
+                    dir.display()
+                );
+            }
         }
         for r in run_tests(&rs) {
             if r.passed() {
                 passed += 1;
-                println!("  ok    {}", r.name);
+                println!("  {}    {}", if fa { "درست" } else { "ok" }, r.name);
             } else {
                 failed += 1;
-                println!("  FAIL  {}  ({})", r.name, r.at);
-                for f in &r.failures {
+                println!(
+                    "  {}  {}  ({})",
+                    if fa { "نادرست" } else { "FAIL" },
+                    r.name,
+                    r.at
+                );
+                for f in if fa { &r.failures_fa } else { &r.failures } {
                     println!("          {f}");
                 }
             }
         }
     }
-    println!("\n{passed} passed, {failed} failed");
+    if fa {
+        println!(
+            "\n{} درست، {} نادرست",
+            to_persian_digits(&passed.to_string()),
+            to_persian_digits(&failed.to_string())
+        );
+    } else {
+        println!("\n{passed} passed, {failed} failed");
+    }
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {

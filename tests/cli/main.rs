@@ -249,6 +249,24 @@ fn a_failing_rule_test_is_reported_with_expected_and_actual() {
     assert!(out.contains("FAIL  area 40 is in the 40-60 band"), "{out}");
     assert!(out.contains("points of `area`: expected 4, got 7"), "{out}");
     assert!(out.contains("0 passed, 1 failed"), "{out}");
+    // In Persian: the same failure, the same numbers, Persian digits.
+    let o = arzyab(&["test", "--fa", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let fa = stdout(&o);
+    assert!(fa.contains("نادرست  area 40 is in the 40-60 band"), "{fa}");
+    let failure = fa
+        .lines()
+        .find(|l| l.contains("«area»"))
+        .unwrap_or_else(|| panic!("the failure names the criterion: {fa}"));
+    assert!(failure.contains('۴') && failure.contains('۷'), "{failure}");
+    assert!(
+        !failure
+            .replace("«area»", "")
+            .chars()
+            .any(|c| c.is_ascii_alphanumeric()),
+        "wholly Persian: {failure}"
+    );
+    assert!(fa.contains("۰ درست، ۱ نادرست"), "{fa}");
 }
 
 #[test]
