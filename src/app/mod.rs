@@ -353,9 +353,12 @@ impl AppError {
             AppError::Rules(d) => Some(Label::new(
                 format!(
                     "قواعد پیشنهادی {} ایراد دارد",
-                    crate::domain::digits::to_persian_digits(&d.len().to_string())
+                    crate::domain::digits::to_persian_count(d.len() as u64)
                 ),
-                format!("the rule set has {} problem(s)", d.len()),
+                format!(
+                    "the rule set has {}",
+                    crate::domain::label::count(d.len() as u64, "problem", "problems")
+                ),
             )),
             AppError::Stopped {
                 stopped,

@@ -110,6 +110,7 @@ pub enum Bundle {
 pub struct Candidate {
     /// Overrides of the rules, `KEY=VALUE` (`weight:area=2`, `cut:grade_1=55`).
     pub set: Vec<String>,
+    /// The rule files it is made of.
     pub bundle: Bundle,
     /// One setting varied over a range, `KEY=FROM:TO:STEP`.
     pub sweep: Option<String>,
@@ -121,7 +122,9 @@ pub struct Candidate {
 
 /// What a candidate would do, and with a sweep, the grade counts at every step.
 pub struct Outcome {
+    /// What the candidate would change.
     pub simulation: Simulation,
+    /// With a sweep: the grade counts at every step.
     pub sweep: Option<Sweep>,
 }
 
@@ -132,9 +135,9 @@ impl Outcome {
     }
 
     /// The headline of the outcome, for a page that shows the report beside it.
-    pub fn glance(&self) -> Glance {
+    pub fn headline(&self) -> Headline {
         let s = &self.simulation.summary;
-        Glance {
+        Headline {
             candidate_hash: self.simulation.candidate.hash.clone(),
             offices: s.offices,
             filers: s.filers,
@@ -159,9 +162,10 @@ impl Outcome {
 }
 
 /// A simulation's headline numbers and its rule changes in business terms.
-pub struct Glance {
-    /// The candidate rule set's content hash.
+pub struct Headline {
+    /// The candidate rule set's content hash (its first 16 hex digits).
     pub candidate_hash: String,
+    /// Offices compared, and of them those that filed.
     pub offices: usize,
     pub filers: usize,
     /// Offices in grades 1, 2 and 3 under the live rules, then under the candidate.
@@ -170,11 +174,13 @@ pub struct Glance {
     /// Offices whose grade got better, and worse.
     pub grades_up: usize,
     pub grades_down: usize,
+    /// Offices whose total, and whose nationwide position, changed.
     pub totals_changed: usize,
     pub positions_changed: usize,
     /// The most places an office rose, and fell (negative), nationwide.
     pub largest_rise: i64,
     pub largest_fall: i64,
+    /// What changed in the rules, in business terms.
     pub changes: Vec<super::rules_console::Change>,
     /// The sweep's number of steps, when one ran.
     pub sweep_steps: Option<usize>,
@@ -191,8 +197,9 @@ pub async fn run(
     actor.require(SIMULATORS)?;
     let base = app.live_round(round)?;
     let (set, spec) = parse(&candidate)?;
-    // Refused at once when the slots are taken; the slot is held until the computation ends.
-    let slot = app.simulations.start()?;
+    // Refused at once when the slots are taken; the slot is held until the computation ends,
+    // even when the caller went away meanwhile (the compile and the computation hold it).
+    let slot = Arc::new(app.simulations.start()?);
     // The candidate's evaluations: stopped at the request's time budget, when the caller goes
     // away (this future is dropped), or when the server shuts down.
     let budget = app.evaluations.child(app.simulations.limits.evaluation);
@@ -201,8 +208,8 @@ pub async fn run(
         Bundle::Live => Vec::new(),
         Bundle::Whole(f) | Bundle::Changed(f) => f.keys().cloned().collect(),
     };
-    let source = candidate_source(&base, candidate.bundle);
-    let cand = compile(source, &set).await?;
+    let source = candidate_source(&base, candidate.bundle)?;
+    let cand = compile(source, &set, slot.clone()).await?;
     // Files whose referral deadline passed stand as they were referred, as in the results.
     super::review::expire_due_referrals(app, base.round, app.clock.now()).await?;
     let population = app
@@ -216,17 +223,31 @@ pub async fn run(
         spec,
         budget: budget.clone(),
     };
-    let (mut simulation, sweep) = tokio::task::spawn_blocking(move || {
+    let computed = tokio::task::spawn_blocking(move || {
         let _slot = slot;
         work.compute(&population, cand)
     })
     .await
-    .map_err(AppError::internal)??;
+    .map_err(AppError::internal)?;
+    let mut what = json!({"set": candidate.set, "files": uploaded, "sweep": candidate.sweep});
+    // A run that was stopped or failed is recorded too: it ran, and spent what it spent.
+    let (mut simulation, sweep) = match computed {
+        Ok(done) => done,
+        Err(e) => {
+            what["outcome"] = json!(match &e {
+                AppError::Stopped { stopped, .. } => describe_stop(stopped, None, None).0,
+                _ => "failed",
+            });
+            record(app, actor, round, &what).await?;
+            return Err(e);
+        }
+    };
     for side in [&mut simulation.baseline, &mut simulation.candidate] {
         side.dir = shown_dir(&side.dir, &app.rules.dir);
     }
     simulation.overrides = set.iter().map(Override::to_string).collect();
-    let what = json!({"set": candidate.set, "files": uploaded, "sweep": candidate.sweep, "candidate_hash": simulation.candidate});
+    what["outcome"] = json!("done");
+    what["candidate_hash"] = json!(simulation.candidate.hash);
     record(app, actor, round, &what).await?;
     Ok(Outcome { simulation, sweep })
 }
@@ -238,10 +259,18 @@ pub(super) async fn compare(
     base: Arc<RuleSet>,
     cand: Arc<RuleSet>,
 ) -> Result<Simulation, AppError> {
-    let population = app.populations.get(app, base).await?;
-    let budget = app.evaluations.child(Limits::default());
+    // A simulation like any other: a slot, the time budget, stopped when the caller goes away.
+    let slot = app.simulations.start()?;
+    let budget = app.evaluations.child(app.simulations.limits.evaluation);
+    let _cancel = budget.cancel_on_drop();
+    let population = app
+        .populations
+        .get(app, base)
+        .await
+        .map_err(|e| unless_stopped(&budget, &[], e))?;
     tokio::task::spawn_blocking(move || {
-        let _budget = Budget::enter(Some(budget));
+        let _slot = slot;
+        let _budget = Budget::enter(Some(budget.clone()));
         let baseline = population.baseline();
         let own = if simulate::same_inputs(&population.rs, &cand) {
             None
@@ -249,7 +278,8 @@ pub(super) async fn compare(
             Some(prepare_all(&cand, &population.records)?)
         };
         let offices = own.as_deref().unwrap_or(&population.offices);
-        simulate::simulate(&baseline, &cand, offices, &Options::default()).map_err(score_errors)
+        simulate::simulate(&baseline, &cand, offices, &Options::default())
+            .map_err(|e| unless_stopped(&budget, &e, score_errors(e.clone())))
     })
     .await
     .map_err(AppError::internal)?
@@ -293,11 +323,15 @@ fn scope_name(scope: crate::rules::model::Scope) -> Label {
 pub struct Settings {
     /// Every round with live rules, oldest first (the form can switch between them).
     pub rounds: Vec<String>,
+    /// The round, its live version and that version's content hash.
     pub round: String,
     pub version: String,
     pub hash: String,
+    /// Each criterion's weight and maximum points.
     pub criteria: Vec<SettingView>,
+    /// Each penalty's points the first time and its cap.
     pub penalties: Vec<SettingView>,
+    /// Cut points or shares, service shares, the fragile margin, the scope.
     pub grading: Vec<SettingView>,
 }
 
@@ -419,6 +453,7 @@ pub fn settings(app: &App, actor: &Actor, round: &str) -> Result<Settings, AppEr
 pub struct CandidateProblem {
     /// `criteria.yaml:12:5`, the file as the candidate names it.
     pub at: String,
+    /// What is wrong, and what to do.
     pub message: Label,
     pub hint: Option<Label>,
 }
@@ -483,53 +518,80 @@ fn field(name: &str, message: Label) -> AppError {
 }
 
 /// The candidate's source: the live rules' own, an uploaded round, or the live files with some
-/// replaced.
-fn candidate_source(base: &RuleSet, bundle: Bundle) -> Source {
+/// replaced. A changed file whose name is not a live path and is the name of two live files is
+/// refused (which one it replaces would be a guess).
+fn candidate_source(base: &RuleSet, bundle: Bundle) -> Result<Source, AppError> {
     let round = base.round;
     let files: Vec<SourceFile> = match bundle {
-        Bundle::Live => return base.source.clone(),
+        Bundle::Live => return Ok(base.source.clone()),
         Bundle::Whole(files) => files
             .into_iter()
             .map(|(path, text)| SourceFile { path, text })
             .collect(),
-        Bundle::Changed(changed) => {
-            let mut files = base.source.files.clone();
-            for (path, text) in changed {
-                let name = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
-                let same_path = files.iter().position(|f| f.path == path);
-                let same_name = || {
-                    let mut found = files
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, f)| name(&f.path) == name(&path));
-                    match (found.next(), found.next()) {
-                        (Some((i, _)), None) => Some(i),
-                        _ => None,
-                    }
-                };
-                match same_path.or_else(same_name) {
-                    Some(i) => files[i].text = text,
-                    None => files.push(SourceFile { path, text }),
-                }
-            }
-            files
-        }
+        Bundle::Changed(changed) => replace_files(base.source.files.clone(), changed)?,
     };
-    Source {
+    Ok(Source {
         dir: std::path::PathBuf::from(format!("candidate/{round}")),
         hash: crate::rules::compile::hash_files(&files),
         files,
+    })
+}
+
+/// `files` with each of `changed` in place of the file of the same path, else of the only file
+/// of the same name, else added.
+fn replace_files(
+    mut files: Vec<SourceFile>,
+    changed: BTreeMap<String, String>,
+) -> Result<Vec<SourceFile>, AppError> {
+    let name = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
+    for (path, text) in changed {
+        if let Some(f) = files.iter_mut().find(|f| f.path == path) {
+            f.text = text;
+            continue;
+        }
+        let same_name: Vec<usize> = (0..files.len())
+            .filter(|&i| name(&files[i].path) == name(&path))
+            .collect();
+        match same_name[..] {
+            [] => files.push(SourceFile { path, text }),
+            [i] => files[i].text = text,
+            _ => {
+                let paths: Vec<&str> = same_name.iter().map(|&i| files[i].path.as_str()).collect();
+                return Err(field(
+                    "files",
+                    Label::new(
+                        format!(
+                            "نام {} از آنِ چند پروندهٔ قواعد فعال است ({})؛ پرونده را با مسیرش بفرستید",
+                            quoted(&path),
+                            paths.iter().map(quoted).collect::<Vec<_>>().join("، ")
+                        ),
+                        format!(
+                            "`{path}` is the name of several live rule files ({}); send it with its path",
+                            paths.join(", ")
+                        ),
+                    ),
+                ));
+            }
+        }
     }
+    Ok(files)
 }
 
 /// The candidate: a fresh compile of its source (a compiled rule set cannot be cloned), then the
 /// overrides on top, each problem named by the override it is in (`set[i]`), or `set` for a clash
 /// between settings.
-async fn compile(source: Source, set: &[Override]) -> Result<RuleSet, AppError> {
-    let mut cand = tokio::task::spawn_blocking(move || compile_source(source))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(|d| AppError::Rules(d.0))?;
+async fn compile(
+    source: Source,
+    set: &[Override],
+    slot: Arc<OwnedSemaphorePermit>,
+) -> Result<RuleSet, AppError> {
+    let mut cand = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        compile_source(source)
+    })
+    .await
+    .map_err(AppError::internal)?
+    .map_err(|d| AppError::Rules(d.0))?;
     let mut problems: Vec<FieldError> = set
         .iter()
         .enumerate()
@@ -761,6 +823,76 @@ pub async fn record(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn files(paths: &[&str]) -> Vec<SourceFile> {
+        paths
+            .iter()
+            .map(|p| SourceFile {
+                path: p.to_string(),
+                text: format!("old {p}"),
+            })
+            .collect()
+    }
+
+    fn changed(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_changed_file_replaces_the_live_one_by_path_then_by_its_only_name_else_is_added() {
+        let live = files(&["criteria.yaml", "tests/cases.yaml", "round.yaml"]);
+        let out = replace_files(
+            live,
+            changed(&[
+                ("round.yaml", "new round"),
+                ("cases.yaml", "new cases"),
+                ("extra.rhai", "new script"),
+            ]),
+        )
+        .unwrap();
+        let text = |p: &str| out.iter().find(|f| f.path == p).map(|f| f.text.as_str());
+        assert_eq!(text("round.yaml"), Some("new round"));
+        assert_eq!(
+            text("tests/cases.yaml"),
+            Some("new cases"),
+            "by its only name"
+        );
+        assert_eq!(
+            text("criteria.yaml"),
+            Some("old criteria.yaml"),
+            "untouched"
+        );
+        assert_eq!(text("extra.rhai"), Some("new script"), "added");
+        assert_eq!(out.len(), 4);
+    }
+
+    #[test]
+    fn a_name_of_two_live_files_is_refused_naming_both() {
+        let live = files(&["tests/cases.yaml", "more/cases.yaml"]);
+        let Err(AppError::Refused(crate::workflow::WorkflowError::Fields(f))) =
+            replace_files(live, changed(&[("cases.yaml", "x")]))
+        else {
+            panic!("an ambiguous name is refused");
+        };
+        assert_eq!(f[0].field, "files");
+        assert!(
+            f[0].message.en.contains("tests/cases.yaml"),
+            "{}",
+            f[0].message.en
+        );
+        assert!(
+            f[0].message.en.contains("more/cases.yaml"),
+            "{}",
+            f[0].message.en
+        );
+        assert_eq!(crate::domain::persian_problem(&f[0].message.fa), None);
+        // With its path it is not ambiguous.
+        let live = files(&["tests/cases.yaml", "more/cases.yaml"]);
+        assert!(replace_files(live, changed(&[("more/cases.yaml", "x")])).is_ok());
+    }
 
     #[test]
     fn a_stop_is_told_wholly_in_persian_with_the_same_numbers() {

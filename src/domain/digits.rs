@@ -8,6 +8,8 @@ pub fn to_ascii_digits(text: &str) -> String {
             '۰'..='۹' => char::from(b'0' + (c as u32 - '۰' as u32) as u8),
             '٠'..='٩' => char::from(b'0' + (c as u32 - '٠' as u32) as u8),
             '٫' => '.',
+            // The minus sign Persian text writes (see `to_persian_number`).
+            '−' => '-',
             _ => c,
         })
         .collect()
@@ -74,6 +76,7 @@ mod tests {
         assert_eq!(to_persian_digits("1400/01/17"), "۱۴۰۰/۰۱/۱۷");
         assert_eq!(to_persian_number("-12.5"), "−۱۲٫۵");
         assert_eq!(to_ascii_digits(&to_persian_number("125.75")), "125.75");
+        assert_eq!(to_ascii_digits(&to_persian_number("-30")), "-30");
     }
 
     #[test]

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::extract::multipart::MultipartRejection;
+use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::extract::{Multipart, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -24,10 +24,17 @@ use super::layout::{Bounce, FieldError, Layout, Visitor, app_error, error_of, re
 use crate::app::AppError;
 use crate::app::rules_console::Change;
 use crate::app::simulation::{
-    self, Bundle, Candidate, CandidateProblem, Glance, SettingView, Settings,
+    self, Bundle, Candidate, CandidateProblem, Headline, SettingView, Settings,
 };
 use crate::domain::Fixed;
 use crate::domain::digits::to_ascii_digits;
+
+/// The most problems the error summary lists (the rest are counted).
+const MAX_ERRORS: usize = 10;
+
+/// The most bytes of rule files a run takes (in base64 they travel back in the answered form,
+/// and the server takes 4 MiB a request).
+const MAX_FILE_BYTES: usize = 1024 * 1024;
 
 /// The most movers a page run explains (the report lists them).
 const TOP_MOVERS: usize = 20;
@@ -60,7 +67,7 @@ struct SweepForm {
 
 /// What a run shows above the report.
 struct Outcome {
-    glance: Glance,
+    headline: Headline,
     /// What the run changed, in words: «وزن «مساحت»: ۱ → ۲».
     changed: Vec<String>,
     uploaded: Vec<String>,
@@ -194,6 +201,8 @@ struct Sent {
     files: BTreeMap<String, String>,
     /// Uploaded files that are not text.
     unreadable: Vec<String>,
+    /// The files were more than [`MAX_FILE_BYTES`], or the form more than the server takes.
+    too_large: bool,
 }
 
 /// Reads the multipart form. A form that is not multipart, or a field it cannot read, is a 400
@@ -210,15 +219,36 @@ async fn read(form: Result<Multipart, MultipartRejection>, v: &Visitor) -> Resul
     };
     let mut form = form.map_err(|e| unread(e.body_text()))?;
     let mut sent = Sent::default();
-    let bad = |e: axum::extract::multipart::MultipartError| unread(e.body_text());
-    while let Some(field) = form.next_field().await.map_err(bad)? {
+    let mut file_bytes = 0;
+    // Past the server's limit the rest of the form is lost: what was read is kept, and told.
+    let over = |e: &MultipartError| e.status() == StatusCode::PAYLOAD_TOO_LARGE;
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) if over(&e) => {
+                sent.too_large = true;
+                break;
+            }
+            Err(e) => return Err(unread(e.body_text())),
+        };
         let name = field.name().unwrap_or_default().to_string();
         if name == "files" {
             let file = field.file_name().unwrap_or_default().to_string();
-            let bytes = field.bytes().await.map_err(bad)?;
-            if file.is_empty() && bytes.is_empty() {
+            let bytes = match field.bytes().await {
+                Ok(bytes) => bytes,
+                Err(e) if over(&e) => {
+                    sent.too_large = true;
+                    break;
+                }
+                Err(e) => return Err(unread(e.body_text())),
+            };
+            // No file chosen: an empty part without a name.
+            if file.is_empty() {
                 continue;
             }
+            file_bytes += bytes.len();
+            sent.too_large |= file_bytes > MAX_FILE_BYTES;
             // A folder chosen whole sends `folder/criteria.yaml`: the round's files are below it.
             let path = match file.split_once('/') {
                 Some((_, rest)) if !rest.is_empty() => rest.to_string(),
@@ -232,7 +262,14 @@ async fn read(form: Result<Multipart, MultipartRejection>, v: &Visitor) -> Resul
             }
             continue;
         }
-        let text = field.text().await.map_err(bad)?;
+        let text = match field.text().await {
+            Ok(text) => text,
+            Err(e) if over(&e) => {
+                sent.too_large = true;
+                break;
+            }
+            Err(e) => return Err(unread(e.body_text())),
+        };
         match name.as_str() {
             "csrf" => sent.csrf = text,
             "round" => sent.round = Some(text),
@@ -252,6 +289,8 @@ async fn read(form: Result<Multipart, MultipartRejection>, v: &Visitor) -> Resul
                         sent.unreadable.push(path.to_string());
                         continue;
                     };
+                    file_bytes += text.len();
+                    sent.too_large |= file_bytes > MAX_FILE_BYTES;
                     sent.files.entry(path.to_string()).or_insert(text);
                 } else {
                     sent.values.insert(name, text);
@@ -379,14 +418,14 @@ pub async fn run(
             let mut p = page(v.layout(), settings, Some(&sent));
             p.outcome = Some(Outcome {
                 changed: changed_words(&p),
-                glance: outcome.glance(),
+                headline: outcome.headline(),
                 uploaded: sent.files.keys().cloned().collect(),
                 sweep: outcome.sweep.as_ref().map(|w| w.param.clone()),
                 report,
             });
             Ok(v.finish(render(StatusCode::OK, &p)))
         }
-        Ran::Refused(p) => Ok(v.finish(render(StatusCode::UNPROCESSABLE_ENTITY, &*p))),
+        Ran::Refused(status, p) => Ok(refused(&v, status, &p)),
     }
 }
 
@@ -405,7 +444,7 @@ pub async fn report(
             let name = format!(
                 "attachment; filename=\"simulation-{}-{}.html\"",
                 settings.round,
-                outcome.glance().candidate_hash
+                outcome.headline().candidate_hash
             );
             Ok((
                 StatusCode::OK,
@@ -418,14 +457,26 @@ pub async fn report(
             )
                 .into_response())
         }
-        Ran::Refused(p) => Ok(v.finish(render(StatusCode::UNPROCESSABLE_ENTITY, &*p))),
+        Ran::Refused(status, p) => Ok(refused(&v, status, &p)),
     }
 }
 
 /// A run's end: the outcome, or the form with what is wrong.
 enum Ran {
     Done(Settings, Box<simulation::Outcome>),
-    Refused(Box<SimulationPage>),
+    /// The form again, with the answer's status: 422, or 503 when every slot was taken.
+    Refused(StatusCode, Box<SimulationPage>),
+}
+
+/// The form with what is wrong, as the answer's status says; a busy server says when to retry.
+fn refused(v: &Visitor, status: StatusCode, p: &SimulationPage) -> Response {
+    let mut response = render(status, p);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+    }
+    v.finish(response)
 }
 
 /// Runs what the form sent; refusals a person can mend come back as the form with the problems
@@ -437,33 +488,50 @@ async fn simulate(portal: &Portal, v: &Visitor, sent: &Sent) -> Result<Ran, Boun
         .map_err(|e| Bounce::from(app_error(v.layout(), e)))?;
     let (candidate, fields) = candidate(&settings, sent);
     let mut problems = Vec::new();
-    let errors: Vec<FieldError> = if sent.unreadable.is_empty() {
+    let mut status = StatusCode::UNPROCESSABLE_ENTITY;
+    let errors: Vec<FieldError> = if let Some(error) = upload_error(&l, sent) {
+        vec![error]
+    } else {
         match simulation::run(&portal.app, &v.actor, &round, candidate).await {
             Ok(outcome) => return Ok(Ran::Done(settings, Box::new(outcome))),
             Err(e) => {
+                if matches!(e, AppError::Busy { .. }) {
+                    status = StatusCode::SERVICE_UNAVAILABLE;
+                }
                 problems = simulation::candidate_problems(&e);
                 form_errors(v, &l, &settings, &fields, e)?
             }
         }
-    } else {
-        sent.unreadable
-            .iter()
-            .map(|f| FieldError {
-                field: "files".into(),
-                message: format!(
-                    "{} «{f}»",
-                    l.t(
-                        "این پرونده متن نیست و خوانده نشد:",
-                        "This file is not text and was not read:"
-                    )
-                ),
-            })
-            .collect()
     };
     let mut p = page(l, settings, Some(sent));
     p.errors = errors;
     p.problems = problems;
-    Ok(Ran::Refused(Box::new(p)))
+    Ok(Ran::Refused(status, Box::new(p)))
+}
+
+/// What is wrong with the files sent, before anything runs: a form larger than allowed, or a file
+/// that is not text.
+fn upload_error(l: &Layout, sent: &Sent) -> Option<FieldError> {
+    let message = if sent.too_large {
+        l.t(
+            "پرونده‌های فرستاده روی هم از یک مگابایت بیشترند؛ پرونده‌های کمتری بفرستید و مقدارهای فرم را دوباره وارسی کنید",
+            "The files sent are more than 1 MB in all; send fewer files, and check the form's values again",
+        )
+        .to_string()
+    } else {
+        let f = sent.unreadable.first()?;
+        format!(
+            "{} «{f}»",
+            l.t(
+                "این پرونده متن نیست و خوانده نشد:",
+                "This file is not text and was not read:"
+            )
+        )
+    };
+    Some(FieldError {
+        field: "files".into(),
+        message,
+    })
 }
 
 /// A refused run as the form's errors, each at the field it is about: an override's at its input,
@@ -497,14 +565,30 @@ fn form_errors(
         }]
     };
     match &e {
-        AppError::Refused(crate::workflow::WorkflowError::Fields(f)) => Ok(f
-            .iter()
-            .map(|f| FieldError {
-                field: at(&f.field),
-                message: l.pick(&f.message).to_string(),
-            })
-            .collect()),
-        AppError::BadRequest(..) => {
+        AppError::Refused(crate::workflow::WorkflowError::Fields(f)) => {
+            // A candidate that fails on every office would list thousands: the first few, counted.
+            let mut errors: Vec<FieldError> = f
+                .iter()
+                .take(MAX_ERRORS)
+                .map(|f| FieldError {
+                    field: at(&f.field),
+                    message: l.pick(&f.message).to_string(),
+                })
+                .collect();
+            if f.len() > MAX_ERRORS {
+                errors.push(FieldError {
+                    field: "run".into(),
+                    message: format!(
+                        "{} {} {}",
+                        l.t("و", "and"),
+                        l.num(f.len() - MAX_ERRORS),
+                        l.t("مورد دیگر", "more")
+                    ),
+                });
+            }
+            Ok(errors)
+        }
+        AppError::BadRequest("nothing_to_simulate", _) => {
             let first = settings
                 .criteria
                 .first()
@@ -548,4 +632,49 @@ fn changed_words(p: &SimulationPage) -> Vec<String> {
             format!("{name}: {} → {new}", r.live)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Label;
+
+    fn setting(key: &str, value: &str) -> SettingView {
+        SettingView {
+            key: key.into(),
+            what: Label::new("وزن", "weight"),
+            of: None,
+            value: value.into(),
+            choices: Vec::new(),
+            numeric: true,
+        }
+    }
+
+    #[test]
+    fn a_value_typed_as_the_live_one_in_any_digits_or_form_is_no_override() {
+        let weight = setting("weight:area", "1.5");
+        for same in ["1.5", "1.50", "۱٫۵", " ۱.۵ "] {
+            assert_eq!(override_value(&weight, same), None, "{same}");
+        }
+        assert_eq!(override_value(&weight, "۲"), Some("2".into()));
+        assert_eq!(
+            override_value(&weight, "دو"),
+            Some("دو".into()),
+            "refused later"
+        );
+        let cap = setting("cap:overcharging", "-30");
+        assert_eq!(
+            override_value(&cap, "−۳۰"),
+            None,
+            "as the live column writes it"
+        );
+        assert_eq!(
+            override_value(&cap, ""),
+            Some("none".into()),
+            "an empty cap is no cap"
+        );
+        let none = setting("cap:overcharging", "none");
+        assert_eq!(override_value(&none, ""), None);
+        assert_eq!(override_value(&none, "-10"), Some("-10".into()));
+    }
 }

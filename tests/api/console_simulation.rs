@@ -10,6 +10,10 @@ use crate::console::{plain, table_rows};
 use crate::helpers::{TestApp, registry_csv};
 use crate::page_client::{Page, get, post_multipart, sign_in};
 
+both_backends!(spawn_single_slot =>
+    a_busy_server_a_looping_script_and_a_broken_form_are_told_on_the_page_and_the_slot_is_freed,
+);
+
 both_backends!(
     the_form_holds_the_live_values_and_two_overrides_give_the_apis_numbers_and_an_audit_entry,
     a_wrong_value_a_clash_between_cut_points_and_an_empty_candidate_are_told_at_their_fields,
@@ -77,7 +81,7 @@ async fn run(
     cookie: &str,
     path: &str,
     fields: &[(&str, &str)],
-    files: &[(&str, &str)],
+    files: &[(&str, &[u8])],
 ) -> Page {
     let form = get(app, "/console/simulation", cookie).await;
     assert_eq!(form.status, 200, "{}", form.html);
@@ -300,7 +304,7 @@ async fn an_uploaded_file_replaces_the_live_one_a_broken_one_is_told_by_line_and
         &cookie,
         "/console/simulation",
         &[],
-        &[("criteria.yaml", &broken)],
+        &[("criteria.yaml", broken.as_bytes())],
     )
     .await;
     assert_eq!(page.status, 422, "{}", page.html);
@@ -316,7 +320,7 @@ async fn an_uploaded_file_replaces_the_live_one_a_broken_one_is_told_by_line_and
         &cookie,
         "/console/simulation",
         &[],
-        &[("criteria.yaml", &edited)],
+        &[("criteria.yaml", edited.as_bytes())],
     )
     .await;
     assert_eq!(page.status, 200, "{}", page.html);
@@ -451,5 +455,139 @@ async fn a_sweep_runs_with_the_overrides_and_its_steps_are_in_the_report(app: Te
     assert!(
         page.html
             .contains("<option value=\"cut:grade_2\" selected>")
+    );
+}
+
+/// The entries of the audit log that record simulation runs, newest first.
+async fn run_entries(app: &TestApp) -> Vec<Value> {
+    app.store
+        .audit_entries(Some("round:1400-2"), 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.action == "simulation_run")
+        .map(|a| a.after.unwrap())
+        .collect()
+}
+
+async fn a_busy_server_a_looping_script_and_a_broken_form_are_told_on_the_page_and_the_slot_is_freed(
+    app: TestApp,
+) {
+    let (token, cookie) = filed(&app).await;
+    let live = std::fs::read_to_string(app.rules_dir.join("1400-2/location.rhai")).unwrap();
+    let looping = "fn location_points(location_type, distance_m, step_free) {\nloop { }\n}\n";
+
+    // A wrong token: refused before anything is read or run.
+    let page = post_multipart(
+        &app,
+        "/console/simulation",
+        &cookie,
+        &[("csrf", "not-the-token"), ("weight:area", "3")],
+        &[],
+    )
+    .await;
+    assert_eq!(page.status, 403, "{}", page.html);
+    // A file that is not text, and a carried file that is not base64: told at the upload, with
+    // the values typed still in the form.
+    let page = run(
+        &app,
+        &cookie,
+        "/console/simulation",
+        &[("weight:area", "3")],
+        &[("criteria.yaml", &[0xff, 0xfe, 0x00])],
+    )
+    .await;
+    assert_eq!(page.status, 422, "{}", page.html);
+    assert!(page.html.contains("href=\"#files\""), "{}", page.html);
+    assert_eq!(input(&page.html, "weight:area"), "3");
+    let page = run(
+        &app,
+        &cookie,
+        "/console/simulation",
+        &[
+            ("weight:area", "3"),
+            ("carried:criteria.yaml", "%%% not base64"),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(page.status, 422, "{}", page.html);
+    assert!(page.html.contains("href=\"#files\""), "{}", page.html);
+    // More than 1 MB of files: told at the upload, nothing runs.
+    let big = format!("# {}\n{live}", "x".repeat(1024 * 1024));
+    let page = run(
+        &app,
+        &cookie,
+        "/console/simulation",
+        &[("weight:area", "3")],
+        &[("location.rhai", big.as_bytes())],
+    )
+    .await;
+    assert_eq!(page.status, 422, "{}", page.html);
+    assert!(
+        text_of(&page.html, "files-error").contains("یک مگابایت"),
+        "{}",
+        page.html
+    );
+    let before = run_entries(&app).await.len();
+
+    // A script that loops holds the one slot: the page is told to retry, and is not audited.
+    let bundle = {
+        let dir = app.rules_dir.join("1400-2");
+        let mut files = serde_json::Map::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                let name = path.file_name().unwrap().to_str().unwrap().to_string();
+                files.insert(name, json!(std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+        files.insert("location.rhai".into(), json!(looping));
+        json!({ "files": files })
+    };
+    let request = app
+        .client
+        .post(format!("{}/v1/rounds/1400-2/simulate", app.url))
+        .bearer_auth(&token)
+        .json(&bundle);
+    let first = tokio::spawn(async move { request.send().await.unwrap().status().as_u16() });
+    for _ in 0..500 {
+        let (_, h) = app.get("/health", None).await;
+        if h["simulations"]["running"] == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let page = run(
+        &app,
+        &cookie,
+        "/console/simulation",
+        &[("weight:area", "3")],
+        &[],
+    )
+    .await;
+    assert_eq!(page.status, 503, "{}", page.html);
+    assert!(page.html.contains("href=\"#run\""), "{}", page.html);
+    assert!(
+        page.html.contains("شبیه‌سازی در حال اجراست"),
+        "{}",
+        page.html
+    );
+    first.abort();
+    // The abandoned run is stopped and its slot freed.
+    let mut running = 1;
+    for _ in 0..500 {
+        let (_, h) = app.get("/health", None).await;
+        running = h["simulations"]["running"].as_u64().unwrap();
+        if running == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(running, 0, "the slot is freed when its client goes away");
+    assert_eq!(
+        run_entries(&app).await.len(),
+        before,
+        "no run was completed or stopped by its limits"
     );
 }

@@ -133,28 +133,36 @@ pub async fn sign_in(app: &TestApp, username: &str, password: &str) -> String {
     )
 }
 
-/// Posts a `multipart/form-data` form: text `fields`, and `files` (file name, text) sent as the
+/// Posts a `multipart/form-data` form: text `fields`, and `files` (file name, bytes) sent as the
 /// field `files`, as a browser sends a form with a file input.
 pub async fn post_multipart(
     app: &TestApp,
     path: &str,
     cookie: &str,
     fields: &[(&str, &str)],
-    files: &[(&str, &str)],
+    files: &[(&str, &[u8])],
 ) -> Page {
     const BOUNDARY: &str = "arzyab-test-boundary-7MA4YWxkTrZu0gW";
-    let mut body = String::new();
+    let mut body = Vec::new();
     for (name, value) in fields {
-        body.push_str(&format!(
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-        ));
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
     }
-    for (file, text) in files {
-        body.push_str(&format!(
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n{text}\r\n"
-        ));
+    for (file, bytes) in files {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
     }
-    body.push_str(&format!("--{BOUNDARY}--\r\n"));
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
     page(
         client()
             .post(format!("{}{path}", app.url))

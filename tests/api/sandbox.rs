@@ -142,6 +142,18 @@ async fn a_hostile_script_in_an_uploaded_bundle_is_stopped_in_time_with_a_clear_
         field.starts_with("P-") && field.ends_with(".location"),
         "{body}"
     );
+    // The stopped run is in the audit log with how it ended.
+    let runs: Vec<Value> = app
+        .store
+        .audit_entries(Some("round:1400-2"), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.action == "simulation_run")
+        .map(|a| a.after.unwrap())
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0]["outcome"], code, "{runs:?}");
     // The slot is free again and the live rules answer as before.
     assert_eq!(running_simulations(&app).await, 0);
     let (s, body) = app
@@ -152,6 +164,20 @@ async fn a_hostile_script_in_an_uploaded_bundle_is_stopped_in_time_with_a_clear_
         )
         .await;
     assert_eq!(s, 200, "{body}");
+    let done = app
+        .store
+        .audit_entries(Some("round:1400-2"), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.action == "simulation_run" && a.after.as_ref().unwrap()["outcome"] == "done")
+        .expect("the finished run is recorded")
+        .after
+        .unwrap();
+    assert_eq!(
+        done["candidate_hash"].as_str(),
+        body["simulation"]["candidate"]["hash"].as_str()
+    );
 }
 
 async fn a_simulation_beyond_the_cap_is_refused_at_once_and_a_dropped_one_stops_computing(

@@ -410,7 +410,7 @@ pub fn check(rs: &RuleSet) -> Vec<Label> {
         GradeMethod::CutPoints { grade_1, grade_2 } if grade_1 <= grade_2 => {
             problems.push(Label::new(
                 format!(
-                    "رتبه ۱ باید امتیاز بیشتری از رتبه ۲ بخواهد ({} ≤ {})",
+                    "درجهٔ ۱ باید امتیاز بیشتری از درجهٔ ۲ بخواهد ({} ≤ {})",
                     fa(grade_1),
                     fa(grade_2)
                 ),
@@ -422,7 +422,7 @@ pub fn check(rs: &RuleSet) -> Vec<Label> {
         {
             problems.push(Label::new(
                 format!(
-                    "سهم رتبه‌های ۱ و ۲ روی هم از ۱۰۰٪ بیشتر است ({} + {})",
+                    "سهم درجه‌های ۱ و ۲ روی هم از ۱۰۰٪ بیشتر است ({} + {})",
                     fa(grade_1),
                     fa(grade_2)
                 ),
