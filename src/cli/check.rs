@@ -8,7 +8,7 @@ use crate::rules::{Diagnostic, load_round};
 
 /// A diagnostic for `check --fa`: its place (a left-to-right island, so that it reads as written
 /// inside right-to-left text), the Persian message and the Persian hint.
-fn persian(d: &Diagnostic) -> String {
+pub(super) fn persian(d: &Diagnostic) -> String {
     let mut out = format!("{LRI}{}{PDI}: {}", d.at, d.message_fa);
     if let Some(hint) = d.hint_fa() {
         out.push('\n');

@@ -224,6 +224,18 @@ fn load(round: &std::path::Path) -> Result<arzyab_rules::RuleSet, String> {
         .map_err(|d| format!("the rules of {} have problems:\n{d}", round.display()))
 }
 
+/// [`load`] with the problems in Persian, as `check --fa` prints them.
+fn load_persian(round: &std::path::Path) -> Result<arzyab_rules::RuleSet, String> {
+    arzyab_rules::load_round(round).map_err(|d| {
+        let problems: Vec<String> = d.0.iter().map(check::persian).collect();
+        format!(
+            "قواعد \u{2066}{}\u{2069} ایراد دارد:\n{}",
+            round.display(),
+            problems.join("\n")
+        )
+    })
+}
+
 use crate::rules as arzyab_rules;
 
 /// Reads and checks a population; every bad row and field is reported.

@@ -10,7 +10,11 @@ use crate::engine::testing::run_tests;
 pub fn run(rounds: &[PathBuf], fa: bool) -> Result<ExitCode, String> {
     let (mut passed, mut failed) = (0, 0);
     for dir in rounds {
-        let rs = super::load(dir)?;
+        let rs = if fa {
+            super::load_persian(dir)?
+        } else {
+            super::load(dir)?
+        };
         if rs.tests.is_empty() {
             if fa {
                 println!(

@@ -267,6 +267,19 @@ fn a_failing_rule_test_is_reported_with_expected_and_actual() {
         "wholly Persian: {failure}"
     );
     assert!(fa.contains("۰ درست، ۱ نادرست"), "{fa}");
+    // A round that does not load: its problems in Persian too.
+    let criteria = std::fs::read_to_string(dir.join("criteria.yaml")).unwrap();
+    std::fs::write(
+        dir.join("criteria.yaml"),
+        criteria.replacen("    weight: 1.5", "    wieght: 1.5", 1),
+    )
+    .unwrap();
+    let o = arzyab(&["test", "--fa", dir.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("ایراد دارد"), "{err}");
+    assert!(err.contains("«wieght»"), "{err}");
+    assert!(!err.contains("have problems"), "{err}");
 }
 
 #[test]
