@@ -228,11 +228,14 @@ fn load(round: &std::path::Path) -> Result<arzyab_rules::RuleSet, String> {
 fn load_persian(round: &std::path::Path) -> Result<arzyab_rules::RuleSet, String> {
     arzyab_rules::load_round(round).map_err(|d| {
         let problems: Vec<String> = d.0.iter().map(check::persian).collect();
-        format!(
-            "قواعد \u{2066}{}\u{2069} ایراد دارد:\n{}",
-            round.display(),
-            problems.join("\n")
-        )
+        // The path as a left-to-right island inside the Persian line.
+        let path = format!("\u{2066}{}\u{2069}", round.display());
+        let head = format!("قواعد {path} ایراد دارد:");
+        [head]
+            .into_iter()
+            .chain(problems)
+            .collect::<Vec<_>>()
+            .join("\n")
     })
 }
 

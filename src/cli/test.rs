@@ -18,7 +18,7 @@ pub fn run(rounds: &[PathBuf], fa: bool) -> Result<ExitCode, String> {
         if rs.tests.is_empty() {
             if fa {
                 println!(
-                    "{}: آزمونی برای قواعد نیست (نمونه‌ها را در {}/tests/ بگذارید)",
+                    "{}: آزمونی برای قواعد نیست (نمونه‌ها را در «{}/tests/» بگذارید)",
                     dir.display(),
                     dir.display()
                 );
@@ -48,14 +48,15 @@ pub fn run(rounds: &[PathBuf], fa: bool) -> Result<ExitCode, String> {
             }
         }
     }
+    println!();
     if fa {
         println!(
-            "\n{} درست، {} نادرست",
+            "{} درست، {} نادرست",
             to_persian_digits(&passed.to_string()),
             to_persian_digits(&failed.to_string())
         );
     } else {
-        println!("\n{passed} passed, {failed} failed");
+        println!("{passed} passed, {failed} failed");
     }
     Ok(if failed == 0 {
         ExitCode::SUCCESS
