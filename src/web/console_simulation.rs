@@ -221,27 +221,18 @@ async fn read(form: Result<Multipart, MultipartRejection>, v: &Visitor) -> Resul
     let mut sent = Sent::default();
     let mut file_bytes = 0;
     // Past the server's limit the rest of the form is lost: what was read is kept, and told.
-    let over = |e: &MultipartError| e.status() == StatusCode::PAYLOAD_TOO_LARGE;
     loop {
-        let field = match form.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(e) if over(&e) => {
-                sent.too_large = true;
-                break;
-            }
-            Err(e) => return Err(unread(e.body_text())),
+        let Some(next) = within_limit(form.next_field().await, &unread)? else {
+            sent.too_large = true;
+            break;
         };
+        let Some(field) = next else { break };
         let name = field.name().unwrap_or_default().to_string();
         if name == "files" {
             let file = field.file_name().unwrap_or_default().to_string();
-            let bytes = match field.bytes().await {
-                Ok(bytes) => bytes,
-                Err(e) if over(&e) => {
-                    sent.too_large = true;
-                    break;
-                }
-                Err(e) => return Err(unread(e.body_text())),
+            let Some(bytes) = within_limit(field.bytes().await, &unread)? else {
+                sent.too_large = true;
+                break;
             };
             // No file chosen: an empty part without a name.
             if file.is_empty() {
@@ -262,13 +253,9 @@ async fn read(form: Result<Multipart, MultipartRejection>, v: &Visitor) -> Resul
             }
             continue;
         }
-        let text = match field.text().await {
-            Ok(text) => text,
-            Err(e) if over(&e) => {
-                sent.too_large = true;
-                break;
-            }
-            Err(e) => return Err(unread(e.body_text())),
+        let Some(text) = within_limit(field.text().await, &unread)? else {
+            sent.too_large = true;
+            break;
         };
         match name.as_str() {
             "csrf" => sent.csrf = text,
@@ -299,6 +286,19 @@ async fn read(form: Result<Multipart, MultipartRejection>, v: &Visitor) -> Resul
         }
     }
     Ok(sent)
+}
+
+/// A part of the form as read, `None` when the form went past the server's limit (the rest is
+/// lost), or the 400 page for a form that is broken otherwise.
+fn within_limit<T>(
+    read: Result<T, MultipartError>,
+    unread: &dyn Fn(String) -> Bounce,
+) -> Result<Option<T>, Bounce> {
+    match read {
+        Ok(part) => Ok(Some(part)),
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Ok(None),
+        Err(e) => Err(unread(e.body_text())),
+    }
 }
 
 /// The form's candidate: an override for every value that differs from the live one (the names

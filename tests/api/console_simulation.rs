@@ -21,28 +21,12 @@ both_backends!(
     a_sweep_runs_with_the_overrides_and_its_steps_are_in_the_report,
 );
 
-/// Twelve offices, ten of which filed (office i declares 18 + 3i m²); the regulator's API token
-/// and page session.
+/// Twelve offices, ten of which filed; the regulator's API token and page session.
 async fn filed(app: &TestApp) -> (String, String) {
     let admin = app.admin().await;
     let (csv, offices) = registry_csv(12);
     app.import(&admin, &csv).await;
-    for (i, (_, code, _)) in offices.iter().enumerate().take(10) {
-        let t = app.login(code, code).await;
-        let values = json!({"area_m2": 18 + 3 * i, "staff_count": 1 + i % 4, "location_type": "urban", "years_active": i});
-        let (s, b) = app
-            .put(
-                "/v1/rounds/1400-2/declaration",
-                Some(&t),
-                json!({"values": values}),
-            )
-            .await;
-        assert_eq!(s, 200, "{b}");
-        let (s, b) = app
-            .post("/v1/rounds/1400-2/declaration/submit", Some(&t), json!({}))
-            .await;
-        assert_eq!(s, 200, "{b}");
-    }
+    crate::round_life::declare(app, &offices, 0..10).await;
     let token = app.staff(&admin, "regulator.sim", "regulator", None).await;
     let cookie = sign_in(app, "regulator.sim", "regulator.sim-password-1400").await;
     (token, cookie)

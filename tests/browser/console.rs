@@ -48,7 +48,11 @@ async fn press(c: &Client, css: &str) {
 }
 
 /// Offices `which` save and submit a declaration through the API.
-async fn declare(app: &TestApp, offices: &[(String, String, u8)], which: std::ops::Range<usize>) {
+pub(crate) async fn declare(
+    app: &TestApp,
+    offices: &[(String, String, u8)],
+    which: std::ops::Range<usize>,
+) {
     for i in which {
         let t = app.login(&offices[i].1, &offices[i].1).await;
         let values = json!({

@@ -12,6 +12,7 @@ use arzyab::store::Backend;
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
+use crate::console::declare;
 use crate::harness::{self, assert_accessible, computed_role, overflows, sign_in, text_of};
 use crate::helpers::{ADMIN, TestApp, registry_csv};
 
@@ -45,30 +46,6 @@ async fn assert_fits(c: &Client, url: &str, path: &str, table: &str) {
     assert!(vw <= 360, "the viewport is a phone's: {vw} px");
     assert!(out.is_empty(), "{path} at {vw} px: {out:#?}");
     assert_accessible(c, &format!("{path} at {vw} px")).await;
-}
-
-/// Offices `which` save and submit a declaration through the API.
-async fn declare(app: &TestApp, offices: &[(String, String, u8)], which: std::ops::Range<usize>) {
-    for i in which {
-        let t = app.login(&offices[i].1, &offices[i].1).await;
-        let values = json!({
-            "area_m2": 20 + 10 * i, "staff_count": 1 + i % 4, "insured_staff": 2 + i % 3,
-            "disabled_staff": 0, "location_type": "urban", "step_free_access": i % 2 == 0,
-            "years_active": 3 + i,
-        });
-        let (s, b) = app
-            .put(
-                "/v1/rounds/1400-2/declaration",
-                Some(&t),
-                json!({ "values": values }),
-            )
-            .await;
-        assert_eq!(s, 200, "{b}");
-        let (s, b) = app
-            .post("/v1/rounds/1400-2/declaration/submit", Some(&t), json!({}))
-            .await;
-        assert_eq!(s, 200, "{b}");
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
