@@ -39,6 +39,26 @@ fn stats(mut times: Vec<Duration>) -> (Duration, Duration) {
     (times[0], times[times.len() / 2])
 }
 
+/// `RUNS` requests for `url` with the header `auth` (a session cookie or a bearer token): the
+/// best and median time, and the answer's size.
+async fn over_http(
+    client: &reqwest::Client,
+    url: &str,
+    auth: (&str, &str),
+) -> (Duration, Duration, usize) {
+    let mut times = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        let resp = client.get(url).header(auth.0, auth.1).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 200, "{url}");
+        bytes = resp.bytes().await.unwrap().len();
+        times.push(t.elapsed());
+    }
+    let (best, median) = stats(times);
+    (best, median, bytes)
+}
+
 async fn run() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::connect(&format!(
@@ -304,21 +324,8 @@ async fn run() {
         "/review?q=P-0042",
         "/review/1400-2/P-00042",
     ] {
-        let mut times = Vec::new();
-        let mut bytes = 0;
-        for _ in 0..RUNS {
-            let t = Instant::now();
-            let resp = client
-                .get(format!("{url}{path}"))
-                .header("cookie", &session)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(resp.status().as_u16(), 200, "{path}");
-            bytes = resp.bytes().await.unwrap().len();
-            times.push(t.elapsed());
-        }
-        let (best, median) = stats(times);
+        let (best, median, bytes) =
+            over_http(&client, &format!("{url}{path}"), ("cookie", &session)).await;
         worst = worst.max(median);
         println!("{path:<32} {best:>10.1?} {median:>10.1?} {bytes:>8}");
     }
@@ -343,21 +350,8 @@ async fn run() {
         "/v1/rounds/1400-2/files",
         "/v1/rounds/1400-2/files?status=submitted&sort=risk",
     ] {
-        let mut times = Vec::new();
-        let mut bytes = 0;
-        for _ in 0..RUNS {
-            let t = Instant::now();
-            let resp = client
-                .get(format!("{url}{path}"))
-                .header("authorization", &bearer)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(resp.status().as_u16(), 200, "{path}");
-            bytes = resp.bytes().await.unwrap().len();
-            times.push(t.elapsed());
-        }
-        let (best, median) = stats(times);
+        let (best, median, bytes) =
+            over_http(&client, &format!("{url}{path}"), ("authorization", &bearer)).await;
         worst = worst.max(median);
         let short = path.trim_start_matches("/v1/rounds/1400-2");
         println!("{short:<32} {best:>10.1?} {median:>10.1?} {bytes:>8}");
