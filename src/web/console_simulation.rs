@@ -409,10 +409,8 @@ pub async fn run(
     visitor: Result<Visitor, Response>,
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, Bounce> {
-    let v = console_visitor(visitor)?;
-    let sent = read(form, &v).await?;
-    v.check_csrf(&sent.csrf)?;
-    match simulate(&portal, &v, &sent).await? {
+    let (v, sent, ran) = posted(&portal, visitor, form).await?;
+    match ran {
         Ran::Done(settings, outcome) => {
             let report = outcome.report();
             let mut p = page(v.layout(), settings, Some(&sent));
@@ -436,10 +434,8 @@ pub async fn report(
     visitor: Result<Visitor, Response>,
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, Bounce> {
-    let v = console_visitor(visitor)?;
-    let sent = read(form, &v).await?;
-    v.check_csrf(&sent.csrf)?;
-    match simulate(&portal, &v, &sent).await? {
+    let (v, _, ran) = posted(&portal, visitor, form).await?;
+    match ran {
         Ran::Done(settings, outcome) => {
             let name = format!(
                 "attachment; filename=\"simulation-{}-{}.html\"",
@@ -459,6 +455,19 @@ pub async fn report(
         }
         Ran::Refused(status, p) => Ok(refused(&v, status, &p)),
     }
+}
+
+/// A posted form, checked (role, then token) and run.
+async fn posted(
+    portal: &Portal,
+    visitor: Result<Visitor, Response>,
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<(Visitor, Sent, Ran), Bounce> {
+    let v = console_visitor(visitor)?;
+    let sent = read(form, &v).await?;
+    v.check_csrf(&sent.csrf)?;
+    let ran = simulate(portal, &v, &sent).await?;
+    Ok((v, sent, ran))
 }
 
 /// A run's end: the outcome, or the form with what is wrong.
