@@ -100,7 +100,8 @@ pub struct PopulationCache {
 
 impl PopulationCache {
     /// The round's population under `rs`: from memory when nothing changed since it was built,
-    /// patched when a few offices changed, loaded whole otherwise.
+    /// patched when a few offices changed, loaded whole otherwise. Only a population under the
+    /// round's live rules is kept; a failed load leaves the kept copy as it was.
     pub async fn get(&self, app: &App, rs: Arc<RuleSet>) -> Result<Arc<Population>, AppError> {
         let slot = self
             .rounds
@@ -112,10 +113,9 @@ impl PopulationCache {
         let mut kept = slot.lock().await;
         // Read before loading: a write landing in between makes this copy look stale, never current.
         let generation = app.store.population_generation().await?;
-        let same_rules = kept.take().filter(|p| p.rs.hash() == rs.hash());
+        let same_rules = kept.as_ref().filter(|p| p.rs.hash() == rs.hash()).cloned();
         if let Some(p) = same_rules {
             if p.generation == generation {
-                *kept = Some(p.clone());
                 return Ok(p);
             }
             let changed = app
@@ -130,6 +130,8 @@ impl PopulationCache {
                     files.extend(super::publication::file_of(app, &rs, id).await?);
                 }
                 let work = app.evaluations.child(Limits::default());
+                // Out of the slot, so that it is patched in place when nobody else holds it.
+                kept.take();
                 let next = tokio::task::spawn_blocking(move || {
                     let _budget = Budget::enter(Some(work));
                     // In place unless a simulation still running holds this copy.
@@ -143,6 +145,12 @@ impl PopulationCache {
                 return Ok(next);
             }
         }
+        // Only the live rules' population is kept: comparing two old versions must not push out
+        // the copy every simulation of the live rules starts from.
+        let live = app
+            .rules
+            .get(rs.round)
+            .is_some_and(|l| l.hash() == rs.hash());
         let files = super::publication::files(app, &rs, false).await?;
         let work = app.evaluations.child(Limits::default());
         let built = tokio::task::spawn_blocking(move || {
@@ -152,7 +160,9 @@ impl PopulationCache {
         .await
         .map_err(AppError::internal)??;
         let built = Arc::new(built);
-        *kept = Some(built.clone());
+        if live {
+            *kept = Some(built.clone());
+        }
         Ok(built)
     }
 }
