@@ -197,10 +197,7 @@ pub async fn retire_user(
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("delete from sessions where user_id = $1")
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
+    end_every_session(conn, user_id).await?;
     Ok(renamed)
 }
 
@@ -279,6 +276,15 @@ pub async fn insert_session(
     Ok(())
 }
 
+/// Ends every session and API token of a user: the account was retired, reset or disabled.
+async fn end_every_session(conn: &mut AnyConnection, user_id: i64) -> Result<(), StoreError> {
+    sqlx::query("delete from sessions where user_id = $1")
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Ends every session of a user (after a password change), or one session.
 pub async fn delete_sessions(
     conn: &mut AnyConnection,
@@ -315,10 +321,7 @@ pub async fn reset_to_initial_password(
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("delete from sessions where user_id = $1")
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
+    end_every_session(conn, user_id).await?;
     Ok(())
 }
 
@@ -334,9 +337,6 @@ pub async fn disable_user(
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("delete from sessions where user_id = $1")
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
+    end_every_session(conn, user_id).await?;
     Ok(())
 }

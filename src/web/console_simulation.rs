@@ -102,10 +102,6 @@ impl SimulationPage {
         error_of(&self.errors, field)
     }
 
-    fn pick<'a>(&self, label: &'a crate::domain::Label) -> &'a str {
-        self.l.pick(label)
-    }
-
     /// A change's item in the page's language: the criterion's or penalty's name, or its id.
     fn item(&self, c: &Change) -> String {
         match &c.label {
@@ -439,8 +435,7 @@ pub async fn report(
         Ran::Done(settings, outcome) => {
             let name = format!(
                 "attachment; filename=\"simulation-{}-{}.html\"",
-                settings.round,
-                outcome.headline().candidate_hash
+                settings.round, outcome.simulation.candidate.hash
             );
             Ok((
                 StatusCode::OK,
